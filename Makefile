@@ -1,0 +1,127 @@
+# decant: one non-recursive Makefile. Objects go under build/.
+#   make                 build ./decant and libdecant.a
+#   make check           unit tests, fuzz-corpus replay, end-to-end tests
+#   make check SANITIZE=1   the same under ASan+UBSan
+#   make fuzz CC=clang   libFuzzer targets under build/fuzz/
+#   make install PREFIX=/usr/local [DESTDIR=...]
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+CC        ?= cc
+PKGS      := libarchive jansson libzstd zlib libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+WARN   := -std=c11 -Wall -Wextra -Wvla -Wstrict-prototypes -Wformat=2 \
+          -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+ifneq ($(SANITIZE),)
+ifeq ($(SANITIZE),1)
+override SANITIZE := address,undefined
+endif
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS := -O1 -g
+BUILD  ?= build/san
+endif
+BUILD  ?= build
+
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) -fvisibility=hidden -D_GNU_SOURCE \
+             -DDC_BUILDING -DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+LIBS = $(PKG_LIBS) -lpthread
+
+LIB_SRCS :=
+LIB_SRCS += src/util/ctx.c src/util/buf.c src/util/hash.c src/util/codec.c
+LIB_SRCS += src/util/json.c src/util/stream.c src/util/src.c src/util/tar.c
+LIB_SRCS += src/util/out.c src/util/tmpfile.c
+LIB_SRCS += src/model/image.c src/model/ref.c
+LIB_SRCS += src/readers/reader.c src/readers/docker_save.c src/readers/oci_layout.c
+LIB_SRCS += src/writers/writer.c src/writers/oci_layout.c src/writers/docker_archive.c
+LIB_SRCS += src/transform/recompress.c
+
+CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
+            src/cli/progress.c
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+DEPS := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+
+LIBA   := $(BUILD)/libdecant.a
+PROG   := $(BUILD)/decant
+UNIT   := $(BUILD)/unit-tests
+REPLAY := $(BUILD)/fuzz-replay
+
+.PHONY: all check check-unit check-e2e check-replay check-headers fuzz install clean
+all: $(PROG) libdecant.a decant
+
+decant: $(PROG)
+	@if [ "$(BUILD)" = build ]; then cp $(PROG) decant; fi
+libdecant.a: $(LIBA)
+	@if [ "$(BUILD)" = build ]; then cp $(LIBA) libdecant.a; fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PROG): $(CLI_OBJS) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBA) $(LIBS)
+
+tests/unit/list.h: $(UNIT_SRCS)
+	@grep -h '^TEST(' $(UNIT_SRCS) | sed 's/^TEST(\([a-z0-9_]*\)).*/T(\1)/' > $@.tmp
+	@mv $@.tmp $@
+$(BUILD)/tests/unit/main.o: tests/unit/list.h
+
+$(UNIT): $(UNIT_OBJS) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBA) $(LIBS)
+
+$(REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_read.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_read.c $(LIBA) $(LIBS)
+
+check-unit: $(UNIT)
+	$(UNIT)
+check-replay: $(REPLAY)
+	$(REPLAY) testdata testdata/bad
+check-e2e: $(PROG)
+	DECANT=$(abspath $(PROG)) tests/e2e/run.sh
+check: $(PROG) $(UNIT) $(REPLAY) check-headers
+	@DECANT=$(abspath $(PROG)) UNIT=$(abspath $(UNIT)) REPLAY=$(abspath $(REPLAY)) \
+		tests/run-all.sh
+
+check-headers:
+	@for h in include/decant/*.h; do \
+		echo "#include \"$$h\"" | $(CC) -std=c11 -Wall -Wextra -Werror -I. -fsyntax-only -x c - || exit 1; \
+	done
+
+fuzz: $(LIB_SRCS) tests/fuzz/fuzz_read.c
+	@mkdir -p build/fuzz
+	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DDC_BUILDING \
+		-DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS) \
+		-o build/fuzz/fuzz_read $(LIB_SRCS) tests/fuzz/fuzz_read.c $(LIBS)
+
+decant.pc: decant.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all decant.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/decant $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 decant $(DESTDIR)$(PREFIX)/bin/decant
+	install -m 0644 libdecant.a $(DESTDIR)$(PREFIX)/lib/libdecant.a
+	install -m 0644 include/decant/*.h $(DESTDIR)$(PREFIX)/include/decant/
+	install -m 0644 decant.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/decant.pc
+	install -m 0644 decant.1 $(DESTDIR)$(PREFIX)/share/man/man1/decant.1
+
+clean:
+	rm -rf build decant libdecant.a decant.pc tests/unit/list.h
+
+-include $(DEPS)

@@ -1,0 +1,59 @@
+/*
+ * decant: error codes and the context that carries error messages.
+ */
+#ifndef DECANT_ERROR_H
+#define DECANT_ERROR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(DC_BUILDING) && defined(__GNUC__)
+#define DC_API __attribute__((visibility("default")))
+#else
+#define DC_API
+#endif
+
+/*
+ * Fallible functions return 0 on success or one of these negative codes.
+ * The message that explains the failure is in the context.
+ */
+enum dc_code {
+	DC_OK = 0,
+	DC_ENOMEM = -1,		/* out of memory */
+	DC_EIO = -2,		/* read or write failed */
+	DC_EFORMAT = -3,	/* not a format decant knows, or malformed */
+	DC_ECORRUPT = -4,	/* member missing, truncated, inconsistent */
+	DC_EDIGEST = -5,	/* a digest or size does not match */
+	DC_EUNSUPPORTED = -6,	/* valid, but not supported */
+	DC_ELIMIT = -7,		/* a cap was exceeded */
+	DC_EINVAL = -8,		/* bad argument */
+	DC_EINTR = -9		/* interrupted by a signal */
+};
+
+struct dc_ctx;
+
+/* Progress callback: bytes done of total (total may be 0 if unknown),
+ * blob n of N. Called from the thread doing the work. */
+typedef void (*dc_progress_fn)(void *arg, uint64_t done, uint64_t total,
+			       size_t blob, size_t nblobs);
+
+/* Create a context; *out is owned by the caller (dc_ctx_free). */
+DC_API int dc_ctx_new(struct dc_ctx **out);
+DC_API void dc_ctx_free(struct dc_ctx *ctx);
+
+/* The message of the last error; borrowed, valid until the next call. */
+DC_API const char *dc_ctx_errmsg(const struct dc_ctx *ctx);
+DC_API int dc_ctx_errcode(const struct dc_ctx *ctx);
+
+DC_API void dc_ctx_set_progress(struct dc_ctx *ctx, dc_progress_fn fn,
+				void *arg);
+
+/*
+ * Ask a running operation to stop (async-signal-safe: only sets a flag).
+ * The operation then fails with DC_EINTR and removes its partial output.
+ */
+DC_API void dc_ctx_interrupt(struct dc_ctx *ctx);
+
+DC_API const char *dc_version(void);
+
+#endif

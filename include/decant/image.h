@@ -1,0 +1,49 @@
+/*
+ * decant: the image model, read-only accessors.
+ *
+ * An image set is what a reader produced: images with tags, a platform,
+ * a manifest, a config and layers. Everything returned here is borrowed
+ * and lives as long as the set.
+ */
+#ifndef DECANT_IMAGE_H
+#define DECANT_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+struct dc_set;
+struct dc_image;
+struct dc_desc;
+
+DC_API void dc_set_free(struct dc_set *set);
+
+/* The source format name: "docker-archive", "docker-legacy", "oci", ... */
+DC_API const char *dc_set_format(const struct dc_set *set);
+DC_API size_t dc_set_count(const struct dc_set *set);
+DC_API const struct dc_image *dc_set_image(const struct dc_set *set,
+					   size_t i);
+
+/* Tags in familiar form ("busybox:latest", "example.com/a/b:c"). */
+DC_API size_t dc_image_tag_count(const struct dc_image *img);
+DC_API const char *dc_image_tag(const struct dc_image *img, size_t i);
+/* "os/arch" or "os/arch/variant"; "" if the config has none. */
+DC_API const char *dc_image_platform(const struct dc_image *img);
+/* Manifest descriptor; may be synthesized (docker-legacy sources). */
+DC_API const struct dc_desc *dc_image_manifest(const struct dc_image *img);
+DC_API const struct dc_desc *dc_image_config(const struct dc_image *img);
+DC_API size_t dc_image_layer_count(const struct dc_image *img);
+DC_API const struct dc_desc *dc_image_layer(const struct dc_image *img,
+					    size_t i);
+/* The image ID (the config digest). */
+DC_API const char *dc_image_id(const struct dc_image *img);
+
+DC_API const char *dc_desc_media_type(const struct dc_desc *d);
+DC_API const char *dc_desc_digest(const struct dc_desc *d);
+DC_API int64_t dc_desc_size(const struct dc_desc *d);
+/* Layers only: "sha256:..." of the uncompressed tar, or NULL. */
+DC_API const char *dc_desc_diff_id(const struct dc_desc *d);
+/* Layers only: "none", "gzip", "zstd", "bzip2", "xz". */
+DC_API const char *dc_desc_compression(const struct dc_desc *d);
+
+#endif

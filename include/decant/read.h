@@ -1,0 +1,39 @@
+/*
+ * decant: opening a source and reading its images.
+ */
+#ifndef DECANT_READ_H
+#define DECANT_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "image.h"
+
+struct dc_reader;
+
+/*
+ * Open SRC: a directory, a file, or "-" for standard input. FORMAT is a
+ * reader name ("oci", "docker-archive", ...) or NULL to detect the format
+ * from the content. Compressed wrappers (gzip, bzip2, xz, zstd) are
+ * decompressed transparently. On success *out is owned by the caller.
+ */
+DC_API int dc_reader_open(struct dc_ctx *ctx, struct dc_reader **out,
+			  const char *src, const char *format);
+
+/* The same, over a tar archive held in memory (the fuzzers use it). */
+DC_API int dc_reader_open_memory(struct dc_ctx *ctx, struct dc_reader **out,
+				 const void *data, size_t size);
+
+/* Parse the source's metadata into an image set (*out owned by caller). */
+DC_API int dc_reader_load(struct dc_reader *r, struct dc_set **out);
+
+/*
+ * Stream every blob of SET once and check its size and digest, and for
+ * layers the diff_id. Returns the first failure.
+ */
+DC_API int dc_reader_verify(struct dc_reader *r, const struct dc_set *set);
+
+/* NULL-safe; removes any temp files the reader made. */
+DC_API void dc_reader_free(struct dc_reader *r);
+
+#endif

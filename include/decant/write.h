@@ -1,0 +1,51 @@
+/*
+ * decant: selecting, transforming and writing images.
+ */
+#ifndef DECANT_WRITE_H
+#define DECANT_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "image.h"
+#include "read.h"
+
+enum dc_compress {
+	DC_COMPRESS_KEEP = 0,	/* what the source has, where allowed */
+	DC_COMPRESS_NONE,
+	DC_COMPRESS_GZIP,
+	DC_COMPRESS_ZSTD
+};
+
+struct dc_write_opts {
+	enum dc_compress compress;
+	int level;		/* 0 = the codec's default */
+	int threads;		/* 0 = all cores */
+};
+
+/*
+ * Keep only the images that match one of REFS (a tag "name:tag", a name,
+ * a manifest or config digest, or "@N" for the N-th image, 0-based).
+ * Fails with DC_EINVAL naming a ref that matched nothing.
+ */
+DC_API int dc_set_select(struct dc_ctx *ctx, struct dc_set *set,
+			 const char *const *refs, size_t nrefs);
+
+/* Replace the tags of the set's single image with TAG ("name:tag"). */
+DC_API int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set,
+			const char *tag);
+
+/*
+ * Write SET, reading blobs from R, as FORMAT ("oci", "oci-archive",
+ * "docker-archive") to DEST (a path; "-" is stdout for tar formats).
+ * The output appears only on success: it is written under a temporary
+ * name and renamed; on any failure nothing is left behind.
+ */
+DC_API int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
+		    const struct dc_set *set, const char *format,
+		    const char *dest, const struct dc_write_opts *opts);
+
+/* Is NAME a known output format? */
+DC_API int dc_write_format_known(const char *name);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * The decant command line: the only code that prints or exits.
+ */
+#ifndef DC_CLI_H
+#define DC_CLI_H
+
+#include <stdio.h>
+#include "decant/decant.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	struct dc_ctx *ctx;
+	int quiet;
+	int progress;		/* 1 = on, 0 = off, -1 = if stderr is a tty */
+	const char *src_label;
+};
+
+int cmd_convert(struct cli *c, int argc, char **argv);
+int cmd_inspect(struct cli *c, int argc, char **argv);
+int cmd_verify(struct cli *c, int argc, char **argv);
+
+/* "decant: error: MSG" and the exit code for the failure */
+int fail(struct cli *c, const char *src);
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void print_usage(FILE *f);
+
+/* Split "FORMAT:PATH" when FORMAT is known; else *fmt = NULL. */
+void split_src(const char *arg, char **fmt, const char **path);
+int split_dest(const char *arg, char **fmt, const char **path);
+
+int open_source(struct cli *c, const char *arg, struct dc_reader **r,
+		struct dc_set **set);
+
+void progress_start(struct cli *c);
+void progress_end(struct cli *c);
+
+#endif

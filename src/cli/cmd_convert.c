@@ -1,0 +1,137 @@
+/*
+ * decant convert [OPTIONS] SRC DEST
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+enum {
+	OPT_IMAGE = 256, OPT_TAG, OPT_COMPRESS, OPT_LEVEL, OPT_THREADS,
+	OPT_PROGRESS
+};
+
+static const struct option longopts[] = {
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int cmd_convert(struct cli *c, int argc, char **argv)
+{
+	struct dc_write_opts wo;
+	struct dc_reader *r = NULL;
+	struct dc_set *set = NULL;
+	const char **images = NULL, *tag = NULL, *dest_path;
+	char *dest_fmt = NULL;
+	size_t nimages = 0;
+	int opt, ret = EXIT_OK;
+
+	memset(&wo, 0, sizeof(wo));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_IMAGE:
+			images = realloc(images, (nimages + 1) * sizeof(*images));
+			if (!images)
+				return usage_error("out of memory");
+			images[nimages++] = optarg;
+			break;
+		case OPT_TAG:
+			tag = optarg;
+			break;
+		case OPT_COMPRESS:
+			if (!strcmp(optarg, "none"))
+				wo.compress = DC_COMPRESS_NONE;
+			else if (!strcmp(optarg, "gzip"))
+				wo.compress = DC_COMPRESS_GZIP;
+			else if (!strcmp(optarg, "zstd"))
+				wo.compress = DC_COMPRESS_ZSTD;
+			else {
+				ret = usage_error("--compress '%s': expected none, gzip or zstd",
+						  optarg);
+				goto out;
+			}
+			break;
+		case OPT_LEVEL:
+			if (parse_int(optarg, 1, 22, &wo.level) < 0) {
+				ret = usage_error("--level '%s': expected 1-22", optarg);
+				goto out;
+			}
+			break;
+		case OPT_THREADS:
+			if (parse_int(optarg, 1, 256, &wo.threads) < 0) {
+				ret = usage_error("--threads '%s': expected 1-256", optarg);
+				goto out;
+			}
+			break;
+		case OPT_PROGRESS:
+			c->progress = 1;
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'h':
+			print_usage(stdout);
+			goto out;
+		default:
+			ret = EXIT_USAGE;
+			fputs("Try 'decant --help'.\n", stderr);
+			goto out;
+		}
+	}
+	if (argc - optind != 2) {
+		ret = usage_error("convert needs SRC and DEST");
+		goto out;
+	}
+	if (wo.compress == DC_COMPRESS_GZIP && wo.level > 9) {
+		ret = usage_error("--level %d: gzip levels are 1-9", wo.level);
+		goto out;
+	}
+	if ((ret = split_dest(argv[optind + 1], &dest_fmt, &dest_path)) != 0)
+		goto out;
+	if (!strcmp(dest_fmt, "docker-legacy")) {
+		ret = usage_error("docker-legacy output is not implemented yet; use docker-archive, which Docker 1.10+ loads");
+		goto out;
+	}
+	if (open_source(c, argv[optind], &r, &set) < 0) {
+		ret = fail(c, c->src_label);
+		goto out;
+	}
+	if (dc_set_select(c->ctx, set, images, nimages) < 0 ||
+	    (tag && dc_set_retag(c->ctx, set, tag) < 0)) {
+		ret = fail(c, NULL);
+		goto out;
+	}
+	progress_start(c);
+	if (dc_write(c->ctx, r, set, dest_fmt, dest_path, &wo) < 0) {
+		progress_end(c);
+		ret = fail(c, c->src_label);
+		goto out;
+	}
+	progress_end(c);
+out:
+	dc_set_free(set);
+	dc_reader_free(r);
+	free(dest_fmt);
+	free(images);
+	return ret;
+}

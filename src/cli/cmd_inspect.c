@@ -1,0 +1,202 @@
+/*
+ * decant inspect [--json] SRC, decant verify SRC
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static json_t *desc_json(const struct dc_desc *d, int layer)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "digest", json_string(dc_desc_digest(d)));
+	json_object_set_new(o, "mediaType", json_string(dc_desc_media_type(d)));
+	json_object_set_new(o, "size", json_integer(dc_desc_size(d)));
+	if (layer) {
+		const char *diff = dc_desc_diff_id(d);
+
+		json_object_set_new(o, "diff_id", diff ? json_string(diff) : json_null());
+		json_object_set_new(o, "compression",
+				    json_string(dc_desc_compression(d)));
+	}
+	return o;
+}
+
+static int print_json(const struct dc_set *set)
+{
+	json_t *root = json_object(), *imgs = json_array();
+	size_t i, j;
+	char *s;
+
+	json_object_set_new(root, "format", json_string(dc_set_format(set)));
+	for (i = 0; i < dc_set_count(set); i++) {
+		const struct dc_image *img = dc_set_image(set, i);
+		json_t *o = json_object(), *tags = json_array(), *layers = json_array();
+
+		for (j = 0; j < dc_image_tag_count(img); j++)
+			json_array_append_new(tags, json_string(dc_image_tag(img, j)));
+		json_object_set_new(o, "tags", tags);
+		json_object_set_new(o, "platform", json_string(dc_image_platform(img)));
+		json_object_set_new(o, "id", json_string(dc_image_id(img)));
+		json_object_set_new(o, "manifest", desc_json(dc_image_manifest(img), 0));
+		json_object_set_new(o, "config", desc_json(dc_image_config(img), 0));
+		for (j = 0; j < dc_image_layer_count(img); j++)
+			json_array_append_new(layers, desc_json(dc_image_layer(img, j), 1));
+		json_object_set_new(o, "layers", layers);
+		json_array_append_new(imgs, o);
+	}
+	json_object_set_new(root, "images", imgs);
+	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!s)
+		return EXIT_FAIL;
+	puts(s);
+	free(s);
+	return EXIT_OK;
+}
+
+static void size_str(char *buf, size_t n, int64_t v)
+{
+	const char *u[] = { "B", "kB", "MB", "GB", "TB" };
+	double d = (double)v;
+	int i = 0;
+
+	while (d >= 1000 && i < 4) {
+		d /= 1000;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
+}
+
+static void print_table(const struct dc_set *set, const char *src)
+{
+	size_t i, j;
+
+	printf("source:  %s (%s), %zu image%s\n", src, dc_set_format(set),
+	       dc_set_count(set), dc_set_count(set) == 1 ? "" : "s");
+	for (i = 0; i < dc_set_count(set); i++) {
+		const struct dc_image *img = dc_set_image(set, i);
+		const struct dc_desc *m = dc_image_manifest(img);
+		int64_t total = 0;
+		char sz[32];
+
+		printf("\nimage @%zu\n", i);
+		printf("  tags:      ");
+		for (j = 0; j < dc_image_tag_count(img); j++)
+			printf("%s%s", j ? ", " : "", dc_image_tag(img, j));
+		printf("%s\n", dc_image_tag_count(img) ? "" : "(none)");
+		printf("  platform:  %s\n", *dc_image_platform(img) ?
+		       dc_image_platform(img) : "(unknown)");
+		printf("  id:        %s\n", dc_image_id(img));
+		printf("  manifest:  %s  %s\n", dc_desc_digest(m),
+		       dc_desc_media_type(m));
+		printf("  layers:\n    %-3s %-19s %-10s %-11s %s\n", "#", "DIGEST",
+		       "SIZE", "COMPRESSION", "DIFF_ID");
+		for (j = 0; j < dc_image_layer_count(img); j++) {
+			const struct dc_desc *l = dc_image_layer(img, j);
+			const char *diff = dc_desc_diff_id(l);
+
+			size_str(sz, sizeof(sz), dc_desc_size(l));
+			total += dc_desc_size(l);
+			printf("    %-3zu %.19s %-10s %-11s %.19s\n", j,
+			       dc_desc_digest(l), sz, dc_desc_compression(l),
+			       diff ? diff : "-");
+		}
+		size_str(sz, sizeof(sz), total);
+		printf("    %zu layer%s, %s\n", dc_image_layer_count(img),
+		       dc_image_layer_count(img) == 1 ? "" : "s", sz);
+	}
+}
+
+static const struct option longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "progress", no_argument, NULL, 'p' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int parse(struct cli *c, int argc, char **argv, int *json,
+		 const char *what)
+{
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			if (!json)
+				return usage_error("%s: --json is for inspect", what);
+			*json = 1;
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'p':
+			c->progress = 1;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return -1;
+		default:
+			fputs("Try 'decant --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("%s needs exactly one SRC", what);
+	return 0;
+}
+
+int cmd_inspect(struct cli *c, int argc, char **argv)
+{
+	struct dc_reader *r = NULL;
+	struct dc_set *set = NULL;
+	int json = 0, ret;
+
+	if ((ret = parse(c, argc, argv, &json, "inspect")) != 0)
+		return ret < 0 ? EXIT_OK : ret;
+	if (open_source(c, argv[optind], &r, &set) < 0)
+		return fail(c, c->src_label);
+	if (json)
+		ret = print_json(set);
+	else
+		print_table(set, c->src_label);
+	dc_set_free(set);
+	dc_reader_free(r);
+	return ret;
+}
+
+int cmd_verify(struct cli *c, int argc, char **argv)
+{
+	struct dc_reader *r = NULL;
+	struct dc_set *set = NULL;
+	size_t i, nl = 0;
+	int ret;
+
+	if ((ret = parse(c, argc, argv, NULL, "verify")) != 0)
+		return ret < 0 ? EXIT_OK : ret;
+	if (open_source(c, argv[optind], &r, &set) < 0)
+		return fail(c, c->src_label);
+	progress_start(c);
+	if (dc_reader_verify(r, set) < 0) {
+		progress_end(c);
+		ret = fail(c, c->src_label);
+	} else {
+		progress_end(c);
+		for (i = 0; i < dc_set_count(set); i++)
+			nl += dc_image_layer_count(dc_set_image(set, i));
+		if (!c->quiet)
+			printf("%s: ok: %zu image%s, %zu layer%s verified\n",
+			       c->src_label, dc_set_count(set),
+			       dc_set_count(set) == 1 ? "" : "s", nl,
+			       nl == 1 ? "" : "s");
+	}
+	dc_set_free(set);
+	dc_reader_free(r);
+	return ret;
+}

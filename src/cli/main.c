@@ -1,0 +1,129 @@
+/*
+ * decant: convert and repackage container image archives.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static struct dc_ctx *sig_ctx;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (sig_ctx)
+		dc_ctx_interrupt(sig_ctx);
+}
+
+void print_usage(FILE *f)
+{
+	fputs(
+"Usage: decant convert [OPTIONS] SRC DEST   read SRC, write DEST\n"
+"       decant inspect [--json] SRC         images, tags, platforms, layers\n"
+"       decant verify SRC                   check every digest and size\n"
+"       decant --help | --version\n"
+"\n"
+"SRC is a file, a directory or - (stdin), optionally prefixed FORMAT:.\n"
+"Without a prefix the format is detected from the content. Whole-archive\n"
+"gzip, bzip2, xz and zstd wrappers are read transparently.\n"
+"DEST is FORMAT:PATH; PATH - writes a tar format to stdout.\n"
+"\n"
+"Formats:\n"
+"  docker-archive   Docker 25+ save layout (OCI layout + manifest.json);\n"
+"                   loads in every Docker since 1.10, podman, containerd\n"
+"  docker-legacy    Docker 1.10-24 save layout (read only for now)\n"
+"  oci              OCI image layout directory\n"
+"  oci-archive      OCI image layout as a tar\n"
+"\n"
+"Convert options:\n"
+"  --image REF        keep only this image: name:tag, name, digest or @N\n"
+"                     (repeatable; default: every image)\n"
+"  --tag NAME:TAG     replace the tags of the single selected image\n"
+"  --compress none|gzip|zstd\n"
+"                     recompress layers (default: keep the source's where\n"
+"                     the target allows it; docker-archive: none)\n"
+"  --level N          compression level (gzip 1-9, zstd 1-19)\n"
+"  --threads N        compression threads (default: all cores)\n"
+"\n"
+"Common options:\n"
+"  -q, --quiet        no progress, no summary\n"
+"  --progress         show progress even when stderr is not a terminal\n"
+"  --json             (inspect) machine-readable output\n"
+"  -h, --help         this text\n"
+"  -V, --version      the version\n"
+"\n"
+"Exit status: 0 success, 1 failure (bad input, I/O, verification),\n"
+"2 usage error. Outputs appear only when complete.\n", f);
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("decant: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'decant --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int fail(struct cli *c, const char *src)
+{
+	int code = dc_ctx_errcode(c->ctx);
+
+	if (src)
+		fprintf(stderr, "decant: error: %s: %s\n", src,
+			dc_ctx_errmsg(c->ctx));
+	else
+		fprintf(stderr, "decant: error: %s\n", dc_ctx_errmsg(c->ctx));
+	return code == DC_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	struct sigaction sa;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.progress = -1;
+	if (argc < 2)
+		return usage_error("no command given");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		print_usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("decant %s\n", dc_version());
+		return EXIT_OK;
+	}
+	if (dc_ctx_new(&c.ctx) < 0) {
+		fputs("decant: error: out of memory\n", stderr);
+		return EXIT_FAIL;
+	}
+	sig_ctx = c.ctx;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!strcmp(argv[1], "convert"))
+		ret = cmd_convert(&c, argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "inspect"))
+		ret = cmd_inspect(&c, argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "verify"))
+		ret = cmd_verify(&c, argc - 1, argv + 1);
+	else
+		ret = usage_error("'%s': unknown command", argv[1]);
+	sig_ctx = NULL;
+	dc_ctx_free(c.ctx);
+	return ret;
+}

@@ -1,0 +1,75 @@
+/*
+ * Source and destination arguments.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static const char *const formats[] = {
+	"docker-archive", "docker-legacy", "oci", "oci-archive", NULL
+};
+
+static int known(const char *s, size_t n)
+{
+	int i;
+
+	for (i = 0; formats[i]; i++)
+		if (strlen(formats[i]) == n && !strncmp(formats[i], s, n))
+			return 1;
+	return 0;
+}
+
+void split_src(const char *arg, char **fmt, const char **path)
+{
+	const char *colon = strchr(arg, ':');
+
+	*fmt = NULL;
+	*path = arg;
+	if (colon && known(arg, (size_t)(colon - arg))) {
+		*fmt = strndup(arg, (size_t)(colon - arg));
+		*path = colon + 1;
+	}
+}
+
+int split_dest(const char *arg, char **fmt, const char **path)
+{
+	const char *colon = strchr(arg, ':');
+
+	*fmt = NULL;
+	*path = NULL;
+	if (!colon)
+		return usage_error("'%s': DEST must be FORMAT:PATH (e.g. oci:./out)",
+				   arg);
+	if (!known(arg, (size_t)(colon - arg)))
+		return usage_error("'%.*s': unknown output format (docker-archive, oci, oci-archive)",
+				   (int)(colon - arg), arg);
+	if (!colon[1])
+		return usage_error("'%s': no path after the format", arg);
+	*fmt = strndup(arg, (size_t)(colon - arg));
+	*path = colon + 1;
+	return 0;
+}
+
+int open_source(struct cli *c, const char *arg, struct dc_reader **r,
+		struct dc_set **set)
+{
+	char *fmt;
+	const char *path;
+	int err;
+
+	*r = NULL;
+	*set = NULL;
+	split_src(arg, &fmt, &path);
+	c->src_label = path;
+	err = dc_reader_open(c->ctx, r, path, fmt);
+	free(fmt);
+	if (err < 0)
+		return err;
+	if ((err = dc_reader_load(*r, set)) < 0) {
+		dc_reader_free(*r);
+		*r = NULL;
+	}
+	return err;
+}

@@ -1,0 +1,464 @@
+/*
+ * decant internals shared across src/. Not installed.
+ */
+#ifndef DC_INTERNAL_H
+#define DC_INTERNAL_H
+
+#ifndef DC_BUILDING
+#error "internal.h is private to decant: build with -DDC_BUILDING"
+#endif
+
+#define _GNU_SOURCE 1
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "decant/decant.h"
+
+#define DC_BUG(...) dc__bug(__FILE__, __LINE__, __VA_ARGS__)
+void dc__bug(const char *file, int line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------ */
+/* Context and errors */
+
+struct dc_ctx {
+	int code;
+	char msg[2048];
+	dc_progress_fn progress;
+	void *progress_arg;
+	volatile sig_atomic_t interrupted;
+};
+
+/* Set the context's error and return CODE (git's error() idiom). */
+int dc_error(struct dc_ctx *ctx, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prepend "PREFIX: " to the current message; returns the current code. */
+int dc_error_prefix(struct dc_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int dc__enomem(struct dc_ctx *ctx);
+int dc__check_intr(struct dc_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Caps (DESIGN.md §6). Documented in the man page. */
+
+#define DC_MAX_JSON		(8u << 20)	/* any JSON document */
+#define DC_MAX_JSON_DEPTH	64		/* nesting of any JSON document */
+#define DC_MAX_INDEX_DEPTH	8		/* nested image indexes */
+#define DC_MAX_SYMLINKS		16		/* in-archive symlink hops */
+#define DC_MAX_MEMBERS		(1u << 22)	/* tar members in a source */
+#define DC_MAX_NAME		4096		/* member name length */
+
+/* ------------------------------------------------------------------ */
+/* Growable byte buffer with a mandatory cap */
+
+struct dc_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+#define DC_BUF_INIT { NULL, 0, 0 }
+
+int dc__buf_add(struct dc_ctx *ctx, struct dc_buf *b, const void *p,
+		size_t n);
+int dc__buf_addstr(struct dc_ctx *ctx, struct dc_buf *b, const char *s);
+int dc__buf_addf(struct dc_ctx *ctx, struct dc_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void dc__buf_release(struct dc_buf *b);
+/* Take ownership of the bytes; the buffer is left empty. */
+char *dc__buf_detach(struct dc_buf *b, size_t *len);
+
+char *dc__strdup(struct dc_ctx *ctx, const char *s);
+void *dc__calloc(struct dc_ctx *ctx, size_t n, size_t size);
+void *dc__reallocarray(struct dc_ctx *ctx, void *p, size_t n, size_t size);
+
+/* Failure injection for tests: the Nth allocation from now fails. */
+void dc__fail_alloc_at(long n);
+
+/* ------------------------------------------------------------------ */
+/* Digests */
+
+#define DC_DIGEST_MAX 72	/* "sha256:" + 64 hex + NUL */
+
+struct dc_hash;
+int dc__hash_new(struct dc_ctx *ctx, struct dc_hash **out);
+void dc__hash_update(struct dc_hash *h, const void *p, size_t n);
+/* Writes "sha256:<hex>" to OUT and resets the hash. */
+void dc__hash_final(struct dc_hash *h, char out[DC_DIGEST_MAX]);
+void dc__hash_free(struct dc_hash *h);
+void dc__sha256_digest(const void *p, size_t n, char out[DC_DIGEST_MAX]);
+
+/* 1 if S is "sha256:" followed by 64 lowercase hex digits. */
+int dc__digest_valid(const char *s);
+/* The 64-hex part of a valid digest. */
+const char *dc__digest_hex(const char *digest);
+/* 1 if S is exactly 64 lowercase hex digits (N bytes checked). */
+int dc__is_hex64(const char *s, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Compression */
+
+enum dc_comp {
+	DC_COMP_NONE = 0,
+	DC_COMP_GZIP,
+	DC_COMP_BZIP2,
+	DC_COMP_XZ,
+	DC_COMP_ZSTD
+};
+#define DC_SNIFF_LEN 6
+
+enum dc_comp dc__comp_sniff(const void *p, size_t n);
+const char *dc__comp_name(enum dc_comp c);
+
+/*
+ * A push decoder: bytes in, decompressed bytes out through SINK.
+ * Used to compute a diff_id while copying a compressed layer.
+ */
+typedef int (*dc_sink_fn)(void *arg, const void *p, size_t n);
+struct dc_dec;
+int dc__dec_new(struct dc_ctx *ctx, struct dc_dec **out, enum dc_comp c,
+		const char *label);
+int dc__dec_push(struct dc_dec *d, const void *p, size_t n, dc_sink_fn sink,
+		 void *arg);
+/* Checks that the compressed stream ended cleanly. */
+int dc__dec_finish(struct dc_dec *d);
+void dc__dec_free(struct dc_dec *d);
+
+/* Push encoders; LEVEL 0 and THREADS 0 take the defaults. */
+struct dc_enc;
+int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
+		int level, int threads);
+int dc__enc_push(struct dc_enc *e, const void *p, size_t n, dc_sink_fn sink,
+		 void *arg);
+int dc__enc_finish(struct dc_enc *e, dc_sink_fn sink, void *arg);
+void dc__enc_free(struct dc_enc *e);
+
+/* ------------------------------------------------------------------ */
+/* JSON (jansson), always parsed from a capped buffer */
+
+struct json_t;
+/* Parse B as JSON (checks the nesting cap first); LABEL names it. */
+int dc__json_parse(struct dc_ctx *ctx, struct json_t **out,
+		   const struct dc_buf *b, const char *label);
+/* Serialize compactly with keys in insertion order, as Go does. */
+int dc__json_dump(struct dc_ctx *ctx, struct dc_buf *out,
+		  const struct json_t *j);
+
+/* ------------------------------------------------------------------ */
+/* Streams */
+
+struct dc_stream {
+	struct dc_ctx *ctx;
+	/* >0 bytes read, 0 at the end, <0 a DC_E* code (message set) */
+	ssize_t (*read)(struct dc_stream *s, void *buf, size_t n);
+	void (*close)(struct dc_stream *s);	/* frees S */
+	void *priv;
+};
+
+static inline ssize_t dc__stream_read(struct dc_stream *s, void *buf,
+				      size_t n)
+{
+	return s->read(s, buf, n);
+}
+void dc__stream_close(struct dc_stream *s);	/* NULL-safe */
+/* A stream over bytes the caller keeps alive. */
+int dc__stream_memory(struct dc_ctx *ctx, struct dc_stream **out,
+		      const void *p, size_t n);
+/* A stream over [off, off+len) of FD (pread; FD is not closed). */
+int dc__stream_fd_range(struct dc_ctx *ctx, struct dc_stream **out, int fd,
+			uint64_t off, uint64_t len, int own_fd);
+
+/* ------------------------------------------------------------------ */
+/* Sources: a directory, or a tar (spooled if compressed or a pipe) */
+
+enum dc_mtype {
+	DC_M_FILE = 0,
+	DC_M_DIR,
+	DC_M_SYMLINK,
+	DC_M_HARDLINK,
+	DC_M_OTHER
+};
+
+struct dc_member {
+	char *name;		/* normalized: no "./", no leading "/" */
+	char *link;		/* symlink or hardlink target, or NULL */
+	enum dc_mtype type;
+	uint64_t off;		/* data offset in the tar */
+	uint64_t size;
+};
+
+struct dc_src {
+	struct dc_ctx *ctx;
+	char *label;		/* the path the user gave, for messages */
+	int is_dir;
+	int dirfd;
+	int fd;			/* seekable tar */
+	char *spool;		/* temp file to unlink, or NULL */
+	enum dc_comp wrapper;	/* outer compression */
+	const unsigned char *mem;	/* memory source */
+	size_t memlen;
+	struct dc_member *m;	/* sorted by name */
+	size_t n;
+};
+
+int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,
+		      const char *path);
+int dc__src_open_memory(struct dc_ctx *ctx, struct dc_src **out,
+			const void *p, size_t n);
+void dc__src_free(struct dc_src *src);
+
+/*
+ * Normalize an archive path: strip "./" and leading "/", collapse "//"
+ * and "." components. Refuses "..", backslashes and empty names with
+ * DC_ECORRUPT naming WHAT. *out is owned by the caller.
+ */
+int dc__path_clean(struct dc_ctx *ctx, char **out, const char *name,
+		   const char *what);
+
+/* 1 if NAME exists as a regular file (after in-archive symlinks). */
+int dc__src_exists(struct dc_src *src, const char *name);
+/*
+ * Open NAME for reading, following symlinks inside the archive only.
+ * A missing member is DC_ECORRUPT "'NAME': missing from the archive".
+ */
+int dc__src_open(struct dc_src *src, const char *name,
+		 struct dc_stream **out, uint64_t *size);
+/* Read all of NAME, refusing more than CAP bytes with DC_ELIMIT. */
+int dc__src_read_all(struct dc_src *src, const char *name, size_t cap,
+		     struct dc_buf *out);
+/* Read up to N leading bytes of NAME; *got is how many. */
+int dc__src_peek(struct dc_src *src, const char *name, void *buf, size_t n,
+		 size_t *got);
+
+/* Tar index over a seekable fd or memory (src/util/tar.c). */
+int dc__tar_index(struct dc_src *src);
+
+/* ------------------------------------------------------------------ */
+/* Output: a buffered fd with the path for messages */
+
+struct dc_out {
+	struct dc_ctx *ctx;
+	int fd;
+	const char *label;
+	unsigned char *buf;
+	size_t len;
+	size_t cap;
+	uint64_t written;
+};
+
+int dc__out_init(struct dc_ctx *ctx, struct dc_out *o, int fd,
+		 const char *label);
+int dc__out_write(struct dc_out *o, const void *p, size_t n);
+int dc__out_flush(struct dc_out *o);
+void dc__out_release(struct dc_out *o);
+
+/* Deterministic tar writer over a dc_out (src/util/tar.c). */
+int dc__tarw_header(struct dc_out *o, const char *name, enum dc_mtype type,
+		    uint64_t size, unsigned mode, const char *link);
+int dc__tarw_pad(struct dc_out *o, uint64_t size);
+int dc__tarw_file(struct dc_out *o, const char *name, const void *p,
+		  size_t n);
+int dc__tarw_end(struct dc_out *o);
+/* mtime for entries decant creates: SOURCE_DATE_EPOCH or 0 */
+uint64_t dc__epoch(void);
+
+/* Temp names next to a destination: "<dest>.tmp-XXXXXX". */
+int dc__tmp_file(struct dc_ctx *ctx, const char *dest, char **path, int *fd);
+int dc__tmp_dir(struct dc_ctx *ctx, const char *dest, char **path);
+/* Temp file for spooling in $TMPDIR (or DIR if given); unlinked at once. */
+int dc__tmp_anon(struct dc_ctx *ctx, const char *dir, int *fd);
+/* rm -rf that never follows symlinks; errors ignored. */
+void dc__rm_rf(const char *path);
+
+/* ------------------------------------------------------------------ */
+/* The model */
+
+struct dc_desc {
+	char *media_type;
+	char digest[DC_DIGEST_MAX];	/* "" while unknown */
+	int64_t size;			/* -1 while unknown */
+	enum dc_comp comp;		/* layers: sniffed from the bytes */
+	char diff_id[DC_DIGEST_MAX];	/* layers */
+	char *path;			/* where the reader finds it */
+};
+
+struct dc_image {
+	char **tags;		/* familiar references */
+	size_t ntags;
+	char *ref_name;		/* OCI ref.name that is not a reference */
+	char *os, *arch, *variant;
+	char platform[96];
+	struct dc_desc manifest;
+	struct dc_buf manifest_raw;
+	int manifest_synth;	/* manifest made by decant, not the source */
+	struct dc_desc config;
+	struct dc_buf config_raw;
+	struct dc_desc *layers;
+	size_t nlayers;
+};
+
+struct dc_set {
+	char *format;
+	struct dc_image **img;
+	size_t n;
+};
+
+int dc__set_new(struct dc_ctx *ctx, struct dc_set **out, const char *format);
+int dc__set_add(struct dc_ctx *ctx, struct dc_set *set, struct dc_image *img);
+int dc__image_new(struct dc_ctx *ctx, struct dc_image **out);
+void dc__image_free(struct dc_image *img);
+int dc__image_add_tag(struct dc_ctx *ctx, struct dc_image *img,
+		      const char *tag);
+void dc__desc_release(struct dc_desc *d);
+int dc__desc_copy(struct dc_ctx *ctx, struct dc_desc *dst,
+		  const struct dc_desc *src);
+/*
+ * Fill os/arch/variant/platform and check rootfs.diff_ids against the
+ * layers (setting each layer's diff_id) from img->config_raw.
+ */
+int dc__image_parse_config(struct dc_ctx *ctx, struct dc_image *img,
+			   const char *label);
+/* Build an OCI manifest for IMG's config and layers into manifest_raw. */
+int dc__image_synth_manifest(struct dc_ctx *ctx, struct dc_image *img);
+/* Truthful layer media type for a compression, OCI or Docker flavour. */
+const char *dc__layer_media_type(enum dc_comp c, int docker);
+int dc__media_is_manifest(const char *mt);
+int dc__media_is_index(const char *mt);
+
+/* References (src/model/ref.c) */
+struct dc_ref {
+	char *domain;		/* "docker.io", "example.com:5000" */
+	char *path;		/* "library/busybox" */
+	char *tag;		/* NULL if none */
+	char *digest;		/* NULL if none */
+};
+int dc__ref_parse(struct dc_ctx *ctx, struct dc_ref *ref, const char *s);
+void dc__ref_release(struct dc_ref *ref);
+/* "busybox:latest", "example.com/x:y" (tag defaults to "latest") */
+int dc__ref_familiar(struct dc_ctx *ctx, const struct dc_ref *ref,
+		     char **out);
+/* "docker.io/library/busybox:latest" */
+int dc__ref_normalized(struct dc_ctx *ctx, const struct dc_ref *ref,
+		       char **out);
+
+/* ------------------------------------------------------------------ */
+/* Readers */
+
+struct dc_reader;
+
+/*
+ * A reader knows one format. bid() looks at the source without
+ * consuming it and scores what it verified (0 = not mine). load()
+ * fills an image set whose descriptors carry the blob paths.
+ * open_blob() may be NULL: the core then opens desc->path.
+ */
+struct dc_reader_ops {
+	const char *name;
+	size_t priv_size;
+	int (*bid)(struct dc_src *src);
+	int (*load)(struct dc_reader *r, struct dc_set **out);
+	int (*open_blob)(struct dc_reader *r, const struct dc_desc *d,
+			 struct dc_stream **out);
+	void (*close)(struct dc_reader *r);
+};
+
+struct dc_reader {
+	struct dc_ctx *ctx;
+	const struct dc_reader_ops *ops;
+	struct dc_src *src;
+	void *priv;
+};
+
+extern const struct dc_reader_ops dc__reader_oci;
+extern const struct dc_reader_ops dc__reader_docker;
+
+enum dc_blob_flags {
+	DC_BLOB_DIFFID = 1 << 0	/* also check the layer's diff_id */
+};
+
+/*
+ * Open a blob and wrap it so that its size and digest (and with
+ * DC_BLOB_DIFFID its diff_id) are checked as it streams: the read that
+ * reaches the end fails with DC_EDIGEST naming the blob on a mismatch.
+ */
+int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
+		  unsigned flags, struct dc_stream **out);
+
+/* Compute digest and size of layers whose digest is unknown. */
+int dc__set_resolve(struct dc_reader *r, struct dc_set *set);
+
+/* ------------------------------------------------------------------ */
+/* Writers */
+
+struct dc_writer;
+
+enum dc_writer_caps {
+	DC_WCAP_MULTI_IMAGE = 1 << 0,
+	DC_WCAP_STDOUT = 1 << 1,	/* a tar format: "-" is stdout */
+	DC_WCAP_DOCKER_TYPES = 1 << 2	/* default to uncompressed layers */
+};
+
+/*
+ * A writer knows one format. The core calls begin(), then put_blob()
+ * for every blob (layers, configs, manifests) in digest order, each
+ * once, then put_image() for every image, then commit(), which alone
+ * makes the output visible. On any failure it calls abort(), which
+ * removes everything written. The core enforces the order.
+ */
+struct dc_writer_ops {
+	const char *name;
+	size_t priv_size;
+	unsigned caps;
+	int (*begin)(struct dc_writer *w);
+	int (*put_blob)(struct dc_writer *w, struct dc_stream *in,
+			const struct dc_desc *want);
+	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
+	int (*commit)(struct dc_writer *w);
+	void (*abort)(struct dc_writer *w);
+};
+
+enum dc_writer_state {
+	DC_W_NEW = 0,
+	DC_W_BLOBS,
+	DC_W_IMAGES,
+	DC_W_DONE,
+	DC_W_FAILED
+};
+
+struct dc_writer {
+	struct dc_ctx *ctx;
+	const struct dc_writer_ops *ops;
+	const char *dest;	/* "-" for stdout */
+	const char *src_path;	/* refuse writing over it */
+	enum dc_writer_state state;
+	size_t nimages;		/* how many put_image() calls will come */
+	void *priv;
+};
+
+extern const struct dc_writer_ops dc__writer_oci;
+extern const struct dc_writer_ops dc__writer_oci_archive;
+extern const struct dc_writer_ops dc__writer_docker_archive;
+
+/*
+ * Copy IN to O, reading until the end (which is where a verifying
+ * stream checks its digest); fails unless exactly SIZE bytes came.
+ */
+int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
+		    const char *label);
+
+/*
+ * Re-encode layer D from R to compression TO into an anonymous temp
+ * file in SPOOLDIR (NULL: $TMPDIR), checking D's digest and diff_id on
+ * the way. OUT gets the new digest, size, compression and media type.
+ */
+int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
+		  enum dc_comp to, const struct dc_write_opts *opts,
+		  const char *spooldir, int *fd, struct dc_desc *out);
+
+/* Shared by the OCI-layout writers: index.json for images. */
+int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
+		       const struct dc_image *const *img, size_t n);
+
+#endif

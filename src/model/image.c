@@ -1,0 +1,351 @@
+/*
+ * The image model: sets, images, descriptors.
+ */
+#include "internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+int dc__set_new(struct dc_ctx *ctx, struct dc_set **out, const char *format)
+{
+	struct dc_set *s = dc__calloc(ctx, 1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return DC_ENOMEM;
+	if (!(s->format = dc__strdup(ctx, format))) {
+		free(s);
+		return DC_ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+int dc__set_add(struct dc_ctx *ctx, struct dc_set *set, struct dc_image *img)
+{
+	struct dc_image **p = dc__reallocarray(ctx, set->img, set->n + 1,
+					       sizeof(*p));
+
+	if (!p)
+		return DC_ENOMEM;
+	set->img = p;
+	set->img[set->n++] = img;
+	return 0;
+}
+
+void dc_set_free(struct dc_set *set)
+{
+	size_t i;
+
+	if (!set)
+		return;
+	for (i = 0; i < set->n; i++)
+		dc__image_free(set->img[i]);
+	free(set->img);
+	free(set->format);
+	free(set);
+}
+
+int dc__image_new(struct dc_ctx *ctx, struct dc_image **out)
+{
+	struct dc_image *img = dc__calloc(ctx, 1, sizeof(*img));
+
+	*out = img;
+	if (!img)
+		return DC_ENOMEM;
+	img->manifest.size = img->config.size = -1;
+	return 0;
+}
+
+void dc__desc_release(struct dc_desc *d)
+{
+	free(d->media_type);
+	free(d->path);
+	d->media_type = d->path = NULL;
+}
+
+int dc__desc_copy(struct dc_ctx *ctx, struct dc_desc *dst,
+		  const struct dc_desc *src)
+{
+	*dst = *src;
+	dst->media_type = dst->path = NULL;
+	if (src->media_type &&
+	    !(dst->media_type = dc__strdup(ctx, src->media_type)))
+		return DC_ENOMEM;
+	if (src->path && !(dst->path = dc__strdup(ctx, src->path))) {
+		dc__desc_release(dst);
+		return DC_ENOMEM;
+	}
+	return 0;
+}
+
+void dc__image_free(struct dc_image *img)
+{
+	size_t i;
+
+	if (!img)
+		return;
+	for (i = 0; i < img->ntags; i++)
+		free(img->tags[i]);
+	free(img->tags);
+	free(img->ref_name);
+	free(img->os);
+	free(img->arch);
+	free(img->variant);
+	dc__desc_release(&img->manifest);
+	dc__desc_release(&img->config);
+	dc__buf_release(&img->manifest_raw);
+	dc__buf_release(&img->config_raw);
+	for (i = 0; i < img->nlayers; i++)
+		dc__desc_release(&img->layers[i]);
+	free(img->layers);
+	free(img);
+}
+
+int dc__image_add_tag(struct dc_ctx *ctx, struct dc_image *img,
+		      const char *tag)
+{
+	char **p;
+	size_t i;
+
+	for (i = 0; i < img->ntags; i++)
+		if (!strcmp(img->tags[i], tag))
+			return 0;
+	if (!(p = dc__reallocarray(ctx, img->tags, img->ntags + 1, sizeof(*p))))
+		return DC_ENOMEM;
+	img->tags = p;
+	if (!(p[img->ntags] = dc__strdup(ctx, tag)))
+		return DC_ENOMEM;
+	img->ntags++;
+	return 0;
+}
+
+static char *jstr(struct dc_ctx *ctx, json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) && json_string_length(v) ?
+	       dc__strdup(ctx, json_string_value(v)) : NULL;
+}
+
+int dc__image_parse_config(struct dc_ctx *ctx, struct dc_image *img,
+			   const char *label)
+{
+	json_t *root = NULL, *rootfs, *ids;
+	size_t i;
+	int err;
+
+	if ((err = dc__json_parse(ctx, &root, &img->config_raw, label)) < 0)
+		goto out;
+	if (!json_is_object(root)) {
+		err = dc_error(ctx, DC_EFORMAT, "'%s': config is not a JSON object",
+			       label);
+		goto out;
+	}
+	img->os = jstr(ctx, root, "os");
+	img->arch = jstr(ctx, root, "architecture");
+	img->variant = jstr(ctx, root, "variant");
+	snprintf(img->platform, sizeof(img->platform), "%s%s%s%s%s",
+		 img->os ? img->os : "", img->arch ? "/" : "",
+		 img->arch ? img->arch : "", img->variant ? "/" : "",
+		 img->variant ? img->variant : "");
+	rootfs = json_object_get(root, "rootfs");
+	ids = json_object_get(rootfs, "diff_ids");
+	if (!json_is_object(rootfs) || !(json_is_array(ids) || json_is_null(ids))) {
+		err = dc_error(ctx, DC_EFORMAT,
+			       "'%s': config has no rootfs.diff_ids", label);
+		goto out;
+	}
+	if (!json_is_string(json_object_get(rootfs, "type")) ||
+	    strcmp(json_string_value(json_object_get(rootfs, "type")), "layers")) {
+		err = dc_error(ctx, DC_EFORMAT,
+			       "'%s': config rootfs.type is not \"layers\"", label);
+		goto out;
+	}
+	if (json_array_size(ids) != img->nlayers) {
+		err = dc_error(ctx, DC_ECORRUPT,
+			       "'%s': config lists %zu diff_ids for %zu layers",
+			       label, json_array_size(ids), img->nlayers);
+		goto out;
+	}
+	for (i = 0; i < img->nlayers; i++) {
+		const char *d = json_string_value(json_array_get(ids, i));
+
+		if (!dc__digest_valid(d)) {
+			err = dc_error(ctx, DC_EFORMAT,
+				       "'%s': rootfs.diff_ids[%zu] is not a sha256 digest",
+				       label, i);
+			goto out;
+		}
+		memcpy(img->layers[i].diff_id, d, DC_DIGEST_MAX);
+	}
+out:
+	json_decref(root);
+	return err;
+}
+
+const char *dc__layer_media_type(enum dc_comp c, int docker)
+{
+	if (docker)
+		return c == DC_COMP_NONE ?
+		       "application/vnd.docker.image.rootfs.diff.tar" :
+		       c == DC_COMP_ZSTD ?
+		       "application/vnd.oci.image.layer.v1.tar+zstd" :
+		       "application/vnd.docker.image.rootfs.diff.tar.gzip";
+	switch (c) {
+	case DC_COMP_GZIP: return "application/vnd.oci.image.layer.v1.tar+gzip";
+	case DC_COMP_ZSTD: return "application/vnd.oci.image.layer.v1.tar+zstd";
+	default: return "application/vnd.oci.image.layer.v1.tar";
+	}
+}
+
+int dc__media_is_manifest(const char *mt)
+{
+	return mt && (!strcmp(mt, "application/vnd.oci.image.manifest.v1+json") ||
+		      !strcmp(mt, "application/vnd.docker.distribution.manifest.v2+json"));
+}
+
+int dc__media_is_index(const char *mt)
+{
+	return mt && (!strcmp(mt, "application/vnd.oci.image.index.v1+json") ||
+		      !strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json"));
+}
+
+static json_t *desc_json(const char *mt, const char *digest, int64_t size)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "mediaType", json_string(mt));
+	json_object_set_new(o, "digest", json_string(digest));
+	json_object_set_new(o, "size", json_integer(size));
+	return o;
+}
+
+int dc__image_synth_manifest(struct dc_ctx *ctx, struct dc_image *img)
+{
+	json_t *m = json_object(), *layers = json_array();
+	size_t i;
+	int err = 0;
+
+	if (!m || !layers) {
+		err = dc__enomem(ctx);
+		goto out;
+	}
+	json_object_set_new(m, "schemaVersion", json_integer(2));
+	json_object_set_new(m, "mediaType",
+			    json_string("application/vnd.oci.image.manifest.v1+json"));
+	json_object_set_new(m, "config",
+			    desc_json("application/vnd.oci.image.config.v1+json",
+				      img->config.digest, img->config.size));
+	for (i = 0; i < img->nlayers; i++) {
+		const struct dc_desc *l = &img->layers[i];
+
+		if (!l->digest[0])
+			DC_BUG("layer %zu digest unknown when making a manifest", i);
+		json_array_append_new(layers,
+				      desc_json(l->media_type, l->digest, l->size));
+	}
+	json_object_set(m, "layers", layers);
+	img->manifest_raw.len = 0;
+	if ((err = dc__json_dump(ctx, &img->manifest_raw, m)) < 0)
+		goto out;
+	dc__sha256_digest(img->manifest_raw.data, img->manifest_raw.len,
+			  img->manifest.digest);
+	img->manifest.size = (int64_t)img->manifest_raw.len;
+	free(img->manifest.media_type);
+	if (!(img->manifest.media_type =
+		      dc__strdup(ctx, "application/vnd.oci.image.manifest.v1+json")))
+		err = DC_ENOMEM;
+	img->manifest_synth = 1;
+out:
+	json_decref(layers);
+	json_decref(m);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public accessors */
+
+const char *dc_set_format(const struct dc_set *set)
+{
+	return set->format;
+}
+
+size_t dc_set_count(const struct dc_set *set)
+{
+	return set->n;
+}
+
+const struct dc_image *dc_set_image(const struct dc_set *set, size_t i)
+{
+	return i < set->n ? set->img[i] : NULL;
+}
+
+size_t dc_image_tag_count(const struct dc_image *img)
+{
+	return img->ntags;
+}
+
+const char *dc_image_tag(const struct dc_image *img, size_t i)
+{
+	return i < img->ntags ? img->tags[i] : NULL;
+}
+
+const char *dc_image_platform(const struct dc_image *img)
+{
+	return img->platform;
+}
+
+const struct dc_desc *dc_image_manifest(const struct dc_image *img)
+{
+	return &img->manifest;
+}
+
+const struct dc_desc *dc_image_config(const struct dc_image *img)
+{
+	return &img->config;
+}
+
+size_t dc_image_layer_count(const struct dc_image *img)
+{
+	return img->nlayers;
+}
+
+const struct dc_desc *dc_image_layer(const struct dc_image *img, size_t i)
+{
+	return i < img->nlayers ? &img->layers[i] : NULL;
+}
+
+const char *dc_image_id(const struct dc_image *img)
+{
+	return img->config.digest;
+}
+
+const char *dc_desc_media_type(const struct dc_desc *d)
+{
+	return d->media_type ? d->media_type : "";
+}
+
+const char *dc_desc_digest(const struct dc_desc *d)
+{
+	return d->digest;
+}
+
+int64_t dc_desc_size(const struct dc_desc *d)
+{
+	return d->size;
+}
+
+const char *dc_desc_diff_id(const struct dc_desc *d)
+{
+	return d->diff_id[0] ? d->diff_id : NULL;
+}
+
+const char *dc_desc_compression(const struct dc_desc *d)
+{
+	return dc__comp_name(d->comp);
+}

@@ -1,0 +1,226 @@
+/*
+ * Reader for archives described by manifest.json alone: Docker 1.10-24
+ * `docker save` (<v1id>/layer.tar, <config>.json), go-containerregistry
+ * and kaniko tarballs (config "sha256:<hex>", "<hex>.tar.gz" layers),
+ * and manifest.json-only exports. moby: image/tarexport/load.go.
+ */
+#include "internal.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+#include "readers/readers.h"
+
+static int docker_bid(struct dc_src *src)
+{
+	if (!dc__src_exists(src, "manifest.json"))
+		return 0;
+	/* an OCI layout with a manifest.json is the OCI reader's (80) */
+	return 50;
+}
+
+/* "sha256:<hex>" if the file name carries the blob's own digest. */
+static void digest_from_name(const char *path, char out[DC_DIGEST_MAX])
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 7 && !strcmp(base + n - 7, ".tar.gz"))
+		n -= 7;
+	out[0] = '\0';
+	if (dc__is_hex64(base, n)) {
+		memcpy(out, "sha256:", 7);
+		memcpy(out + 7, base, 64);
+		out[71] = '\0';
+	}
+}
+
+/* The blob's size and its compression, from its first bytes. */
+int dc__sniff_member(struct dc_src *src, const char *path, uint64_t *size,
+		     enum dc_comp *comp)
+{
+	unsigned char magic[DC_SNIFF_LEN];
+	struct dc_stream *s = NULL;
+	size_t got = 0;
+	int err;
+
+	if ((err = dc__src_open(src, path, &s, size)) < 0)
+		return err;
+	while (got < sizeof(magic) && got < *size) {
+		ssize_t r = dc__stream_read(s, magic + got, sizeof(magic) - got);
+
+		if (r <= 0) {
+			err = r < 0 ? dc_error_prefix(src->ctx, "'%s'", path) : 0;
+			break;
+		}
+		got += (size_t)r;
+	}
+	dc__stream_close(s);
+	*comp = dc__comp_sniff(magic, got);
+	return err;
+}
+
+static int load_item(struct dc_reader *r, json_t *item, size_t idx,
+		     struct dc_image **out, int *legacy_dirs)
+{
+	struct dc_ctx *ctx = r->ctx;
+	struct dc_image *img = NULL;
+	json_t *cfg = json_object_get(item, "Config"),
+	       *tags = json_object_get(item, "RepoTags"),
+	       *layers = json_object_get(item, "Layers");
+	char label[64];
+	size_t i;
+	int err;
+
+	*out = NULL;
+	snprintf(label, sizeof(label), "manifest.json[%zu]", idx);
+	if (!json_is_object(item) || !json_is_string(cfg) ||
+	    !(json_is_array(layers) || json_is_null(layers)) ||
+	    !(json_is_array(tags) || json_is_null(tags) || !tags))
+		return dc_error(ctx, DC_EFORMAT,
+				"'manifest.json': item %zu: wrong shape (needs Config, Layers)",
+				idx);
+	if ((err = dc__image_new(ctx, &img)) < 0)
+		return err;
+	if ((err = dc__path_clean(ctx, &img->config.path,
+				  json_string_value(cfg), label)) < 0)
+		goto fail;
+	if ((err = dc__src_read_all(r->src, img->config.path, DC_MAX_JSON,
+				    &img->config_raw)) < 0)
+		goto fail;
+	dc__sha256_digest(img->config_raw.data, img->config_raw.len,
+			  img->config.digest);
+	img->config.size = (int64_t)img->config_raw.len;
+	if (!(img->config.media_type = dc__strdup(ctx,
+			"application/vnd.docker.container.image.v1+json"))) {
+		err = DC_ENOMEM;
+		goto fail;
+	}
+	img->nlayers = json_array_size(layers);
+	if (img->nlayers &&
+	    !(img->layers = dc__calloc(ctx, img->nlayers, sizeof(*img->layers)))) {
+		err = DC_ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < img->nlayers; i++) {
+		struct dc_desc *l = &img->layers[i];
+		const char *p = json_string_value(json_array_get(layers, i));
+		uint64_t size;
+
+		l->size = -1;
+		if (!p) {
+			err = dc_error(ctx, DC_EFORMAT,
+				       "'manifest.json': item %zu: Layers[%zu] is not a string",
+				       idx, i);
+			goto fail;
+		}
+		if ((err = dc__path_clean(ctx, &l->path, p, label)) < 0)
+			goto fail;
+		if ((err = dc__sniff_member(r->src, l->path, &size, &l->comp)) < 0)
+			goto fail;
+		l->size = (int64_t)size;
+		if (!(l->media_type = dc__strdup(ctx,
+				dc__layer_media_type(l->comp, 0)))) {
+			err = DC_ENOMEM;
+			goto fail;
+		}
+		if (strlen(l->path) > 10 &&
+		    !strcmp(l->path + strlen(l->path) - 10, "/layer.tar"))
+			*legacy_dirs = 1;
+	}
+	if ((err = dc__image_parse_config(ctx, img, img->config.path)) < 0)
+		goto fail;
+	for (i = 0; i < img->nlayers; i++) {
+		struct dc_desc *l = &img->layers[i];
+
+		/* uncompressed: the blob is its own diff_id (checked as it
+		 * streams); otherwise a name may carry the digest, else
+		 * dc__set_resolve() hashes the blob */
+		if (l->comp == DC_COMP_NONE)
+			memcpy(l->digest, l->diff_id, DC_DIGEST_MAX);
+		else
+			digest_from_name(l->path, l->digest);
+	}
+	for (i = 0; i < json_array_size(tags); i++) {
+		const char *t = json_string_value(json_array_get(tags, i));
+
+		if (!t) {
+			err = dc_error(ctx, DC_EFORMAT,
+				       "'manifest.json': item %zu: RepoTags[%zu] is not a string",
+				       idx, i);
+			goto fail;
+		}
+		if ((err = dc__add_ref_tag(ctx, img, t, "manifest.json")) < 0)
+			goto fail;
+	}
+	img->manifest_synth = 1;
+	*out = img;
+	return 0;
+fail:
+	dc__image_free(img);
+	return err;
+}
+
+int dc__docker_load_into(struct dc_reader *r, struct dc_set *set)
+{
+	struct dc_ctx *ctx = r->ctx;
+	struct dc_buf b = DC_BUF_INIT;
+	json_t *root = NULL;
+	size_t i;
+	int err, legacy = 0;
+
+	if ((err = dc__src_read_all(r->src, "manifest.json", DC_MAX_JSON, &b)) < 0)
+		goto out;
+	if ((err = dc__json_parse(ctx, &root, &b, "manifest.json")) < 0)
+		goto out;
+	if (!json_is_array(root)) {
+		err = dc_error(ctx, DC_EFORMAT,
+			       "'manifest.json': %s, expected an array of images",
+			       json_is_null(root) ? "is null" : "wrong shape");
+		goto out;
+	}
+	for (i = 0; i < json_array_size(root); i++) {
+		struct dc_image *img;
+
+		if ((err = load_item(r, json_array_get(root, i), i, &img,
+				     &legacy)) < 0)
+			goto out;
+		if ((err = dc__set_add(ctx, set, img)) < 0) {
+			dc__image_free(img);
+			goto out;
+		}
+	}
+	if (legacy) {
+		free(set->format);
+		if (!(set->format = dc__strdup(ctx, "docker-legacy")))
+			err = DC_ENOMEM;
+	}
+out:
+	json_decref(root);
+	dc__buf_release(&b);
+	return err;
+}
+
+static int docker_load(struct dc_reader *r, struct dc_set **out)
+{
+	int err;
+
+	*out = NULL;
+	if ((err = dc__set_new(r->ctx, out, "docker-archive")) < 0)
+		return err;
+	if ((err = dc__docker_load_into(r, *out)) < 0) {
+		dc_set_free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+const struct dc_reader_ops dc__reader_docker = {
+	.name = "docker-archive",
+	.bid = docker_bid,
+	.load = docker_load,
+};

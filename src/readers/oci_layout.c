@@ -1,0 +1,402 @@
+/*
+ * Reader for OCI image layouts, as a directory or a tar: plain layouts
+ * (skopeo, umoci, BuildKit), Docker 25+ `docker save` and containerd
+ * exports (a layout plus manifest.json). Blobs are addressed only
+ * through validated digests, never through paths from the input.
+ */
+#include "internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+#include "readers/readers.h"
+
+static int oci_bid(struct dc_src *src)
+{
+	if (dc__src_exists(src, "oci-layout") &&
+	    dc__src_exists(src, "index.json"))
+		return 80;
+	return 0;
+}
+
+int dc__add_ref_tag(struct dc_ctx *ctx, struct dc_image *img, const char *s,
+		    const char *what)
+{
+	struct dc_ref ref;
+	char *fam = NULL;
+	int err;
+
+	if ((err = dc__ref_parse(ctx, &ref, s)) < 0)
+		return dc_error_prefix(ctx, "'%s'", what);
+	if (ref.digest && !ref.tag) {
+		/* name@digest is not a tag */
+		dc__ref_release(&ref);
+		return 0;
+	}
+	if ((err = dc__ref_familiar(ctx, &ref, &fam)) == 0)
+		err = dc__image_add_tag(ctx, img, fam);
+	free(fam);
+	dc__ref_release(&ref);
+	return err;
+}
+
+static int blob_path(struct dc_ctx *ctx, const char *digest, char **out,
+		     const char *what)
+{
+	struct dc_buf b = DC_BUF_INIT;
+	int err;
+
+	*out = NULL;
+	if (!dc__digest_valid(digest))
+		return dc_error(ctx, DC_EFORMAT,
+				"%s: digest '%s' is not a valid sha256 digest",
+				what, digest ? digest : "(none)");
+	if ((err = dc__buf_addf(ctx, &b, "blobs/sha256/%s",
+				dc__digest_hex(digest))) < 0)
+		return err;
+	*out = dc__buf_detach(&b, NULL);
+	return 0;
+}
+
+/* Parse a JSON descriptor into D (media type, digest, size, path). */
+static int parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
+		      const char *what)
+{
+	json_t *mt = json_object_get(j, "mediaType"),
+	       *dg = json_object_get(j, "digest"),
+	       *sz = json_object_get(j, "size");
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->size = -1;
+	if (!json_is_object(j) || !json_is_string(dg) || !json_is_integer(sz) ||
+	    json_integer_value(sz) < 0 || (mt && !json_is_string(mt)))
+		return dc_error(ctx, DC_EFORMAT,
+				"%s: descriptor needs a digest and a size", what);
+	if ((err = blob_path(ctx, json_string_value(dg), &d->path, what)) < 0)
+		return err;
+	memcpy(d->digest, json_string_value(dg), DC_DIGEST_MAX);
+	d->size = json_integer_value(sz);
+	if (mt && !(d->media_type = dc__strdup(ctx, json_string_value(mt)))) {
+		dc__desc_release(d);
+		return DC_ENOMEM;
+	}
+	return 0;
+}
+
+/* Read a small blob and check it against its descriptor. */
+static int read_blob(struct dc_reader *r, const struct dc_desc *d,
+		     struct dc_buf *out)
+{
+	struct dc_ctx *ctx = r->ctx;
+	char got[DC_DIGEST_MAX];
+	int err;
+
+	if (d->size > (int64_t)DC_MAX_JSON)
+		return dc_error(ctx, DC_ELIMIT,
+				"'%s': descriptor size %lld is over the %u-byte limit for metadata",
+				d->path, (long long)d->size, DC_MAX_JSON);
+	if ((err = dc__src_read_all(r->src, d->path, DC_MAX_JSON, out)) < 0)
+		return err;
+	if ((int64_t)out->len != d->size)
+		return dc_error(ctx, DC_EDIGEST,
+				"'%s': size is %zu bytes, its descriptor says %lld",
+				d->path, out->len, (long long)d->size);
+	dc__sha256_digest(out->data, out->len, got);
+	if (strcmp(got, d->digest))
+		return dc_error(ctx, DC_EDIGEST,
+				"'%s': digest mismatch: content is %s",
+				d->path, got);
+	return 0;
+}
+
+struct walk {
+	struct dc_reader *r;
+	struct dc_set *set;
+	char (*stack)[DC_DIGEST_MAX];	/* indexes being walked: cycles */
+};
+
+static struct dc_image *find_image(struct dc_set *set, const char *digest)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (!strcmp(set->img[i]->manifest.digest, digest))
+			return set->img[i];
+	return NULL;
+}
+
+static int add_names(struct dc_ctx *ctx, struct dc_image *img, json_t *ann)
+{
+	json_t *cn = json_object_get(ann, "io.containerd.image.name"),
+	       *rn = json_object_get(ann, "org.opencontainers.image.ref.name");
+	const char *ref = json_string_value(rn);
+
+	if (json_is_string(cn))
+		return dc__add_ref_tag(ctx, img, json_string_value(cn),
+				       "index.json: io.containerd.image.name");
+	if (!ref)
+		return 0;
+	/* Docker puts only the tag in ref.name; others a whole name:tag */
+	if (strchr(ref, ':') || strchr(ref, '/')) {
+		struct dc_ctx save = *ctx;
+
+		if (dc__add_ref_tag(ctx, img, ref, "ref.name") == 0)
+			return 0;
+		*ctx = save;
+	}
+	if (!img->ref_name && !(img->ref_name = dc__strdup(ctx, ref)))
+		return DC_ENOMEM;
+	return 0;
+}
+
+static int load_manifest(struct walk *w, const struct dc_desc *d,
+			 struct dc_buf *raw, json_t *m, json_t *ann,
+			 json_t *platform)
+{
+	struct dc_ctx *ctx = w->r->ctx;
+	struct dc_image *img;
+	json_t *cfg = json_object_get(m, "config"),
+	       *layers = json_object_get(m, "layers");
+	size_t i;
+	int err;
+
+	(void)platform;
+	if ((img = find_image(w->set, d->digest)))
+		return add_names(ctx, img, ann);
+	if (!json_is_object(cfg) || !json_is_array(layers))
+		return dc_error(ctx, DC_EFORMAT,
+				"'%s': manifest needs config and layers", d->path);
+	if ((err = dc__image_new(ctx, &img)) < 0)
+		return err;
+	if ((err = dc__desc_copy(ctx, &img->manifest, d)) < 0)
+		goto fail;
+	img->manifest_raw = *raw;
+	memset(raw, 0, sizeof(*raw));
+	if ((err = parse_desc(ctx, cfg, &img->config, d->path)) < 0 ||
+	    (err = read_blob(w->r, &img->config, &img->config_raw)) < 0)
+		goto fail;
+	img->nlayers = json_array_size(layers);
+	if (img->nlayers &&
+	    !(img->layers = dc__calloc(ctx, img->nlayers, sizeof(*img->layers)))) {
+		err = DC_ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < img->nlayers; i++) {
+		struct dc_desc *l = &img->layers[i];
+		uint64_t size;
+
+		if ((err = parse_desc(ctx, json_array_get(layers, i), l,
+				      d->path)) < 0)
+			goto fail;
+		if ((err = dc__sniff_member(w->r->src, l->path, &size,
+					    &l->comp)) < 0)
+			goto fail;
+		if (size != (uint64_t)l->size) {
+			err = dc_error(ctx, DC_EDIGEST,
+				       "'%s': size is %llu bytes, the manifest says %lld",
+				       l->path, (unsigned long long)size,
+				       (long long)l->size);
+			goto fail;
+		}
+	}
+	if ((err = dc__image_parse_config(ctx, img, img->config.path)) < 0)
+		goto fail;
+	if ((err = add_names(ctx, img, ann)) < 0)
+		goto fail;
+	if ((err = dc__set_add(ctx, w->set, img)) < 0)
+		goto fail;
+	return 0;
+fail:
+	dc__image_free(img);
+	return err;
+}
+
+static int walk_index(struct walk *w, json_t *index, const char *what,
+		      int depth, json_t *parent_ann);
+
+static int walk_desc(struct walk *w, json_t *jd, const char *what, int depth,
+		     json_t *parent_ann)
+{
+	struct dc_ctx *ctx = w->r->ctx;
+	struct dc_desc d;
+	struct dc_buf raw = DC_BUF_INIT;
+	json_t *doc = NULL, *ann = json_object_get(jd, "annotations");
+	const char *mt;
+	int err, i;
+
+	if ((err = parse_desc(ctx, jd, &d, what)) < 0)
+		return err;
+	if (d.media_type && !dc__media_is_manifest(d.media_type) &&
+	    !dc__media_is_index(d.media_type))
+		goto out;	/* artifacts, attestations: not images */
+	if (depth > 0 && !dc__src_exists(w->r->src, d.path))
+		goto out;	/* other platforms are often not exported */
+	if ((err = read_blob(w->r, &d, &raw)) < 0 ||
+	    (err = dc__json_parse(ctx, &doc, &raw, d.path)) < 0)
+		goto out;
+	if (!json_is_object(doc)) {
+		err = dc_error(ctx, DC_EFORMAT, "'%s': not a JSON object", d.path);
+		goto out;
+	}
+	/* containerd 1.x omits mediaType in index.json: ask the blob */
+	mt = d.media_type ? d.media_type :
+	     json_string_value(json_object_get(doc, "mediaType"));
+	if (!mt)
+		mt = json_object_get(doc, "manifests") ?
+		     "application/vnd.oci.image.index.v1+json" :
+		     "application/vnd.oci.image.manifest.v1+json";
+	if (!d.media_type && !(d.media_type = dc__strdup(ctx, mt))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
+	if (!ann || !json_object_size(ann))
+		ann = parent_ann;
+	if (dc__media_is_manifest(mt)) {
+		err = load_manifest(w, &d, &raw, doc, ann,
+				    json_object_get(jd, "platform"));
+	} else if (dc__media_is_index(mt)) {
+		if (depth + 1 >= DC_MAX_INDEX_DEPTH) {
+			err = dc_error(ctx, DC_ELIMIT,
+				       "'%s': image indexes nested deeper than %d",
+				       d.path, DC_MAX_INDEX_DEPTH);
+			goto out;
+		}
+		for (i = 0; i < depth; i++)
+			if (!strcmp(w->stack[i], d.digest)) {
+				err = dc_error(ctx, DC_ECORRUPT,
+					       "'%s': image index cycle", d.path);
+				goto out;
+			}
+		memcpy(w->stack[depth], d.digest, DC_DIGEST_MAX);
+		err = walk_index(w, doc, d.path, depth + 1, ann);
+	}
+out:
+	json_decref(doc);
+	dc__buf_release(&raw);
+	dc__desc_release(&d);
+	return err;
+}
+
+static int walk_index(struct walk *w, json_t *index, const char *what,
+		      int depth, json_t *parent_ann)
+{
+	json_t *list = json_object_get(index, "manifests");
+	char label[512];
+	size_t i;
+	int err;
+
+	if (!json_is_array(list))
+		return dc_error(w->r->ctx, DC_EFORMAT,
+				"'%s': \"manifests\" is not an array", what);
+	for (i = 0; i < json_array_size(list); i++) {
+		snprintf(label, sizeof(label), "'%s': manifests[%zu]", what, i);
+		if ((err = walk_desc(w, json_array_get(list, i), label, depth,
+				     parent_ann)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* Images still untagged get their RepoTags from manifest.json. */
+static int tags_from_manifest_json(struct dc_reader *r, struct dc_set *set)
+{
+	struct dc_set *docker = NULL;
+	size_t i, j, k;
+	int err;
+
+	if ((err = dc__set_new(r->ctx, &docker, "docker-archive")) < 0)
+		return err;
+	if ((err = dc__docker_load_into(r, docker)) < 0)
+		goto out;
+	for (i = 0; i < set->n; i++) {
+		struct dc_image *img = set->img[i];
+
+		if (img->ntags)
+			continue;
+		for (j = 0; j < docker->n; j++) {
+			if (strcmp(docker->img[j]->config.digest, img->config.digest))
+				continue;
+			for (k = 0; k < docker->img[j]->ntags; k++)
+				if ((err = dc__image_add_tag(r->ctx, img,
+						docker->img[j]->tags[k])) < 0)
+					goto out;
+		}
+	}
+out:
+	dc_set_free(docker);
+	return err;
+}
+
+static int oci_load(struct dc_reader *r, struct dc_set **out)
+{
+	struct dc_ctx *ctx = r->ctx;
+	struct dc_buf b = DC_BUF_INIT;
+	json_t *layout = NULL, *index = NULL, *v;
+	char stack[DC_MAX_INDEX_DEPTH][DC_DIGEST_MAX];
+	struct walk w;
+	int err, has_mj = dc__src_exists(r->src, "manifest.json");
+	const char *fmt = r->src->is_dir ? "oci" :
+			  has_mj ? "docker-archive" : "oci-archive";
+
+	*out = NULL;
+	if ((err = dc__set_new(ctx, out, fmt)) < 0)
+		return err;
+	if ((err = dc__src_read_all(r->src, "oci-layout", 65536, &b)) < 0 ||
+	    (err = dc__json_parse(ctx, &layout, &b, "oci-layout")) < 0)
+		goto out;
+	v = json_object_get(layout, "imageLayoutVersion");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "1.0.0")) {
+		err = dc_error(ctx, DC_EUNSUPPORTED,
+			       "'oci-layout': imageLayoutVersion is not \"1.0.0\"");
+		goto out;
+	}
+	if ((err = dc__src_read_all(r->src, "index.json", DC_MAX_JSON, &b)) < 0 ||
+	    (err = dc__json_parse(ctx, &index, &b, "index.json")) < 0)
+		goto out;
+	if (!json_is_object(index)) {
+		err = dc_error(ctx, DC_EFORMAT, "'index.json': not a JSON object");
+		goto out;
+	}
+	w.r = r;
+	w.set = *out;
+	w.stack = stack;
+	v = json_object_get(index, "manifests");
+	if (json_is_null(v) && has_mj) {
+		/* Docker 25.0.0-25.0.2 untagged saves, moby/moby#47210 */
+		err = dc__docker_load_into(r, *out);
+		goto out;
+	}
+	if (!v) {
+		err = dc_error(ctx, DC_EFORMAT,
+			       "'index.json': no \"manifests\" list");
+		goto out;
+	}
+	if (json_is_null(v))
+		goto out;
+	if ((err = walk_index(&w, index, "index.json", 0, NULL)) < 0)
+		goto out;
+	for (size_t i = 0; has_mj && i < (*out)->n; i++)
+		if (!(*out)->img[i]->ntags) {
+			err = tags_from_manifest_json(r, *out);
+			break;
+		}
+out:
+	json_decref(layout);
+	json_decref(index);
+	dc__buf_release(&b);
+	if (err < 0) {
+		dc_set_free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+const struct dc_reader_ops dc__reader_oci = {
+	.name = "oci",
+	.bid = oci_bid,
+	.load = oci_load,
+};

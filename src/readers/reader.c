@@ -1,0 +1,374 @@
+/*
+ * Reader core: detection by bidding, dispatch, and verified blob streams.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+static const struct dc_reader_ops *const readers[] = {
+	&dc__reader_oci,
+	&dc__reader_docker,
+	NULL
+};
+
+/* Which reader names a user's format prefix may pick. */
+static int format_allows(const char *format, const char *reader)
+{
+	if (!strcmp(format, "oci") || !strcmp(format, "oci-archive"))
+		return !strcmp(reader, "oci");
+	if (!strcmp(format, "docker-archive"))
+		return 1;	/* Docker 25+ saves are OCI layouts */
+	if (!strcmp(format, "docker-legacy"))
+		return !strcmp(reader, "docker-archive");
+	return 0;
+}
+
+static int pick(struct dc_reader *r, const char *format)
+{
+	struct dc_ctx *ctx = r->ctx;
+	int best = 0, score, i;
+
+	if (format && !format_allows(format, "oci") &&
+	    !format_allows(format, "docker-archive"))
+		return dc_error(ctx, DC_EINVAL, "'%s': unknown source format",
+				format);
+	for (i = 0; readers[i]; i++) {
+		score = readers[i]->bid(r->src);
+		if (score > best) {
+			best = score;
+			r->ops = readers[i];
+		} else if (score && score == best) {
+			DC_BUG("readers '%s' and '%s' tie at %d", r->ops->name,
+			       readers[i]->name, score);
+		}
+	}
+	if (!r->ops)
+		return dc_error(ctx, DC_EFORMAT,
+				"unknown format: no manifest.json, index.json or oci-layout found");
+	if (format && !format_allows(format, r->ops->name))
+		return dc_error(ctx, DC_EFORMAT, "not a '%s' source (it reads as %s)",
+				format, r->ops->name);
+	return 0;
+}
+
+static int reader_new(struct dc_ctx *ctx, struct dc_reader **out,
+		      struct dc_src *src, const char *format)
+{
+	struct dc_reader *r;
+	int err;
+
+	*out = NULL;
+	if (!(r = dc__calloc(ctx, 1, sizeof(*r)))) {
+		dc__src_free(src);
+		return DC_ENOMEM;
+	}
+	r->ctx = ctx;
+	r->src = src;
+	if ((err = pick(r, format)) < 0)
+		goto fail;
+	if (r->ops->priv_size &&
+	    !(r->priv = dc__calloc(ctx, 1, r->ops->priv_size))) {
+		err = DC_ENOMEM;
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	dc_reader_free(r);
+	return err;
+}
+
+int dc_reader_open(struct dc_ctx *ctx, struct dc_reader **out,
+		   const char *src, const char *format)
+{
+	struct dc_src *s;
+	int err;
+
+	*out = NULL;
+	ctx->code = 0;
+	ctx->msg[0] = '\0';
+	if ((err = dc__src_open_path(ctx, &s, src)) < 0)
+		return err;
+	return reader_new(ctx, out, s, format);
+}
+
+int dc_reader_open_memory(struct dc_ctx *ctx, struct dc_reader **out,
+			  const void *data, size_t size)
+{
+	struct dc_src *s;
+	int err;
+
+	*out = NULL;
+	if ((err = dc__src_open_memory(ctx, &s, data, size)) < 0)
+		return err;
+	return reader_new(ctx, out, s, NULL);
+}
+
+int dc_reader_load(struct dc_reader *r, struct dc_set **out)
+{
+	int err;
+
+	*out = NULL;
+	if ((err = r->ops->load(r, out)) < 0)
+		return err;
+	if ((err = dc__set_resolve(r, *out)) < 0) {
+		dc_set_free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+void dc_reader_free(struct dc_reader *r)
+{
+	if (!r)
+		return;
+	if (r->ops && r->ops->close)
+		r->ops->close(r);
+	free(r->priv);
+	dc__src_free(r->src);
+	free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Verified blob streams */
+
+struct vstream {
+	struct dc_stream s;
+	struct dc_stream *in;
+	struct dc_hash *h;
+	struct dc_hash *dh;	/* diff_id of the decompressed bytes */
+	struct dc_dec *dec;
+	const char *label;	/* the descriptor's path */
+	char want[DC_DIGEST_MAX];
+	char want_diff[DC_DIGEST_MAX];
+	int64_t want_size;
+	uint64_t got;
+	int done;
+};
+
+static int diff_sink(void *arg, const void *p, size_t n)
+{
+	dc__hash_update(arg, p, n);
+	return 0;
+}
+
+static int vfinish(struct vstream *v)
+{
+	struct dc_ctx *ctx = v->s.ctx;
+	char got[DC_DIGEST_MAX];
+	int err;
+
+	if (v->want_size >= 0 && v->got != (uint64_t)v->want_size)
+		return dc_error(ctx, DC_EDIGEST,
+				"'%s': size is %llu bytes, expected %lld (blob %s)",
+				v->label, (unsigned long long)v->got,
+				(long long)v->want_size, v->want);
+	dc__hash_final(v->h, got);
+	if (v->want[0] && strcmp(got, v->want))
+		return dc_error(ctx, DC_EDIGEST,
+				"'%s': digest mismatch: content is %s, expected %s",
+				v->label, got, v->want);
+	if (v->dec) {
+		if ((err = dc__dec_finish(v->dec)) < 0)
+			return err;
+		dc__hash_final(v->dh, got);
+	}
+	if (v->want_diff[0] && (v->dec || !v->want[0]) &&
+	    strcmp(got, v->want_diff))
+		return dc_error(ctx, DC_EDIGEST,
+				"'%s': diff_id mismatch: uncompressed content is %s, config says %s",
+				v->label, got, v->want_diff);
+	return 0;
+}
+
+static ssize_t vread(struct dc_stream *s, void *buf, size_t n)
+{
+	struct vstream *v = (struct vstream *)s;
+	ssize_t got;
+	int err;
+
+	if (v->done)
+		return 0;
+	if ((err = dc__check_intr(s->ctx)) < 0)
+		return err;
+	got = dc__stream_read(v->in, buf, n);
+	if (got < 0)
+		return dc_error_prefix(s->ctx, "'%s'", v->label);
+	if (got == 0) {
+		v->done = 1;
+		return (err = vfinish(v)) < 0 ? err : 0;
+	}
+	v->got += (uint64_t)got;
+	if (v->want_size >= 0 && v->got > (uint64_t)v->want_size)
+		return dc_error(s->ctx, DC_EDIGEST,
+				"'%s': larger than the %lld bytes its descriptor says (blob %s)",
+				v->label, (long long)v->want_size, v->want);
+	dc__hash_update(v->h, buf, (size_t)got);
+	if (v->dec && (err = dc__dec_push(v->dec, buf, (size_t)got, diff_sink,
+					  v->dh)) < 0)
+		return err;
+	return got;
+}
+
+static void vclose(struct dc_stream *s)
+{
+	struct vstream *v = (struct vstream *)s;
+
+	dc__stream_close(v->in);
+	dc__hash_free(v->h);
+	dc__hash_free(v->dh);
+	dc__dec_free(v->dec);
+	free(v);
+}
+
+int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
+		  unsigned flags, struct dc_stream **out)
+{
+	struct dc_ctx *ctx = r->ctx;
+	struct vstream *v;
+	int err;
+
+	*out = NULL;
+	if (!(v = dc__calloc(ctx, 1, sizeof(*v))))
+		return DC_ENOMEM;
+	v->s.ctx = ctx;
+	v->s.read = vread;
+	v->s.close = vclose;
+	v->label = d->path ? d->path : d->digest;
+	memcpy(v->want, d->digest, sizeof(v->want));
+	v->want_size = d->size;
+	if ((flags & DC_BLOB_DIFFID) && d->diff_id[0]) {
+		memcpy(v->want_diff, d->diff_id, sizeof(v->want_diff));
+		if (d->comp != DC_COMP_NONE) {
+			if ((err = dc__dec_new(ctx, &v->dec, d->comp, v->label)) < 0 ||
+			    (err = dc__hash_new(ctx, &v->dh)) < 0)
+				goto fail;
+		}
+	}
+	if ((err = dc__hash_new(ctx, &v->h)) < 0)
+		goto fail;
+	if (r->ops->open_blob)
+		err = r->ops->open_blob(r, d, &v->in);
+	else {
+		uint64_t size;
+
+		err = dc__src_open(r->src, d->path, &v->in, &size);
+	}
+	if (err < 0)
+		goto fail;
+	*out = &v->s;
+	return 0;
+fail:
+	vclose(&v->s);
+	return err;
+}
+
+/* Drain a stream (checks happen at its end). */
+static int drain(struct dc_stream *s)
+{
+	static char buf[1 << 16];
+	ssize_t got;
+
+	while ((got = dc__stream_read(s, buf, sizeof(buf))) > 0)
+		;
+	return got < 0 ? (int)got : 0;
+}
+
+int dc__set_resolve(struct dc_reader *r, struct dc_set *set)
+{
+	struct dc_hash *h = NULL;
+	size_t i, j;
+	int err = 0;
+
+	for (i = 0; i < set->n && !err; i++) {
+		struct dc_image *img = set->img[i];
+
+		for (j = 0; j < img->nlayers && !err; j++) {
+			struct dc_desc *l = &img->layers[j];
+			struct dc_stream *s;
+			char buf[1 << 16];
+			ssize_t got;
+			uint64_t n = 0;
+
+			if (l->digest[0])
+				continue;
+			if (!h && (err = dc__hash_new(r->ctx, &h)) < 0)
+				break;
+			if ((err = dc__src_open(r->src, l->path, &s, &n)) < 0)
+				break;
+			n = 0;
+			while ((got = dc__stream_read(s, buf, sizeof(buf))) > 0) {
+				dc__hash_update(h, buf, (size_t)got);
+				n += (uint64_t)got;
+			}
+			dc__stream_close(s);
+			if (got < 0) {
+				err = (int)got;
+				break;
+			}
+			dc__hash_final(h, l->digest);
+			l->size = (int64_t)n;
+		}
+		if (!err && img->manifest_synth)
+			err = dc__image_synth_manifest(r->ctx, img);
+	}
+	dc__hash_free(h);
+	return err;
+}
+
+static int seen(char (*list)[DC_DIGEST_MAX], size_t n, const char *d)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], d))
+			return 1;
+	return 0;
+}
+
+int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
+{
+	struct dc_ctx *ctx = r->ctx;
+	char (*done)[DC_DIGEST_MAX] = NULL;
+	size_t ndone = 0, cap = 0, i, j;
+	int err = 0;
+
+	for (i = 0; i < set->n && !err; i++) {
+		const struct dc_image *img = set->img[i];
+
+		for (j = 0; j < img->nlayers && !err; j++) {
+			const struct dc_desc *l = &img->layers[j];
+			struct dc_stream *s;
+
+			if (seen(done, ndone, l->digest))
+				continue;
+			if ((err = dc__blob_open(r, l, DC_BLOB_DIFFID, &s)) < 0)
+				break;
+			if (ctx->progress)
+				ctx->progress(ctx->progress_arg, 0,
+					      (uint64_t)l->size, j + 1,
+					      img->nlayers);
+			err = drain(s);
+			dc__stream_close(s);
+			if (err)
+				break;
+			if (ndone == cap) {
+				void *p;
+
+				cap = cap ? cap * 2 : 16;
+				p = dc__reallocarray(ctx, done, cap, sizeof(*done));
+				if (!p) {
+					err = DC_ENOMEM;
+					break;
+				}
+				done = p;
+			}
+			memcpy(done[ndone++], l->digest, DC_DIGEST_MAX);
+		}
+	}
+	free(done);
+	return err;
+}

@@ -1,0 +1,104 @@
+/*
+ * The context: error messages, progress, interruption.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+int dc_ctx_new(struct dc_ctx **out)
+{
+	struct dc_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	*out = ctx;
+	return ctx ? 0 : DC_ENOMEM;
+}
+
+void dc_ctx_free(struct dc_ctx *ctx)
+{
+	free(ctx);
+}
+
+const char *dc_ctx_errmsg(const struct dc_ctx *ctx)
+{
+	return ctx->msg[0] ? ctx->msg : "no error";
+}
+
+int dc_ctx_errcode(const struct dc_ctx *ctx)
+{
+	return ctx->code;
+}
+
+void dc_ctx_set_progress(struct dc_ctx *ctx, dc_progress_fn fn, void *arg)
+{
+	ctx->progress = fn;
+	ctx->progress_arg = arg;
+}
+
+void dc_ctx_interrupt(struct dc_ctx *ctx)
+{
+	ctx->interrupted = 1;
+}
+
+const char *dc_version(void)
+{
+	return DC_VERSION;
+}
+
+int dc_error(struct dc_ctx *ctx, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
+	va_end(ap);
+	ctx->code = code;
+	return code;
+}
+
+int dc_error_prefix(struct dc_ctx *ctx, const char *fmt, ...)
+{
+	char pre[1024];
+	size_t np, nm = strlen(ctx->msg);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof(pre), fmt, ap);
+	va_end(ap);
+	np = strlen(pre) + 2;
+	if (np + nm + 1 > sizeof(ctx->msg))
+		nm = sizeof(ctx->msg) - np - 1;
+	memmove(ctx->msg + np, ctx->msg, nm);
+	memcpy(ctx->msg, pre, np - 2);
+	memcpy(ctx->msg + np - 2, ": ", 2);
+	ctx->msg[np + nm] = '\0';
+	return ctx->code;
+}
+
+int dc__enomem(struct dc_ctx *ctx)
+{
+	return dc_error(ctx, DC_ENOMEM, "out of memory");
+}
+
+int dc__check_intr(struct dc_ctx *ctx)
+{
+	if (ctx->interrupted)
+		return dc_error(ctx, DC_EINTR, "interrupted");
+	return 0;
+}
+
+void dc__bug(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "decant: BUG: %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}

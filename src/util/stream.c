@@ -1,0 +1,120 @@
+/*
+ * Byte streams over memory and file ranges.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+void dc__stream_close(struct dc_stream *s)
+{
+	if (s)
+		s->close(s);
+}
+
+struct mem_stream {
+	struct dc_stream s;
+	const unsigned char *p;
+	size_t left;
+};
+
+static ssize_t mem_read(struct dc_stream *s, void *buf, size_t n)
+{
+	struct mem_stream *m = (struct mem_stream *)s;
+
+	if (n > m->left)
+		n = m->left;
+	memcpy(buf, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return (ssize_t)n;
+}
+
+static void mem_close(struct dc_stream *s)
+{
+	free(s);
+}
+
+int dc__stream_memory(struct dc_ctx *ctx, struct dc_stream **out,
+		      const void *p, size_t n)
+{
+	struct mem_stream *m = dc__calloc(ctx, 1, sizeof(*m));
+
+	*out = NULL;
+	if (!m)
+		return DC_ENOMEM;
+	m->s.ctx = ctx;
+	m->s.read = mem_read;
+	m->s.close = mem_close;
+	m->p = p;
+	m->left = n;
+	*out = &m->s;
+	return 0;
+}
+
+struct fd_stream {
+	struct dc_stream s;
+	int fd;
+	int own;
+	uint64_t off;
+	uint64_t left;
+};
+
+static ssize_t fd_read(struct dc_stream *s, void *buf, size_t n)
+{
+	struct fd_stream *f = (struct fd_stream *)s;
+	ssize_t got;
+
+	if (n > f->left)
+		n = (size_t)f->left;
+	if (!n)
+		return 0;
+	do
+		got = pread(f->fd, buf, n, (off_t)f->off);
+	while (got < 0 && errno == EINTR && !s->ctx->interrupted);
+	if (got < 0)
+		return dc_error(s->ctx, DC_EIO, "read failed: %s",
+				strerror(errno));
+	if (got == 0)
+		return dc_error(s->ctx, DC_ECORRUPT,
+				"unexpected end of file (%llu bytes missing)",
+				(unsigned long long)f->left);
+	f->off += (uint64_t)got;
+	f->left -= (uint64_t)got;
+	return got;
+}
+
+static void fd_close(struct dc_stream *s)
+{
+	struct fd_stream *f = (struct fd_stream *)s;
+
+	if (f->own)
+		close(f->fd);
+	free(f);
+}
+
+int dc__stream_fd_range(struct dc_ctx *ctx, struct dc_stream **out, int fd,
+			uint64_t off, uint64_t len, int own_fd)
+{
+	struct fd_stream *f = dc__calloc(ctx, 1, sizeof(*f));
+
+	*out = NULL;
+	if (!f) {
+		if (own_fd)
+			close(fd);
+		return DC_ENOMEM;
+	}
+	f->s.ctx = ctx;
+	f->s.read = fd_read;
+	f->s.close = fd_close;
+	f->fd = fd;
+	f->own = own_fd;
+	f->off = off;
+	f->left = len;
+	*out = &f->s;
+	return 0;
+}

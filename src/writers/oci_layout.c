@@ -1,0 +1,417 @@
+/*
+ * Writers for OCI image layouts: a directory ("oci"), a tar
+ * ("oci-archive"), and the Docker 25+ `docker save` layout
+ * ("docker-archive": the tar plus manifest.json and repositories).
+ *
+ * Tar entries are in lexical order (blobs/, blobs/sha256/<digest>...,
+ * index.json, manifest.json, oci-layout, repositories) with fixed
+ * owners and mtimes, so the same input gives the same bytes.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banned.h"
+#include "writers/writers.h"
+
+static const char OCI_LAYOUT[] = "{\"imageLayoutVersion\": \"1.0.0\"}";
+
+static json_t *desc_json(const struct dc_desc *d)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "mediaType", json_string(d->media_type));
+	json_object_set_new(o, "digest", json_string(d->digest));
+	json_object_set_new(o, "size", json_integer(d->size));
+	return o;
+}
+
+int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
+		       const struct dc_image *const *img, size_t n)
+{
+	json_t *idx = json_object(), *list = json_array();
+	size_t i, t;
+	int err = 0;
+
+	json_object_set_new(idx, "schemaVersion", json_integer(2));
+	json_object_set_new(idx, "mediaType",
+			    json_string("application/vnd.oci.image.index.v1+json"));
+	for (i = 0; i < n && !err; i++) {
+		/* one descriptor per tag, as Docker 25+ and containerd do */
+		for (t = 0; t < img[i]->ntags && !err; t++) {
+			struct dc_ref ref;
+			char *norm = NULL;
+			json_t *d, *ann;
+
+			if ((err = dc__ref_parse(ctx, &ref, img[i]->tags[t])) < 0)
+				break;
+			err = dc__ref_normalized(ctx, &ref, &norm);
+			if (!err) {
+				d = desc_json(&img[i]->manifest);
+				ann = json_object();
+				json_object_set_new(ann, "io.containerd.image.name",
+						    json_string(norm));
+				json_object_set_new(ann, "org.opencontainers.image.ref.name",
+						    json_string(ref.tag ? ref.tag : "latest"));
+				json_object_set_new(d, "annotations", ann);
+				json_array_append_new(list, d);
+			}
+			free(norm);
+			dc__ref_release(&ref);
+		}
+		if (!img[i]->ntags) {
+			json_t *d = desc_json(&img[i]->manifest);
+
+			if (img[i]->ref_name) {
+				json_t *ann = json_object();
+
+				json_object_set_new(ann, "org.opencontainers.image.ref.name",
+						    json_string(img[i]->ref_name));
+				json_object_set_new(d, "annotations", ann);
+			}
+			json_array_append_new(list, d);
+		}
+	}
+	json_object_set_new(idx, "manifests", list);
+	if (!err)
+		err = dc__json_dump(ctx, out, idx);
+	json_decref(idx);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Directory */
+
+struct dir_priv {
+	char *tmp;			/* <dest>.tmp-XXXXXX */
+	int dirfd;
+	const struct dc_image **img;
+	size_t n;
+};
+
+static int put_image_common(struct dc_writer *w, const struct dc_image *img,
+			    const struct dc_image ***list, size_t *n)
+{
+	const struct dc_image **l = dc__reallocarray(w->ctx, *list, *n + 1,
+						     sizeof(*l));
+
+	if (!l)
+		return DC_ENOMEM;
+	l[(*n)++] = img;
+	*list = l;
+	return 0;
+}
+
+static int dir_begin(struct dc_writer *w)
+{
+	struct dir_priv *p = w->priv;
+	struct stat st;
+	int err;
+
+	p->dirfd = -1;
+	if (lstat(w->dest, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return dc_error(w->ctx, DC_EINVAL,
+					"'%s': exists and is not a directory",
+					w->dest);
+		if (rmdir(w->dest) < 0 && errno != ENOENT) {
+			if (errno == ENOTEMPTY || errno == EEXIST)
+				return dc_error(w->ctx, DC_EINVAL,
+						"'%s': directory exists and is not empty",
+						w->dest);
+			return dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
+					strerror(errno));
+		}
+		/* it was empty: recreate it at commit */
+	}
+	if ((err = dc__tmp_dir(w->ctx, w->dest, &p->tmp)) < 0)
+		return err;
+	p->dirfd = open(p->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->dirfd < 0 || mkdirat(p->dirfd, "blobs", 0755) < 0 ||
+	    mkdirat(p->dirfd, "blobs/sha256", 0755) < 0)
+		return dc_error(w->ctx, DC_EIO, "'%s': %s", p->tmp,
+				strerror(errno));
+	return 0;
+}
+
+static int write_file_at(struct dc_writer *w, int dirfd, const char *name,
+			 struct dc_stream *in, int64_t size, const char *label)
+{
+	struct dc_out o;
+	int fd, err;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
+				strerror(errno));
+	if ((err = dc__out_init(w->ctx, &o, fd, w->dest)) == 0) {
+		err = dc__copy_stream(&o, in, size, label);
+		if (!err)
+			err = dc__out_flush(&o);
+		dc__out_release(&o);
+	}
+	if (close(fd) < 0 && !err)
+		err = dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
+			       strerror(errno));
+	return err;
+}
+
+static int write_mem_at(struct dc_writer *w, int dirfd, const char *name,
+			const void *p, size_t n)
+{
+	struct dc_stream *s;
+	int err;
+
+	if ((err = dc__stream_memory(w->ctx, &s, p, n)) < 0)
+		return err;
+	err = write_file_at(w, dirfd, name, s, (int64_t)n, name);
+	dc__stream_close(s);
+	return err;
+}
+
+static int dir_put_blob(struct dc_writer *w, struct dc_stream *in,
+			const struct dc_desc *want)
+{
+	struct dir_priv *p = w->priv;
+	char name[128];
+
+	snprintf(name, sizeof(name), "blobs/sha256/%s",
+		 dc__digest_hex(want->digest));
+	return write_file_at(w, p->dirfd, name, in, want->size, want->digest);
+}
+
+static int dir_put_image(struct dc_writer *w, const struct dc_image *img)
+{
+	struct dir_priv *p = w->priv;
+
+	return put_image_common(w, img, &p->img, &p->n);
+}
+
+static int dir_commit(struct dc_writer *w)
+{
+	struct dir_priv *p = w->priv;
+	struct dc_buf idx = DC_BUF_INIT;
+	int err;
+
+	if ((err = dc__oci_index_json(w->ctx, &idx, p->img, p->n)) < 0 ||
+	    (err = write_mem_at(w, p->dirfd, "index.json", idx.data, idx.len)) < 0 ||
+	    (err = write_mem_at(w, p->dirfd, "oci-layout", OCI_LAYOUT,
+				strlen(OCI_LAYOUT))) < 0)
+		goto out;
+	if (syncfs(p->dirfd) < 0 || rename(p->tmp, w->dest) < 0) {
+		err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
+			       strerror(errno));
+		goto out;
+	}
+	free(p->tmp);
+	p->tmp = NULL;
+out:
+	dc__buf_release(&idx);
+	if (!err) {
+		close(p->dirfd);
+		free(p->img);
+		p->dirfd = -1;
+		p->img = NULL;
+	}
+	return err;
+}
+
+static void dir_abort(struct dc_writer *w)
+{
+	struct dir_priv *p = w->priv;
+
+	if (p->dirfd >= 0)
+		close(p->dirfd);
+	p->dirfd = -1;
+	if (p->tmp)
+		dc__rm_rf(p->tmp);
+	free(p->tmp);
+	free(p->img);
+	p->tmp = NULL;
+	p->img = NULL;
+}
+
+const struct dc_writer_ops dc__writer_oci = {
+	.name = "oci",
+	.priv_size = sizeof(struct dir_priv),
+	.caps = DC_WCAP_MULTI_IMAGE,
+	.begin = dir_begin,
+	.put_blob = dir_put_blob,
+	.put_image = dir_put_image,
+	.commit = dir_commit,
+	.abort = dir_abort,
+};
+
+/* ------------------------------------------------------------------ */
+/* Tar: oci-archive and docker-archive */
+
+struct tar_priv {
+	char *tmp;		/* NULL when writing to stdout */
+	int fd;
+	int out_ok;
+	struct dc_out o;
+	const struct dc_image **img;
+	size_t n;
+};
+
+static int tar_begin(struct dc_writer *w)
+{
+	struct tar_priv *p = w->priv;
+	int err;
+
+	p->fd = -1;
+	if (!strcmp(w->dest, "-")) {
+		p->fd = 1;
+	} else {
+		struct stat st;
+
+		if (stat(w->dest, &st) == 0 && S_ISDIR(st.st_mode))
+			return dc_error(w->ctx, DC_EINVAL, "'%s': is a directory",
+					w->dest);
+		if ((err = dc__tmp_file(w->ctx, w->dest, &p->tmp, &p->fd)) < 0)
+			return err;
+	}
+	if ((err = dc__out_init(w->ctx, &p->o, p->fd,
+				!strcmp(w->dest, "-") ? "stdout" : w->dest)) < 0)
+		return err;
+	p->out_ok = 1;
+	if ((err = dc__tarw_header(&p->o, "blobs/", DC_M_DIR, 0, 0755, NULL)) < 0)
+		return err;
+	return dc__tarw_header(&p->o, "blobs/sha256/", DC_M_DIR, 0, 0755, NULL);
+}
+
+static int tar_put_blob(struct dc_writer *w, struct dc_stream *in,
+			const struct dc_desc *want)
+{
+	struct tar_priv *p = w->priv;
+	char name[128];
+	int err;
+
+	snprintf(name, sizeof(name), "blobs/sha256/%s",
+		 dc__digest_hex(want->digest));
+	if ((err = dc__tarw_header(&p->o, name, DC_M_FILE, (uint64_t)want->size,
+				   0644, NULL)) < 0 ||
+	    (err = dc__copy_stream(&p->o, in, want->size, want->digest)) < 0)
+		return err;
+	return dc__tarw_pad(&p->o, (uint64_t)want->size);
+}
+
+static int tar_put_image(struct dc_writer *w, const struct dc_image *img)
+{
+	struct tar_priv *p = w->priv;
+
+	return put_image_common(w, img, &p->img, &p->n);
+}
+
+static int tar_finish(struct dc_writer *w, int docker)
+{
+	struct tar_priv *p = w->priv;
+	struct dc_buf idx = DC_BUF_INIT, mj = DC_BUF_INIT, repos = DC_BUF_INIT;
+	int err;
+
+	if ((err = dc__oci_index_json(w->ctx, &idx, p->img, p->n)) < 0 ||
+	    (err = dc__tarw_file(&p->o, "index.json", idx.data, idx.len)) < 0)
+		goto out;
+	if (docker) {
+		if ((err = dc__docker_manifest_json(w->ctx, &mj, p->img, p->n)) < 0 ||
+		    (err = dc__tarw_file(&p->o, "manifest.json", mj.data, mj.len)) < 0)
+			goto out;
+	}
+	if ((err = dc__tarw_file(&p->o, "oci-layout", OCI_LAYOUT,
+				 strlen(OCI_LAYOUT))) < 0)
+		goto out;
+	if (docker) {
+		if ((err = dc__docker_repositories(w->ctx, &repos, p->img,
+						   p->n)) < 0)
+			goto out;
+		if (repos.len &&
+		    (err = dc__tarw_file(&p->o, "repositories", repos.data,
+					 repos.len)) < 0)
+			goto out;
+	}
+	if ((err = dc__tarw_end(&p->o)) < 0 || (err = dc__out_flush(&p->o)) < 0)
+		goto out;
+	if (p->tmp) {
+		if (fsync(p->fd) < 0 || close(p->fd) < 0) {
+			p->fd = -1;
+			err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
+				       strerror(errno));
+			goto out;
+		}
+		p->fd = -1;
+		if (rename(p->tmp, w->dest) < 0) {
+			err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
+				       strerror(errno));
+			goto out;
+		}
+		free(p->tmp);
+		p->tmp = NULL;
+	}
+	dc__out_release(&p->o);
+	p->out_ok = 0;
+	free(p->img);
+	p->img = NULL;
+out:
+	dc__buf_release(&idx);
+	dc__buf_release(&mj);
+	dc__buf_release(&repos);
+	return err;
+}
+
+static int oci_tar_commit(struct dc_writer *w)
+{
+	return tar_finish(w, 0);
+}
+
+static int docker_commit(struct dc_writer *w)
+{
+	return tar_finish(w, 1);
+}
+
+static void tar_abort(struct dc_writer *w)
+{
+	struct tar_priv *p = w->priv;
+
+	if (p->out_ok)
+		dc__out_release(&p->o);
+	p->out_ok = 0;
+	if (p->tmp) {
+		if (p->fd >= 0)
+			close(p->fd);
+		unlink(p->tmp);
+		free(p->tmp);
+		p->tmp = NULL;
+	}
+	p->fd = -1;
+	free(p->img);
+	p->img = NULL;
+}
+
+const struct dc_writer_ops dc__writer_oci_archive = {
+	.name = "oci-archive",
+	.priv_size = sizeof(struct tar_priv),
+	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT,
+	.begin = tar_begin,
+	.put_blob = tar_put_blob,
+	.put_image = tar_put_image,
+	.commit = oci_tar_commit,
+	.abort = tar_abort,
+};
+
+const struct dc_writer_ops dc__writer_docker_archive = {
+	.name = "docker-archive",
+	.priv_size = sizeof(struct tar_priv),
+	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_DOCKER_TYPES,
+	.begin = tar_begin,
+	.put_blob = tar_put_blob,
+	.put_image = tar_put_image,
+	.commit = docker_commit,
+	.abort = tar_abort,
+};

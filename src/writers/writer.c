@@ -1,0 +1,572 @@
+/*
+ * Writer core: plans the output images (media types, compression,
+ * manifests), lists every blob once in digest order, and drives a
+ * writer through begin / put_blob / put_image / commit, or abort.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static const struct dc_writer_ops *const writers[] = {
+	&dc__writer_oci,
+	&dc__writer_oci_archive,
+	&dc__writer_docker_archive,
+	NULL
+};
+
+static const struct dc_writer_ops *find_writer(const char *name)
+{
+	int i;
+
+	for (i = 0; writers[i]; i++)
+		if (!strcmp(writers[i]->name, name))
+			return writers[i];
+	return NULL;
+}
+
+int dc_write_format_known(const char *name)
+{
+	return find_writer(name) != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Selection */
+
+static int image_matches(struct dc_ctx *ctx, const struct dc_image *img,
+			 size_t idx, const char *want)
+{
+	struct dc_ref ref;
+	char *fam = NULL;
+	size_t i;
+	int hit = 0;
+
+	if (want[0] == '@') {
+		char *end;
+		unsigned long n = strtoul(want + 1, &end, 10);
+
+		return want[1] && !*end && n == idx;
+	}
+	if (dc__digest_valid(want))
+		return !strcmp(img->manifest.digest, want) ||
+		       !strcmp(img->config.digest, want);
+	if (img->ref_name && !strcmp(img->ref_name, want))
+		return 1;
+	if (dc__ref_parse(ctx, &ref, want) < 0)
+		return -1;
+	if (!ref.tag) {
+		/* a bare name matches every tag of that name */
+		free(ref.tag);
+		ref.tag = NULL;
+	}
+	if (dc__ref_familiar(ctx, &ref, &fam) < 0) {
+		dc__ref_release(&ref);
+		return -1;
+	}
+	for (i = 0; i < img->ntags && !hit; i++) {
+		if (ref.tag) {
+			hit = !strcmp(img->tags[i], fam);
+		} else {
+			size_t n = strlen(fam) - strlen(":latest");
+
+			hit = !strncmp(img->tags[i], fam, n) &&
+			      img->tags[i][n] == ':';
+		}
+	}
+	free(fam);
+	dc__ref_release(&ref);
+	return hit;
+}
+
+int dc_set_select(struct dc_ctx *ctx, struct dc_set *set,
+		  const char *const *refs, size_t nrefs)
+{
+	unsigned char *keep;
+	size_t i, j, k;
+	int err = 0;
+
+	if (!nrefs)
+		return 0;
+	if (!(keep = dc__calloc(ctx, set->n ? set->n : 1, 1)))
+		return DC_ENOMEM;
+	for (j = 0; j < nrefs; j++) {
+		int any = 0;
+
+		for (i = 0; i < set->n; i++) {
+			int m = image_matches(ctx, set->img[i], i, refs[j]);
+
+			if (m < 0) {
+				err = dc_error(ctx, DC_EINVAL,
+					       "--image '%s': not a reference, digest or @N",
+					       refs[j]);
+				goto out;
+			}
+			if (m)
+				keep[i] = any = 1;
+		}
+		if (!any) {
+			err = dc_error(ctx, DC_EINVAL,
+				       "--image '%s': no such image in the source",
+				       refs[j]);
+			goto out;
+		}
+	}
+	for (i = 0, k = 0; i < set->n; i++) {
+		if (keep[i])
+			set->img[k++] = set->img[i];
+		else
+			dc__image_free(set->img[i]);
+	}
+	set->n = k;
+out:
+	free(keep);
+	return err;
+}
+
+int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set, const char *tag)
+{
+	struct dc_image *img;
+	struct dc_ref ref;
+	char *fam = NULL;
+	size_t i;
+	int err;
+
+	if (set->n != 1)
+		return dc_error(ctx, DC_EINVAL,
+				"--tag needs exactly one image, the source has %zu (use --image)",
+				set->n);
+	img = set->img[0];
+	if ((err = dc__ref_parse(ctx, &ref, tag)) < 0)
+		return dc_error_prefix(ctx, "--tag");
+	if (ref.digest) {
+		dc__ref_release(&ref);
+		return dc_error(ctx, DC_EINVAL, "--tag '%s': a tag cannot hold a digest",
+				tag);
+	}
+	err = dc__ref_familiar(ctx, &ref, &fam);
+	dc__ref_release(&ref);
+	if (err)
+		return err;
+	for (i = 0; i < img->ntags; i++)
+		free(img->tags[i]);
+	img->ntags = 0;
+	free(img->ref_name);
+	img->ref_name = NULL;
+	err = dc__image_add_tag(ctx, img, fam);
+	free(fam);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Planning */
+
+enum bkind { B_MEM, B_LAYER, B_SPOOL };
+
+struct pblob {
+	enum bkind kind;
+	const struct dc_desc *src;	/* B_LAYER: the reader's descriptor */
+	const struct dc_desc *out;	/* the written descriptor */
+	const void *mem;		/* B_MEM */
+	int fd;				/* B_SPOOL */
+};
+
+struct plan {
+	struct dc_ctx *ctx;
+	struct dc_image **img;		/* output images */
+	size_t n;
+	struct pblob *b;
+	size_t nb, capb;
+	int *fds;			/* spool files to close */
+	size_t nfds;
+};
+
+static void plan_release(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		dc__image_free(p->img[i]);
+	free(p->img);
+	for (i = 0; i < p->nfds; i++)
+		close(p->fds[i]);
+	free(p->fds);
+	free(p->b);
+}
+
+static struct pblob *find_blob(struct plan *p, const char *digest)
+{
+	size_t i;
+
+	for (i = 0; i < p->nb; i++)
+		if (!strcmp(p->b[i].out->digest, digest))
+			return &p->b[i];
+	return NULL;
+}
+
+static int add_blob(struct plan *p, const struct pblob *b)
+{
+	if (find_blob(p, b->out->digest))
+		return 0;
+	if (p->nb == p->capb) {
+		size_t nc = p->capb ? p->capb * 2 : 32;
+		struct pblob *nb = dc__reallocarray(p->ctx, p->b, nc, sizeof(*nb));
+
+		if (!nb)
+			return DC_ENOMEM;
+		p->b = nb;
+		p->capb = nc;
+	}
+	p->b[p->nb++] = *b;
+	return 0;
+}
+
+static const char OCI_MANIFEST[] = "application/vnd.oci.image.manifest.v1+json";
+static const char OCI_CONFIG[] = "application/vnd.oci.image.config.v1+json";
+
+/* Does the source manifest already say exactly what we will write? */
+static int manifest_passes(const struct dc_image *src,
+			   const struct dc_image *out)
+{
+	size_t i;
+
+	if (src->manifest_synth || !src->manifest.media_type ||
+	    strcmp(src->manifest.media_type, OCI_MANIFEST) ||
+	    !src->config.media_type || strcmp(src->config.media_type, OCI_CONFIG))
+		return 0;
+	for (i = 0; i < src->nlayers; i++)
+		if (!src->layers[i].media_type ||
+		    strcmp(src->layers[i].media_type, out->layers[i].media_type) ||
+		    strcmp(src->layers[i].digest, out->layers[i].digest))
+			return 0;
+	return 1;
+}
+
+static enum dc_comp target_comp(const struct dc_writer_ops *ops,
+				const struct dc_write_opts *o, enum dc_comp c)
+{
+	switch (o->compress) {
+	case DC_COMPRESS_NONE: return DC_COMP_NONE;
+	case DC_COMPRESS_GZIP: return DC_COMP_GZIP;
+	case DC_COMPRESS_ZSTD: return DC_COMP_ZSTD;
+	case DC_COMPRESS_KEEP: break;
+	}
+	if (ops->caps & DC_WCAP_DOCKER_TYPES)
+		return DC_COMP_NONE;	/* as `docker save` writes them */
+	/* OCI layouts hold gzip and zstd; other codecs are decompressed */
+	return c == DC_COMP_GZIP || c == DC_COMP_ZSTD ? c : DC_COMP_NONE;
+}
+
+static int spool_dir(struct dc_ctx *ctx, const char *dest, char **out)
+{
+	char *copy;
+
+	*out = NULL;
+	if (!strcmp(dest, "-"))
+		return 0;
+	if (!(copy = dc__strdup(ctx, dest)))
+		return DC_ENOMEM;
+	*out = dc__strdup(ctx, dirname(copy));
+	free(copy);
+	return *out ? 0 : DC_ENOMEM;
+}
+
+static int plan_image(struct plan *p, struct dc_reader *r,
+		      const struct dc_writer_ops *ops,
+		      const struct dc_write_opts *o, const struct dc_image *src,
+		      const char *spooldir, struct dc_image **out)
+{
+	struct dc_ctx *ctx = p->ctx;
+	struct dc_image *img;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if ((err = dc__image_new(ctx, &img)) < 0)
+		return err;
+	for (i = 0; i < src->ntags; i++)
+		if ((err = dc__image_add_tag(ctx, img, src->tags[i])) < 0)
+			goto fail;
+	if (src->ref_name && !(img->ref_name = dc__strdup(ctx, src->ref_name))) {
+		err = DC_ENOMEM;
+		goto fail;
+	}
+	memcpy(img->platform, src->platform, sizeof(img->platform));
+	if ((err = dc__buf_add(ctx, &img->config_raw, src->config_raw.data,
+			       src->config_raw.len)) < 0 ||
+	    (err = dc__desc_copy(ctx, &img->config, &src->config)) < 0)
+		goto fail;
+	free(img->config.media_type);
+	if (!(img->config.media_type = dc__strdup(ctx, OCI_CONFIG))) {
+		err = DC_ENOMEM;
+		goto fail;
+	}
+	img->nlayers = src->nlayers;
+	if (img->nlayers &&
+	    !(img->layers = dc__calloc(ctx, img->nlayers, sizeof(*img->layers)))) {
+		err = DC_ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < src->nlayers; i++) {
+		const struct dc_desc *sl = &src->layers[i];
+		struct dc_desc *ol = &img->layers[i];
+		enum dc_comp to = target_comp(ops, o, sl->comp);
+		struct pblob b = { 0 };
+
+		if (to == sl->comp) {
+			if ((err = dc__desc_copy(ctx, ol, sl)) < 0)
+				goto fail;
+			b.kind = B_LAYER;
+			b.src = sl;
+		} else {
+			/* the same layer may already be transcoded */
+			size_t k;
+			int fd = -1, *fds;
+
+			for (k = 0; k < p->nb; k++)
+				if (p->b[k].kind == B_SPOOL && p->b[k].src &&
+				    !strcmp(p->b[k].src->digest, sl->digest) &&
+				    p->b[k].out->comp == to)
+					break;
+			if (k < p->nb) {
+				if ((err = dc__desc_copy(ctx, ol, p->b[k].out)) < 0)
+					goto fail;
+				continue;
+			}
+			if ((err = dc__transcode(r, sl, to, o, spooldir, &fd,
+						 ol)) < 0)
+				goto fail;
+			fds = dc__reallocarray(ctx, p->fds, p->nfds + 1,
+					       sizeof(*fds));
+			if (!fds) {
+				close(fd);
+				err = DC_ENOMEM;
+				goto fail;
+			}
+			p->fds = fds;
+			p->fds[p->nfds++] = fd;
+			b.kind = B_SPOOL;
+			b.src = sl;
+			b.fd = fd;
+		}
+		free(ol->media_type);
+		free(ol->path);
+		ol->path = NULL;
+		ol->comp = to;
+		if (!(ol->media_type = dc__strdup(ctx, dc__layer_media_type(to, 0)))) {
+			err = DC_ENOMEM;
+			goto fail;
+		}
+		b.out = ol;
+		if ((err = add_blob(p, &b)) < 0)
+			goto fail;
+	}
+	if (manifest_passes(src, img)) {
+		if ((err = dc__desc_copy(ctx, &img->manifest, &src->manifest)) < 0 ||
+		    (err = dc__buf_add(ctx, &img->manifest_raw,
+				       src->manifest_raw.data,
+				       src->manifest_raw.len)) < 0)
+			goto fail;
+	} else if ((err = dc__image_synth_manifest(ctx, img)) < 0) {
+		goto fail;
+	}
+	*out = img;
+	return 0;
+fail:
+	dc__image_free(img);
+	return err;
+}
+
+static int cmp_blob(const void *a, const void *b)
+{
+	return strcmp(((const struct pblob *)a)->out->digest,
+		      ((const struct pblob *)b)->out->digest);
+}
+
+static int plan_build(struct plan *p, struct dc_reader *r,
+		      const struct dc_writer_ops *ops, const struct dc_set *set,
+		      const struct dc_write_opts *o, const char *dest)
+{
+	struct dc_ctx *ctx = p->ctx;
+	char *spooldir = NULL;
+	size_t i;
+	int err;
+
+	if ((err = spool_dir(ctx, dest, &spooldir)) < 0)
+		return err;
+	if (set->n && !(p->img = dc__calloc(ctx, set->n, sizeof(*p->img)))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < set->n; i++) {
+		if ((err = plan_image(p, r, ops, o, set->img[i], spooldir,
+				      &p->img[i])) < 0)
+			goto out;
+		p->n++;
+	}
+	for (i = 0; i < p->n; i++) {
+		struct dc_image *img = p->img[i];
+		struct pblob c = { B_MEM, NULL, &img->config, img->config_raw.data, -1 };
+		struct pblob m = { B_MEM, NULL, &img->manifest, img->manifest_raw.data, -1 };
+
+		if ((err = add_blob(p, &c)) < 0 || (err = add_blob(p, &m)) < 0)
+			goto out;
+	}
+	qsort(p->b, p->nb, sizeof(*p->b), cmp_blob);
+out:
+	free(spooldir);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Driving a writer */
+
+int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
+		    const char *label)
+{
+	struct dc_ctx *ctx = o->ctx;
+	char *buf = malloc(1 << 20);
+	uint64_t n = 0;
+	int err = 0;
+
+	if (!buf)
+		return dc__enomem(ctx);
+	for (;;) {
+		ssize_t got = dc__stream_read(in, buf, 1 << 20);
+
+		if (got < 0) {
+			err = (int)got;
+			break;
+		}
+		if (!got)
+			break;
+		n += (uint64_t)got;
+		if (size >= 0 && n > (uint64_t)size) {
+			err = dc_error(ctx, DC_EDIGEST,
+				       "'%s': more than the %lld bytes expected",
+				       label, (long long)size);
+			break;
+		}
+		if ((err = dc__out_write(o, buf, (size_t)got)) < 0)
+			break;
+		if (ctx->progress)
+			ctx->progress(ctx->progress_arg, (uint64_t)got, 0, 0, 0);
+	}
+	if (!err && size >= 0 && n != (uint64_t)size)
+		err = dc_error(ctx, DC_EDIGEST,
+			       "'%s': %llu bytes, expected %lld", label,
+			       (unsigned long long)n, (long long)size);
+	free(buf);
+	return err;
+}
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int open_blob(struct dc_reader *r, const struct pblob *b,
+		     struct dc_stream **s)
+{
+	switch (b->kind) {
+	case B_MEM:
+		return dc__stream_memory(r->ctx, s, b->mem, (size_t)b->out->size);
+	case B_LAYER:
+		return dc__blob_open(r, b->src, DC_BLOB_DIFFID, s);
+	case B_SPOOL:
+		return dc__stream_fd_range(r->ctx, s, b->fd, 0,
+					   (uint64_t)b->out->size, 0);
+	}
+	return DC_EINVAL;
+}
+
+int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
+	     const struct dc_set *set, const char *format, const char *dest,
+	     const struct dc_write_opts *opts)
+{
+	static const struct dc_write_opts defaults;
+	const struct dc_writer_ops *ops = find_writer(format);
+	struct dc_writer w;
+	struct plan p;
+	uint64_t total = 0;
+	size_t i;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	memset(&w, 0, sizeof(w));
+	p.ctx = ctx;
+	if (!opts)
+		opts = &defaults;
+	if (!ops)
+		return dc_error(ctx, DC_EINVAL, "'%s': unknown output format",
+				format);
+	if (!strcmp(dest, "-") && !(ops->caps & DC_WCAP_STDOUT))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s' output is a directory and cannot go to stdout",
+				format);
+	if (!set->n)
+		return dc_error(ctx, DC_EINVAL, "no images to write");
+	if (set->n > 1 && !(ops->caps & DC_WCAP_MULTI_IMAGE))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s' holds one image, the selection has %zu (use --image)",
+				format, set->n);
+	if (!r->src->mem && strcmp(dest, "-") && !strcmp(r->src->label, dest))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s': the destination is the source", dest);
+	if (!r->src->mem && strcmp(dest, "-") && same_file(r->src->label, dest))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s': the destination is the source", dest);
+	w.ctx = ctx;
+	w.ops = ops;
+	w.dest = dest;
+	w.nimages = set->n;
+	if (ops->priv_size && !(w.priv = dc__calloc(ctx, 1, ops->priv_size)))
+		return DC_ENOMEM;
+	if ((err = plan_build(&p, r, ops, set, opts, dest)) < 0)
+		goto out;
+	for (i = 0; i < p.nb; i++)
+		total += (uint64_t)p.b[i].out->size;
+	if ((err = ops->begin(&w)) < 0)
+		goto fail;
+	w.state = DC_W_BLOBS;
+	for (i = 0; i < p.nb; i++) {
+		struct dc_stream *s = NULL;
+
+		if ((err = dc__check_intr(ctx)) < 0)
+			goto fail;
+		if (ctx->progress)
+			ctx->progress(ctx->progress_arg, 0, total, i + 1, p.nb);
+		if ((err = open_blob(r, &p.b[i], &s)) < 0)
+			goto fail;
+		err = ops->put_blob(&w, s, p.b[i].out);
+		dc__stream_close(s);
+		if (err < 0)
+			goto fail;
+	}
+	w.state = DC_W_IMAGES;
+	for (i = 0; i < p.n; i++)
+		if ((err = ops->put_image(&w, p.img[i])) < 0)
+			goto fail;
+	if ((err = dc__check_intr(ctx)) < 0 || (err = ops->commit(&w)) < 0)
+		goto fail;
+	w.state = DC_W_DONE;
+	goto out;
+fail:
+	w.state = DC_W_FAILED;
+	if (w.priv)
+		ops->abort(&w);
+out:
+	plan_release(&p);
+	free(w.priv);
+	return err;
+}
