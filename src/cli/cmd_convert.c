@@ -47,7 +47,7 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 
 	memset(&wo, 0, sizeof(wo));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_IMAGE:
 			images = realloc(images, (nimages + 1) * sizeof(*images));

@@ -40,6 +40,8 @@ static int print_json(const struct dc_set *set)
 		for (j = 0; j < dc_image_tag_count(img); j++)
 			json_array_append_new(tags, json_string(dc_image_tag(img, j)));
 		json_object_set_new(o, "tags", tags);
+		json_object_set_new(o, "ref_name", dc_image_ref_name(img) ?
+				    json_string(dc_image_ref_name(img)) : json_null());
 		json_object_set_new(o, "platform", json_string(dc_image_platform(img)));
 		json_object_set_new(o, "id", json_string(dc_image_id(img)));
 		json_object_set_new(o, "manifest", desc_json(dc_image_manifest(img), 0));
@@ -89,6 +91,8 @@ static void print_table(const struct dc_set *set, const char *src)
 		for (j = 0; j < dc_image_tag_count(img); j++)
 			printf("%s%s", j ? ", " : "", dc_image_tag(img, j));
 		printf("%s\n", dc_image_tag_count(img) ? "" : "(none)");
+		if (dc_image_ref_name(img))
+			printf("  ref name:  %s\n", dc_image_ref_name(img));
 		printf("  platform:  %s\n", *dc_image_platform(img) ?
 		       dc_image_platform(img) : "(unknown)");
 		printf("  id:        %s\n", dc_image_id(img));
@@ -126,7 +130,7 @@ static int parse(struct cli *c, int argc, char **argv, int *json,
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			if (!json)

@@ -295,6 +295,11 @@ const char *dc_image_tag(const struct dc_image *img, size_t i)
 	return i < img->ntags ? img->tags[i] : NULL;
 }
 
+const char *dc_image_ref_name(const struct dc_image *img)
+{
+	return img->ref_name;
+}
+
 const char *dc_image_platform(const struct dc_image *img)
 {
 	return img->platform;

@@ -144,7 +144,7 @@ static int zs_push(struct dc_dec *d, const unsigned char *p, size_t n,
 	ZSTD_inBuffer in = { p, n, 0 };
 	int err;
 
-	while (in.pos < in.size) {
+	while (n) {
 		ZSTD_outBuffer out = { d->out, DEC_OUT, 0 };
 		size_t r = ZSTD_decompressStream(d->zs, &out, &in);
 
@@ -152,24 +152,14 @@ static int zs_push(struct dc_dec *d, const unsigned char *p, size_t n,
 			return dc_error(d->ctx, DC_ECORRUPT,
 					"'%s': corrupt zstd data: %s",
 					d->label, ZSTD_getErrorName(r));
-		d->zs_hint = r;
 		if (out.pos && (err = sink(arg, d->out, out.pos)) < 0)
 			return err;
-	}
-	/* drain what is buffered inside the decoder */
-	for (;;) {
-		ZSTD_outBuffer out = { d->out, DEC_OUT, 0 };
-		size_t r = ZSTD_decompressStream(d->zs, &out, &in);
-
-		if (ZSTD_isError(r))
-			return dc_error(d->ctx, DC_ECORRUPT,
-					"'%s': corrupt zstd data: %s",
-					d->label, ZSTD_getErrorName(r));
-		d->zs_hint = r;
-		if (!out.pos)
+		/* all input taken and all output flushed: r == 0 means the
+		 * last frame is complete */
+		if (in.pos == in.size && out.pos < out.size) {
+			d->zs_hint = r;
 			break;
-		if ((err = sink(arg, d->out, out.pos)) < 0)
-			return err;
+		}
 	}
 	return 0;
 }

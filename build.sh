@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# ./build.sh        install missing build dependencies (Debian), then make
+# ./build.sh test   also install the test tools, build, and run every test
+#                   (the plain build and the ASan+UBSan build)
+set -eu -o pipefail
+cd "$(dirname "$0")"
+
+BUILD_PKGS="build-essential pkg-config libarchive-dev libjansson-dev libzstd-dev zlib1g-dev libssl-dev"
+TEST_PKGS="jq skopeo umoci oci-image-tool podman docker.io containerd runc busybox-static zstd gzip bzip2 xz-utils tar valgrind"
+
+missing() {
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"
+	done
+}
+
+install() {
+	# shellcheck disable=SC2046
+	set -- $(missing "$@")
+	[ $# -gt 0 ] || return 0
+	echo "build.sh: installing $*" >&2
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+case "${1:-build}" in
+build)
+	install $BUILD_PKGS
+	make -j"$(nproc)"
+	;;
+test)
+	install $BUILD_PKGS $TEST_PKGS
+	make -j"$(nproc)"
+	log=$(mktemp)
+	trap 'rm -f "$log"' EXIT
+	rc=0
+	echo "== tests (plain build)"
+	make -s check 2>&1 | tee "$log" || rc=1
+	echo "== tests (ASan+UBSan build)"
+	make -s -j"$(nproc)" SANITIZE=1 build/san/decant build/san/unit-tests build/san/fuzz-replay
+	make -s check SANITIZE=1 2>&1 | tee -a "$log" || rc=1
+	pass=$(grep -c '^ok ' "$log" || true)
+	fail=$(grep -c '^not ok ' "$log" || true)
+	skip=$(grep -c '^skip ' "$log" || true)
+	[ "$fail" = 0 ] && [ "$pass" -gt 0 ] || rc=1
+	echo "$pass passed, $fail failed, $skip skipped"
+	exit $rc
+	;;
+*)
+	echo "usage: ./build.sh [test]" >&2
+	exit 2
+	;;
+esac

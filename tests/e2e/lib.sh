@@ -1,0 +1,101 @@
+# Shared setup for the end-to-end tests (git's test-lib, in small).
+#
+#   . "$(dirname "$0")/lib.sh"
+#   expect_success 'title' 'shell body' [TOOL...]
+#   expect_failure_exact 'title' CODE EXPECTED_STDERR_FILE -- decant ARGS...
+#   finish
+#
+# A test whose TOOL is missing is skipped, except under CI=true, where a
+# missing tool is a failure: CI must have every real consumer installed.
+# Each test body runs in a subshell with `set -eu` in a fresh $T/work dir.
+set -eu
+export LC_ALL=C TZ=UTC
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TESTDATA=$TOP/testdata
+: "${DECANT:=$TOP/decant}"
+SAMPLES=$(cd "$TOP/.." && pwd)/shared/samples
+T=$(mktemp -d "${TMPDIR:-/tmp}/decant-e2e.XXXXXX")
+SCRIPT=$(basename "$0" .sh)
+n_test=0
+n_fail=0
+_cleanup_hooks=""
+
+at_exit() { _cleanup_hooks="$1; $_cleanup_hooks"; }
+_cleanup() {
+	eval "$_cleanup_hooks" || true
+	rm -rf "$T" 2>/dev/null || { chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"; } || true
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+decant() { "$DECANT" "$@"; }
+
+_missing() {
+	for t in "$@"; do have "$t" || { echo "$t"; return 0; }; done
+	return 1
+}
+
+expect_success() {
+	title=$1 body=$2
+	shift 2
+	n_test=$((n_test + 1))
+	if m=$(_missing "$@"); then
+		if [ "${CI:-}" = true ]; then
+			echo "not ok $n_test - $SCRIPT: $title (missing tool '$m' under CI)"
+			n_fail=$((n_fail + 1))
+		else
+			echo "skip $n_test - $SCRIPT: $title (missing tool '$m')"
+		fi
+		return 0
+	fi
+	rm -rf "$T/work"
+	mkdir -p "$T/work"
+	if (cd "$T/work" && set -eu && eval "$body") >"$T/log" 2>&1; then
+		echo "ok $n_test - $SCRIPT: $title"
+	else
+		echo "not ok $n_test - $SCRIPT: $title"
+		sed 's/^/#   /' "$T/log" | tail -n 40
+		n_fail=$((n_fail + 1))
+	fi
+}
+
+# Run decant, expecting exit CODE and exactly the stderr in FILE.
+# Also asserts that DEST (if given with dest=PATH) does not exist after.
+check_error() {
+	code=$1 want=$2
+	shift 2
+	rc=0
+	"$DECANT" "$@" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" != "$code" ]; then
+		echo "exit code $rc, expected $code; stderr:"
+		cat "$T/err"
+		return 1
+	fi
+	if ! diff -u "$want" "$T/err"; then
+		echo "stderr differs from $want"
+		return 1
+	fi
+}
+
+# Files named like "<dest>.tmp-*" left beside DEST mean partial output.
+no_leftovers() {
+	d=$(dirname "$1")
+	b=$(basename "$1")
+	if [ -e "$1" ]; then echo "'$1' exists"; return 1; fi
+	if ls -a "$d" | grep -q "^$b\.tmp-"; then echo "temp file left in $d"; return 1; fi
+}
+
+# sha256sum of every blob must equal its file name.
+blobs_ok() {
+	for f in "$1"/blobs/sha256/*; do
+		h=$(sha256sum "$f" | cut -d' ' -f1)
+		[ "$h" = "$(basename "$f")" ] || { echo "blob $f hashes to $h"; return 1; }
+	done
+}
+
+finish() {
+	echo "# $SCRIPT: $n_test tests, $n_fail failed"
+	[ "$n_fail" = 0 ]
+}

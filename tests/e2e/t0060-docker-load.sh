@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# decant's docker-archive output must load and run in a real dockerd (20.10)
+# and import into containerd. `docker load` skips layers the daemon already
+# has, so every load check gets a daemon that has never seen the image: a
+# fresh dockerd is started before each test, and the test proves the store is
+# empty before loading.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dockerd.sh"
+
+# Stop the previous daemon (if any) and start a new, empty one. Runs at the top
+# level, not in a test body, so that DOCKER_HOST reaches the following test.
+# If dockerd cannot start, DOCKER_HOST points nowhere and the test fails.
+DK=""
+fresh_daemon() {
+	if [ -n "$DK" ]; then
+		dockerd_stop "$DK"
+		rm -rf "$DK"
+	fi
+	DK=$(mktemp -d /tmp/dk.XXXXXX)
+	at_exit "dockerd_stop $DK; rm -rf $DK"
+	if ! dockerd_start "$DK"; then
+		echo "# dockerd_start failed in $DK"
+		export DOCKER_HOST="unix://$DK/no-daemon"
+	fi
+	export DK
+}
+
+have_docker() { have dockerd && have docker; }
+
+# Fails unless the daemon holds no image at all.
+daemon_is_empty() {
+	ids=$(docker images -a -q)
+	[ -z "$ids" ] || { echo "daemon is not fresh: $ids"; return 1; }
+}
+
+# run_is IMAGE EXPECTED_FILE: `docker run` prints exactly the expected text.
+run_is() {
+	docker run --rm --network none "$1" >run.out
+	cmp "$2" run.out || { echo "docker run $1 printed:"; cat run.out; return 1; }
+}
+
+# id_is REF ID
+id_is() {
+	got=$(docker inspect -f '{{.Id}}' "$1")
+	[ "$got" = "$2" ] || { echo "$1: image ID $got, expected $2"; return 1; }
+}
+
+have_docker && fresh_daemon
+expect_success 'docker-1.10 multilayer -> docker-archive loads with the same ID and runs' '
+	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:out.tar
+	daemon_is_empty
+	docker load -i out.tar >load.out
+	cat load.out
+	grep -qx "Loaded image: decant-test/multi:1.0" load.out
+	id_is decant-test/multi:1.0 "$(cat "$TESTDATA/expected/multilayer.id")"
+	run_is decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
+' dockerd docker
+
+have_docker && fresh_daemon
+expect_success 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and runs' '
+	src=$TESTDATA/oci/skopeo-dir
+	m=$(jq -r ".manifests[0].digest" "$src/index.json")
+	cfg=$(jq -r ".config.digest" "$src/blobs/sha256/${m#sha256:}")
+	decant convert --tag decant-test/fromoci:1 "$src" docker-archive:out.tar
+	daemon_is_empty
+	docker load -i out.tar >load.out
+	cat load.out
+	grep -qx "Loaded image: decant-test/fromoci:1" load.out
+	# The config bytes pass through, so the image ID is the OCI config digest.
+	id_is decant-test/fromoci:1 "$cfg"
+	run_is decant-test/fromoci:1 "$TESTDATA/expected/multilayer.txt"
+' dockerd docker jq
+
+have_docker && fresh_daemon
+expect_success 'two-images.tar -> docker-archive: both images load with their IDs and run' '
+	decant convert "$TESTDATA/docker-1.10/two-images.tar" docker-archive:out.tar
+	daemon_is_empty
+	docker load -i out.tar
+	while read -r ref id; do
+		id_is "$ref" "$id"
+	done <"$TESTDATA/expected/two-images.ids"
+	[ "$(docker images -q --no-trunc | sort -u | wc -l)" = 2 ]
+	run_is decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
+	run_is decant-test/multi:latest "$TESTDATA/expected/multilayer.txt"
+	run_is decant-test/small:2.0 "$TESTDATA/expected/small.txt"
+' dockerd docker
+
+have_docker && fresh_daemon
+expect_success 'docker-archive written to stdout, gzipped, loads with docker load' '
+	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:- | gzip -n >out.tar.gz
+	gzip -t out.tar.gz
+	daemon_is_empty
+	docker load -i out.tar.gz
+	id_is decant-test/multi:1.0 "$(cat "$TESTDATA/expected/multilayer.id")"
+	run_is decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
+' dockerd docker gzip
+
+# containerd (the one this dockerd runs) in its own namespace: the docker
+# store above does not share content with it, and "t" is a new namespace.
+expect_success 'docker-archive imports into containerd (ctr) and runs' '
+	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:out.tar
+	ctr() { command ctr -a "$DK/exec/containerd/containerd.sock" -n t "$@"; }
+	[ -z "$(ctr images ls -q)" ]
+	ctr images import out.tar
+	ctr images ls -q >refs
+	cat refs
+	grep -qx docker.io/decant-test/multi:1.0 refs
+	ctr images check | grep "^docker.io/decant-test/multi:1.0 " | grep -q "complete"
+	timeout 60 ctr run --rm docker.io/decant-test/multi:1.0 decant-t0060 >run.out
+	cmp "$TESTDATA/expected/multilayer.txt" run.out
+' dockerd docker ctr
+
+finish
