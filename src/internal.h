@@ -433,7 +433,12 @@ struct dc_writer {
 	const char *dest;	/* "-" for stdout */
 	const char *src_path;	/* refuse writing over it */
 	enum dc_writer_state state;
-	size_t nimages;		/* how many put_image() calls will come */
+	/* every output image, final, before begin(): put_image() will be
+	 * called for each of them in this order */
+	const struct dc_image *const *images;
+	size_t nimages;
+	/* the written descriptor of a blob -> is it a layer? (for writers
+	 * that place layers and configs differently) */
 	void *priv;
 };
 

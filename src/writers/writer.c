@@ -529,11 +529,12 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	w.ctx = ctx;
 	w.ops = ops;
 	w.dest = dest;
-	w.nimages = set->n;
 	if (ops->priv_size && !(w.priv = dc__calloc(ctx, 1, ops->priv_size)))
 		return DC_ENOMEM;
 	if ((err = plan_build(&p, r, ops, set, opts, dest)) < 0)
 		goto out;
+	w.images = (const struct dc_image *const *)p.img;
+	w.nimages = p.n;
 	for (i = 0; i < p.nb; i++)
 		total += (uint64_t)p.b[i].out->size;
 	if ((err = ops->begin(&w)) < 0)
