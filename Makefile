@@ -40,7 +40,7 @@ LIB_SRCS += src/util/out.c src/util/tmpfile.c
 LIB_SRCS += src/model/image.c src/model/ref.c
 LIB_SRCS += src/readers/reader.c src/readers/docker_save.c src/readers/oci_layout.c
 LIB_SRCS += src/writers/writer.c src/writers/oci_layout.c src/writers/docker_archive.c
-LIB_SRCS += src/transform/recompress.c
+LIB_SRCS += src/transform/recompress.c src/transform/squash.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
             src/cli/progress.c

@@ -154,6 +154,8 @@ struct dc_stream {
 	/* >0 bytes read, 0 at the end, <0 a DC_E* code (message set) */
 	ssize_t (*read)(struct dc_stream *s, void *buf, size_t n);
 	void (*close)(struct dc_stream *s);	/* frees S */
+	/* optional: skip up to N bytes cheaply; returns bytes skipped */
+	int64_t (*skip)(struct dc_stream *s, int64_t n);
 	void *priv;
 };
 
@@ -169,6 +171,15 @@ int dc__stream_memory(struct dc_ctx *ctx, struct dc_stream **out,
 /* A stream over [off, off+len) of FD (pread; FD is not closed). */
 int dc__stream_fd_range(struct dc_ctx *ctx, struct dc_stream **out, int fd,
 			uint64_t off, uint64_t len, int own_fd);
+
+/*
+ * Pull-decompress IN (taken over, closed with the result) as compression
+ * C. Output is produced in the caller's buffer, so memory stays bounded
+ * whatever the compression ratio.
+ */
+int dc__stream_decode(struct dc_ctx *ctx, struct dc_stream *in,
+		      enum dc_comp c, const char *label,
+		      struct dc_stream **out);
 
 /* ------------------------------------------------------------------ */
 /* Sources: a directory, or a tar (spooled if compressed or a pipe) */
@@ -386,6 +397,15 @@ enum dc_blob_flags {
 int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
 		  unsigned flags, struct dc_stream **out);
 
+/*
+ * Open layer D as an uncompressed tar stream. With VERIFY, the blob's
+ * digest and size and the tar's diff_id are checked as it streams (the
+ * read that reaches the end fails on a mismatch); without, the raw
+ * bytes are read (cheap skips on uncompressed seekable sources).
+ */
+int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
+		       int verify, struct dc_stream **out);
+
 /* Compute digest and size of layers whose digest is unknown. */
 int dc__set_resolve(struct dc_reader *r, struct dc_set *set);
 
@@ -461,6 +481,20 @@ int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
 int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 		  enum dc_comp to, const struct dc_write_opts *opts,
 		  const char *spooldir, int *fd, struct dc_desc *out);
+
+/*
+ * Squash layers [FROM, TO) of IMG into one layer compressed as COMP,
+ * spooled to an anonymous temp file in SPOOLDIR (src/transform/squash.c).
+ * With FROM > 0 the whiteouts that may hide lower content are kept.
+ * OUT gets digest, size, diff_id and compression (no media type).
+ */
+int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
+	       size_t to, enum dc_comp comp, const struct dc_write_opts *o,
+	       const char *spooldir, int *fd, struct dc_desc *out);
+/* IMG's config with layers FROM.. replaced by one layer DIFF_ID and their
+ * history collapsed to one entry (empty-layer entries kept). */
+int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
+		      size_t from, const char *diff_id, struct dc_buf *out);
 
 /* Shared by the OCI-layout writers: index.json for images. */
 int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,

@@ -21,6 +21,9 @@ struct dc_write_opts {
 	enum dc_compress compress;
 	int level;		/* 0 = the codec's default */
 	int threads;		/* 0 = all cores */
+	/* squash the top N layers into one: 0 = no squash, SIZE_MAX = all
+	 * (N larger than the layer count squashes all) */
+	size_t squash_last;
 };
 
 /*

@@ -2,6 +2,7 @@
  * decant convert [OPTIONS] SRC DEST
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,7 @@
 
 enum {
 	OPT_IMAGE = 256, OPT_TAG, OPT_COMPRESS, OPT_LEVEL, OPT_THREADS,
-	OPT_PROGRESS
+	OPT_PROGRESS, OPT_SQUASH, OPT_SQUASH_LAST
 };
 
 static const struct option longopts[] = {
@@ -19,6 +20,8 @@ static const struct option longopts[] = {
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "squash", no_argument, NULL, OPT_SQUASH },
+	{ "squash-last", required_argument, NULL, OPT_SQUASH_LAST },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -83,6 +86,20 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_SQUASH:
+			wo.squash_last = SIZE_MAX;
+			break;
+		case OPT_SQUASH_LAST: {
+			int n;
+
+			if (parse_int(optarg, 1, 1 << 20, &n) < 0) {
+				ret = usage_error("--squash-last '%s': expected a layer count",
+						  optarg);
+				goto out;
+			}
+			wo.squash_last = (size_t)n;
+			break;
+		}
 		case OPT_PROGRESS:
 			c->progress = 1;
 			break;

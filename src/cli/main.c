@@ -47,6 +47,8 @@ void print_usage(FILE *f)
 "                     the target allows it; docker-archive: none)\n"
 "  --level N          compression level (gzip 1-9, zstd 1-19)\n"
 "  --threads N        compression threads (default: all cores)\n"
+"  --squash           merge all layers into one (whiteouts applied)\n"
+"  --squash-last N    merge the top N layers into one, keep the rest\n"
 "\n"
 "Common options:\n"
 "  -q, --quiet        no progress, no summary\n"

@@ -224,46 +224,91 @@ static void vclose(struct dc_stream *s)
 	free(v);
 }
 
-int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
-		  unsigned flags, struct dc_stream **out)
+static int vwrap(struct dc_ctx *ctx, struct dc_stream *in, const char *label,
+		 const char *want, int64_t want_size, struct dc_stream **out)
 {
-	struct dc_ctx *ctx = r->ctx;
 	struct vstream *v;
 	int err;
 
 	*out = NULL;
-	if (!(v = dc__calloc(ctx, 1, sizeof(*v))))
+	if (!(v = dc__calloc(ctx, 1, sizeof(*v)))) {
+		dc__stream_close(in);
 		return DC_ENOMEM;
+	}
 	v->s.ctx = ctx;
 	v->s.read = vread;
 	v->s.close = vclose;
-	v->label = d->path ? d->path : d->digest;
-	memcpy(v->want, d->digest, sizeof(v->want));
-	v->want_size = d->size;
-	if ((flags & DC_BLOB_DIFFID) && d->diff_id[0]) {
-		memcpy(v->want_diff, d->diff_id, sizeof(v->want_diff));
-		if (d->comp != DC_COMP_NONE) {
-			if ((err = dc__dec_new(ctx, &v->dec, d->comp, v->label)) < 0 ||
-			    (err = dc__hash_new(ctx, &v->dh)) < 0)
-				goto fail;
-		}
+	v->in = in;
+	v->label = label;
+	memcpy(v->want, want, sizeof(v->want));
+	v->want_size = want_size;
+	if ((err = dc__hash_new(ctx, &v->h)) < 0) {
+		vclose(&v->s);
+		return err;
 	}
-	if ((err = dc__hash_new(ctx, &v->h)) < 0)
-		goto fail;
-	if (r->ops->open_blob)
-		err = r->ops->open_blob(r, d, &v->in);
-	else {
-		uint64_t size;
-
-		err = dc__src_open(r->src, d->path, &v->in, &size);
-	}
-	if (err < 0)
-		goto fail;
 	*out = &v->s;
 	return 0;
-fail:
-	vclose(&v->s);
-	return err;
+}
+
+static int open_raw(struct dc_reader *r, const struct dc_desc *d,
+		    struct dc_stream **out)
+{
+	uint64_t size;
+
+	if (r->ops->open_blob)
+		return r->ops->open_blob(r, d, out);
+	return dc__src_open(r->src, d->path, out, &size);
+}
+
+int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
+		  unsigned flags, struct dc_stream **out)
+{
+	struct dc_ctx *ctx = r->ctx;
+	struct dc_stream *in = NULL;
+	struct vstream *v;
+	int err;
+
+	*out = NULL;
+	if ((err = open_raw(r, d, &in)) < 0)
+		return err;
+	if ((err = vwrap(ctx, in, d->path ? d->path : d->digest, d->digest,
+			 d->size, out)) < 0)
+		return err;
+	v = (struct vstream *)*out;
+	if ((flags & DC_BLOB_DIFFID) && d->diff_id[0]) {
+		memcpy(v->want_diff, d->diff_id, sizeof(v->want_diff));
+		if (d->comp != DC_COMP_NONE &&
+		    ((err = dc__dec_new(ctx, &v->dec, d->comp, v->label)) < 0 ||
+		     (err = dc__hash_new(ctx, &v->dh)) < 0)) {
+			dc__stream_close(*out);
+			*out = NULL;
+			return err;
+		}
+	}
+	return 0;
+}
+
+int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
+		       int verify, struct dc_stream **out)
+{
+	struct dc_ctx *ctx = r->ctx;
+	const char *label = d->path ? d->path : d->digest;
+	struct dc_stream *s = NULL;
+	int err;
+
+	*out = NULL;
+	err = verify ? dc__blob_open(r, d, 0, &s) : open_raw(r, d, &s);
+	if (err < 0)
+		return err;
+	if (d->comp != DC_COMP_NONE &&
+	    (err = dc__stream_decode(ctx, s, d->comp, label, &s)) < 0)
+		return err;
+	/* uncompressed and digest == diff_id: already checked once */
+	if (verify && d->diff_id[0] &&
+	    (d->comp != DC_COMP_NONE || strcmp(d->digest, d->diff_id)))
+		return vwrap(ctx, s, label, d->diff_id, -1, out);
+	*out = s;
+	return 0;
 }
 
 /* Drain a stream (checks happen at its end). */

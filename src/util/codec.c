@@ -307,3 +307,162 @@ void dc__enc_free(struct dc_enc *e)
 	free(e->out);
 	free(e);
 }
+
+/* ------------------------------------------------------------------ */
+/* Pull decoder stream */
+
+#define DS_IN (256u << 10)
+
+struct dstream {
+	struct dc_stream s;
+	struct dc_stream *in;
+	enum dc_comp comp;
+	const char *label;
+	unsigned char *buf;	/* compressed input */
+	size_t pos, len;
+	int in_eof;
+	z_stream z;
+	int z_init;
+	int z_end;		/* a gzip member ended */
+	ZSTD_DStream *zs;
+	size_t zs_hint;
+	int done;
+};
+
+static int ds_fill(struct dstream *d)
+{
+	ssize_t got;
+
+	if (d->pos < d->len || d->in_eof)
+		return 0;
+	got = dc__stream_read(d->in, d->buf, DS_IN);
+	if (got < 0)
+		return (int)got;
+	d->pos = 0;
+	d->len = (size_t)got;
+	if (!got)
+		d->in_eof = 1;
+	return 0;
+}
+
+static ssize_t ds_read(struct dc_stream *s, void *buf, size_t n)
+{
+	struct dstream *d = (struct dstream *)s;
+	int err;
+
+	if (d->done || !n)
+		return 0;
+	for (;;) {
+		size_t produced;
+
+		if ((err = ds_fill(d)) < 0)
+			return err;
+		if (d->comp == DC_COMP_GZIP) {
+			int ret;
+
+			if (d->z_end) {
+				if (d->pos == d->len && d->in_eof) {
+					d->done = 1;
+					return 0;
+				}
+				if (d->pos == d->len)
+					continue;
+				inflateReset(&d->z);	/* next gzip member */
+				d->z_end = 0;
+			}
+			if (d->pos == d->len && d->in_eof)
+				return dc_error(s->ctx, DC_ECORRUPT,
+						"'%s': truncated gzip data", d->label);
+			d->z.next_in = d->buf + d->pos;
+			d->z.avail_in = (uInt)(d->len - d->pos);
+			d->z.next_out = buf;
+			d->z.avail_out = n > UINT32_MAX ? UINT32_MAX : (uInt)n;
+			ret = inflate(&d->z, Z_NO_FLUSH);
+			if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR)
+				return dc_error(s->ctx, DC_ECORRUPT,
+						"'%s': corrupt gzip data: %s", d->label,
+						d->z.msg ? d->z.msg : "error");
+			d->pos = (size_t)(d->z.next_in - d->buf);
+			produced = n - d->z.avail_out;
+			if (ret == Z_STREAM_END)
+				d->z_end = 1;
+		} else {
+			ZSTD_inBuffer in = { d->buf, d->len, d->pos };
+			ZSTD_outBuffer out = { buf, n, 0 };
+			size_t r;
+
+			if (d->pos == d->len && d->in_eof) {
+				if (d->zs_hint != 0)
+					return dc_error(s->ctx, DC_ECORRUPT,
+							"'%s': truncated zstd data",
+							d->label);
+				d->done = 1;
+				return 0;
+			}
+			r = ZSTD_decompressStream(d->zs, &out, &in);
+			if (ZSTD_isError(r))
+				return dc_error(s->ctx, DC_ECORRUPT,
+						"'%s': corrupt zstd data: %s",
+						d->label, ZSTD_getErrorName(r));
+			d->zs_hint = r;
+			d->pos = in.pos;
+			produced = out.pos;
+		}
+		if (produced)
+			return (ssize_t)produced;
+	}
+}
+
+static void ds_close(struct dc_stream *s)
+{
+	struct dstream *d = (struct dstream *)s;
+
+	dc__stream_close(d->in);
+	if (d->z_init)
+		inflateEnd(&d->z);
+	ZSTD_freeDStream(d->zs);
+	free(d->buf);
+	free(d);
+}
+
+int dc__stream_decode(struct dc_ctx *ctx, struct dc_stream *in,
+		      enum dc_comp c, const char *label,
+		      struct dc_stream **out)
+{
+	struct dstream *d;
+
+	*out = NULL;
+	if (c != DC_COMP_GZIP && c != DC_COMP_ZSTD) {
+		dc__stream_close(in);
+		return dc_error(ctx, DC_EUNSUPPORTED,
+				"'%s': %s-compressed layers are not supported",
+				label, dc__comp_name(c));
+	}
+	if (!(d = dc__calloc(ctx, 1, sizeof(*d)))) {
+		dc__stream_close(in);
+		return DC_ENOMEM;
+	}
+	d->s.ctx = ctx;
+	d->s.read = ds_read;
+	d->s.close = ds_close;
+	d->in = in;
+	d->comp = c;
+	d->label = label;
+	d->zs_hint = 1;
+	if (!(d->buf = malloc(DS_IN)))
+		goto nomem;
+	if (c == DC_COMP_GZIP) {
+		if (inflateInit2(&d->z, 16 + MAX_WBITS) != Z_OK)
+			goto nomem;
+		d->z_init = 1;
+	} else {
+		if (!(d->zs = ZSTD_createDStream()))
+			goto nomem;
+		ZSTD_initDStream(d->zs);
+	}
+	*out = &d->s;
+	return 0;
+nomem:
+	ds_close(&d->s);
+	return dc__enomem(ctx);
+}

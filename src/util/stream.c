@@ -34,6 +34,19 @@ static ssize_t mem_read(struct dc_stream *s, void *buf, size_t n)
 	return (ssize_t)n;
 }
 
+static int64_t mem_skip(struct dc_stream *s, int64_t n)
+{
+	struct mem_stream *m = (struct mem_stream *)s;
+
+	if (n < 0)
+		return 0;
+	if ((uint64_t)n > m->left)
+		n = (int64_t)m->left;
+	m->p += n;
+	m->left -= (size_t)n;
+	return n;
+}
+
 static void mem_close(struct dc_stream *s)
 {
 	free(s);
@@ -50,6 +63,7 @@ int dc__stream_memory(struct dc_ctx *ctx, struct dc_stream **out,
 	m->s.ctx = ctx;
 	m->s.read = mem_read;
 	m->s.close = mem_close;
+	m->s.skip = mem_skip;
 	m->p = p;
 	m->left = n;
 	*out = &m->s;
@@ -88,6 +102,19 @@ static ssize_t fd_read(struct dc_stream *s, void *buf, size_t n)
 	return got;
 }
 
+static int64_t fd_skip(struct dc_stream *s, int64_t n)
+{
+	struct fd_stream *f = (struct fd_stream *)s;
+
+	if (n < 0)
+		return 0;
+	if ((uint64_t)n > f->left)
+		n = (int64_t)f->left;
+	f->off += (uint64_t)n;
+	f->left -= (uint64_t)n;
+	return n;
+}
+
 static void fd_close(struct dc_stream *s)
 {
 	struct fd_stream *f = (struct fd_stream *)s;
@@ -111,6 +138,7 @@ int dc__stream_fd_range(struct dc_ctx *ctx, struct dc_stream **out, int fd,
 	f->s.ctx = ctx;
 	f->s.read = fd_read;
 	f->s.close = fd_close;
+	f->s.skip = fd_skip;
 	f->fd = fd;
 	f->own = own_fd;
 	f->off = off;

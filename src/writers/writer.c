@@ -241,6 +241,8 @@ static int manifest_passes(const struct dc_image *src,
 	    strcmp(src->manifest.media_type, OCI_MANIFEST) ||
 	    !src->config.media_type || strcmp(src->config.media_type, OCI_CONFIG))
 		return 0;
+	if (src->nlayers != out->nlayers)
+		return 0;
 	for (i = 0; i < src->nlayers; i++)
 		if (!src->layers[i].media_type ||
 		    strcmp(src->layers[i].media_type, out->layers[i].media_type) ||
@@ -278,6 +280,20 @@ static int spool_dir(struct dc_ctx *ctx, const char *dest, char **out)
 	return *out ? 0 : DC_ENOMEM;
 }
 
+/* Keep a spool file open until the plan is released. */
+static int keep_fd(struct plan *p, int fd)
+{
+	int *fds = dc__reallocarray(p->ctx, p->fds, p->nfds + 1, sizeof(*fds));
+
+	if (!fds) {
+		close(fd);
+		return DC_ENOMEM;
+	}
+	p->fds = fds;
+	p->fds[p->nfds++] = fd;
+	return 0;
+}
+
 static int plan_image(struct plan *p, struct dc_reader *r,
 		      const struct dc_writer_ops *ops,
 		      const struct dc_write_opts *o, const struct dc_image *src,
@@ -285,7 +301,7 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 {
 	struct dc_ctx *ctx = p->ctx;
 	struct dc_image *img;
-	size_t i;
+	size_t i, keep;
 	int err;
 
 	*out = NULL;
@@ -308,19 +324,40 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 		err = DC_ENOMEM;
 		goto fail;
 	}
-	img->nlayers = src->nlayers;
+	keep = src->nlayers;
+	if (o->squash_last && src->nlayers)
+		keep = o->squash_last >= src->nlayers ? 0 :
+		       src->nlayers - o->squash_last;
+	img->nlayers = keep + (keep < src->nlayers);
 	if (img->nlayers &&
 	    !(img->layers = dc__calloc(ctx, img->nlayers, sizeof(*img->layers)))) {
 		err = DC_ENOMEM;
 		goto fail;
 	}
-	for (i = 0; i < src->nlayers; i++) {
-		const struct dc_desc *sl = &src->layers[i];
+	for (i = 0; i < img->nlayers; i++) {
+		const struct dc_desc *sl = i < keep ? &src->layers[i] : NULL;
 		struct dc_desc *ol = &img->layers[i];
-		enum dc_comp to = target_comp(ops, o, sl->comp);
+		enum dc_comp to = target_comp(ops, o, sl ? sl->comp :
+					      src->layers[src->nlayers - 1].comp);
 		struct pblob b = { 0 };
+		int fd = -1;
 
-		if (to == sl->comp) {
+		if (!sl) {
+			/* the squashed top layers */
+			if ((err = dc__squash(r, src, keep, src->nlayers, to, o,
+					      spooldir, &fd, ol)) < 0 ||
+			    (err = keep_fd(p, fd)) < 0)
+				goto fail;
+			b.kind = B_SPOOL;
+			b.fd = fd;
+			img->config_raw.len = 0;
+			if ((err = dc__squash_config(ctx, src, keep, ol->diff_id,
+						     &img->config_raw)) < 0)
+				goto fail;
+			dc__sha256_digest(img->config_raw.data, img->config_raw.len,
+					  img->config.digest);
+			img->config.size = (int64_t)img->config_raw.len;
+		} else if (to == sl->comp) {
 			if ((err = dc__desc_copy(ctx, ol, sl)) < 0)
 				goto fail;
 			b.kind = B_LAYER;
@@ -328,7 +365,6 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 		} else {
 			/* the same layer may already be transcoded */
 			size_t k;
-			int fd = -1, *fds;
 
 			for (k = 0; k < p->nb; k++)
 				if (p->b[k].kind == B_SPOOL && p->b[k].src &&
@@ -341,17 +377,9 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 				continue;
 			}
 			if ((err = dc__transcode(r, sl, to, o, spooldir, &fd,
-						 ol)) < 0)
+						 ol)) < 0 ||
+			    (err = keep_fd(p, fd)) < 0)
 				goto fail;
-			fds = dc__reallocarray(ctx, p->fds, p->nfds + 1,
-					       sizeof(*fds));
-			if (!fds) {
-				close(fd);
-				err = DC_ENOMEM;
-				goto fail;
-			}
-			p->fds = fds;
-			p->fds[p->nfds++] = fd;
 			b.kind = B_SPOOL;
 			b.src = sl;
 			b.fd = fd;

@@ -1,0 +1,885 @@
+/*
+ * Layer squashing (DESIGN.md §5).
+ *
+ * Pass 1 walks the layers top down, reading headers only, and decides
+ * the winning entry of every path:
+ *   - the topmost entry of a path wins; a layer must not repeat a path;
+ *   - ".wh.NAME" hides NAME and its subtree in the layers below it;
+ *   - ".wh..wh..opq" hides the lower layers' children of its directory;
+ *   - a non-directory hides the lower layers' subtree at its path;
+ *   - whiteouts affect lower layers only (image-spec layer.md), so a
+ *     file in the same layer as its whiteout survives.
+ * Pass 2 streams the layers bottom up, once each, verifying their
+ * digests and diff_ids, and copies the winners. A hardlink whose target
+ * was deleted or replaced above it is written as a regular file with
+ * the content its target had in the link's layer.
+ *
+ * Memory grows with the number of paths, never with layer bytes.
+ */
+#include "internal.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+#define NO_LAYER (-1)
+
+struct node {
+	char *path;
+	int win;	/* layer of the winning entry */
+	int del;	/* path and subtree hidden in layers below this one */
+	int opq;	/* children hidden in layers below this one */
+	unsigned char win_dir;
+	unsigned char mat;	/* winning hardlink to be materialized */
+	int need_src;	/* materialize: content of this path as of layer <= */
+};
+
+struct map {
+	struct node **slot;
+	size_t cap, n;
+};
+
+struct link {
+	char *path;	/* the hardlink */
+	char *target;
+	int layer;
+	int fd;		/* spooled content of the target, or -1 */
+	uint64_t size;
+};
+
+struct squash {
+	struct dc_ctx *ctx;
+	struct dc_reader *r;
+	const struct dc_image *img;
+	int from, to;		/* layers [from, to) */
+	int keep_wh;		/* keep whiteouts: layers remain below */
+	const char *spooldir;
+	struct map map;
+	struct link *links;
+	size_t nlinks;
+	/* output */
+	struct archive *aw;
+	struct dc_out out;
+	int out_ok;
+	struct dc_hash *h_diff, *h_blob;
+	struct dc_enc *enc;
+	int err;		/* first error from the write callback */
+	char *buf;
+};
+
+/* ------------------------------------------------------------------ */
+/* Path map (open addressing, FNV-1a) */
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static struct node *map_get(struct map *m, const char *path)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	for (i = fnv(path) & (m->cap - 1); m->slot[i]; i = (i + 1) & (m->cap - 1))
+		if (!strcmp(m->slot[i]->path, path))
+			return m->slot[i];
+	return NULL;
+}
+
+static int map_grow(struct dc_ctx *ctx, struct map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024, i, j;
+	struct node **s = dc__calloc(ctx, cap, sizeof(*s));
+
+	if (!s)
+		return DC_ENOMEM;
+	for (i = 0; i < m->cap; i++) {
+		if (!m->slot[i])
+			continue;
+		for (j = fnv(m->slot[i]->path) & (cap - 1); s[j]; j = (j + 1) & (cap - 1))
+			;
+		s[j] = m->slot[i];
+	}
+	free(m->slot);
+	m->slot = s;
+	m->cap = cap;
+	return 0;
+}
+
+static int map_put(struct dc_ctx *ctx, struct map *m, const char *path,
+		   struct node **out)
+{
+	struct node *n = map_get(m, path);
+	size_t i;
+	int err;
+
+	if (n) {
+		*out = n;
+		return 0;
+	}
+	if ((m->n + 1) * 4 > m->cap * 3 && (err = map_grow(ctx, m)) < 0)
+		return err;
+	if (!(n = dc__calloc(ctx, 1, sizeof(*n))))
+		return DC_ENOMEM;
+	if (!(n->path = dc__strdup(ctx, path))) {
+		free(n);
+		return DC_ENOMEM;
+	}
+	n->win = n->del = n->opq = n->need_src = NO_LAYER;
+	for (i = fnv(path) & (m->cap - 1); m->slot[i]; i = (i + 1) & (m->cap - 1))
+		;
+	m->slot[i] = n;
+	m->n++;
+	*out = n;
+	return 0;
+}
+
+static void map_release(struct map *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++) {
+		if (m->slot[i]) {
+			free(m->slot[i]->path);
+			free(m->slot[i]);
+		}
+	}
+	free(m->slot);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a layer with libarchive */
+
+struct lr {
+	struct dc_stream *s;
+	char *buf;
+	int err;
+};
+
+static la_ssize_t lr_read(struct archive *a, void *arg, const void **p)
+{
+	struct lr *l = arg;
+	ssize_t got = dc__stream_read(l->s, l->buf, 1 << 20);
+
+	(void)a;
+	if (got < 0) {
+		l->err = (int)got;
+		return -1;
+	}
+	*p = l->buf;
+	return got;
+}
+
+static la_int64_t lr_skip(struct archive *a, void *arg, la_int64_t n)
+{
+	struct lr *l = arg;
+
+	(void)a;
+	return l->s->skip ? l->s->skip(l->s, n) : 0;
+}
+
+static int layer_open(struct squash *q, int layer, int verify,
+		      struct archive **out, struct lr *l)
+{
+	const struct dc_desc *d = &q->img->layers[layer];
+	struct archive *a;
+	int err;
+
+	*out = NULL;
+	l->err = 0;
+	if ((err = dc__layer_open_tar(q->r, d, verify, &l->s)) < 0)
+		return err;
+	if (!(a = archive_read_new())) {
+		dc__stream_close(l->s);
+		l->s = NULL;
+		return dc__enomem(q->ctx);
+	}
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_empty(a);
+	archive_read_set_callback_data(a, l);
+	archive_read_set_read_callback(a, lr_read);
+	if (!verify)
+		archive_read_set_skip_callback(a, lr_skip);
+	if (archive_read_open1(a) != ARCHIVE_OK) {
+		err = l->err ? l->err :
+		      dc_error(q->ctx, DC_ECORRUPT, "layer '%s': not a tar: %s",
+			       d->digest, archive_error_string(a));
+		archive_read_free(a);
+		dc__stream_close(l->s);
+		l->s = NULL;
+		return err;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Read to the end of the stream, where the verifier checks digests. */
+static int layer_close(struct squash *q, struct archive *a, struct lr *l,
+		       int drain)
+{
+	int err = 0;
+
+	if (drain && l->s) {
+		ssize_t got;
+
+		while ((got = dc__stream_read(l->s, l->buf, 1 << 20)) > 0)
+			;
+		if (got < 0)
+			err = (int)got;
+	}
+	if (a)
+		archive_read_free(a);
+	dc__stream_close(l->s);
+	l->s = NULL;
+	(void)q;
+	return err;
+}
+
+/* next header: 1 = got one, 0 = end, <0 error */
+static int next_header(struct squash *q, struct archive *a, struct lr *l,
+		       int layer, struct archive_entry **e)
+{
+	int r = archive_read_next_header(a, e);
+
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r == ARCHIVE_OK || r == ARCHIVE_WARN)
+		return 1;
+	if (l->err)
+		return l->err;
+	return dc_error(q->ctx, DC_ECORRUPT, "layer %d ('%s'): %s", layer,
+			q->img->layers[layer].digest, archive_error_string(a));
+}
+
+/* Normalized entry path; 1 = skip this entry (root, AUFS metadata). */
+static int entry_path(struct squash *q, struct archive_entry *e, int layer,
+		      char **out)
+{
+	const char *name = archive_entry_pathname(e);
+	char *p = NULL;
+	const char *base;
+	int err;
+
+	*out = NULL;
+	if (!name)
+		return dc_error(q->ctx, DC_ECORRUPT,
+				"layer %d: entry without a name", layer);
+	while (*name == '/' || (name[0] == '.' && name[1] == '/'))
+		name += name[0] == '.' ? 2 : 1;
+	if (!*name || !strcmp(name, "."))
+		return 1;
+	if ((err = dc__path_clean(q->ctx, &p, name, "layer entry")) < 0)
+		return dc_error_prefix(q->ctx, "layer %d ('%s')", layer,
+				       q->img->layers[layer].digest);
+	base = strrchr(p, '/');
+	base = base ? base + 1 : p;
+	/* AUFS bookkeeping: .wh..wh.plnk/, .wh..wh.aufs, .wh..wh.orph */
+	if ((!strncmp(base, ".wh..wh.", 8) && strcmp(base, ".wh..wh..opq")) ||
+	    !strncmp(p, ".wh..wh.", 8)) {
+		free(p);
+		return 1;
+	}
+	*out = p;
+	return 0;
+}
+
+/* Is PATH (from layer L) hidden by anything above layer L? */
+static int hidden(struct squash *q, char *path, int layer)
+{
+	struct node *n = map_get(&q->map, path);
+	char *slash;
+	int hide = 0;
+
+	if (n && (n->win != NO_LAYER || n->del > layer))
+		return 1;
+	/* walk the ancestors */
+	for (slash = strrchr(path, '/'); slash && !hide; ) {
+		*slash = '\0';
+		n = map_get(&q->map, path);
+		if (n && (n->del > layer || n->opq > layer))
+			hide = 1;
+		{
+			char *prev = strrchr(path, '/');
+
+			*slash = '/';
+			if (!prev)
+				break;
+			slash = prev;
+		}
+	}
+	return hide;
+}
+
+static int is_whiteout(const char *path, const char **base_out)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	*base_out = base;
+	return !strncmp(base, ".wh.", 4);
+}
+
+static int pass1_layer(struct squash *q, int L)
+{
+	struct dc_ctx *ctx = q->ctx;
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	struct lr l = { NULL, q->buf, 0 };
+	char *path = NULL;
+	int err, r;
+
+	if ((err = layer_open(q, L, 0, &a, &l)) < 0)
+		return err;
+	while ((r = next_header(q, a, &l, L, &e)) == 1) {
+		const char *base;
+		struct node *n;
+
+		free(path);
+		path = NULL;
+		if ((err = dc__check_intr(ctx)) < 0)
+			goto out;
+		if ((err = entry_path(q, e, L, &path)) < 0)
+			goto out;
+		if (err == 1)
+			continue;
+		if (is_whiteout(path, &base)) {
+			size_t dl = (size_t)(base - path);
+			struct dc_buf t = DC_BUF_INIT;
+
+			if (!strcmp(base, ".wh.")) {
+				err = dc_error(ctx, DC_ECORRUPT,
+					       "layer %d: invalid whiteout '%s'",
+					       L, path);
+				goto out;
+			}
+			if (hidden(q, path, L))
+				continue;
+			if (!strcmp(base, ".wh..wh..opq")) {
+				if (dl) {
+					if ((err = dc__buf_add(ctx, &t, path, dl - 1)) < 0)
+						goto out;
+				} else if ((err = dc__buf_add(ctx, &t, "", 0)) < 0) {
+					goto out;
+				}
+				err = map_put(ctx, &q->map, t.data, &n);
+				if (!err && n->opq == NO_LAYER)
+					n->opq = L;
+			} else {
+				if ((err = dc__buf_add(ctx, &t, path, dl)) == 0)
+					err = dc__buf_addstr(ctx, &t, base + 4);
+				if (!err)
+					err = map_put(ctx, &q->map, t.data, &n);
+				if (!err && n->del == NO_LAYER)
+					n->del = L;
+			}
+			dc__buf_release(&t);
+			if (err < 0)
+				goto out;
+			if (q->keep_wh) {
+				if ((err = map_put(ctx, &q->map, path, &n)) < 0)
+					goto out;
+				if (n->win == NO_LAYER)
+					n->win = L;
+			}
+			continue;
+		}
+		if (hidden(q, path, L))
+			continue;
+		if ((err = map_put(ctx, &q->map, path, &n)) < 0)
+			goto out;
+		n->win = L;
+		n->win_dir = archive_entry_filetype(e) == AE_IFDIR;
+		if (!n->win_dir && n->del == NO_LAYER)
+			n->del = L;
+		if (archive_entry_hardlink(e)) {
+			struct link *lk;
+			char *t = NULL;
+
+			if ((err = dc__path_clean(ctx, &t, archive_entry_hardlink(e),
+						  "hardlink target")) < 0) {
+				err = dc_error_prefix(ctx, "layer %d", L);
+				goto out;
+			}
+			lk = dc__reallocarray(ctx, q->links, q->nlinks + 1,
+					      sizeof(*lk));
+			if (!lk) {
+				free(t);
+				err = DC_ENOMEM;
+				goto out;
+			}
+			q->links = lk;
+			lk = &q->links[q->nlinks++];
+			memset(lk, 0, sizeof(*lk));
+			lk->path = path;
+			path = NULL;
+			lk->target = t;
+			lk->layer = L;
+			lk->fd = -1;
+		}
+	}
+	err = r < 0 ? r : 0;
+out:
+	free(path);
+	layer_close(q, a, &l, 0);
+	return err;
+}
+
+/*
+ * A hardlink keeps pointing at its target if the target's winning entry
+ * is the one the link saw: at or below the link's layer. Otherwise its
+ * content, as of the link's layer, is spooled in pass 2.
+ */
+static int resolve_links(struct squash *q, int *lowest)
+{
+	size_t i;
+	int err;
+
+	*lowest = q->from;
+	for (i = 0; i < q->nlinks; i++) {
+		struct link *lk = &q->links[i];
+		struct node *t = map_get(&q->map, lk->target), *p;
+
+		if (t && t->win != NO_LAYER && t->win <= lk->layer && !t->win_dir)
+			continue;
+		if (!t && q->from > 0)
+			continue;	/* in the kept layers, untouched */
+		if ((err = map_put(q->ctx, &q->map, lk->path, &p)) < 0 ||
+		    (err = map_put(q->ctx, &q->map, lk->target, &t)) < 0)
+			return err;
+		p->mat = 1;
+		if (t->need_src < lk->layer)
+			t->need_src = lk->layer;
+		*lowest = 0;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output */
+
+static int out_file(void *arg, const void *p, size_t n)
+{
+	struct squash *q = arg;
+
+	dc__hash_update(q->h_blob, p, n);
+	return dc__out_write(&q->out, p, n);
+}
+
+static la_ssize_t aw_write(struct archive *a, void *arg, const void *p,
+			   size_t n)
+{
+	struct squash *q = arg;
+	int err;
+
+	(void)a;
+	dc__hash_update(q->h_diff, p, n);
+	err = q->enc ? dc__enc_push(q->enc, p, n, out_file, q)
+		     : out_file(q, p, n);
+	if (err < 0) {
+		q->err = err;
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static int aw_error(struct squash *q)
+{
+	if (q->err)
+		return q->err;
+	return dc_error(q->ctx, DC_EIO, "writing the squashed layer: %s",
+			archive_error_string(q->aw));
+}
+
+/* Write N zero bytes (a sparse file's hole, written out). */
+static int write_zeros(struct squash *q, int64_t n)
+{
+	static const char zero[65536];
+
+	while (n > 0) {
+		size_t c = n > (int64_t)sizeof(zero) ? sizeof(zero) : (size_t)n;
+
+		if (archive_write_data(q->aw, zero, c) < 0)
+			return aw_error(q);
+		n -= (int64_t)c;
+	}
+	return 0;
+}
+
+static int copy_data(struct squash *q, struct archive *a, struct lr *l,
+		     int write, struct link **spool, size_t nspool, int L,
+		     int64_t size)
+{
+	int64_t pos = 0;
+	int err;
+
+	for (;;) {
+		const void *p;
+		size_t n;
+		la_int64_t off;
+		size_t i;
+		int r = archive_read_data_block(a, &p, &n, &off);
+
+		if (r == ARCHIVE_EOF)
+			return write ? write_zeros(q, size - pos) : 0;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			return l->err ? l->err :
+			       dc_error(q->ctx, DC_ECORRUPT, "layer %d ('%s'): %s",
+					L, q->img->layers[L].digest,
+					archive_error_string(a));
+		if (off < pos || (uint64_t)off + n > (uint64_t)size)
+			return dc_error(q->ctx, DC_ECORRUPT,
+					"layer %d ('%s'): bad sparse map", L,
+					q->img->layers[L].digest);
+		if (write && ((err = write_zeros(q, off - pos)) < 0 ||
+			      archive_write_data(q->aw, p, n) < 0))
+			return err < 0 ? err : aw_error(q);
+		pos = off + (int64_t)n;
+		for (i = 0; i < nspool; i++) {
+			if (pwrite(spool[i]->fd, p, n, off) != (ssize_t)n)
+				return dc_error(q->ctx, DC_EIO,
+						"spooling a hardlink target: %s",
+						strerror(errno));
+		}
+	}
+}
+
+static int write_entry(struct squash *q, struct archive_entry *e,
+		       const char *path)
+{
+	struct dc_buf name = DC_BUF_INIT;
+	int err;
+
+	/* normalized names; directories end in '/' as moby writes them */
+	if ((err = dc__buf_addstr(q->ctx, &name, path)) < 0 ||
+	    (archive_entry_filetype(e) == AE_IFDIR &&
+	     (err = dc__buf_add(q->ctx, &name, "/", 1)) < 0))
+		goto out;
+	archive_entry_set_pathname(e, name.data);
+	/* holes are written out as zeros: sparse files become plain */
+	archive_entry_sparse_clear(e);
+	if (archive_entry_hardlink(e)) {
+		char *t = NULL;
+
+		if ((err = dc__path_clean(q->ctx, &t, archive_entry_hardlink(e),
+					  "hardlink target")) < 0)
+			goto out;
+		archive_entry_set_hardlink(e, t);
+		free(t);
+	}
+	if (archive_write_header(q->aw, e) < ARCHIVE_WARN)
+		err = aw_error(q);
+out:
+	dc__buf_release(&name);
+	return err;
+}
+
+static struct link *find_link(struct squash *q, const char *path, int L)
+{
+	size_t i;
+
+	for (i = 0; i < q->nlinks; i++)
+		if (q->links[i].layer == L && !strcmp(q->links[i].path, path))
+			return &q->links[i];
+	return NULL;
+}
+
+static int pass2_layer(struct squash *q, int L)
+{
+	struct dc_ctx *ctx = q->ctx;
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	struct lr l = { NULL, q->buf, 0 };
+	struct link **spool = NULL;
+	char *path = NULL;
+	int err, r;
+
+	if ((err = layer_open(q, L, 1, &a, &l)) < 0)
+		return err;
+	if (q->nlinks &&
+	    !(spool = dc__calloc(ctx, q->nlinks, sizeof(*spool)))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
+	while ((r = next_header(q, a, &l, L, &e)) == 1) {
+		struct node *n;
+		size_t nsp = 0, i;
+		int write;
+
+		free(path);
+		path = NULL;
+		if ((err = dc__check_intr(ctx)) < 0)
+			goto out;
+		if ((err = entry_path(q, e, L, &path)) < 0)
+			goto out;
+		if (err == 1)
+			continue;
+		n = map_get(&q->map, path);
+		write = L >= q->from && n && n->win == L;
+		/* content a materialized hardlink above will need */
+		if (n && n->need_src >= L && archive_entry_filetype(e) == AE_IFREG &&
+		    !archive_entry_hardlink(e)) {
+			for (i = 0; i < q->nlinks; i++) {
+				struct link *lk = &q->links[i];
+
+				if (lk->layer < L || strcmp(lk->target, path))
+					continue;
+				if (lk->fd >= 0)
+					close(lk->fd);
+				lk->fd = -1;
+				if ((err = dc__tmp_anon(ctx, q->spooldir, &lk->fd)) < 0)
+					goto out;
+				lk->size = (uint64_t)archive_entry_size(e);
+				spool[nsp++] = lk;
+			}
+		}
+		if (write && n->mat) {
+			struct link *lk = find_link(q, path, L);
+			struct dc_stream *s = NULL;
+			uint64_t left;
+
+			if (!lk || lk->fd < 0) {
+				/* the target never existed: keep the link */
+				if ((err = write_entry(q, e, path)) < 0)
+					goto out;
+				continue;
+			}
+			archive_entry_set_hardlink(e, NULL);
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_size(e, (la_int64_t)lk->size);
+			if ((err = write_entry(q, e, path)) < 0)
+				goto out;
+			if ((err = dc__stream_fd_range(ctx, &s, lk->fd, 0, lk->size,
+						       0)) < 0)
+				goto out;
+			for (left = lk->size; left;) {
+				ssize_t got = dc__stream_read(s, q->buf + (1 << 20),
+							      1 << 20);
+
+				if (got <= 0) {
+					err = got < 0 ? (int)got : DC_EIO;
+					break;
+				}
+				if (archive_write_data(q->aw, q->buf + (1 << 20),
+						       (size_t)got) < 0) {
+					err = aw_error(q);
+					break;
+				}
+				left -= (uint64_t)got;
+			}
+			dc__stream_close(s);
+			if (err < 0)
+				goto out;
+			continue;
+		}
+		if (write && (err = write_entry(q, e, path)) < 0)
+			goto out;
+		if ((write || nsp) && archive_entry_size(e) > 0 &&
+		    (err = copy_data(q, a, &l, write, spool, nsp, L,
+				     archive_entry_size(e))) < 0)
+			goto out;
+	}
+	err = r < 0 ? r : 0;
+out:
+	free(path);
+	free(spool);
+	{
+		int e2 = layer_close(q, a, &l, err == 0);
+
+		if (!err)
+			err = e2;
+	}
+	return err;
+}
+
+static int out_open(struct squash *q, enum dc_comp comp,
+		    const struct dc_write_opts *o)
+{
+	struct dc_ctx *ctx = q->ctx;
+	int fd, err;
+
+	if ((err = dc__tmp_anon(ctx, q->spooldir, &fd)) < 0)
+		return err;
+	if ((err = dc__out_init(ctx, &q->out, fd, "squashed layer")) < 0) {
+		close(fd);
+		return err;
+	}
+	q->out_ok = 1;
+	if ((err = dc__hash_new(ctx, &q->h_diff)) < 0 ||
+	    (err = dc__hash_new(ctx, &q->h_blob)) < 0)
+		return err;
+	if (comp != DC_COMP_NONE &&
+	    (err = dc__enc_new(ctx, &q->enc, comp, o ? o->level : 0,
+			       o ? o->threads : 0)) < 0)
+		return err;
+	if (!(q->aw = archive_write_new()))
+		return dc__enomem(ctx);
+	archive_write_set_format_pax_restricted(q->aw);
+	archive_write_set_options(q->aw, "hdrcharset=BINARY");
+	archive_write_set_bytes_in_last_block(q->aw, 1);
+	if (archive_write_open2(q->aw, q, NULL, aw_write, NULL, NULL) != ARCHIVE_OK)
+		return aw_error(q);
+	return 0;
+}
+
+int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
+	       size_t to, enum dc_comp comp, const struct dc_write_opts *o,
+	       const char *spooldir, int *fd, struct dc_desc *out)
+{
+	struct squash q;
+	size_t i;
+	int L, lowest, err;
+
+	*fd = -1;
+	memset(&q, 0, sizeof(q));
+	q.ctx = r->ctx;
+	q.r = r;
+	q.img = img;
+	q.from = (int)from;
+	q.to = (int)to;
+	q.keep_wh = from > 0;
+	q.spooldir = spooldir;
+	if (from >= to || to > img->nlayers)
+		DC_BUG("squash range [%zu, %zu) of %zu layers", from, to,
+		       img->nlayers);
+	if (!(q.buf = malloc(2u << 20))) {
+		err = dc__enomem(q.ctx);
+		goto out;
+	}
+	for (L = q.to - 1; L >= q.from; L--)
+		if ((err = pass1_layer(&q, L)) < 0)
+			goto out;
+	if ((err = resolve_links(&q, &lowest)) < 0)
+		goto out;
+	if ((err = out_open(&q, comp, o)) < 0)
+		goto out;
+	for (L = lowest; L < q.to; L++)
+		if ((err = pass2_layer(&q, L)) < 0)
+			goto out;
+	if (archive_write_close(q.aw) != ARCHIVE_OK) {
+		err = aw_error(&q);
+		goto out;
+	}
+	if (q.enc && (err = dc__enc_finish(q.enc, out_file, &q)) < 0)
+		goto out;
+	if ((err = dc__out_flush(&q.out)) < 0)
+		goto out;
+	memset(out, 0, sizeof(*out));
+	dc__hash_final(q.h_diff, out->diff_id);
+	dc__hash_final(q.h_blob, out->digest);
+	out->size = (int64_t)q.out.written;
+	out->comp = comp;
+	*fd = q.out.fd;
+	q.out.fd = -1;
+out:
+	if (q.aw)
+		archive_write_free(q.aw);
+	if (q.out_ok) {
+		if (q.out.fd >= 0)
+			close(q.out.fd);
+		dc__out_release(&q.out);
+	}
+	dc__enc_free(q.enc);
+	dc__hash_free(q.h_diff);
+	dc__hash_free(q.h_blob);
+	for (i = 0; i < q.nlinks; i++) {
+		free(q.links[i].path);
+		free(q.links[i].target);
+		if (q.links[i].fd >= 0)
+			close(q.links[i].fd);
+	}
+	free(q.links);
+	map_release(&q.map);
+	free(q.buf);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* The config of a squashed image */
+
+static json_t *squash_entry(json_t *last, size_t from, size_t n)
+{
+	json_t *e = json_object();
+	char by[128];
+
+	/* the time of the newest squashed layer keeps output deterministic */
+	if (last && json_object_get(last, "created"))
+		json_object_set(e, "created", json_object_get(last, "created"));
+	snprintf(by, sizeof(by), "decant squash: layers %zu-%zu", from + 1, n);
+	json_object_set_new(e, "created_by", json_string(by));
+	json_object_set_new(e, "comment", json_string("squashed by decant"));
+	return e;
+}
+
+int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
+		      size_t from, const char *diff_id, struct dc_buf *out)
+{
+	json_t *root = NULL, *rootfs, *ids, *hist, *nh = NULL, *last = NULL;
+	size_t i, nonempty = 0;
+	int err;
+
+	if ((err = dc__json_parse(ctx, &root, &img->config_raw,
+				  img->config.digest)) < 0)
+		return err;
+	rootfs = json_object_get(root, "rootfs");
+	ids = json_object_get(rootfs, "diff_ids");
+	if (!json_is_array(ids)) {
+		err = dc_error(ctx, DC_EFORMAT, "config '%s': no rootfs.diff_ids",
+			       img->config.digest);
+		goto out;
+	}
+	while (json_array_size(ids) > from)
+		json_array_remove(ids, from);
+	json_array_append_new(ids, json_string(diff_id));
+	hist = json_object_get(root, "history");
+	if (json_is_array(hist)) {
+		/* keep empty-layer entries and those of kept layers; one
+		 * entry, where the last squashed one was, stands for the rest */
+		int added = 0;
+
+		nh = json_array();
+		for (i = 0; i < json_array_size(hist); i++) {
+			json_t *h = json_array_get(hist, i);
+
+			if (json_is_true(json_object_get(h, "empty_layer"))) {
+				json_array_append(nh, h);
+				continue;
+			}
+			if (nonempty++ < from) {
+				json_array_append(nh, h);
+				continue;
+			}
+			json_decref(last);
+			last = json_incref(h);
+			if (nonempty == img->nlayers) {
+				json_array_append_new(nh, squash_entry(last, from,
+								       img->nlayers));
+				added = 1;
+			}
+		}
+		if (!added)
+			json_array_append_new(nh, squash_entry(last, from,
+							       img->nlayers));
+		json_object_set(root, "history", nh);
+	}
+	out->len = 0;
+	err = dc__json_dump(ctx, out, root);
+out:
+	json_decref(last);
+	json_decref(nh);
+	json_decref(root);
+	return err;
+}
