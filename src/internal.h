@@ -39,6 +39,9 @@ int dc_error(struct dc_ctx *ctx, int code, const char *fmt, ...)
 int dc_error_prefix(struct dc_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int dc__enomem(struct dc_ctx *ctx);
+/* Prefix the message with "LABEL: " unless it already starts so;
+ * returns the current code (source errors name the archive once). */
+int dc__error_in(struct dc_ctx *ctx, const char *label);
 int dc__check_intr(struct dc_ctx *ctx);
 
 /* ------------------------------------------------------------------ */

@@ -21,7 +21,9 @@ int cmd_inspect(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 
 /* "decant: error: MSG" and the exit code for the failure */
-int fail(struct cli *c, const char *src);
+int fail(struct cli *c);
+/* getopt's complaint, in our words */
+int bad_option(char **argv, int missing_value);
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_usage(FILE *f);
 

@@ -50,7 +50,8 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 
 	memset(&wo, 0, sizeof(wo));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_IMAGE:
 			images = realloc(images, (nimages + 1) * sizeof(*images));
@@ -110,8 +111,7 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 			print_usage(stdout);
 			goto out;
 		default:
-			ret = EXIT_USAGE;
-			fputs("Try 'decant --help'.\n", stderr);
+			ret = bad_option(argv, opt == ':');
 			goto out;
 		}
 	}
@@ -130,18 +130,18 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (open_source(c, argv[optind], &r, &set) < 0) {
-		ret = fail(c, c->src_label);
+		ret = fail(c);
 		goto out;
 	}
 	if (dc_set_select(c->ctx, set, images, nimages) < 0 ||
 	    (tag && dc_set_retag(c->ctx, set, tag) < 0)) {
-		ret = fail(c, NULL);
+		ret = fail(c);
 		goto out;
 	}
 	progress_start(c);
 	if (dc_write(c->ctx, r, set, dest_fmt, dest_path, &wo) < 0) {
 		progress_end(c);
-		ret = fail(c, c->src_label);
+		ret = fail(c);
 		goto out;
 	}
 	progress_end(c);

@@ -130,7 +130,8 @@ static int parse(struct cli *c, int argc, char **argv, int *json,
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			if (!json)
@@ -147,7 +148,7 @@ static int parse(struct cli *c, int argc, char **argv, int *json,
 			print_usage(stdout);
 			return -1;
 		default:
-			fputs("Try 'decant --help'.\n", stderr);
+			return bad_option(argv, opt == ':');
 			return EXIT_USAGE;
 		}
 	}
@@ -165,7 +166,7 @@ int cmd_inspect(struct cli *c, int argc, char **argv)
 	if ((ret = parse(c, argc, argv, &json, "inspect")) != 0)
 		return ret < 0 ? EXIT_OK : ret;
 	if (open_source(c, argv[optind], &r, &set) < 0)
-		return fail(c, c->src_label);
+		return fail(c);
 	if (json)
 		ret = print_json(set);
 	else
@@ -185,11 +186,11 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 	if ((ret = parse(c, argc, argv, NULL, "verify")) != 0)
 		return ret < 0 ? EXIT_OK : ret;
 	if (open_source(c, argv[optind], &r, &set) < 0)
-		return fail(c, c->src_label);
+		return fail(c);
 	progress_start(c);
 	if (dc_reader_verify(r, set) < 0) {
 		progress_end(c);
-		ret = fail(c, c->src_label);
+		ret = fail(c);
 	} else {
 		progress_end(c);
 		for (i = 0; i < dc_set_count(set); i++)

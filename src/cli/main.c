@@ -45,7 +45,7 @@ void print_usage(FILE *f)
 "  --compress none|gzip|zstd\n"
 "                     recompress layers (default: keep the source's where\n"
 "                     the target allows it; docker-archive: none)\n"
-"  --level N          compression level (gzip 1-9, zstd 1-19)\n"
+"  --level N          compression level (gzip 1-9, zstd 1-22)\n"
 "  --threads N        compression threads (default: all cores)\n"
 "  --squash           merge all layers into one (whiteouts applied)\n"
 "  --squash-last N    merge the top N layers into one, keep the rest\n"
@@ -73,15 +73,11 @@ int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int fail(struct cli *c, const char *src)
+int fail(struct cli *c)
 {
 	int code = dc_ctx_errcode(c->ctx);
 
-	if (src)
-		fprintf(stderr, "decant: error: %s: %s\n", src,
-			dc_ctx_errmsg(c->ctx));
-	else
-		fprintf(stderr, "decant: error: %s\n", dc_ctx_errmsg(c->ctx));
+	fprintf(stderr, "decant: error: %s\n", dc_ctx_errmsg(c->ctx));
 	return code == DC_EINVAL ? EXIT_USAGE : EXIT_FAIL;
 }
 

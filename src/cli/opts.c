@@ -73,3 +73,12 @@ int open_source(struct cli *c, const char *arg, struct dc_reader **r,
 	}
 	return err;
 }
+
+int bad_option(char **argv, int missing_value)
+{
+	const char *arg = argv[optind - 1];
+
+	if (missing_value)
+		return usage_error("%s: option '%s' needs a value", argv[0], arg);
+	return usage_error("%s: unknown option '%s'", argv[0], arg);
+}

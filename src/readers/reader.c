@@ -90,9 +90,10 @@ int dc_reader_open(struct dc_ctx *ctx, struct dc_reader **out,
 	*out = NULL;
 	ctx->code = 0;
 	ctx->msg[0] = '\0';
-	if ((err = dc__src_open_path(ctx, &s, src)) < 0)
-		return err;
-	return reader_new(ctx, out, s, format);
+	if ((err = dc__src_open_path(ctx, &s, src)) < 0 ||
+	    (err = reader_new(ctx, out, s, format)) < 0)
+		return dc__error_in(ctx, strcmp(src, "-") ? src : "stdin");
+	return 0;
 }
 
 int dc_reader_open_memory(struct dc_ctx *ctx, struct dc_reader **out,
@@ -113,12 +114,13 @@ int dc_reader_load(struct dc_reader *r, struct dc_set **out)
 
 	*out = NULL;
 	if ((err = r->ops->load(r, out)) < 0)
-		return err;
+		return dc__error_in(r->ctx, r->src->label);
 	if ((err = dc__set_resolve(r, *out)) < 0) {
 		dc_set_free(*out);
 		*out = NULL;
+		return dc__error_in(r->ctx, r->src->label);
 	}
-	return err;
+	return 0;
 }
 
 void dc_reader_free(struct dc_reader *r)
@@ -142,6 +144,7 @@ struct vstream {
 	struct dc_hash *dh;	/* diff_id of the decompressed bytes */
 	struct dc_dec *dec;
 	const char *label;	/* the descriptor's path */
+	const char *src;	/* the archive */
 	char want[DC_DIGEST_MAX];
 	char want_diff[DC_DIGEST_MAX];
 	int64_t want_size;
@@ -184,7 +187,17 @@ static int vfinish(struct vstream *v)
 	return 0;
 }
 
+static ssize_t vread_inner(struct dc_stream *s, void *buf, size_t n);
+
 static ssize_t vread(struct dc_stream *s, void *buf, size_t n)
+{
+	struct vstream *v = (struct vstream *)s;
+	ssize_t got = vread_inner(s, buf, n);
+
+	return got < 0 ? dc__error_in(s->ctx, v->src) : got;
+}
+
+static ssize_t vread_inner(struct dc_stream *s, void *buf, size_t n)
 {
 	struct vstream *v = (struct vstream *)s;
 	ssize_t got;
@@ -224,8 +237,9 @@ static void vclose(struct dc_stream *s)
 	free(v);
 }
 
-static int vwrap(struct dc_ctx *ctx, struct dc_stream *in, const char *label,
-		 const char *want, int64_t want_size, struct dc_stream **out)
+static int vwrap(struct dc_ctx *ctx, struct dc_stream *in, const char *src,
+		 const char *label, const char *want, int64_t want_size,
+		 struct dc_stream **out)
 {
 	struct vstream *v;
 	int err;
@@ -239,6 +253,7 @@ static int vwrap(struct dc_ctx *ctx, struct dc_stream *in, const char *label,
 	v->s.read = vread;
 	v->s.close = vclose;
 	v->in = in;
+	v->src = src;
 	v->label = label;
 	memcpy(v->want, want, sizeof(v->want));
 	v->want_size = want_size;
@@ -270,9 +285,9 @@ int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
 
 	*out = NULL;
 	if ((err = open_raw(r, d, &in)) < 0)
-		return err;
-	if ((err = vwrap(ctx, in, d->path ? d->path : d->digest, d->digest,
-			 d->size, out)) < 0)
+		return dc__error_in(ctx, r->src->label);
+	if ((err = vwrap(ctx, in, r->src->label, d->path ? d->path : d->digest,
+			 d->digest, d->size, out)) < 0)
 		return err;
 	v = (struct vstream *)*out;
 	if ((flags & DC_BLOB_DIFFID) && d->diff_id[0]) {
@@ -299,14 +314,14 @@ int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
 	*out = NULL;
 	err = verify ? dc__blob_open(r, d, 0, &s) : open_raw(r, d, &s);
 	if (err < 0)
-		return err;
+		return dc__error_in(ctx, r->src->label);
 	if (d->comp != DC_COMP_NONE &&
 	    (err = dc__stream_decode(ctx, s, d->comp, label, &s)) < 0)
-		return err;
+		return dc__error_in(ctx, r->src->label);
 	/* uncompressed and digest == diff_id: already checked once */
 	if (verify && d->diff_id[0] &&
 	    (d->comp != DC_COMP_NONE || strcmp(d->digest, d->diff_id)))
-		return vwrap(ctx, s, label, d->diff_id, -1, out);
+		return vwrap(ctx, s, r->src->label, label, d->diff_id, -1, out);
 	*out = s;
 	return 0;
 }

@@ -760,15 +760,20 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 		goto out;
 	}
 	for (L = q.to - 1; L >= q.from; L--)
-		if ((err = pass1_layer(&q, L)) < 0)
+		if ((err = pass1_layer(&q, L)) < 0) {
+			err = dc__error_in(q.ctx, r->src->label);
 			goto out;
+		}
 	if ((err = resolve_links(&q, &lowest)) < 0)
 		goto out;
 	if ((err = out_open(&q, comp, o)) < 0)
 		goto out;
 	for (L = lowest; L < q.to; L++)
-		if ((err = pass2_layer(&q, L)) < 0)
+		if ((err = pass2_layer(&q, L)) < 0) {
+			if (!q.err && err != DC_EIO)
+				err = dc__error_in(q.ctx, r->src->label);
 			goto out;
+		}
 	if (archive_write_close(q.aw) != ARCHIVE_OK) {
 		err = aw_error(&q);
 		goto out;

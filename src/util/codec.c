@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -232,6 +233,8 @@ int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
 			goto nomem;
 		ZSTD_CCtx_setParameter(e->zc, ZSTD_c_compressionLevel,
 				       level ? level : 3);
+		if (threads <= 0)
+			threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 		if (threads > 1)
 			ZSTD_CCtx_setParameter(e->zc, ZSTD_c_nbWorkers, threads);
 		ZSTD_CCtx_setParameter(e->zc, ZSTD_c_checksumFlag, 1);

@@ -79,6 +79,16 @@ int dc_error_prefix(struct dc_ctx *ctx, const char *fmt, ...)
 	return ctx->code;
 }
 
+int dc__error_in(struct dc_ctx *ctx, const char *label)
+{
+	size_t n = strlen(label);
+
+	if (ctx->code == DC_ENOMEM || ctx->code == DC_EINTR ||
+	    (!strncmp(ctx->msg, label, n) && ctx->msg[n] == ':'))
+		return ctx->code;
+	return dc_error_prefix(ctx, "%s", label);
+}
+
 int dc__enomem(struct dc_ctx *ctx)
 {
 	return dc_error(ctx, DC_ENOMEM, "out of memory");

@@ -320,8 +320,8 @@ static int copy_fd(struct dc_ctx *ctx, int from, int to, const char *label)
 		if (r < 0 && errno == EINTR && !ctx->interrupted)
 			continue;
 		if (r < 0) {
-			err = dc_error(ctx, DC_EIO, "'%s': read failed: %s",
-				       label, strerror(errno));
+			err = dc_error(ctx, DC_EIO, "read failed: %s",
+				       strerror(errno));
 			break;
 		}
 		if (r == 0)
@@ -332,8 +332,8 @@ static int copy_fd(struct dc_ctx *ctx, int from, int to, const char *label)
 				continue;
 			if (w < 0) {
 				err = dc_error(ctx, DC_EIO,
-					       "spooling '%s' to a temp file: %s",
-					       label, strerror(errno));
+					       "spooling to a temp file: %s",
+					       strerror(errno));
 				goto out;
 			}
 			done += w;
@@ -365,8 +365,8 @@ static int unwrap(struct dc_src *src, int in, int *outfd)
 	lseek(in, 0, SEEK_SET);
 	if (archive_read_open_fd(a, in, 1 << 20) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		err = dc_error(ctx, DC_ECORRUPT, "'%s': cannot decompress: %s",
-			       src->label, archive_error_string(a));
+		err = dc_error(ctx, DC_ECORRUPT, "cannot decompress: %s",
+			       archive_error_string(a));
 		goto out;
 	}
 	if ((err = dc__tmp_anon(ctx, NULL, &fd)) < 0)
@@ -377,7 +377,7 @@ static int unwrap(struct dc_src *src, int in, int *outfd)
 
 		if (r < 0) {
 			err = dc_error(ctx, DC_ECORRUPT,
-				       "'%s': corrupt %s data: %s", src->label,
+				       "truncated or corrupt %s data: %s",
 				       dc__comp_name(src->wrapper),
 				       archive_error_string(a));
 			goto out;
@@ -391,8 +391,8 @@ static int unwrap(struct dc_src *src, int in, int *outfd)
 				continue;
 			if (w < 0) {
 				err = dc_error(ctx, DC_EIO,
-					       "decompressing '%s' to a temp file: %s",
-					       src->label, strerror(errno));
+					       "decompressing to a temp file: %s",
+					       strerror(errno));
 				goto out;
 			}
 			done += w;
@@ -447,8 +447,7 @@ int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,
 	else
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		err = dc_error(ctx, DC_EIO, "'%s': %s", src->label,
-			       strerror(errno));
+		err = dc_error(ctx, DC_EIO, "%s", strerror(errno));
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {

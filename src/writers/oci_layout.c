@@ -9,6 +9,7 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -109,6 +110,21 @@ static int put_image_common(struct dc_writer *w, const struct dc_image *img,
 	return 0;
 }
 
+static int dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return 0;
+	while (empty && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
 static int dir_begin(struct dc_writer *w)
 {
 	struct dir_priv *p = w->priv;
@@ -121,15 +137,11 @@ static int dir_begin(struct dc_writer *w)
 			return dc_error(w->ctx, DC_EINVAL,
 					"'%s': exists and is not a directory",
 					w->dest);
-		if (rmdir(w->dest) < 0 && errno != ENOENT) {
-			if (errno == ENOTEMPTY || errno == EEXIST)
-				return dc_error(w->ctx, DC_EINVAL,
-						"'%s': directory exists and is not empty",
-						w->dest);
-			return dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
-					strerror(errno));
-		}
-		/* it was empty: recreate it at commit */
+		if (!dir_empty(w->dest))
+			return dc_error(w->ctx, DC_EINVAL,
+					"'%s': directory exists and is not empty",
+					w->dest);
+		/* empty: replaced at commit */
 	}
 	if ((err = dc__tmp_dir(w->ctx, w->dest, &p->tmp)) < 0)
 		return err;
@@ -205,6 +217,8 @@ static int dir_commit(struct dc_writer *w)
 	    (err = write_mem_at(w, p->dirfd, "oci-layout", OCI_LAYOUT,
 				strlen(OCI_LAYOUT))) < 0)
 		goto out;
+	if (dir_empty(w->dest))
+		rmdir(w->dest);
 	if (syncfs(p->dirfd) < 0 || rename(p->tmp, w->dest) < 0) {
 		err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
 			       strerror(errno));
