@@ -1,6 +1,7 @@
 /*
  * decant: convert and repackage container image archives.
  */
+#include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ void print_usage(FILE *f)
 "  docker-legacy    Docker 1.10-24 save layout (read only for now)\n"
 "  oci              OCI image layout directory\n"
 "  oci-archive      OCI image layout as a tar\n"
+"  rootfs           the merged filesystem as one tar, like docker export\n"
+"                   (write only for now)\n"
 "\n"
 "Convert options:\n"
 "  --image REF        keep only this image: name:tag, name, digest or @N\n"
@@ -89,6 +92,10 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.progress = -1;
+	/* archive member names are bytes, mostly UTF-8: let libarchive
+	 * convert them without loss (it falls back per entry otherwise) */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	if (argc < 2)
 		return usage_error("no command given");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||

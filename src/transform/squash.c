@@ -706,14 +706,14 @@ out:
 }
 
 static int out_open(struct squash *q, enum dc_comp comp,
-		    const struct dc_write_opts *o)
+		    const struct dc_write_opts *o, int fd, const char *label)
 {
 	struct dc_ctx *ctx = q->ctx;
-	int fd, err;
+	int err;
 
-	if ((err = dc__tmp_anon(ctx, q->spooldir, &fd)) < 0)
+	if (fd < 0 && (err = dc__tmp_anon(ctx, q->spooldir, &fd)) < 0)
 		return err;
-	if ((err = dc__out_init(ctx, &q->out, fd, "squashed layer")) < 0) {
+	if ((err = dc__out_init(ctx, &q->out, fd, label)) < 0) {
 		close(fd);
 		return err;
 	}
@@ -728,7 +728,6 @@ static int out_open(struct squash *q, enum dc_comp comp,
 	if (!(q->aw = archive_write_new()))
 		return dc__enomem(ctx);
 	archive_write_set_format_pax_restricted(q->aw);
-	archive_write_set_options(q->aw, "hdrcharset=BINARY");
 	archive_write_set_bytes_in_last_block(q->aw, 1);
 	if (archive_write_open2(q->aw, q, NULL, aw_write, NULL, NULL) != ARCHIVE_OK)
 		return aw_error(q);
@@ -737,11 +736,14 @@ static int out_open(struct squash *q, enum dc_comp comp,
 
 int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	       size_t to, enum dc_comp comp, const struct dc_write_opts *o,
-	       const char *spooldir, int *fd, struct dc_desc *out)
+	       const char *spooldir, const char *out_label, int *fd,
+	       struct dc_desc *out)
 {
 	struct squash q;
 	size_t i;
 	int L, lowest, err;
+
+	int given = *fd;
 
 	*fd = -1;
 	memset(&q, 0, sizeof(q));
@@ -766,7 +768,8 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 		}
 	if ((err = resolve_links(&q, &lowest)) < 0)
 		goto out;
-	if ((err = out_open(&q, comp, o)) < 0)
+	if ((err = out_open(&q, comp, o, given,
+			    given >= 0 ? out_label : "squashed layer")) < 0)
 		goto out;
 	for (L = lowest; L < q.to; L++)
 		if ((err = pass2_layer(&q, L)) < 0) {
@@ -793,7 +796,7 @@ out:
 	if (q.aw)
 		archive_write_free(q.aw);
 	if (q.out_ok) {
-		if (q.out.fd >= 0)
+		if (q.out.fd >= 0 && q.out.fd != given)
 			close(q.out.fd);
 		dc__out_release(&q.out);
 	}

@@ -35,7 +35,7 @@ static const struct dc_writer_ops *find_writer(const char *name)
 
 int dc_write_format_known(const char *name)
 {
-	return find_writer(name) != NULL;
+	return find_writer(name) != NULL || !strcmp(name, "rootfs");
 }
 
 /* ------------------------------------------------------------------ */
@@ -345,7 +345,7 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 		if (!sl) {
 			/* the squashed top layers */
 			if ((err = dc__squash(r, src, keep, src->nlayers, to, o,
-					      spooldir, &fd, ol)) < 0 ||
+					      spooldir, NULL, &fd, ol)) < 0 ||
 			    (err = keep_fd(p, fd)) < 0)
 				goto fail;
 			b.kind = B_SPOOL;
@@ -518,6 +518,71 @@ static int open_blob(struct dc_reader *r, const struct pblob *b,
 	return DC_EINVAL;
 }
 
+/*
+ * "rootfs": the image's merged filesystem as one tar, as `docker export`
+ * gives it (without the container's init files). It is not a layout,
+ * so it bypasses the writer vtable: the squash engine writes straight
+ * into the temp file that becomes DEST.
+ */
+static int write_rootfs(struct dc_ctx *ctx, struct dc_reader *r,
+			const struct dc_set *set, const char *dest,
+			const struct dc_write_opts *o)
+{
+	const struct dc_image *img;
+	struct dc_desc d;
+	char *tmp = NULL, *spooldir = NULL;
+	enum dc_comp comp;
+	int fd = -1, err;
+
+	if (set->n != 1)
+		return dc_error(ctx, DC_EINVAL,
+				"'rootfs' holds one image, the selection has %zu (use --image)",
+				set->n);
+	img = set->img[0];
+	comp = o->compress == DC_COMPRESS_GZIP ? DC_COMP_GZIP :
+	       o->compress == DC_COMPRESS_ZSTD ? DC_COMP_ZSTD : DC_COMP_NONE;
+	if (!img->nlayers)
+		return dc_error(ctx, DC_EINVAL, "the image has no layers");
+	if (!strcmp(dest, "-")) {
+		fd = 1;
+	} else {
+		struct stat st;
+
+		if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode))
+			return dc_error(ctx, DC_EINVAL, "'%s': is a directory", dest);
+		if ((err = dc__tmp_file(ctx, dest, &tmp, &fd)) < 0)
+			return err;
+	}
+	if ((err = spool_dir(ctx, dest, &spooldir)) < 0)
+		goto out;
+	if ((err = dc__squash(r, img, 0, img->nlayers, comp, o, spooldir,
+			      tmp ? dest : "stdout", &fd, &d)) < 0)
+		goto out;
+	if (tmp) {
+		if (fsync(fd) < 0 || close(fd) < 0) {
+			fd = -1;
+			err = dc_error(ctx, DC_EIO, "'%s': %s", dest, strerror(errno));
+			goto out;
+		}
+		fd = -1;
+		if (rename(tmp, dest) < 0) {
+			err = dc_error(ctx, DC_EIO, "'%s': %s", dest, strerror(errno));
+			goto out;
+		}
+		free(tmp);
+		tmp = NULL;
+	}
+out:
+	if (tmp) {
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		free(tmp);
+	}
+	free(spooldir);
+	return err;
+}
+
 int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	     const struct dc_set *set, const char *format, const char *dest,
 	     const struct dc_write_opts *opts)
@@ -535,6 +600,12 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	p.ctx = ctx;
 	if (!opts)
 		opts = &defaults;
+	if (!strcmp(format, "rootfs") && set->n && strcmp(dest, "-") &&
+	    !r->src->mem && same_file(r->src->label, dest))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s': the destination is the source", dest);
+	if (!strcmp(format, "rootfs"))
+		return write_rootfs(ctx, r, set, dest, opts);
 	if (!ops)
 		return dc_error(ctx, DC_EINVAL, "'%s': unknown output format",
 				format);

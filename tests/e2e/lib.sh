@@ -52,7 +52,17 @@ expect_success() {
 	fi
 	rm -rf "$T/work"
 	mkdir -p "$T/work"
-	if (cd "$T/work" && set -eu && eval "$body") >"$T/log" 2>&1; then
+	# not inside `if`: bash ignores set -e in a condition, so only the
+	# body's last command would count
+	set +e
+	(
+		cd "$T/work" || exit 1
+		set -eu -o pipefail
+		eval "$body"
+	) >"$T/log" 2>&1
+	rc=$?
+	set -e
+	if [ "$rc" = 0 ]; then
 		echo "ok $n_test - $SCRIPT: $title"
 	else
 		echo "not ok $n_test - $SCRIPT: $title"
