@@ -296,6 +296,7 @@ struct dc_desc {
 	enum dc_comp comp;		/* layers: sniffed from the bytes */
 	char diff_id[DC_DIGEST_MAX];	/* layers */
 	char *path;			/* where the reader finds it */
+	unsigned char digest_is_diff;	/* digest taken from the diff_id */
 };
 
 struct dc_image {

@@ -140,8 +140,10 @@ static int load_item(struct dc_reader *r, json_t *item, size_t idx,
 		/* uncompressed: the blob is its own diff_id (checked as it
 		 * streams); otherwise a name may carry the digest, else
 		 * dc__set_resolve() hashes the blob */
-		if (l->comp == DC_COMP_NONE)
+		if (l->comp == DC_COMP_NONE) {
 			memcpy(l->digest, l->diff_id, DC_DIGEST_MAX);
+			l->digest_is_diff = 1;
+		}
 		else
 			digest_from_name(l->path, l->digest);
 	}

@@ -117,7 +117,23 @@ struct walk {
 	struct dc_reader *r;
 	struct dc_set *set;
 	char (*stack)[DC_DIGEST_MAX];	/* indexes being walked: cycles */
+	size_t skipped;			/* descriptors that are not images */
+	char skipped_type[128];		/* the first one's media type */
 };
+
+static void skip(struct walk *w, const char *mt)
+{
+	if (!w->skipped++)
+		snprintf(w->skipped_type, sizeof(w->skipped_type), "%s",
+			 mt ? mt : "(none)");
+}
+
+/* Image configs; artifacts (SBOMs, signatures, Helm charts) are not. */
+static int is_image_config(const char *mt)
+{
+	return !mt || !strcmp(mt, "application/vnd.oci.image.config.v1+json") ||
+	       !strcmp(mt, "application/vnd.docker.container.image.v1+json");
+}
 
 static struct dc_image *find_image(struct dc_set *set, const char *digest)
 {
@@ -170,6 +186,13 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 	if (!json_is_object(cfg) || !json_is_array(layers))
 		return dc_error(ctx, DC_EFORMAT,
 				"'%s': manifest needs config and layers", d->path);
+	if (json_is_string(json_object_get(m, "artifactType")) ||
+	    !is_image_config(json_string_value(json_object_get(cfg, "mediaType")))) {
+		skip(w, json_string_value(json_object_get(m, "artifactType")) ?
+		     json_string_value(json_object_get(m, "artifactType")) :
+		     json_string_value(json_object_get(cfg, "mediaType")));
+		return 0;
+	}
 	if ((err = dc__image_new(ctx, &img)) < 0)
 		return err;
 	if ((err = dc__desc_copy(ctx, &img->manifest, d)) < 0)
@@ -203,6 +226,12 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 			goto fail;
 		}
 	}
+	if (!strstr(img->config_raw.data, "\"rootfs\"")) {
+		/* an empty or foreign config: not a runnable image */
+		skip(w, "config without rootfs");
+		dc__image_free(img);
+		return 0;
+	}
 	if ((err = dc__image_parse_config(ctx, img, img->config.path)) < 0)
 		goto fail;
 	if ((err = add_names(ctx, img, ann)) < 0)
@@ -231,8 +260,10 @@ static int walk_desc(struct walk *w, json_t *jd, const char *what, int depth,
 	if ((err = parse_desc(ctx, jd, &d, what)) < 0)
 		return err;
 	if (d.media_type && !dc__media_is_manifest(d.media_type) &&
-	    !dc__media_is_index(d.media_type))
-		goto out;	/* artifacts, attestations: not images */
+	    !dc__media_is_index(d.media_type)) {
+		skip(w, d.media_type);	/* artifacts, attestations */
+		goto out;
+	}
 	if (depth > 0 && !dc__src_exists(w->r->src, d.path))
 		goto out;	/* other platforms are often not exported */
 	if ((err = read_blob(w->r, &d, &raw)) < 0 ||
@@ -361,6 +392,7 @@ static int oci_load(struct dc_reader *r, struct dc_set **out)
 		err = dc_error(ctx, DC_EFORMAT, "'index.json': not a JSON object");
 		goto out;
 	}
+	memset(&w, 0, sizeof(w));
 	w.r = r;
 	w.set = *out;
 	w.stack = stack;
@@ -379,6 +411,13 @@ static int oci_load(struct dc_reader *r, struct dc_set **out)
 		goto out;
 	if ((err = walk_index(&w, index, "index.json", 0, NULL)) < 0)
 		goto out;
+	if (!(*out)->n && w.skipped) {
+		err = dc_error(ctx, DC_EFORMAT,
+			       "'index.json': no images (skipped %zu descriptor%s of unknown media type '%s')",
+			       w.skipped, w.skipped == 1 ? "" : "s",
+			       w.skipped_type);
+		goto out;
+	}
 	for (size_t i = 0; has_mj && i < (*out)->n; i++)
 		if (!(*out)->img[i]->ntags) {
 			err = tags_from_manifest_json(r, *out);

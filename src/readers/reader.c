@@ -150,6 +150,7 @@ struct vstream {
 	int64_t want_size;
 	uint64_t got;
 	int done;
+	int is_diff;		/* WANT is a diff_id (decoded stream) */
 };
 
 static int diff_sink(void *arg, const void *p, size_t n)
@@ -170,10 +171,17 @@ static int vfinish(struct vstream *v)
 				v->label, (unsigned long long)v->got,
 				(long long)v->want_size, v->want);
 	dc__hash_final(v->h, got);
-	if (v->want[0] && strcmp(got, v->want))
+	if (v->want[0] && strcmp(got, v->want)) {
+		/* docker-save layers have no digest of their own: what we
+		 * expect is the config's diff_id */
+		if (v->is_diff)
+			return dc_error(ctx, DC_EDIGEST,
+					"'%s': diff_id mismatch: uncompressed content is %s, config says %s",
+					v->label, got, v->want);
 		return dc_error(ctx, DC_EDIGEST,
 				"'%s': digest mismatch: content is %s, expected %s",
 				v->label, got, v->want);
+	}
 	if (v->dec) {
 		if ((err = dc__dec_finish(v->dec)) < 0)
 			return err;
@@ -290,6 +298,7 @@ int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
 			 d->digest, d->size, out)) < 0)
 		return err;
 	v = (struct vstream *)*out;
+	v->is_diff = d->digest_is_diff;
 	if ((flags & DC_BLOB_DIFFID) && d->diff_id[0]) {
 		memcpy(v->want_diff, d->diff_id, sizeof(v->want_diff));
 		if (d->comp != DC_COMP_NONE &&
@@ -321,7 +330,13 @@ int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
 	/* uncompressed and digest == diff_id: already checked once */
 	if (verify && d->diff_id[0] &&
 	    (d->comp != DC_COMP_NONE || strcmp(d->digest, d->diff_id)))
-		return vwrap(ctx, s, r->src->label, label, d->diff_id, -1, out);
+	{
+		if ((err = vwrap(ctx, s, r->src->label, label, d->diff_id, -1,
+				 out)) < 0)
+			return err;
+		((struct vstream *)*out)->is_diff = 1;
+		return 0;
+	}
 	*out = s;
 	return 0;
 }

@@ -49,7 +49,7 @@ int dc__json_parse(struct dc_ctx *ctx, struct json_t **out,
 		return dc_error(ctx, DC_ELIMIT,
 				"'%s': JSON nested deeper than %d levels",
 				label, DC_MAX_JSON_DEPTH);
-	j = json_loadb(b->data, b->len, JSON_ALLOW_NUL, &jerr);
+	j = json_loadb(b->data, b->len, JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
 	if (!j)
 		return dc_error(ctx, DC_EFORMAT,
 				"'%s': invalid JSON at line %d: %s", label,

@@ -614,7 +614,7 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 				"'%s' output is a directory and cannot go to stdout",
 				format);
 	if (!set->n)
-		return dc_error(ctx, DC_EINVAL, "no images to write");
+		return dc_error(ctx, DC_EFORMAT, "the source holds no images");
 	if (set->n > 1 && !(ops->caps & DC_WCAP_MULTI_IMAGE))
 		return dc_error(ctx, DC_EINVAL,
 				"'%s' holds one image, the selection has %zu (use --image)",

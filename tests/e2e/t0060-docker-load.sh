@@ -7,6 +7,17 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dockerd.sh"
 
+# lib.sh evaluates a body inside `if ( ... )`, where bash ignores `set -e`, so
+# a failing command in the middle of a body would not fail the test. Run each
+# body in a child bash instead, where `set -e` holds.
+export T TESTDATA SAMPLES DECANT TOP
+export -f decant check_error no_leftovers blobs_ok have
+test_ok() {
+	_title=$1 _body=$2
+	shift 2
+	expect_success "$_title" "bash -euo pipefail -c $(printf %q "$_body")" "$@"
+}
+
 # Stop the previous daemon (if any) and start a new, empty one. Runs at the top
 # level, not in a test body, so that DOCKER_HOST reaches the following test.
 # If dockerd cannot start, DOCKER_HOST points nowhere and the test fails.
@@ -45,8 +56,10 @@ id_is() {
 	[ "$got" = "$2" ] || { echo "$1: image ID $got, expected $2"; return 1; }
 }
 
+export -f daemon_is_empty run_is id_is
+
 have_docker && fresh_daemon
-expect_success 'docker-1.10 multilayer -> docker-archive loads with the same ID and runs' '
+test_ok 'docker-1.10 multilayer -> docker-archive loads with the same ID and runs' '
 	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:out.tar
 	daemon_is_empty
 	docker load -i out.tar >load.out
@@ -57,7 +70,7 @@ expect_success 'docker-1.10 multilayer -> docker-archive loads with the same ID 
 ' dockerd docker
 
 have_docker && fresh_daemon
-expect_success 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and runs' '
+test_ok 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and runs' '
 	src=$TESTDATA/oci/skopeo-dir
 	m=$(jq -r ".manifests[0].digest" "$src/index.json")
 	cfg=$(jq -r ".config.digest" "$src/blobs/sha256/${m#sha256:}")
@@ -72,7 +85,7 @@ expect_success 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and r
 ' dockerd docker jq
 
 have_docker && fresh_daemon
-expect_success 'two-images.tar -> docker-archive: both images load with their IDs and run' '
+test_ok 'two-images.tar -> docker-archive: both images load with their IDs and run' '
 	decant convert "$TESTDATA/docker-1.10/two-images.tar" docker-archive:out.tar
 	daemon_is_empty
 	docker load -i out.tar
@@ -86,7 +99,7 @@ expect_success 'two-images.tar -> docker-archive: both images load with their ID
 ' dockerd docker
 
 have_docker && fresh_daemon
-expect_success 'docker-archive written to stdout, gzipped, loads with docker load' '
+test_ok 'docker-archive written to stdout, gzipped, loads with docker load' '
 	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:- | gzip -n >out.tar.gz
 	gzip -t out.tar.gz
 	daemon_is_empty
@@ -97,16 +110,18 @@ expect_success 'docker-archive written to stdout, gzipped, loads with docker loa
 
 # containerd (the one this dockerd runs) in its own namespace: the docker
 # store above does not share content with it, and "t" is a new namespace.
-expect_success 'docker-archive imports into containerd (ctr) and runs' '
+test_ok 'docker-archive imports into containerd (ctr) and runs' '
 	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:out.tar
-	ctr() { command ctr -a "$DK/exec/containerd/containerd.sock" -n t "$@"; }
+	sock=$DK/exec/containerd/containerd.sock
+	ctr() { command ctr -a "$sock" -n t "$@"; }
 	[ -z "$(ctr images ls -q)" ]
 	ctr images import out.tar
 	ctr images ls -q >refs
 	cat refs
 	grep -qx docker.io/decant-test/multi:1.0 refs
-	ctr images check | grep "^docker.io/decant-test/multi:1.0 " | grep -q "complete"
-	timeout 60 ctr run --rm docker.io/decant-test/multi:1.0 decant-t0060 >run.out
+	ctr images check >check.out
+	grep "^docker.io/decant-test/multi:1.0 .* complete " check.out || { cat check.out; exit 1; }
+	timeout 60 ctr -a "$sock" -n t run --rm docker.io/decant-test/multi:1.0 decant-t0060 >run.out
 	cmp "$TESTDATA/expected/multilayer.txt" run.out
 ' dockerd docker ctr
 
