@@ -27,6 +27,8 @@ void dc__bug(const char *file, int line, const char *fmt, ...)
 struct dc_ctx {
 	int code;
 	char msg[2048];
+	dc_notice_fn notice;
+	void *notice_arg;
 	dc_progress_fn progress;
 	void *progress_arg;
 	volatile sig_atomic_t interrupted;
@@ -39,6 +41,9 @@ int dc_error(struct dc_ctx *ctx, int code, const char *fmt, ...)
 int dc_error_prefix(struct dc_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int dc__enomem(struct dc_ctx *ctx);
+/* Tell the user something they should know (a choice made for them). */
+void dc__notice(struct dc_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Prefix the message with "LABEL: " unless it already starts so;
  * returns the current code (source errors name the archive once). */
 int dc__error_in(struct dc_ctx *ctx, const char *label);
@@ -299,7 +304,22 @@ struct dc_desc {
 	unsigned char digest_is_diff;	/* digest taken from the diff_id */
 };
 
+/*
+ * A multi-platform image index (OCI index or Docker manifest list). It
+ * owns the tags; its platform images point at it.
+ */
+struct dc_index {
+	char **tags;
+	size_t ntags;
+	char *ref_name;
+	struct dc_desc desc;
+	struct dc_buf raw;
+	int complete;		/* raw lists exactly the images we hold */
+	size_t nimages;		/* images of the set that point here */
+};
+
 struct dc_image {
+	struct dc_index *index;	/* borrowed from the set, or NULL */
 	char **tags;		/* familiar references */
 	size_t ntags;
 	char *ref_name;		/* OCI ref.name that is not a reference */
@@ -318,7 +338,17 @@ struct dc_set {
 	char *format;
 	struct dc_image **img;
 	size_t n;
+	struct dc_index **idx;
+	size_t nidx;
 };
+
+int dc__index_new(struct dc_ctx *ctx, struct dc_set *set,
+		  struct dc_index **out);
+void dc__index_free(struct dc_index *x);
+/* Add TAG to a tag list (no duplicates). */
+int dc__tags_add(struct dc_ctx *ctx, char ***tags, size_t *n, const char *tag);
+/* Drop indexes no image points to any more. */
+void dc__set_prune_indexes(struct dc_set *set);
 
 int dc__set_new(struct dc_ctx *ctx, struct dc_set **out, const char *format);
 int dc__set_add(struct dc_ctx *ctx, struct dc_set *set, struct dc_image *img);
@@ -388,6 +418,7 @@ struct dc_reader {
 
 extern const struct dc_reader_ops dc__reader_oci;
 extern const struct dc_reader_ops dc__reader_docker;
+extern const struct dc_reader_ops dc__reader_legacy;
 
 enum dc_blob_flags {
 	DC_BLOB_DIFFID = 1 << 0	/* also check the layer's diff_id */
@@ -421,7 +452,8 @@ struct dc_writer;
 enum dc_writer_caps {
 	DC_WCAP_MULTI_IMAGE = 1 << 0,
 	DC_WCAP_STDOUT = 1 << 1,	/* a tar format: "-" is stdout */
-	DC_WCAP_DOCKER_TYPES = 1 << 2	/* default to uncompressed layers */
+	DC_WCAP_DOCKER_TYPES = 1 << 2,	/* default to uncompressed layers */
+	DC_WCAP_MULTI_PLATFORM = 1 << 3	/* holds image indexes */
 };
 
 /*
@@ -461,6 +493,8 @@ struct dc_writer {
 	 * called for each of them in this order */
 	const struct dc_image *const *images;
 	size_t nimages;
+	const struct dc_index *const *indexes;	/* for OCI layouts */
+	size_t nindexes;
 	/* the written descriptor of a blob -> is it a layer? (for writers
 	 * that place layers and configs differently) */
 	void *priv;
@@ -469,6 +503,7 @@ struct dc_writer {
 extern const struct dc_writer_ops dc__writer_oci;
 extern const struct dc_writer_ops dc__writer_oci_archive;
 extern const struct dc_writer_ops dc__writer_docker_archive;
+extern const struct dc_writer_ops dc__writer_docker_legacy;
 
 /*
  * Copy IN to O, reading until the end (which is where a verifying
@@ -503,8 +538,9 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 		      size_t from, const char *diff_id, struct dc_buf *out);
 
-/* Shared by the OCI-layout writers: index.json for images. */
+/* Shared by the OCI-layout writers: index.json for the writer's images
+ * and multi-platform indexes. */
 int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
-		       const struct dc_image *const *img, size_t n);
+		       const struct dc_writer *w);
 
 #endif

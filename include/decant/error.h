@@ -37,6 +37,10 @@ struct dc_ctx;
 typedef void (*dc_progress_fn)(void *arg, uint64_t done, uint64_t total,
 			       size_t blob, size_t nblobs);
 
+/* Notice callback: a choice decant made that the user should know of
+ * (e.g. which platform it picked from a multi-platform index). */
+typedef void (*dc_notice_fn)(void *arg, const char *msg);
+
 /* Create a context; *out is owned by the caller (dc_ctx_free). */
 DC_API int dc_ctx_new(struct dc_ctx **out);
 DC_API void dc_ctx_free(struct dc_ctx *ctx);
@@ -47,6 +51,8 @@ DC_API int dc_ctx_errcode(const struct dc_ctx *ctx);
 
 DC_API void dc_ctx_set_progress(struct dc_ctx *ctx, dc_progress_fn fn,
 				void *arg);
+
+DC_API void dc_ctx_set_notice(struct dc_ctx *ctx, dc_notice_fn fn, void *arg);
 
 /*
  * Ask a running operation to stop (async-signal-safe: only sets a flag).

@@ -27,6 +27,9 @@ DC_API const struct dc_image *dc_set_image(const struct dc_set *set,
 /* Tags in familiar form ("busybox:latest", "example.com/a/b:c"). */
 DC_API size_t dc_image_tag_count(const struct dc_image *img);
 DC_API const char *dc_image_tag(const struct dc_image *img, size_t i);
+/* The multi-platform index holding the image ("sha256:..."), or NULL;
+ * such an image's tags are the index's. */
+DC_API const char *dc_image_index_digest(const struct dc_image *img);
 /* An OCI ref.name that is not a full reference (e.g. "1.0"), or NULL. */
 DC_API const char *dc_image_ref_name(const struct dc_image *img);
 /* "os/arch" or "os/arch/variant"; "" if the config has none. */

@@ -34,6 +34,15 @@ struct dc_write_opts {
 DC_API int dc_set_select(struct dc_ctx *ctx, struct dc_set *set,
 			 const char *const *refs, size_t nrefs);
 
+/*
+ * Resolve multi-platform indexes to one image each: the one for
+ * PLATFORM ("os/arch[/variant]"; NULL = this host's), which takes the
+ * index's tags. With a PLATFORM, single images of another platform are
+ * dropped too. Fails naming the index when none matches.
+ */
+DC_API int dc_set_select_platform(struct dc_ctx *ctx, struct dc_set *set,
+				  const char *platform);
+
 /* Replace the tags of the set's single image with TAG ("name:tag"). */
 DC_API int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set,
 			const char *tag);

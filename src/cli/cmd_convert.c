@@ -125,10 +125,6 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	}
 	if ((ret = split_dest(argv[optind + 1], &dest_fmt, &dest_path)) != 0)
 		goto out;
-	if (!strcmp(dest_fmt, "docker-legacy")) {
-		ret = usage_error("docker-legacy output is not implemented yet; use docker-archive, which Docker 1.10+ loads");
-		goto out;
-	}
 	if (open_source(c, argv[optind], &r, &set) < 0) {
 		ret = fail(c);
 		goto out;

@@ -43,6 +43,8 @@ static int print_json(const struct dc_set *set)
 		json_object_set_new(o, "ref_name", dc_image_ref_name(img) ?
 				    json_string(dc_image_ref_name(img)) : json_null());
 		json_object_set_new(o, "platform", json_string(dc_image_platform(img)));
+		json_object_set_new(o, "index", dc_image_index_digest(img) ?
+				    json_string(dc_image_index_digest(img)) : json_null());
 		json_object_set_new(o, "id", json_string(dc_image_id(img)));
 		json_object_set_new(o, "manifest", desc_json(dc_image_manifest(img), 0));
 		json_object_set_new(o, "config", desc_json(dc_image_config(img), 0));
@@ -95,6 +97,9 @@ static void print_table(const struct dc_set *set, const char *src)
 			printf("  ref name:  %s\n", dc_image_ref_name(img));
 		printf("  platform:  %s\n", *dc_image_platform(img) ?
 		       dc_image_platform(img) : "(unknown)");
+		if (dc_image_index_digest(img))
+			printf("  index:     %s (multi-platform)\n",
+			       dc_image_index_digest(img));
 		printf("  id:        %s\n", dc_image_id(img));
 		printf("  manifest:  %s  %s\n", dc_desc_digest(m),
 		       dc_desc_media_type(m));

@@ -12,6 +12,14 @@
 
 static struct dc_ctx *sig_ctx;
 
+static void on_notice(void *arg, const char *msg)
+{
+	const struct cli *c = arg;
+
+	if (!c->quiet)
+		fprintf(stderr, "decant: note: %s\n", msg);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -35,7 +43,8 @@ void print_usage(FILE *f)
 "Formats:\n"
 "  docker-archive   Docker 25+ save layout (OCI layout + manifest.json);\n"
 "                   loads in every Docker since 1.10, podman, containerd\n"
-"  docker-legacy    Docker 1.10-24 save layout (read only for now)\n"
+"  docker-legacy    Docker 1.10-24 save layout (read and written; pre-1.10\n"
+"                   saves without manifest.json are read too)\n"
 "  oci              OCI image layout directory\n"
 "  oci-archive      OCI image layout as a tar\n"
 "  rootfs           the merged filesystem as one tar, like docker export\n"
@@ -112,6 +121,7 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	sig_ctx = c.ctx;
+	dc_ctx_set_notice(c.ctx, on_notice, &c);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -37,6 +37,75 @@ int dc__set_add(struct dc_ctx *ctx, struct dc_set *set, struct dc_image *img)
 	return 0;
 }
 
+int dc__tags_add(struct dc_ctx *ctx, char ***tags, size_t *n, const char *tag)
+{
+	char **p;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*tags)[i], tag))
+			return 0;
+	if (!(p = dc__reallocarray(ctx, *tags, *n + 1, sizeof(*p))))
+		return DC_ENOMEM;
+	*tags = p;
+	if (!(p[*n] = dc__strdup(ctx, tag)))
+		return DC_ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+int dc__index_new(struct dc_ctx *ctx, struct dc_set *set,
+		  struct dc_index **out)
+{
+	struct dc_index *x, **p;
+
+	*out = NULL;
+	if (!(x = dc__calloc(ctx, 1, sizeof(*x))))
+		return DC_ENOMEM;
+	if (!(p = dc__reallocarray(ctx, set->idx, set->nidx + 1, sizeof(*p)))) {
+		free(x);
+		return DC_ENOMEM;
+	}
+	set->idx = p;
+	set->idx[set->nidx++] = x;
+	x->desc.size = -1;
+	*out = x;
+	return 0;
+}
+
+void dc__index_free(struct dc_index *x)
+{
+	size_t i;
+
+	if (!x)
+		return;
+	for (i = 0; i < x->ntags; i++)
+		free(x->tags[i]);
+	free(x->tags);
+	free(x->ref_name);
+	dc__desc_release(&x->desc);
+	dc__buf_release(&x->raw);
+	free(x);
+}
+
+void dc__set_prune_indexes(struct dc_set *set)
+{
+	size_t i, k;
+
+	for (i = 0; i < set->nidx; i++)
+		set->idx[i]->nimages = 0;
+	for (i = 0; i < set->n; i++)
+		if (set->img[i]->index)
+			set->img[i]->index->nimages++;
+	for (i = 0, k = 0; i < set->nidx; i++) {
+		if (set->idx[i]->nimages)
+			set->idx[k++] = set->idx[i];
+		else
+			dc__index_free(set->idx[i]);
+	}
+	set->nidx = k;
+}
+
 void dc_set_free(struct dc_set *set)
 {
 	size_t i;
@@ -46,6 +115,9 @@ void dc_set_free(struct dc_set *set)
 	for (i = 0; i < set->n; i++)
 		dc__image_free(set->img[i]);
 	free(set->img);
+	for (i = 0; i < set->nidx; i++)
+		dc__index_free(set->idx[i]);
+	free(set->idx);
 	free(set->format);
 	free(set);
 }
@@ -109,19 +181,9 @@ void dc__image_free(struct dc_image *img)
 int dc__image_add_tag(struct dc_ctx *ctx, struct dc_image *img,
 		      const char *tag)
 {
-	char **p;
-	size_t i;
-
-	for (i = 0; i < img->ntags; i++)
-		if (!strcmp(img->tags[i], tag))
-			return 0;
-	if (!(p = dc__reallocarray(ctx, img->tags, img->ntags + 1, sizeof(*p))))
-		return DC_ENOMEM;
-	img->tags = p;
-	if (!(p[img->ntags] = dc__strdup(ctx, tag)))
-		return DC_ENOMEM;
-	img->ntags++;
-	return 0;
+	if (img->index)
+		return dc__tags_add(ctx, &img->index->tags, &img->index->ntags, tag);
+	return dc__tags_add(ctx, &img->tags, &img->ntags, tag);
 }
 
 static char *jstr(struct dc_ctx *ctx, json_t *o, const char *key)
@@ -287,17 +349,24 @@ const struct dc_image *dc_set_image(const struct dc_set *set, size_t i)
 
 size_t dc_image_tag_count(const struct dc_image *img)
 {
-	return img->ntags;
+	return img->index ? img->index->ntags : img->ntags;
 }
 
 const char *dc_image_tag(const struct dc_image *img, size_t i)
 {
+	if (img->index)
+		return i < img->index->ntags ? img->index->tags[i] : NULL;
 	return i < img->ntags ? img->tags[i] : NULL;
+}
+
+const char *dc_image_index_digest(const struct dc_image *img)
+{
+	return img->index ? img->index->desc.digest : NULL;
 }
 
 const char *dc_image_ref_name(const struct dc_image *img)
 {
-	return img->ref_name;
+	return img->index ? img->index->ref_name : img->ref_name;
 }
 
 const char *dc_image_platform(const struct dc_image *img)

@@ -119,6 +119,9 @@ struct walk {
 	char (*stack)[DC_DIGEST_MAX];	/* indexes being walked: cycles */
 	size_t skipped;			/* descriptors that are not images */
 	char skipped_type[128];		/* the first one's media type */
+	struct dc_index *cur;		/* the top-level index being walked */
+	size_t added;			/* images added under it */
+	int nested;			/* it holds indexes: never raw */
 };
 
 static void skip(struct walk *w, const char *mt)
@@ -145,12 +148,22 @@ static struct dc_image *find_image(struct dc_set *set, const char *digest)
 	return NULL;
 }
 
-static int add_names(struct dc_ctx *ctx, struct dc_image *img, json_t *ann)
+/* Names from index.json annotations, onto an image or an index. */
+static int add_names(struct dc_ctx *ctx, struct dc_image *img,
+		     struct dc_index *x, json_t *ann)
 {
 	json_t *cn = json_object_get(ann, "io.containerd.image.name"),
 	       *rn = json_object_get(ann, "org.opencontainers.image.ref.name");
 	const char *ref = json_string_value(rn);
+	char **rname = x ? &x->ref_name : &img->ref_name;
+	struct dc_image tmp;
 
+	if (x) {
+		/* dc__add_ref_tag adds to an image: borrow one */
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.index = x;
+		img = &tmp;
+	}
 	if (json_is_string(cn))
 		return dc__add_ref_tag(ctx, img, json_string_value(cn),
 				       "index.json: io.containerd.image.name");
@@ -164,7 +177,7 @@ static int add_names(struct dc_ctx *ctx, struct dc_image *img, json_t *ann)
 			return 0;
 		*ctx = save;
 	}
-	if (!img->ref_name && !(img->ref_name = dc__strdup(ctx, ref)))
+	if (!*rname && !(*rname = dc__strdup(ctx, ref)))
 		return DC_ENOMEM;
 	return 0;
 }
@@ -182,7 +195,7 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 
 	(void)platform;
 	if ((img = find_image(w->set, d->digest)))
-		return add_names(ctx, img, ann);
+		return w->cur ? 0 : add_names(ctx, img, NULL, ann);
 	if (!json_is_object(cfg) || !json_is_array(layers))
 		return dc_error(ctx, DC_EFORMAT,
 				"'%s': manifest needs config and layers", d->path);
@@ -234,10 +247,12 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 	}
 	if ((err = dc__image_parse_config(ctx, img, img->config.path)) < 0)
 		goto fail;
-	if ((err = add_names(ctx, img, ann)) < 0)
+	img->index = w->cur;
+	if (!w->cur && (err = add_names(ctx, img, NULL, ann)) < 0)
 		goto fail;
 	if ((err = dc__set_add(ctx, w->set, img)) < 0)
 		goto fail;
+	w->added++;
 	return 0;
 fail:
 	dc__image_free(img);
@@ -303,7 +318,27 @@ static int walk_desc(struct walk *w, json_t *jd, const char *what, int depth,
 				goto out;
 			}
 		memcpy(w->stack[depth], d.digest, DC_DIGEST_MAX);
-		err = walk_index(w, doc, d.path, depth + 1, ann);
+		if (depth == 0) {
+			/* a multi-platform image: the index owns the names */
+			struct dc_index *x;
+
+			if ((err = dc__index_new(ctx, w->set, &x)) < 0 ||
+			    (err = dc__desc_copy(ctx, &x->desc, &d)) < 0 ||
+			    (err = add_names(ctx, NULL, x, ann)) < 0)
+				goto out;
+			x->raw = raw;
+			memset(&raw, 0, sizeof(raw));
+			w->cur = x;
+			w->added = 0;
+			w->nested = 0;
+			err = walk_index(w, doc, d.path, depth + 1, NULL);
+			x->complete = !err && !w->nested && w->added ==
+				      json_array_size(json_object_get(doc, "manifests"));
+			w->cur = NULL;
+		} else {
+			w->nested = 1;
+			err = walk_index(w, doc, d.path, depth + 1, NULL);
+		}
 	}
 out:
 	json_decref(doc);
@@ -346,7 +381,7 @@ static int tags_from_manifest_json(struct dc_reader *r, struct dc_set *set)
 	for (i = 0; i < set->n; i++) {
 		struct dc_image *img = set->img[i];
 
-		if (img->ntags)
+		if (img->ntags || img->index)
 			continue;
 		for (j = 0; j < docker->n; j++) {
 			if (strcmp(docker->img[j]->config.digest, img->config.digest))
@@ -411,6 +446,7 @@ static int oci_load(struct dc_reader *r, struct dc_set **out)
 		goto out;
 	if ((err = walk_index(&w, index, "index.json", 0, NULL)) < 0)
 		goto out;
+	dc__set_prune_indexes(*out);
 	if (!(*out)->n && w.skipped) {
 		err = dc_error(ctx, DC_EFORMAT,
 			       "'index.json': no images (skipped %zu descriptor%s of unknown media type '%s')",
@@ -419,7 +455,7 @@ static int oci_load(struct dc_reader *r, struct dc_set **out)
 		goto out;
 	}
 	for (size_t i = 0; has_mj && i < (*out)->n; i++)
-		if (!(*out)->img[i]->ntags) {
+		if (!(*out)->img[i]->ntags && !(*out)->img[i]->index) {
 			err = tags_from_manifest_json(r, *out);
 			break;
 		}

@@ -11,6 +11,7 @@
 static const struct dc_reader_ops *const readers[] = {
 	&dc__reader_oci,
 	&dc__reader_docker,
+	&dc__reader_legacy,
 	NULL
 };
 
@@ -22,7 +23,8 @@ static int format_allows(const char *format, const char *reader)
 	if (!strcmp(format, "docker-archive"))
 		return 1;	/* Docker 25+ saves are OCI layouts */
 	if (!strcmp(format, "docker-legacy"))
-		return !strcmp(reader, "docker-archive");
+		return !strcmp(reader, "docker-archive") ||
+		       !strcmp(reader, "docker-legacy-v1");
 	return 0;
 }
 

@@ -39,6 +39,25 @@ void dc_ctx_set_progress(struct dc_ctx *ctx, dc_progress_fn fn, void *arg)
 	ctx->progress_arg = arg;
 }
 
+void dc_ctx_set_notice(struct dc_ctx *ctx, dc_notice_fn fn, void *arg)
+{
+	ctx->notice = fn;
+	ctx->notice_arg = arg;
+}
+
+void dc__notice(struct dc_ctx *ctx, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!ctx->notice)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctx->notice(ctx->notice_arg, msg);
+}
+
 void dc_ctx_interrupt(struct dc_ctx *ctx)
 {
 	ctx->interrupted = 1;

@@ -34,52 +34,69 @@ static json_t *desc_json(const struct dc_desc *d)
 	return o;
 }
 
+/* index.json descriptors for DESC named by TAGS / REF_NAME */
+static int add_named(struct dc_ctx *ctx, json_t *list, const struct dc_desc *desc,
+		     char *const *tags, size_t ntags, const char *ref_name)
+{
+	size_t t;
+	int err = 0;
+
+	/* one descriptor per tag, as Docker 25+ and containerd do */
+	for (t = 0; t < ntags && !err; t++) {
+		struct dc_ref ref;
+		char *norm = NULL;
+		json_t *d, *ann;
+
+		if ((err = dc__ref_parse(ctx, &ref, tags[t])) < 0)
+			break;
+		err = dc__ref_normalized(ctx, &ref, &norm);
+		if (!err) {
+			d = desc_json(desc);
+			ann = json_object();
+			json_object_set_new(ann, "io.containerd.image.name",
+					    json_string(norm));
+			json_object_set_new(ann, "org.opencontainers.image.ref.name",
+					    json_string(ref.tag ? ref.tag : "latest"));
+			json_object_set_new(d, "annotations", ann);
+			json_array_append_new(list, d);
+		}
+		free(norm);
+		dc__ref_release(&ref);
+	}
+	if (!ntags) {
+		json_t *d = desc_json(desc);
+
+		if (ref_name) {
+			json_t *ann = json_object();
+
+			json_object_set_new(ann, "org.opencontainers.image.ref.name",
+					    json_string(ref_name));
+			json_object_set_new(d, "annotations", ann);
+		}
+		json_array_append_new(list, d);
+	}
+	return err;
+}
+
 int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
-		       const struct dc_image *const *img, size_t n)
+		       const struct dc_writer *w)
 {
 	json_t *idx = json_object(), *list = json_array();
-	size_t i, t;
+	size_t i;
 	int err = 0;
 
 	json_object_set_new(idx, "schemaVersion", json_integer(2));
 	json_object_set_new(idx, "mediaType",
 			    json_string("application/vnd.oci.image.index.v1+json"));
-	for (i = 0; i < n && !err; i++) {
-		/* one descriptor per tag, as Docker 25+ and containerd do */
-		for (t = 0; t < img[i]->ntags && !err; t++) {
-			struct dc_ref ref;
-			char *norm = NULL;
-			json_t *d, *ann;
-
-			if ((err = dc__ref_parse(ctx, &ref, img[i]->tags[t])) < 0)
-				break;
-			err = dc__ref_normalized(ctx, &ref, &norm);
-			if (!err) {
-				d = desc_json(&img[i]->manifest);
-				ann = json_object();
-				json_object_set_new(ann, "io.containerd.image.name",
-						    json_string(norm));
-				json_object_set_new(ann, "org.opencontainers.image.ref.name",
-						    json_string(ref.tag ? ref.tag : "latest"));
-				json_object_set_new(d, "annotations", ann);
-				json_array_append_new(list, d);
-			}
-			free(norm);
-			dc__ref_release(&ref);
-		}
-		if (!img[i]->ntags) {
-			json_t *d = desc_json(&img[i]->manifest);
-
-			if (img[i]->ref_name) {
-				json_t *ann = json_object();
-
-				json_object_set_new(ann, "org.opencontainers.image.ref.name",
-						    json_string(img[i]->ref_name));
-				json_object_set_new(d, "annotations", ann);
-			}
-			json_array_append_new(list, d);
-		}
-	}
+	for (i = 0; i < w->nindexes && !err; i++)
+		err = add_named(ctx, list, &w->indexes[i]->desc,
+				w->indexes[i]->tags, w->indexes[i]->ntags,
+				w->indexes[i]->ref_name);
+	for (i = 0; i < w->nimages && !err; i++)
+		if (!w->images[i]->index)
+			err = add_named(ctx, list, &w->images[i]->manifest,
+					w->images[i]->tags, w->images[i]->ntags,
+					w->images[i]->ref_name);
 	json_object_set_new(idx, "manifests", list);
 	if (!err)
 		err = dc__json_dump(ctx, out, idx);
@@ -212,7 +229,7 @@ static int dir_commit(struct dc_writer *w)
 	struct dc_buf idx = DC_BUF_INIT;
 	int err;
 
-	if ((err = dc__oci_index_json(w->ctx, &idx, p->img, p->n)) < 0 ||
+	if ((err = dc__oci_index_json(w->ctx, &idx, w)) < 0 ||
 	    (err = write_mem_at(w, p->dirfd, "index.json", idx.data, idx.len)) < 0 ||
 	    (err = write_mem_at(w, p->dirfd, "oci-layout", OCI_LAYOUT,
 				strlen(OCI_LAYOUT))) < 0)
@@ -255,7 +272,7 @@ static void dir_abort(struct dc_writer *w)
 const struct dc_writer_ops dc__writer_oci = {
 	.name = "oci",
 	.priv_size = sizeof(struct dir_priv),
-	.caps = DC_WCAP_MULTI_IMAGE,
+	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_MULTI_PLATFORM,
 	.begin = dir_begin,
 	.put_blob = dir_put_blob,
 	.put_image = dir_put_image,
@@ -330,7 +347,7 @@ static int tar_finish(struct dc_writer *w, int docker)
 	struct dc_buf idx = DC_BUF_INIT, mj = DC_BUF_INIT, repos = DC_BUF_INIT;
 	int err;
 
-	if ((err = dc__oci_index_json(w->ctx, &idx, p->img, p->n)) < 0 ||
+	if ((err = dc__oci_index_json(w->ctx, &idx, w)) < 0 ||
 	    (err = dc__tarw_file(&p->o, "index.json", idx.data, idx.len)) < 0)
 		goto out;
 	if (docker) {
@@ -411,7 +428,7 @@ static void tar_abort(struct dc_writer *w)
 const struct dc_writer_ops dc__writer_oci_archive = {
 	.name = "oci-archive",
 	.priv_size = sizeof(struct tar_priv),
-	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT,
+	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_MULTI_PLATFORM,
 	.begin = tar_begin,
 	.put_blob = tar_put_blob,
 	.put_image = tar_put_image,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -20,6 +21,7 @@ static const struct dc_writer_ops *const writers[] = {
 	&dc__writer_oci,
 	&dc__writer_oci_archive,
 	&dc__writer_docker_archive,
+	&dc__writer_docker_legacy,
 	NULL
 };
 
@@ -57,8 +59,9 @@ static int image_matches(struct dc_ctx *ctx, const struct dc_image *img,
 	}
 	if (dc__digest_valid(want))
 		return !strcmp(img->manifest.digest, want) ||
-		       !strcmp(img->config.digest, want);
-	if (img->ref_name && !strcmp(img->ref_name, want))
+		       !strcmp(img->config.digest, want) ||
+		       (img->index && !strcmp(img->index->desc.digest, want));
+	if (dc_image_ref_name(img) && !strcmp(dc_image_ref_name(img), want))
 		return 1;
 	if (dc__ref_parse(ctx, &ref, want) < 0)
 		return -1;
@@ -71,14 +74,15 @@ static int image_matches(struct dc_ctx *ctx, const struct dc_image *img,
 		dc__ref_release(&ref);
 		return -1;
 	}
-	for (i = 0; i < img->ntags && !hit; i++) {
+	for (i = 0; i < dc_image_tag_count(img) && !hit; i++) {
+		const char *t = dc_image_tag(img, i);
+
 		if (ref.tag) {
-			hit = !strcmp(img->tags[i], fam);
+			hit = !strcmp(t, fam);
 		} else {
 			size_t n = strlen(fam) - strlen(":latest");
 
-			hit = !strncmp(img->tags[i], fam, n) &&
-			      img->tags[i][n] == ':';
+			hit = !strncmp(t, fam, n) && t[n] == ':';
 		}
 	}
 	free(fam);
@@ -126,6 +130,7 @@ int dc_set_select(struct dc_ctx *ctx, struct dc_set *set,
 			dc__image_free(set->img[i]);
 	}
 	set->n = k;
+	dc__set_prune_indexes(set);
 out:
 	free(keep);
 	return err;
@@ -133,17 +138,26 @@ out:
 
 int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set, const char *tag)
 {
-	struct dc_image *img;
 	struct dc_ref ref;
-	char *fam = NULL;
-	size_t i;
+	char *fam = NULL, ***tags, **ref_name;
+	size_t i, *ntags;
 	int err;
 
-	if (set->n != 1)
+	/* one image, or the platform images of one index */
+	if (!set->n || (set->n > 1 && !(set->nidx == 1 &&
+					set->idx[0]->nimages == set->n)))
 		return dc_error(ctx, DC_EINVAL,
 				"--tag needs exactly one image, the source has %zu (use --image)",
 				set->n);
-	img = set->img[0];
+	if (set->img[0]->index) {
+		tags = &set->img[0]->index->tags;
+		ntags = &set->img[0]->index->ntags;
+		ref_name = &set->img[0]->index->ref_name;
+	} else {
+		tags = &set->img[0]->tags;
+		ntags = &set->img[0]->ntags;
+		ref_name = &set->img[0]->ref_name;
+	}
 	if ((err = dc__ref_parse(ctx, &ref, tag)) < 0)
 		return dc_error_prefix(ctx, "--tag");
 	if (ref.digest) {
@@ -155,13 +169,196 @@ int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set, const char *tag)
 	dc__ref_release(&ref);
 	if (err)
 		return err;
-	for (i = 0; i < img->ntags; i++)
-		free(img->tags[i]);
-	img->ntags = 0;
-	free(img->ref_name);
-	img->ref_name = NULL;
-	err = dc__image_add_tag(ctx, img, fam);
+	for (i = 0; i < *ntags; i++)
+		free((*tags)[i]);
+	*ntags = 0;
+	free(*ref_name);
+	*ref_name = NULL;
+	err = dc__tags_add(ctx, tags, ntags, fam);
 	free(fam);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Platforms */
+
+struct platform {
+	char os[32], arch[32], variant[32];
+};
+
+static int parse_platform(const char *s, struct platform *p)
+{
+	const char *a = strchr(s, '/'), *v;
+
+	memset(p, 0, sizeof(*p));
+	if (!a || a == s || !a[1])
+		return -1;
+	v = strchr(a + 1, '/');
+	if ((size_t)(a - s) >= sizeof(p->os) ||
+	    (size_t)((v ? v : a + strlen(a)) - a - 1) >= sizeof(p->arch) ||
+	    (v && (!v[1] || strlen(v + 1) >= sizeof(p->variant) || strchr(v + 1, '/'))))
+		return -1;
+	memcpy(p->os, s, (size_t)(a - s));
+	memcpy(p->arch, a + 1, (size_t)((v ? v : a + strlen(a)) - a - 1));
+	if (v)
+		memcpy(p->variant, v + 1, strlen(v + 1));
+	return 0;
+}
+
+/* This host, in Go's GOOS/GOARCH terms as images name platforms. */
+static void host_platform(struct platform *p)
+{
+	struct utsname u;
+	static const struct { const char *m, *arch, *variant; } map[] = {
+		{ "x86_64", "amd64", "" }, { "aarch64", "arm64", "" },
+		{ "armv7l", "arm", "v7" }, { "armv6l", "arm", "v6" },
+		{ "i686", "386", "" }, { "i386", "386", "" },
+		{ "ppc64le", "ppc64le", "" }, { "s390x", "s390x", "" },
+		{ "riscv64", "riscv64", "" },
+	};
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	memcpy(p->os, "linux", 6);
+	memcpy(p->arch, "amd64", 6);
+	if (uname(&u) < 0)
+		return;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(u.machine, map[i].m)) {
+			snprintf(p->arch, sizeof(p->arch), "%s", map[i].arch);
+			snprintf(p->variant, sizeof(p->variant), "%s", map[i].variant);
+		}
+}
+
+/* 2 exact, 1 matches (variant unasked or unknown), 0 no */
+static int platform_match(const struct dc_image *img, const struct platform *p)
+{
+	if (!img->os || !img->arch || strcmp(img->os, p->os) ||
+	    strcmp(img->arch, p->arch))
+		return 0;
+	if (!p->variant[0] || !img->variant)
+		return 1 + (!p->variant[0] && !img->variant);
+	return strcmp(img->variant, p->variant) ? 0 : 2;
+}
+
+static void platform_str(const struct platform *p, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "",
+		 p->variant);
+}
+
+/*
+ * Pick one image per index into KEEP[]; with DROP_OTHERS also clear
+ * KEEP[] for single images of another platform.
+ */
+static int choose_platform(struct dc_ctx *ctx, struct dc_image *const *img,
+			   size_t n, const char *platform, unsigned char *keep)
+{
+	struct platform want;
+	char ws[128];
+	size_t i, j;
+	int host = !platform, any = 0;
+
+	if (platform) {
+		if (parse_platform(platform, &want) < 0)
+			return dc_error(ctx, DC_EINVAL,
+					"--platform '%s': expected OS/ARCH[/VARIANT]",
+					platform);
+	} else {
+		host_platform(&want);
+	}
+	platform_str(&want, ws, sizeof(ws));
+	for (i = 0; i < n; i++) {
+		const struct dc_index *x = img[i]->index;
+		size_t best = n;
+		int score = 0;
+
+		if (!x) {
+			keep[i] = host || platform_match(img[i], &want);
+			any |= keep[i];
+			continue;
+		}
+		if (keep[i] != 0xff)
+			continue;	/* this index is done */
+		for (j = i; j < n; j++) {
+			int m;
+
+			if (img[j]->index != x)
+				continue;
+			keep[j] = 0;
+			m = platform_match(img[j], &want);
+			if (m > score) {
+				score = m;
+				best = j;
+			}
+		}
+		if (best == n) {
+			struct dc_buf have = DC_BUF_INIT;
+
+			for (j = i; j < n; j++)
+				if (img[j]->index == x)
+					dc__buf_addf(ctx, &have, "%s%s",
+						     have.len ? ", " : "",
+						     img[j]->platform);
+			dc_error(ctx, DC_EINVAL,
+				 "index %s: no image for %s (it has %s)",
+				 x->ntags ? x->tags[0] : x->desc.digest, ws,
+				 have.data ? have.data : "none");
+			dc__buf_release(&have);
+			return DC_EINVAL;
+		}
+		keep[best] = 1;
+		any = 1;
+		if (host)
+			dc__notice(ctx, "%s: picked %s (this host) from a multi-platform index; use --platform to choose",
+				   x->ntags ? x->tags[0] : x->desc.digest,
+				   img[best]->platform);
+	}
+	if (!any)
+		return dc_error(ctx, DC_EINVAL, "--platform %s: no image for it",
+				ws);
+	return 0;
+}
+
+int dc_set_select_platform(struct dc_ctx *ctx, struct dc_set *set,
+			   const char *platform)
+{
+	unsigned char *keep;
+	size_t i, k;
+	int err;
+
+	if (!set->n)
+		return 0;
+	if (!(keep = dc__calloc(ctx, set->n, 1)))
+		return DC_ENOMEM;
+	memset(keep, 0xff, set->n);
+	if ((err = choose_platform(ctx, set->img, set->n, platform, keep)) < 0)
+		goto out;
+	for (i = 0, k = 0; i < set->n; i++) {
+		struct dc_image *img = set->img[i];
+
+		if (!keep[i]) {
+			dc__image_free(img);
+			continue;
+		}
+		if (img->index) {
+			/* the chosen image takes the index's names */
+			struct dc_index *x = img->index;
+
+			img->index = NULL;
+			for (size_t t = 0; t < x->ntags && !err; t++)
+				err = dc__tags_add(ctx, &img->tags, &img->ntags,
+						   x->tags[t]);
+			if (!err && x->ref_name && !img->ref_name &&
+			    !(img->ref_name = dc__strdup(ctx, x->ref_name)))
+				err = DC_ENOMEM;
+		}
+		set->img[k++] = img;
+	}
+	set->n = k;
+	dc__set_prune_indexes(set);
+out:
+	free(keep);
 	return err;
 }
 
@@ -182,6 +379,9 @@ struct plan {
 	struct dc_ctx *ctx;
 	struct dc_image **img;		/* output images */
 	size_t n;
+	struct dc_index **idx;		/* output indexes */
+	const struct dc_index **src_idx;	/* ... and where they come from */
+	size_t nidx;
 	struct pblob *b;
 	size_t nb, capb;
 	int *fds;			/* spool files to close */
@@ -195,6 +395,10 @@ static void plan_release(struct plan *p)
 	for (i = 0; i < p->n; i++)
 		dc__image_free(p->img[i]);
 	free(p->img);
+	for (i = 0; i < p->nidx; i++)
+		dc__index_free(p->idx[i]);
+	free(p->idx);
+	free(p->src_idx);
 	for (i = 0; i < p->nfds; i++)
 		close(p->fds[i]);
 	free(p->fds);
@@ -294,6 +498,46 @@ static int keep_fd(struct plan *p, int fd)
 	return 0;
 }
 
+/* The output index for SRC's index, made on first use. */
+static int out_index(struct plan *p, const struct dc_index *src,
+		     struct dc_index **out)
+{
+	struct dc_ctx *ctx = p->ctx;
+	struct dc_index *x;
+	size_t i;
+	void *np;
+	int err = 0;
+
+	for (i = 0; i < p->nidx; i++)
+		if (p->src_idx[i] == src) {
+			*out = p->idx[i];
+			return 0;
+		}
+	if (!(x = dc__calloc(ctx, 1, sizeof(*x))))
+		return DC_ENOMEM;
+	for (i = 0; i < src->ntags && !err; i++)
+		err = dc__tags_add(ctx, &x->tags, &x->ntags, src->tags[i]);
+	if (!err && src->ref_name && !(x->ref_name = dc__strdup(ctx, src->ref_name)))
+		err = DC_ENOMEM;
+	if (!err && !(np = dc__reallocarray(ctx, p->idx, p->nidx + 1, sizeof(*p->idx))))
+		err = DC_ENOMEM;
+	else if (!err)
+		p->idx = np;
+	if (!err && !(np = dc__reallocarray(ctx, p->src_idx, p->nidx + 1,
+					    sizeof(*p->src_idx))))
+		err = DC_ENOMEM;
+	else if (!err)
+		p->src_idx = np;
+	if (err) {
+		dc__index_free(x);
+		return err;
+	}
+	p->idx[p->nidx] = x;
+	p->src_idx[p->nidx++] = src;
+	*out = x;
+	return 0;
+}
+
 static int plan_image(struct plan *p, struct dc_reader *r,
 		      const struct dc_writer_ops *ops,
 		      const struct dc_write_opts *o, const struct dc_image *src,
@@ -307,14 +551,28 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 	*out = NULL;
 	if ((err = dc__image_new(ctx, &img)) < 0)
 		return err;
-	for (i = 0; i < src->ntags; i++)
-		if ((err = dc__image_add_tag(ctx, img, src->tags[i])) < 0)
+	if (src->index && (ops->caps & DC_WCAP_MULTI_PLATFORM)) {
+		if ((err = out_index(p, src->index, &img->index)) < 0)
 			goto fail;
-	if (src->ref_name && !(img->ref_name = dc__strdup(ctx, src->ref_name))) {
+	} else {
+		/* a single-platform target: the image takes the names */
+		for (i = 0; i < dc_image_tag_count(src); i++)
+			if ((err = dc__image_add_tag(ctx, img,
+						     dc_image_tag(src, i))) < 0)
+				goto fail;
+		if (dc_image_ref_name(src) &&
+		    !(img->ref_name = dc__strdup(ctx, dc_image_ref_name(src)))) {
+			err = DC_ENOMEM;
+			goto fail;
+		}
+	}
+	memcpy(img->platform, src->platform, sizeof(img->platform));
+	if ((src->os && !(img->os = dc__strdup(ctx, src->os))) ||
+	    (src->arch && !(img->arch = dc__strdup(ctx, src->arch))) ||
+	    (src->variant && !(img->variant = dc__strdup(ctx, src->variant)))) {
 		err = DC_ENOMEM;
 		goto fail;
 	}
-	memcpy(img->platform, src->platform, sizeof(img->platform));
 	if ((err = dc__buf_add(ctx, &img->config_raw, src->config_raw.data,
 			       src->config_raw.len)) < 0 ||
 	    (err = dc__desc_copy(ctx, &img->config, &src->config)) < 0)
@@ -418,8 +676,76 @@ static int cmp_blob(const void *a, const void *b)
 		      ((const struct pblob *)b)->out->digest);
 }
 
+static json_t *index_entry(const struct dc_image *img)
+{
+	json_t *o = json_object(), *pl = json_object();
+
+	json_object_set_new(o, "mediaType", json_string(img->manifest.media_type));
+	json_object_set_new(o, "digest", json_string(img->manifest.digest));
+	json_object_set_new(o, "size", json_integer(img->manifest.size));
+	json_object_set_new(pl, "architecture", json_string(img->arch ? img->arch : ""));
+	json_object_set_new(pl, "os", json_string(img->os ? img->os : ""));
+	if (img->variant)
+		json_object_set_new(pl, "variant", json_string(img->variant));
+	json_object_set_new(o, "platform", pl);
+	return o;
+}
+
+/*
+ * An output index passes through as the source's bytes when it lists
+ * exactly the images written, unchanged; else a new OCI index lists
+ * the images written.
+ */
+static int plan_index(struct plan *p, const struct dc_set *set, size_t k,
+		      const struct dc_image *const *src, size_t nsrc)
+{
+	struct dc_ctx *ctx = p->ctx;
+	struct dc_index *x = p->idx[k];
+	const struct dc_index *sx = p->src_idx[k];
+	json_t *root = NULL, *list;
+	size_t i, n = 0;
+	int same = sx->complete, err;
+
+	(void)set;
+	for (i = 0; i < p->n; i++) {
+		if (p->img[i]->index != x)
+			continue;
+		n++;
+		if (strcmp(p->img[i]->manifest.digest, src[i]->manifest.digest))
+			same = 0;
+	}
+	if (n != sx->nimages)
+		same = 0;
+	(void)nsrc;
+	if (same) {
+		if ((err = dc__desc_copy(ctx, &x->desc, &sx->desc)) < 0)
+			return err;
+		return dc__buf_add(ctx, &x->raw, sx->raw.data, sx->raw.len);
+	}
+	root = json_object();
+	list = json_array();
+	json_object_set_new(root, "schemaVersion", json_integer(2));
+	json_object_set_new(root, "mediaType",
+			    json_string("application/vnd.oci.image.index.v1+json"));
+	for (i = 0; i < p->n; i++)
+		if (p->img[i]->index == x)
+			json_array_append_new(list, index_entry(p->img[i]));
+	json_object_set_new(root, "manifests", list);
+	err = dc__json_dump(ctx, &x->raw, root);
+	json_decref(root);
+	if (err)
+		return err;
+	dc__sha256_digest(x->raw.data, x->raw.len, x->desc.digest);
+	x->desc.size = (int64_t)x->raw.len;
+	if (!(x->desc.media_type =
+		      dc__strdup(ctx, "application/vnd.oci.image.index.v1+json")))
+		return DC_ENOMEM;
+	return 0;
+}
+
 static int plan_build(struct plan *p, struct dc_reader *r,
 		      const struct dc_writer_ops *ops, const struct dc_set *set,
+		      const struct dc_image *const *src, size_t nsrc,
 		      const struct dc_write_opts *o, const char *dest)
 {
 	struct dc_ctx *ctx = p->ctx;
@@ -429,15 +755,24 @@ static int plan_build(struct plan *p, struct dc_reader *r,
 
 	if ((err = spool_dir(ctx, dest, &spooldir)) < 0)
 		return err;
-	if (set->n && !(p->img = dc__calloc(ctx, set->n, sizeof(*p->img)))) {
+	if (nsrc && !(p->img = dc__calloc(ctx, nsrc, sizeof(*p->img)))) {
 		err = DC_ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < set->n; i++) {
-		if ((err = plan_image(p, r, ops, o, set->img[i], spooldir,
+	for (i = 0; i < nsrc; i++) {
+		if ((err = plan_image(p, r, ops, o, src[i], spooldir,
 				      &p->img[i])) < 0)
 			goto out;
 		p->n++;
+	}
+	for (i = 0; i < p->nidx; i++) {
+		struct pblob x = { B_MEM, NULL, &p->idx[i]->desc, NULL, -1 };
+
+		if ((err = plan_index(p, set, i, src, nsrc)) < 0)
+			goto out;
+		x.mem = p->idx[i]->raw.data;
+		if ((err = add_blob(p, &x)) < 0)
+			goto out;
 	}
 	for (i = 0; i < p->n; i++) {
 		struct dc_image *img = p->img[i];
@@ -525,8 +860,8 @@ static int open_blob(struct dc_reader *r, const struct pblob *b,
  * into the temp file that becomes DEST.
  */
 static int write_rootfs(struct dc_ctx *ctx, struct dc_reader *r,
-			const struct dc_set *set, const char *dest,
-			const struct dc_write_opts *o)
+			const struct dc_image *const *imgs, size_t n,
+			const char *dest, const struct dc_write_opts *o)
 {
 	const struct dc_image *img;
 	struct dc_desc d;
@@ -534,11 +869,11 @@ static int write_rootfs(struct dc_ctx *ctx, struct dc_reader *r,
 	enum dc_comp comp;
 	int fd = -1, err;
 
-	if (set->n != 1)
+	if (n != 1)
 		return dc_error(ctx, DC_EINVAL,
 				"'rootfs' holds one image, the selection has %zu (use --image)",
-				set->n);
-	img = set->img[0];
+				n);
+	img = imgs[0];
 	comp = o->compress == DC_COMPRESS_GZIP ? DC_COMP_GZIP :
 	       o->compress == DC_COMPRESS_ZSTD ? DC_COMP_ZSTD : DC_COMP_NONE;
 	if (!img->nlayers)
@@ -591,8 +926,10 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	const struct dc_writer_ops *ops = find_writer(format);
 	struct dc_writer w;
 	struct plan p;
+	const struct dc_image **srcs = NULL;
+	unsigned char *keep = NULL;
 	uint64_t total = 0;
-	size_t i;
+	size_t i, nsrcs = 0;
 	int err;
 
 	memset(&p, 0, sizeof(p));
@@ -600,40 +937,59 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	p.ctx = ctx;
 	if (!opts)
 		opts = &defaults;
-	if (!strcmp(format, "rootfs") && set->n && strcmp(dest, "-") &&
-	    !r->src->mem && same_file(r->src->label, dest))
-		return dc_error(ctx, DC_EINVAL,
-				"'%s': the destination is the source", dest);
-	if (!strcmp(format, "rootfs"))
-		return write_rootfs(ctx, r, set, dest, opts);
-	if (!ops)
+	if (!ops && strcmp(format, "rootfs"))
 		return dc_error(ctx, DC_EINVAL, "'%s': unknown output format",
 				format);
-	if (!strcmp(dest, "-") && !(ops->caps & DC_WCAP_STDOUT))
+	if (ops && !strcmp(dest, "-") && !(ops->caps & DC_WCAP_STDOUT))
 		return dc_error(ctx, DC_EINVAL,
 				"'%s' output is a directory and cannot go to stdout",
 				format);
 	if (!set->n)
 		return dc_error(ctx, DC_EFORMAT, "the source holds no images");
-	if (set->n > 1 && !(ops->caps & DC_WCAP_MULTI_IMAGE))
-		return dc_error(ctx, DC_EINVAL,
-				"'%s' holds one image, the selection has %zu (use --image)",
-				format, set->n);
 	if (!r->src->mem && strcmp(dest, "-") && !strcmp(r->src->label, dest))
 		return dc_error(ctx, DC_EINVAL,
 				"'%s': the destination is the source", dest);
 	if (!r->src->mem && strcmp(dest, "-") && same_file(r->src->label, dest))
 		return dc_error(ctx, DC_EINVAL,
 				"'%s': the destination is the source", dest);
+	/* single-platform targets take one image per index */
+	if (!(srcs = dc__calloc(ctx, set->n, sizeof(*srcs))) ||
+	    !(keep = dc__calloc(ctx, set->n, 1))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
+	memset(keep, 1, set->n);
+	if (!(ops && (ops->caps & DC_WCAP_MULTI_PLATFORM)) && set->nidx) {
+		memset(keep, 0xff, set->n);
+		if ((err = choose_platform(ctx, set->img, set->n, NULL, keep)) < 0)
+			goto out;
+	}
+	for (i = 0; i < set->n; i++)
+		if (keep[i])
+			srcs[nsrcs++] = set->img[i];
+	if (!ops) {
+		err = write_rootfs(ctx, r, srcs, nsrcs, dest, opts);
+		goto out;
+	}
+	if (nsrcs > 1 && !(ops->caps & DC_WCAP_MULTI_IMAGE)) {
+		err = dc_error(ctx, DC_EINVAL,
+			       "'%s' holds one image, the selection has %zu (use --image)",
+			       format, nsrcs);
+		goto out;
+	}
 	w.ctx = ctx;
 	w.ops = ops;
 	w.dest = dest;
-	if (ops->priv_size && !(w.priv = dc__calloc(ctx, 1, ops->priv_size)))
-		return DC_ENOMEM;
-	if ((err = plan_build(&p, r, ops, set, opts, dest)) < 0)
+	if (ops->priv_size && !(w.priv = dc__calloc(ctx, 1, ops->priv_size))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
+	if ((err = plan_build(&p, r, ops, set, srcs, nsrcs, opts, dest)) < 0)
 		goto out;
 	w.images = (const struct dc_image *const *)p.img;
 	w.nimages = p.n;
+	w.indexes = (const struct dc_index *const *)p.idx;
+	w.nindexes = p.nidx;
 	for (i = 0; i < p.nb; i++)
 		total += (uint64_t)p.b[i].out->size;
 	if ((err = ops->begin(&w)) < 0)
@@ -668,5 +1024,7 @@ fail:
 out:
 	plan_release(&p);
 	free(w.priv);
+	free(srcs);
+	free(keep);
 	return err;
 }

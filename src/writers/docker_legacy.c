@@ -1,0 +1,437 @@
+/*
+ * Writer for the Docker 1.10-24 `docker save` layout ("docker-legacy",
+ * FORMATS.md §1.3, moby@v24.0.9 image/tarexport/save.go):
+ *
+ *   <v1id>/  <v1id>/VERSION ("1.0")  <v1id>/json  <v1id>/layer.tar
+ *   <config hex>.json   manifest.json   repositories
+ *
+ * The v1 IDs and layer JSONs are those save.go makes (v1.CreateID), so
+ * the output names match a real `docker save` of the same image. A
+ * layer blob is stored once: a later directory with the same layer gets
+ * layer.tar as a symlink "../<first v1id>/layer.tar", as save.go does.
+ *
+ * Tar order: layer directories and configs as their blobs arrive (in
+ * digest order), then the directories whose layer.tar is a symlink,
+ * then manifest.json and repositories. Loaders untar or index the whole
+ * archive first, so the order is free.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+/*
+ * Go encoding/json emulation for v1 IDs and layer JSONs, defined in
+ * src/readers/legacy.c beside the reader that needs the same Go rules.
+ * CFG is the image config for the top layer, NULL for the others.
+ */
+int dc__v1_create_id(struct dc_ctx *ctx, char out[65], json_t *cfg,
+		     const char *chain_id, const char *parent);
+int dc__v1_layer_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *cfg,
+		      const char *id, const char *parent, const char *os);
+
+struct ldir {
+	char v1id[65];
+	const char *digest;	/* its layer blob (borrowed from w->images) */
+	struct dc_buf json;	/* <v1id>/json */
+	size_t owner;		/* the directory that holds layer.tar */
+	int written;
+};
+
+struct legacy_priv {
+	char *tmp;		/* NULL when writing to stdout */
+	int fd;
+	int out_ok;
+	struct dc_out o;
+	struct ldir *d;		/* unique v1 directories, first seen first */
+	size_t nd;
+	size_t *layer_dir;	/* every image's layers, flattened: dir index */
+};
+
+static const char *image_name(const struct dc_image *img)
+{
+	return img->ntags ? img->tags[0] : img->config.digest;
+}
+
+static int add_dir(struct dc_writer *w, const char *v1id, const char *digest,
+		   json_t *cfg, const char *parent, const char *os,
+		   size_t *idx)
+{
+	struct legacy_priv *p = w->priv;
+	struct ldir *d;
+	size_t i;
+	int err;
+
+	/* save.go saveLayer: a v1 ID already saved is not saved again */
+	for (i = 0; i < p->nd; i++) {
+		if (!strcmp(p->d[i].v1id, v1id)) {
+			*idx = i;
+			return 0;
+		}
+	}
+	if (!(d = dc__reallocarray(w->ctx, p->d, p->nd + 1, sizeof(*d))))
+		return DC_ENOMEM;
+	p->d = d;
+	d = &p->d[p->nd];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->v1id, v1id, 65);
+	d->digest = digest;
+	d->owner = p->nd;
+	/* save.go diffIDPaths: the first directory with a layer keeps it */
+	for (i = 0; i < p->nd; i++) {
+		if (!strcmp(p->d[i].digest, digest)) {
+			d->owner = p->d[i].owner;
+			break;
+		}
+	}
+	*idx = p->nd++;
+	if ((err = dc__v1_layer_json(w->ctx, &d->json, cfg, v1id, parent, os)) < 0)
+		return err;
+	return 0;
+}
+
+/* The v1 directories of one image, bottom first. */
+static int plan_image(struct dc_writer *w, const struct dc_image *img,
+		      size_t *dirs)
+{
+	struct dc_ctx *ctx = w->ctx;
+	struct dc_buf b = DC_BUF_INIT;
+	json_t *cfg = NULL;
+	const char *os;
+	char chain[DC_DIGEST_MAX], v1id[65], parent[65] = "";
+	size_t j;
+	int err;
+
+	if (!img->nlayers)
+		/* save.go: "empty export - not implemented" */
+		return dc_error(ctx, DC_EUNSUPPORTED,
+				"'%s': an image without layers cannot be saved as docker-legacy",
+				image_name(img));
+	if ((err = dc__json_parse(ctx, &cfg, &img->config_raw,
+				  img->config.digest)) < 0)
+		goto out;
+	os = json_string_value(json_object_get(cfg, "os"));
+	for (j = 0; j < img->nlayers; j++) {
+		const struct dc_desc *l = &img->layers[j];
+		int top = j == img->nlayers - 1;
+
+		if (!dc__digest_valid(l->diff_id))
+			DC_BUG("layer %zu of %s has no diff_id", j,
+			       img->config.digest);
+		if (!j) {
+			memcpy(chain, l->diff_id, DC_DIGEST_MAX);
+		} else {
+			b.len = 0;
+			if ((err = dc__buf_addf(ctx, &b, "%s %s", chain,
+						l->diff_id)) < 0)
+				goto out;
+			dc__sha256_digest(b.data, b.len, chain);
+		}
+		if ((err = dc__v1_create_id(ctx, v1id, top ? cfg : NULL, chain,
+					    j ? parent : NULL)) < 0 ||
+		    (err = add_dir(w, v1id, l->digest, top ? cfg : NULL,
+				   j ? parent : NULL, top ? NULL : os,
+				   &dirs[j])) < 0)
+			goto out;
+		memcpy(parent, v1id, 65);
+	}
+out:
+	json_decref(cfg);
+	dc__buf_release(&b);
+	return err;
+}
+
+static int legacy_begin(struct dc_writer *w)
+{
+	struct legacy_priv *p = w->priv;
+	size_t i, n = 0;
+	int err;
+
+	p->fd = -1;
+	for (i = 0; i < w->nimages; i++)
+		n += w->images[i]->nlayers;
+	if (!(p->layer_dir = dc__calloc(w->ctx, n ? n : 1, sizeof(size_t))))
+		return DC_ENOMEM;
+	for (i = 0, n = 0; i < w->nimages; i++) {
+		if ((err = plan_image(w, w->images[i], p->layer_dir + n)) < 0)
+			return err;
+		n += w->images[i]->nlayers;
+	}
+	if (!strcmp(w->dest, "-")) {
+		p->fd = 1;
+	} else {
+		struct stat st;
+
+		if (stat(w->dest, &st) == 0 && S_ISDIR(st.st_mode))
+			return dc_error(w->ctx, DC_EINVAL, "'%s': is a directory",
+					w->dest);
+		if ((err = dc__tmp_file(w->ctx, w->dest, &p->tmp, &p->fd)) < 0)
+			return err;
+	}
+	if ((err = dc__out_init(w->ctx, &p->o, p->fd,
+				!strcmp(w->dest, "-") ? "stdout" : w->dest)) < 0)
+		return err;
+	p->out_ok = 1;
+	return 0;
+}
+
+/* <v1id>/, VERSION and json; then layer.tar is the caller's. */
+static int write_dir(struct legacy_priv *p, struct ldir *d)
+{
+	char name[128];
+	int err;
+
+	snprintf(name, sizeof(name), "%s/", d->v1id);
+	if ((err = dc__tarw_header(&p->o, name, DC_M_DIR, 0, 0755, NULL)) < 0)
+		return err;
+	snprintf(name, sizeof(name), "%s/VERSION", d->v1id);
+	if ((err = dc__tarw_file(&p->o, name, "1.0", 3)) < 0)
+		return err;
+	snprintf(name, sizeof(name), "%s/json", d->v1id);
+	if ((err = dc__tarw_file(&p->o, name, d->json.data, d->json.len)) < 0)
+		return err;
+	d->written = 1;
+	return 0;
+}
+
+static int legacy_put_blob(struct dc_writer *w, struct dc_stream *in,
+			   const struct dc_desc *want)
+{
+	struct legacy_priv *p = w->priv;
+	struct ldir *dir = NULL;
+	char name[128] = "";
+	size_t i;
+	int err;
+
+	for (i = 0; i < p->nd && !dir; i++)
+		if (p->d[i].owner == i && !strcmp(p->d[i].digest, want->digest))
+			dir = &p->d[i];
+	if (dir) {
+		if ((err = write_dir(p, dir)) < 0)
+			return err;
+		snprintf(name, sizeof(name), "%s/layer.tar", dir->v1id);
+	}
+	for (i = 0; i < w->nimages && !name[0]; i++)
+		if (!strcmp(w->images[i]->config.digest, want->digest))
+			snprintf(name, sizeof(name), "%s.json",
+				 dc__digest_hex(want->digest));
+	if (!name[0])
+		return 0;	/* a manifest: the layout has none */
+	if ((err = dc__tarw_header(&p->o, name, DC_M_FILE, (uint64_t)want->size,
+				   0644, NULL)) < 0 ||
+	    (err = dc__copy_stream(&p->o, in, want->size, want->digest)) < 0)
+		return err;
+	return dc__tarw_pad(&p->o, (uint64_t)want->size);
+}
+
+static int legacy_put_image(struct dc_writer *w, const struct dc_image *img)
+{
+	return 0;	/* begin() planned every image from w->images */
+}
+
+/* manifest.json as save.go's json.Encoder writes it (no Parent). */
+static int manifest_json(struct dc_writer *w, struct dc_buf *out)
+{
+	struct legacy_priv *p = w->priv;
+	json_t *arr = json_array();
+	size_t i, j, k = 0;
+	int err;
+
+	for (i = 0; i < w->nimages; i++) {
+		const struct dc_image *img = w->images[i];
+		json_t *item = json_object(), *tags, *layers = json_array();
+		char name[128];
+
+		snprintf(name, sizeof(name), "%s.json",
+			 dc__digest_hex(img->config.digest));
+		json_object_set_new(item, "Config", json_string(name));
+		if (img->ntags) {
+			tags = json_array();
+			for (j = 0; j < img->ntags; j++)
+				json_array_append_new(tags, json_string(img->tags[j]));
+		} else {
+			tags = json_null();
+		}
+		json_object_set_new(item, "RepoTags", tags);
+		for (j = 0; j < img->nlayers; j++, k++) {
+			snprintf(name, sizeof(name), "%s/layer.tar",
+				 p->d[p->layer_dir[k]].v1id);
+			json_array_append_new(layers, json_string(name));
+		}
+		json_object_set_new(item, "Layers", layers);
+		json_array_append_new(arr, item);
+	}
+	err = dc__json_dump(w->ctx, out, arr);
+	if (!err)
+		err = dc__buf_add(w->ctx, out, "\n", 1);
+	json_decref(arr);
+	return err;
+}
+
+/* repositories: {"familiar/name":{"tag":"<top v1id>"}}, keys sorted */
+static int repositories(struct dc_writer *w, struct dc_buf *out)
+{
+	struct legacy_priv *p = w->priv;
+	json_t *repos = json_object();
+	size_t i, j, k = 0;
+	int err = 0;
+	char *s;
+
+	for (i = 0; i < w->nimages; i++) {
+		const struct dc_image *img = w->images[i];
+		const char *top;
+
+		k += img->nlayers;
+		top = p->d[p->layer_dir[k - 1]].v1id;
+		for (j = 0; j < img->ntags; j++) {
+			const char *t = img->tags[j];
+			const char *colon = strrchr(t, ':');
+			json_t *r;
+			char *name;
+
+			if (!colon || strchr(colon, '/') || strchr(t, '@'))
+				continue;
+			if (!(name = dc__calloc(w->ctx, 1, (size_t)(colon - t) + 1))) {
+				err = DC_ENOMEM;
+				goto out;
+			}
+			memcpy(name, t, (size_t)(colon - t));
+			if (!(r = json_object_get(repos, name))) {
+				r = json_object();
+				json_object_set_new(repos, name, r);
+			}
+			json_object_set_new(r, colon + 1, json_string(top));
+			free(name);
+		}
+	}
+	if (!json_object_size(repos))
+		goto out;
+	if (!(s = json_dumps(repos, JSON_COMPACT | JSON_SORT_KEYS))) {
+		err = dc__enomem(w->ctx);
+		goto out;
+	}
+	err = dc__buf_addstr(w->ctx, out, s);
+	free(s);
+	if (!err)
+		err = dc__buf_add(w->ctx, out, "\n", 1);
+out:
+	json_decref(repos);
+	return err;
+}
+
+static int legacy_commit(struct dc_writer *w)
+{
+	struct legacy_priv *p = w->priv;
+	struct dc_buf mj = DC_BUF_INIT, repos = DC_BUF_INIT;
+	char name[128], link[128];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < p->nd && !err; i++) {
+		struct ldir *d = &p->d[i];
+
+		if (d->written)
+			continue;
+		if (d->owner == i)
+			DC_BUG("layer blob %s never arrived", d->digest);
+		snprintf(name, sizeof(name), "%s/layer.tar", d->v1id);
+		snprintf(link, sizeof(link), "../%s/layer.tar",
+			 p->d[d->owner].v1id);
+		if ((err = write_dir(p, d)) == 0)
+			err = dc__tarw_header(&p->o, name, DC_M_SYMLINK, 0, 0777,
+					      link);
+	}
+	if (err)
+		goto out;
+	if ((err = manifest_json(w, &mj)) < 0 ||
+	    (err = dc__tarw_file(&p->o, "manifest.json", mj.data, mj.len)) < 0 ||
+	    (err = repositories(w, &repos)) < 0)
+		goto out;
+	if (repos.len &&
+	    (err = dc__tarw_file(&p->o, "repositories", repos.data,
+				 repos.len)) < 0)
+		goto out;
+	if ((err = dc__tarw_end(&p->o)) < 0 || (err = dc__out_flush(&p->o)) < 0)
+		goto out;
+	if (p->tmp) {
+		if (fsync(p->fd) < 0 || close(p->fd) < 0) {
+			p->fd = -1;
+			err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
+				       strerror(errno));
+			goto out;
+		}
+		p->fd = -1;
+		if (rename(p->tmp, w->dest) < 0) {
+			err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
+				       strerror(errno));
+			goto out;
+		}
+		free(p->tmp);
+		p->tmp = NULL;
+	}
+	dc__out_release(&p->o);
+	p->out_ok = 0;
+out:
+	dc__buf_release(&mj);
+	dc__buf_release(&repos);
+	if (!err) {
+		for (i = 0; i < p->nd; i++)
+			dc__buf_release(&p->d[i].json);
+		free(p->d);
+		free(p->layer_dir);
+		p->d = NULL;
+		p->layer_dir = NULL;
+		p->nd = 0;
+	}
+	return err;
+}
+
+static void legacy_abort(struct dc_writer *w)
+{
+	struct legacy_priv *p = w->priv;
+	size_t i;
+
+	if (p->out_ok)
+		dc__out_release(&p->o);
+	p->out_ok = 0;
+	if (p->tmp) {
+		if (p->fd >= 0)
+			close(p->fd);
+		unlink(p->tmp);
+		free(p->tmp);
+		p->tmp = NULL;
+	}
+	p->fd = -1;
+	for (i = 0; i < p->nd; i++)
+		dc__buf_release(&p->d[i].json);
+	free(p->d);
+	free(p->layer_dir);
+	p->d = NULL;
+	p->layer_dir = NULL;
+	p->nd = 0;
+}
+
+/*
+ * Order (enforced by the core): begin() plans every v1 directory from
+ * w->images, put_blob() for each blob in digest order writes layer
+ * directories and configs, put_image() is a no-op, commit() adds the
+ * symlinked directories, manifest.json and repositories and renames
+ * the temp file into place; abort() on any failure removes it.
+ */
+const struct dc_writer_ops dc__writer_docker_legacy = {
+	.name = "docker-legacy",
+	.priv_size = sizeof(struct legacy_priv),
+	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_DOCKER_TYPES,
+	.begin = legacy_begin,
+	.put_blob = legacy_put_blob,
+	.put_image = legacy_put_image,
+	.commit = legacy_commit,
+	.abort = legacy_abort,
+};
