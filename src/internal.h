@@ -419,6 +419,7 @@ struct dc_reader {
 extern const struct dc_reader_ops dc__reader_oci;
 extern const struct dc_reader_ops dc__reader_docker;
 extern const struct dc_reader_ops dc__reader_legacy;
+extern const struct dc_reader_ops dc__reader_flat;
 
 enum dc_blob_flags {
 	DC_BLOB_DIFFID = 1 << 0	/* also check the layer's diff_id */
@@ -537,6 +538,17 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
  * history collapsed to one entry (empty-layer entries kept). */
 int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 		      size_t from, const char *diff_id, struct dc_buf *out);
+
+/*
+ * Apply CHANGES, Dockerfile instructions as `docker import --change`
+ * takes them, to the container config IN (NULL: an all-zero one). *out
+ * is a new container config laid out as Go marshals moby's
+ * container.Config (src/transform/changes.c). A bad change is DC_EINVAL
+ * "--change 'CHANGE': problem".
+ */
+int dc__changes_apply(struct dc_ctx *ctx, struct json_t **out,
+		      const struct json_t *in, const char *const *changes,
+		      size_t n);
 
 /* Shared by the OCI-layout writers: index.json for the writer's images
  * and multi-platform indexes. */

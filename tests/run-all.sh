@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.." || exit 1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# the inputs must never be touched: checksum testdata before and after
+sum_testdata() { find testdata -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum; }
+before=$(sum_testdata)
+
 {
 	echo "# unit tests"
 	"${UNIT:?}" 2>&1
@@ -14,6 +18,11 @@ trap 'rm -f "$log"' EXIT
 	"${REPLAY:?}" testdata testdata/bad 2>&1
 	echo "# end-to-end tests"
 	DECANT="${DECANT:?}" bash tests/e2e/run.sh 2>&1
+	if [ "$(sum_testdata)" = "$before" ]; then
+		echo "ok - suite: no test modified testdata/"
+	else
+		echo "not ok - suite: a test modified testdata/ (see git status)"
+	fi
 } | tee "$log"
 
 pass=$(grep -c '^ok ' "$log")

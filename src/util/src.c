@@ -159,6 +159,83 @@ out:
 	return err;
 }
 
+/*
+ * openat2(RESOLVE_BENEATH) by hand: resolve NAME one component at a
+ * time, following symlinks as paths inside the root; -1 with EXDEV if
+ * one leads out. Used only where openat2 does not exist.
+ */
+static int open_beneath(struct dc_src *src, const char *name)
+{
+	char cur[DC_MAX_NAME + 1], next[DC_MAX_NAME * 2 + 2], link[DC_MAX_NAME + 1];
+	int hops = 0;
+
+	if (strlen(name) > DC_MAX_NAME) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(cur, name, strlen(name) + 1);
+	for (;;) {
+		size_t done = 0, n = strlen(cur);
+		int changed = 0;
+
+		while (done < n && !changed) {
+			const char *slash = strchr(cur + done, '/');
+			size_t end = slash ? (size_t)(slash - cur) : n;
+			struct stat st;
+			ssize_t ll;
+			char *res = NULL;
+			char save = cur[end];
+
+			cur[end] = '\0';
+			if (fstatat(src->dirfd, cur, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				return -1;
+			if (S_ISLNK(st.st_mode)) {
+				struct dc_ctx tmp;
+
+				if (++hops > DC_MAX_SYMLINKS) {
+					errno = ELOOP;
+					return -1;
+				}
+				ll = readlinkat(src->dirfd, cur, link, sizeof(link) - 1);
+				if (ll < 0)
+					return -1;
+				link[ll] = '\0';
+				if (link[0] == '/') {
+					errno = EXDEV;
+					return -1;
+				}
+				/* dir(cur) + link + rest */
+				{
+					char *sl = strrchr(cur, '/');
+					size_t dl = sl ? (size_t)(sl - cur + 1) : 0;
+
+					cur[end] = save;
+					snprintf(next, sizeof(next), "%.*s%s%s", (int)dl,
+						 cur, link, cur + end);
+				}
+				memset(&tmp, 0, sizeof(tmp));
+				if (path_norm(&tmp, &res, next, 1, "link", next) < 0) {
+					errno = EXDEV;
+					return -1;
+				}
+				if (strlen(res) > DC_MAX_NAME) {
+					free(res);
+					errno = ENAMETOOLONG;
+					return -1;
+				}
+				memcpy(cur, res, strlen(res) + 1);
+				free(res);
+				changed = 1;
+				break;
+			}
+			cur[end] = save;
+			done = end + 1;
+		}
+		if (!changed)
+			return openat(src->dirfd, cur, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+}
+
 /* Directory layouts: open beneath the root; links may not lead out. */
 static int dir_open(struct dc_src *src, const char *name, int *fd)
 {
@@ -173,6 +250,8 @@ static int dir_open(struct dc_src *src, const char *name, int *fd)
 	how.flags = O_RDONLY | O_CLOEXEC;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	*fd = (int)syscall(SYS_openat2, src->dirfd, clean, &how, sizeof(how));
+	if (*fd < 0 && errno == ENOSYS)
+		*fd = open_beneath(src, clean);	/* before Linux 5.6, valgrind */
 	if (*fd < 0) {
 		if (errno == EXDEV)
 			err = dc_error(src->ctx, DC_ECORRUPT,

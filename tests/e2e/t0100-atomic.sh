@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Atomic output: interrupted or failing conversions leave nothing behind,
+# and never touch an existing destination or the source.
+. "$(dirname "$0")/lib.sh"
+
+# a docker-save archive with one 96 MiB incompressible layer, made once
+BIG=$T/big.tar
+make_big() {
+	d=$T/bigsrc
+	mkdir -p "$d/l" "$d/a"
+	head -c $((96 << 20)) /dev/urandom >"$d/l/blob"
+	tar -C "$d/l" -cf "$d/layer.tar" blob
+	h=$(sha256sum "$d/layer.tar" | cut -d' ' -f1)
+	mkdir "$d/a/$h"
+	mv "$d/layer.tar" "$d/a/$h/layer.tar"
+	printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$h" >"$d/a/c.json"
+	printf '[{"Config":"c.json","RepoTags":["big/one:1"],"Layers":["%s/layer.tar"]}]' "$h" >"$d/a/manifest.json"
+	tar -C "$d/a" -cf "$BIG" .
+	rm -rf "$d"
+}
+make_big
+
+# start a slow conversion (gzip -9 of 96 MiB), signal it once it has
+# written something, and check what is left
+interrupt() {
+	sig=$1 dest=$2
+	"$DECANT" convert -q --compress gzip --level 9 "$BIG" "$dest" &
+	pid=$!
+	for _ in $(seq 1 200); do
+		ls -a "$(dirname "${dest#*:}")" | grep -q "\.tmp-" && break
+		sleep 0.05
+	done
+	sleep 0.3
+	kill -"$sig" $pid
+	rc=0
+	wait $pid || rc=$?
+	[ "$rc" = 1 ] || { echo "exit code $rc after SIG$sig"; return 1; }
+}
+
+expect_success 'SIGINT during an oci-archive conversion leaves nothing' '
+	interrupt INT oci-archive:$PWD/out.tar 2>err &&
+	grep -q "interrupted" err &&
+	no_leftovers out.tar
+'
+
+expect_success 'SIGTERM during an oci conversion leaves nothing' '
+	interrupt TERM oci:$PWD/out 2>err &&
+	no_leftovers out
+'
+
+expect_success 'SIGINT keeps an existing destination file as it was' '
+	echo precious >out.tar &&
+	interrupt INT oci-archive:$PWD/out.tar 2>err &&
+	[ "$(cat out.tar)" = precious ] &&
+	! ls -a | grep -q "\.tmp-"
+'
+
+expect_success 'the source is never modified' '
+	sum=$(sha256sum "$BIG") &&
+	"$DECANT" convert -q --squash "$BIG" docker-archive:out.tar &&
+	[ "$(sha256sum "$BIG")" = "$sum" ]
+'
+
+# write failures on a real small file system
+mnt=$T/mnt
+mkdir -p "$mnt"
+mounted=0
+if mount -t tmpfs -o size=4m tmpfs "$mnt" 2>/dev/null; then
+	mounted=1
+	at_exit "umount -l $mnt"
+fi
+
+expect_success 'disk full: exit 1, the path and the reason, nothing left' '
+	if [ $mounted = 0 ]; then
+		[ "${CI:-}" != true ] || { echo "cannot mount tmpfs under CI"; exit 1; }
+		echo "no tmpfs: skipped"; exit 0
+	fi
+	rc=0
+	"$DECANT" convert -q "$BIG" oci-archive:$mnt/out.tar 2>err || rc=$?
+	cat err
+	[ $rc = 1 ] &&
+	grep -q "^decant: error: .*$mnt/out.tar.*No space left on device" err &&
+	[ -z "$(ls -A $mnt)" ]
+'
+
+expect_success 'disk full into an oci directory: nothing left' '
+	[ $mounted = 1 ] || exit 0
+	rc=0
+	"$DECANT" convert -q "$BIG" oci:$mnt/out 2>err || rc=$?
+	[ $rc = 1 ] && grep -q "No space left on device" err &&
+	[ -z "$(ls -A $mnt)" ]
+'
+
+expect_success 'read-only destination: exit 1 naming the path' '
+	[ $mounted = 1 ] || exit 0
+	mount -o remount,ro "$mnt" &&
+	rc=0 &&
+	{ "$DECANT" convert -q "$TESTDATA/docker-1.10/multilayer.tar" oci-archive:$mnt/x.tar 2>err || rc=$?; } &&
+	mount -o remount,rw "$mnt" &&
+	cat err && [ $rc = 1 ] &&
+	grep -q "^decant: error: .*$mnt/x.tar.*Read-only file system" err &&
+	[ -z "$(ls -A $mnt)" ]
+'
+
+finish
