@@ -31,8 +31,13 @@ void print_usage(FILE *f);
 void split_src(const char *arg, char **fmt, const char **path);
 int split_dest(const char *arg, char **fmt, const char **path);
 
+/* Open SRC and load its images; the error is in c->ctx. */
 int open_source(struct cli *c, const char *arg, struct dc_reader **r,
 		struct dc_set **set);
+/* The two steps of open_source(), for dc_reader_set_import() between
+ * them; source_load() frees *r on failure. */
+int source_open(struct cli *c, const char *arg, struct dc_reader **r);
+int source_load(struct cli *c, struct dc_reader **r, struct dc_set **set);
 
 void progress_start(struct cli *c);
 void progress_end(struct cli *c);

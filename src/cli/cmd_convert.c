@@ -10,7 +10,7 @@
 
 enum {
 	OPT_IMAGE = 256, OPT_TAG, OPT_COMPRESS, OPT_LEVEL, OPT_THREADS,
-	OPT_PROGRESS, OPT_SQUASH, OPT_SQUASH_LAST
+	OPT_PROGRESS, OPT_SQUASH, OPT_SQUASH_LAST, OPT_CHANGE, OPT_PLATFORM
 };
 
 static const struct option longopts[] = {
@@ -22,6 +22,8 @@ static const struct option longopts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "squash", no_argument, NULL, OPT_SQUASH },
 	{ "squash-last", required_argument, NULL, OPT_SQUASH_LAST },
+	{ "change", required_argument, NULL, OPT_CHANGE },
+	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -41,14 +43,16 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 int cmd_convert(struct cli *c, int argc, char **argv)
 {
 	struct dc_write_opts wo;
+	struct dc_import_opts io;
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
-	const char **images = NULL, *tag = NULL, *dest_path;
+	const char **images = NULL, **changes = NULL, *tag = NULL, *dest_path;
 	char *dest_fmt = NULL;
 	size_t nimages = 0;
-	int opt, ret = EXIT_OK;
+	int opt, err, ret = EXIT_OK;
 
 	memset(&wo, 0, sizeof(wo));
+	memset(&io, 0, sizeof(io));
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
@@ -61,6 +65,21 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 			break;
 		case OPT_TAG:
 			tag = optarg;
+			break;
+		case OPT_CHANGE: {
+			const char **p = realloc(changes, (io.nchanges + 1) *
+						 sizeof(*changes));
+
+			if (!p) {
+				ret = usage_error("out of memory");
+				goto out;
+			}
+			changes = p;
+			changes[io.nchanges++] = optarg;
+			break;
+		}
+		case OPT_PLATFORM:
+			io.platform = optarg;
 			break;
 		case OPT_COMPRESS:
 			if (!strcmp(optarg, "none"))
@@ -125,7 +144,22 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	}
 	if ((ret = split_dest(argv[optind + 1], &dest_fmt, &dest_path)) != 0)
 		goto out;
-	if (open_source(c, argv[optind], &r, &set) < 0) {
+	io.changes = changes;
+	if (source_open(c, argv[optind], &r) < 0) {
+		ret = fail(c);
+		goto out;
+	}
+	if ((io.platform || io.nchanges) &&
+	    (err = dc_reader_set_import(r, &io)) < 0) {
+		if (err != DC_EUNSUPPORTED)
+			ret = fail(c);
+		else if (io.platform)
+			ret = usage_error("--platform is only supported for rootfs sources so far");
+		else
+			ret = usage_error("--change is only supported for rootfs sources so far");
+		goto out;
+	}
+	if (source_load(c, &r, &set) < 0) {
 		ret = fail(c);
 		goto out;
 	}
@@ -146,5 +180,6 @@ out:
 	dc_reader_free(r);
 	free(dest_fmt);
 	free(images);
+	free(changes);
 	return ret;
 }

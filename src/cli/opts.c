@@ -52,26 +52,42 @@ int split_dest(const char *arg, char **fmt, const char **path)
 	return 0;
 }
 
-int open_source(struct cli *c, const char *arg, struct dc_reader **r,
-		struct dc_set **set)
+int source_open(struct cli *c, const char *arg, struct dc_reader **r)
 {
 	char *fmt;
 	const char *path;
 	int err;
 
 	*r = NULL;
-	*set = NULL;
 	split_src(arg, &fmt, &path);
 	c->src_label = path;
 	err = dc_reader_open(c->ctx, r, path, fmt);
 	free(fmt);
-	if (err < 0)
-		return err;
+	return err;
+}
+
+int source_load(struct cli *c, struct dc_reader **r, struct dc_set **set)
+{
+	int err;
+
+	(void)c;
+	*set = NULL;
 	if ((err = dc_reader_load(*r, set)) < 0) {
 		dc_reader_free(*r);
 		*r = NULL;
 	}
 	return err;
+}
+
+int open_source(struct cli *c, const char *arg, struct dc_reader **r,
+		struct dc_set **set)
+{
+	int err;
+
+	*set = NULL;
+	if ((err = source_open(c, arg, r)) < 0)
+		return err;
+	return source_load(c, r, set);
 }
 
 int bad_option(char **argv, int missing_value)

@@ -12,6 +12,7 @@ static const struct dc_reader_ops *const readers[] = {
 	&dc__reader_oci,
 	&dc__reader_docker,
 	&dc__reader_legacy,
+	&dc__reader_flat,
 	NULL
 };
 
@@ -20,8 +21,10 @@ static int format_allows(const char *format, const char *reader)
 {
 	if (!strcmp(format, "oci") || !strcmp(format, "oci-archive"))
 		return !strcmp(reader, "oci");
-	if (!strcmp(format, "docker-archive"))
-		return 1;	/* Docker 25+ saves are OCI layouts */
+	if (!strcmp(format, "docker-archive"))	/* Docker 25+: OCI layouts */
+		return strcmp(reader, "rootfs") != 0;
+	if (!strcmp(format, "rootfs"))
+		return !strcmp(reader, "rootfs");
 	if (!strcmp(format, "docker-legacy"))
 		return !strcmp(reader, "docker-archive") ||
 		       !strcmp(reader, "docker-legacy-v1");
@@ -34,7 +37,8 @@ static int pick(struct dc_reader *r, const char *format)
 	int best = 0, score, i;
 
 	if (format && !format_allows(format, "oci") &&
-	    !format_allows(format, "docker-archive"))
+	    !format_allows(format, "docker-archive") &&
+	    !format_allows(format, "rootfs"))
 		return dc_error(ctx, DC_EINVAL, "'%s': unknown source format",
 				format);
 	for (i = 0; readers[i]; i++) {

@@ -112,7 +112,20 @@ struct dir_priv {
 	int dirfd;
 	const struct dc_image **img;
 	size_t n;
+	/* adding to an existing layout: blobs go straight in (under temp
+	 * names, renamed), index.json is replaced last */
+	int append;
+	char **added;			/* blobs we created, removed on abort */
+	size_t nadded;
 };
+
+static int is_layout(int dirfd)
+{
+	struct stat st;
+
+	return fstatat(dirfd, "oci-layout", &st, 0) == 0 && S_ISREG(st.st_mode) &&
+	       fstatat(dirfd, "index.json", &st, 0) == 0 && S_ISREG(st.st_mode);
+}
 
 static int put_image_common(struct dc_writer *w, const struct dc_image *img,
 			    const struct dc_image ***list, size_t *n)
@@ -154,9 +167,22 @@ static int dir_begin(struct dc_writer *w)
 			return dc_error(w->ctx, DC_EINVAL,
 					"'%s': exists and is not a directory",
 					w->dest);
+		p->dirfd = open(w->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (p->dirfd >= 0 && is_layout(p->dirfd)) {
+			p->append = 1;
+			if ((mkdirat(p->dirfd, "blobs", 0755) < 0 && errno != EEXIST) ||
+			    (mkdirat(p->dirfd, "blobs/sha256", 0755) < 0 &&
+			     errno != EEXIST))
+				return dc_error(w->ctx, DC_EIO, "'%s/blobs/sha256': %s",
+						w->dest, strerror(errno));
+			return 0;
+		}
+		if (p->dirfd >= 0)
+			close(p->dirfd);
+		p->dirfd = -1;
 		if (!dir_empty(w->dest))
 			return dc_error(w->ctx, DC_EINVAL,
-					"'%s': directory exists and is not empty",
+					"'%s': directory exists and is neither empty nor an OCI layout",
 					w->dest);
 		/* empty: replaced at commit */
 	}
@@ -209,11 +235,124 @@ static int dir_put_blob(struct dc_writer *w, struct dc_stream *in,
 			const struct dc_desc *want)
 {
 	struct dir_priv *p = w->priv;
-	char name[128];
+	char name[128], tmp[160];
+	struct stat st;
+	char **added;
+	int err;
 
 	snprintf(name, sizeof(name), "blobs/sha256/%s",
 		 dc__digest_hex(want->digest));
-	return write_file_at(w, p->dirfd, name, in, want->size, want->digest);
+	if (!p->append)
+		return write_file_at(w, p->dirfd, name, in, want->size,
+				     want->digest);
+	/* content-addressed: a blob already there is the same blob */
+	if (fstatat(p->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size == want->size)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", name, (long)getpid());
+	unlinkat(p->dirfd, tmp, 0);
+	if ((err = write_file_at(w, p->dirfd, tmp, in, want->size,
+				 want->digest)) < 0) {
+		unlinkat(p->dirfd, tmp, 0);
+		return err;
+	}
+	if (!(added = dc__reallocarray(w->ctx, p->added, p->nadded + 1,
+				       sizeof(*added))) ||
+	    !(added[p->nadded] = dc__strdup(w->ctx, name))) {
+		if (added)
+			p->added = added;
+		unlinkat(p->dirfd, tmp, 0);
+		return DC_ENOMEM;
+	}
+	p->added = added;
+	if (renameat(p->dirfd, tmp, p->dirfd, name) < 0) {
+		free(added[p->nadded]);
+		unlinkat(p->dirfd, tmp, 0);
+		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
+				strerror(errno));
+	}
+	p->nadded++;
+	return 0;
+}
+
+/*
+ * The existing index.json with our descriptors added; an old entry
+ * with the same ref.name loses it (as skopeo does), others stay.
+ */
+static int merge_index(struct dc_writer *w, int dirfd, struct dc_buf *ours)
+{
+	struct dc_ctx *ctx = w->ctx;
+	struct dc_buf old = DC_BUF_INIT;
+	json_t *oj = NULL, *nj = NULL, *olist, *nlist, *res = NULL;
+	struct stat st;
+	size_t i, j;
+	int fd = -1, err = 0;
+
+	fd = openat(dirfd, "index.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		err = dc_error(ctx, DC_EIO, "'%s/index.json': %s", w->dest,
+			       strerror(errno));
+		goto out;
+	}
+	if (st.st_size > (off_t)DC_MAX_JSON) {
+		err = dc_error(ctx, DC_ELIMIT, "'%s/index.json': too large", w->dest);
+		goto out;
+	}
+	for (;;) {
+		char b[65536];
+		ssize_t r = read(fd, b, sizeof(b));
+
+		if (r < 0) {
+			err = dc_error(ctx, DC_EIO, "'%s/index.json': %s", w->dest,
+				       strerror(errno));
+			goto out;
+		}
+		if (!r)
+			break;
+		if ((err = dc__buf_add(ctx, &old, b, (size_t)r)) < 0)
+			goto out;
+	}
+	if ((err = dc__json_parse(ctx, &oj, &old, "index.json")) < 0 ||
+	    (err = dc__json_parse(ctx, &nj, ours, "index.json")) < 0)
+		goto out;
+	olist = json_object_get(oj, "manifests");
+	nlist = json_object_get(nj, "manifests");
+	if (!json_is_object(oj) || !(json_is_array(olist) || json_is_null(olist))) {
+		err = dc_error(ctx, DC_EFORMAT,
+			       "'%s/index.json': not an image index", w->dest);
+		goto out;
+	}
+	res = json_array();
+	for (i = 0; i < json_array_size(olist); i++) {
+		json_t *d = json_array_get(olist, i);
+		const char *rn = json_string_value(json_object_get(
+			json_object_get(d, "annotations"),
+			"org.opencontainers.image.ref.name"));
+		int dup = 0;
+
+		for (j = 0; rn && j < json_array_size(nlist) && !dup; j++) {
+			const char *nr = json_string_value(json_object_get(
+				json_object_get(json_array_get(nlist, j), "annotations"),
+				"org.opencontainers.image.ref.name"));
+
+			dup = nr && !strcmp(nr, rn);
+		}
+		if (!dup)
+			json_array_append(res, d);
+	}
+	for (j = 0; j < json_array_size(nlist); j++)
+		json_array_append(res, json_array_get(nlist, j));
+	json_object_set(nj, "manifests", res);
+	ours->len = 0;
+	err = dc__json_dump(ctx, ours, nj);
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(res);
+	json_decref(oj);
+	json_decref(nj);
+	dc__buf_release(&old);
+	return err;
 }
 
 static int dir_put_image(struct dc_writer *w, const struct dc_image *img)
@@ -229,6 +368,27 @@ static int dir_commit(struct dc_writer *w)
 	struct dc_buf idx = DC_BUF_INIT;
 	int err;
 
+	if (p->append) {
+		char tmp[64];
+
+		snprintf(tmp, sizeof(tmp), "index.json.tmp-%ld", (long)getpid());
+		unlinkat(p->dirfd, tmp, 0);
+		if ((err = dc__oci_index_json(w->ctx, &idx, w)) < 0 ||
+		    (err = merge_index(w, p->dirfd, &idx)) < 0)
+			goto out;
+		if ((err = write_mem_at(w, p->dirfd, tmp, idx.data, idx.len)) < 0) {
+			unlinkat(p->dirfd, tmp, 0);
+			goto out;
+		}
+		if (syncfs(p->dirfd) < 0 ||
+		    renameat(p->dirfd, tmp, p->dirfd, "index.json") < 0) {
+			err = dc_error(w->ctx, DC_EIO, "'%s/index.json': %s",
+				       w->dest, strerror(errno));
+			unlinkat(p->dirfd, tmp, 0);
+			goto out;
+		}
+		goto out;
+	}
 	if ((err = dc__oci_index_json(w->ctx, &idx, w)) < 0 ||
 	    (err = write_mem_at(w, p->dirfd, "index.json", idx.data, idx.len)) < 0 ||
 	    (err = write_mem_at(w, p->dirfd, "oci-layout", OCI_LAYOUT,
@@ -246,10 +406,17 @@ static int dir_commit(struct dc_writer *w)
 out:
 	dc__buf_release(&idx);
 	if (!err) {
+		size_t i;
+
 		close(p->dirfd);
 		free(p->img);
 		p->dirfd = -1;
 		p->img = NULL;
+		for (i = 0; i < p->nadded; i++)
+			free(p->added[i]);
+		free(p->added);
+		p->added = NULL;
+		p->nadded = 0;
 	}
 	return err;
 }
@@ -257,7 +424,17 @@ out:
 static void dir_abort(struct dc_writer *w)
 {
 	struct dir_priv *p = w->priv;
+	size_t i;
 
+	/* appending: take back the blobs we added, nothing else */
+	for (i = 0; i < p->nadded; i++) {
+		if (p->dirfd >= 0)
+			unlinkat(p->dirfd, p->added[i], 0);
+		free(p->added[i]);
+	}
+	free(p->added);
+	p->added = NULL;
+	p->nadded = 0;
 	if (p->dirfd >= 0)
 		close(p->dirfd);
 	p->dirfd = -1;
