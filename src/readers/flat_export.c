@@ -59,22 +59,31 @@ static int is_v1_dir_json(const char *name)
 	       !strcmp(name + 65, "json") && dc__is_hex64(name, 64);
 }
 
+/*
+ * Any member named like an image archive's metadata, whatever its type
+ * or target, means the archive is not a filesystem: even a broken image
+ * must not be imported as one. The member index is scanned directly,
+ * without allocating, so that an allocation failure in a bid cannot
+ * turn an image into a rootfs.
+ */
 static int flat_bid(struct dc_src *src)
 {
 	static const char *const marks[] = {
 		"oci-layout", "index.json", "manifest.json", "repositories", NULL
 	};
-	size_t i;
+	size_t i, k;
 
-	if (src->is_dir)
-		return 0;
-	/* an image archive, even a broken one, is not a filesystem */
-	for (i = 0; marks[i]; i++)
-		if (dc__src_exists(src, marks[i]))
+	if (src->is_dir || !src->n)
+		return 0;	/* no members (or only "./"): nothing to import */
+	for (i = 0; i < src->n; i++) {
+		const char *name = src->m[i].name;
+
+		if (is_v1_dir_json(name))
 			return 0;
-	for (i = 0; i < src->n; i++)
-		if (is_v1_dir_json(src->m[i].name))
-			return 0;
+		for (k = 0; marks[k]; k++)
+			if (!strcmp(name, marks[k]))
+				return 0;
+	}
 	return FLAT_BID;
 }
 

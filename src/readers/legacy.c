@@ -455,7 +455,8 @@ static void gw_map(struct gw *w, json_t *obj, int val_str)
 	}
 	json_object_foreach(obj, k, v)
 		keys[i++] = k;
-	qsort(keys, n, sizeof(*keys), cmp_str);
+	if (n)
+		qsort(keys, n, sizeof(*keys), cmp_str);
 	gw_add(w, "{", 1);
 	for (i = 0; i < n; i++) {
 		if (i)

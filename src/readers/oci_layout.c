@@ -182,6 +182,38 @@ static int add_names(struct dc_ctx *ctx, struct dc_image *img,
 	return 0;
 }
 
+/* IMG's layers as manifest.json lists them for the same config. */
+static int layers_from_manifest_json(struct dc_reader *r, struct dc_image *img)
+{
+	struct dc_set *docker = NULL;
+	size_t i, j;
+	int err;
+
+	if ((err = dc__set_new(r->ctx, &docker, "docker-archive")) < 0)
+		return err;
+	if ((err = dc__docker_load_into(r, docker)) < 0)
+		goto out;
+	for (i = 0; i < docker->n; i++) {
+		struct dc_image *m = docker->img[i];
+
+		if (strcmp(m->config.digest, img->config.digest) || !m->nlayers)
+			continue;
+		if (!(img->layers = dc__calloc(r->ctx, m->nlayers,
+					       sizeof(*img->layers)))) {
+			err = DC_ENOMEM;
+			goto out;
+		}
+		for (j = 0; j < m->nlayers && !err; j++)
+			err = dc__desc_copy(r->ctx, &img->layers[j], &m->layers[j]);
+		img->nlayers = j;
+		img->manifest_synth = 1;
+		break;
+	}
+out:
+	dc_set_free(docker);
+	return err;
+}
+
 static int load_manifest(struct walk *w, const struct dc_desc *d,
 			 struct dc_buf *raw, json_t *m, json_t *ann,
 			 json_t *platform)
@@ -215,6 +247,15 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 	if ((err = parse_desc(ctx, cfg, &img->config, d->path)) < 0 ||
 	    (err = read_blob(w->r, &img->config, &img->config_raw)) < 0)
 		goto fail;
+	if (!json_array_size(layers) && strstr(img->config_raw.data, "sha256:") &&
+	    dc__src_exists(w->r->src, "manifest.json")) {
+		/* Docker 25.0.0 wrote OCI manifests without their layers
+		 * (moby/moby#47065): manifest.json still lists them */
+		if ((err = layers_from_manifest_json(w->r, img)) < 0)
+			goto fail;
+		if (img->nlayers)
+			goto layers_done;
+	}
 	img->nlayers = json_array_size(layers);
 	if (img->nlayers &&
 	    !(img->layers = dc__calloc(ctx, img->nlayers, sizeof(*img->layers)))) {
@@ -239,6 +280,7 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 			goto fail;
 		}
 	}
+layers_done:
 	if (!strstr(img->config_raw.data, "\"rootfs\"")) {
 		/* an empty or foreign config: not a runnable image */
 		skip(w, "config without rootfs");
