@@ -211,6 +211,7 @@ struct dc_member {
 struct dc_src {
 	struct dc_ctx *ctx;
 	char *label;		/* the path the user gave, for messages */
+	int is_stdin;
 	int is_dir;
 	int dirfd;
 	int fd;			/* seekable tar */

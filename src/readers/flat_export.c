@@ -9,20 +9,22 @@
  *
  *   architecture, os, variant   dc_reader_set_import()'s platform, or
  *                               the host's in GOARCH terms
- *   comment                     the message, if any
+ *   comment                     the message; by default Docker's own,
+ *                               "Imported from -", which `docker import`
+ *                               writes for a local file and for stdin
  *   config                      the --change instructions applied to an
  *                               all-zero container config
  *   container_config            all zero (moby always writes it)
  *   created                     SOURCE_DATE_EPOCH, else the epoch:
  *                               unlike docker import, never "now", so
  *                               the same input gives the same image ID
- *   history                     [{created, comment}], the comment being
- *                               the message or "Imported by decant"
+ *   history                     [{created, comment}]
  *   rootfs                      {type: layers, diff_ids: [the tar's]}
  *
  * moby marshals image.Image through a map, so the top-level keys are
  * sorted while "config" keeps Go's field order; so do we. There is no
- * docker_version (Docker 29 dropped it too).
+ * docker_version (Docker 29 dropped it too). Otherwise the config is
+ * byte for byte what dockerd 20.10 makes (testdata/flat/).
  *
  * The format is the fallback: it bids only for a tar that has none of
  * the members that mark an image archive, and lowest of all readers.
@@ -42,12 +44,15 @@
 #include "banned.h"
 
 #define FLAT_BID 10	/* below legacy (40), docker (50) and oci (80) */
+/* moby api/server/router/image/image_routes.go: "Imported from " + the
+ * fromSrc parameter, which the docker CLI sets to "-" for a local file */
+#define DEFAULT_MESSAGE "Imported from -"
 
 struct flat {
 	int loaded;
 	/* dc_reader_set_import(), owned copies; NULL: the defaults */
 	char *os, *arch, *variant;
-	char *message;
+	char *message;		/* NULL: DEFAULT_MESSAGE; "": none */
 	json_t *config;		/* the container config after the changes */
 	uint64_t size;		/* of the tar, once loaded */
 	char digest[DC_DIGEST_MAX];	/* of the tar, once loaded */
@@ -362,6 +367,7 @@ static int build_config(struct dc_reader *r, const char *diff_id,
 	json_t *root = NULL, *cfg = NULL, *zero = NULL, *hist, *h, *rootfs,
 	       *ids;
 	char *os = NULL, *arch = NULL, *variant = NULL, created[32];
+	const char *msg = f->message ? f->message : DEFAULT_MESSAGE;
 	int err, bad = 0;
 
 	if (f->os) {
@@ -386,14 +392,14 @@ static int build_config(struct dc_reader *r, const char *diff_id,
 	}
 	/* keys in sorted order, as moby's image.Image marshals */
 	bad |= set_str(root, "architecture", arch);
-	if (f->message && *f->message)
-		bad |= set_str(root, "comment", f->message);
+	if (*msg)	/* omitempty */
+		bad |= set_str(root, "comment", msg);
 	bad |= json_object_set(root, "config", cfg);
 	bad |= json_object_set(root, "container_config", zero);
 	bad |= set_str(root, "created", created);
 	bad |= set_str(h, "created", created);
-	bad |= set_str(h, "comment", f->message && *f->message ?
-		       f->message : "Imported by decant");
+	if (*msg)
+		bad |= set_str(h, "comment", msg);
 	bad |= json_array_append_new(hist, h);
 	bad |= json_object_set_new(root, "history", hist);
 	bad |= set_str(root, "os", os);

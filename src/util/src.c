@@ -521,7 +521,8 @@ int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,
 	*out = NULL;
 	if ((err = src_alloc(ctx, &src, strcmp(path, "-") ? path : "stdin")) < 0)
 		return err;
-	if (!strcmp(path, "-"))
+	src->is_stdin = !strcmp(path, "-");
+	if (src->is_stdin)
 		fd = dup(0);
 	else
 		fd = open(path, O_RDONLY | O_CLOEXEC);

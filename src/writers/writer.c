@@ -946,10 +946,8 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 				format);
 	if (!set->n)
 		return dc_error(ctx, DC_EFORMAT, "the source holds no images");
-	if (!r->src->mem && strcmp(dest, "-") && !strcmp(r->src->label, dest))
-		return dc_error(ctx, DC_EINVAL,
-				"'%s': the destination is the source", dest);
-	if (!r->src->mem && strcmp(dest, "-") && same_file(r->src->label, dest))
+	if (!r->src->mem && !r->src->is_stdin && strcmp(dest, "-") &&
+	    (!strcmp(r->src->label, dest) || same_file(r->src->label, dest)))
 		return dc_error(ctx, DC_EINVAL,
 				"'%s': the destination is the source", dest);
 	/* single-platform targets take one image per index */
