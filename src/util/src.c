@@ -92,6 +92,8 @@ static int cmp_key(const void *key, const void *elem)
 
 static const struct dc_member *find(struct dc_src *src, const char *name)
 {
+	if (!src->n)
+		return NULL;
 	return bsearch(name, src->m, src->n, sizeof(*src->m), cmp_key);
 }
 

@@ -205,9 +205,10 @@ static int parse_pax(struct dc_src *src, const struct dc_buf *b,
 			} else if (klen == 4 && !memcmp(rec, "size", 4)) {
 				char *end;
 				unsigned long long n = strtoull(v, &end, 10);
+				int bad = !*v || *end || n > INT64_MAX;
 
 				free(v);
-				if (*end || n > INT64_MAX)
+				if (bad)
 					return dc_error(src->ctx, DC_ECORRUPT,
 							"corrupt PAX size at offset %llu",
 							(unsigned long long)off);
@@ -449,7 +450,8 @@ int dc__tar_index(struct dc_src *src)
 		pos = data + ((skip + BLK - 1) / BLK) * BLK;
 	}
 	/* sort by name; among duplicates the last in the archive wins */
-	qsort(src->m, src->n, sizeof(*src->m), cmp_member);
+	if (src->n)
+		qsort(src->m, src->n, sizeof(*src->m), cmp_member);
 	for (i = 0, j = 0; i < src->n; i++) {
 		if (i + 1 < src->n && !strcmp(src->m[i].name, src->m[i + 1].name)) {
 			free(src->m[i].name);
