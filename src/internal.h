@@ -32,6 +32,8 @@ struct dc_ctx {
 	dc_progress_fn progress;
 	void *progress_arg;
 	volatile sig_atomic_t interrupted;
+	/* a worker thread's context also obeys its parent's interrupt */
+	const volatile sig_atomic_t *parent_intr;
 };
 
 /* Set the context's error and return CODE (git's error() idiom). */
@@ -248,6 +250,13 @@ int dc__src_open(struct dc_src *src, const char *name,
 /* Read all of NAME, refusing more than CAP bytes with DC_ELIMIT. */
 int dc__src_read_all(struct dc_src *src, const char *name, size_t cap,
 		     struct dc_buf *out);
+/*
+ * Where NAME's bytes lie as one range of a file: *FD (close it if
+ * *OWN), *OFF, *LEN. 1 if they do not (memory sources).
+ */
+int dc__src_range(struct dc_src *src, const char *name, int *fd, int *own,
+		  uint64_t *off, uint64_t *len);
+
 /* Read up to N leading bytes of NAME; *got is how many. */
 int dc__src_peek(struct dc_src *src, const char *name, void *buf, size_t n,
 		 size_t *got);
@@ -272,6 +281,9 @@ int dc__out_init(struct dc_ctx *ctx, struct dc_out *o, int fd,
 		 const char *label);
 int dc__out_write(struct dc_out *o, const void *p, size_t n);
 int dc__out_flush(struct dc_out *o);
+/* Flush, then copy LEN bytes of FD from OFF in the kernel where it can
+ * (copy_file_range, sendfile), else through a buffer. */
+int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len);
 void dc__out_release(struct dc_out *o);
 
 /* Deterministic tar writer over a dc_out (src/util/tar.c). */
@@ -472,6 +484,9 @@ struct dc_writer_ops {
 	int (*begin)(struct dc_writer *w);
 	int (*put_blob)(struct dc_writer *w, struct dc_stream *in,
 			const struct dc_desc *want);
+	/* optional: the blob is [OFF, OFF+LEN) of FD, verified elsewhere */
+	int (*put_blob_range)(struct dc_writer *w, int fd, uint64_t off,
+			      const struct dc_desc *want);
 	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
 	int (*commit)(struct dc_writer *w);
 	void (*abort)(struct dc_writer *w);

@@ -37,6 +37,7 @@ struct chg {
 	json_t *cfg;		/* the working config (any key order) */
 	const char *change;	/* the change as given, for messages */
 	int cmd_set;		/* a CMD came before (ENTRYPOINT keeps it) */
+	size_t ninstr;		/* instructions seen in all the changes */
 };
 
 static int bad(struct chg *c, const char *fmt, ...)
@@ -516,7 +517,7 @@ static int command_line(struct chg *c, const char *rest, json_t **out,
 		json_array_append_new(arr, json_string("/bin/sh"));
 		json_array_append_new(arr, json_string("-c"));
 	}
-	if (json_array_append_new(arr, json_string(rest)) < 0) {
+	if (*rest && json_array_append_new(arr, json_string(rest)) < 0) {
 		json_decref(arr);
 		return dc__enomem(c->ctx);
 	}
@@ -529,10 +530,14 @@ static int do_cmd(struct chg *c, const char *rest, int entrypoint)
 	json_t *arr;
 	int err, is_json;
 
-	if (!*rest)
-		return bad(c, "%s needs a command", entrypoint ? "ENTRYPOINT" : "CMD");
 	if ((err = command_line(c, rest, &arr, &is_json)) < 0)
 		return err;
+	/* as moby: an empty ENTRYPOINT ("ENTRYPOINT", "ENTRYPOINT []") is
+	 * none at all, while an empty CMD is the bare shell or [] */
+	if (entrypoint && (!*rest || (is_json && !json_array_size(arr)))) {
+		json_decref(arr);
+		arr = json_null();
+	}
 	if ((err = set_new(c, entrypoint ? "Entrypoint" : "Cmd", arr)) < 0)
 		return err;
 	if (!entrypoint)
@@ -697,9 +702,13 @@ static int parse_port(const char *s, size_t n, unsigned long *out)
 	return 0;
 }
 
-/* "80", "443/udp", "8000-8002/tcp" (nat.ParsePortSpecs) */
-static int add_port(struct chg *c, json_t *set, const char *spec)
+/*
+ * "80", "443/udp", "8000-8002/tcp" (nat.ParsePortSpecs, which also takes
+ * "[ip:]hostport:" mappings, of which EXPOSE keeps the container port)
+ */
+static int add_port(struct chg *c, json_t *set, const char *arg)
 {
+	const char *spec = strrchr(arg, ':') ? strrchr(arg, ':') + 1 : arg;
 	const char *slash = strchr(spec, '/'), *dash;
 	char proto[8], key[32];
 	unsigned long lo, hi, p;
@@ -721,11 +730,11 @@ static int add_port(struct chg *c, json_t *set, const char *spec)
 	if (dash ? parse_port(spec, (size_t)(dash - spec), &lo) < 0 ||
 		   parse_port(dash + 1, plen - (size_t)(dash - spec) - 1, &hi) < 0 :
 		   parse_port(spec, plen, &lo) < 0)
-		return bad(c, "invalid port '%s'", spec);
+		return bad(c, "invalid port '%s'", arg);
 	if (!dash)
 		hi = lo;
 	if (hi < lo)
-		return bad(c, "invalid port range '%s'", spec);
+		return bad(c, "invalid port range '%s'", arg);
 	for (p = lo; p <= hi; p++) {
 		snprintf(key, sizeof(key), "%lu/%s", p, proto);
 		if (json_object_set_new(set, key, json_object()) < 0)
@@ -1139,12 +1148,12 @@ static int do_healthcheck(struct chg *c, const struct strv *flags,
 			err = bad(c, "--%s '%s': invalid duration", names[j],
 				  val[j]);
 			goto out;
-		} else if (v && v < 1000000) {
+		} else if (v < 1000000) {
 			err = bad(c, "--%s '%s': cannot be less than 1ms",
 				  names[j], val[j]);
 			goto out;
 		}
-		if (v && json_object_set_new(hc, keys[j], json_integer(v)) < 0) {
+		if (json_object_set_new(hc, keys[j], json_integer(v)) < 0) {
 			err = dc__enomem(c->ctx);
 			goto out;
 		}
@@ -1160,7 +1169,6 @@ out:
 static int do_onbuild(struct chg *c, const char *rest)
 {
 	json_t *ob;
-	const char *e;
 	size_t n;
 	int err;
 
@@ -1180,9 +1188,7 @@ static int do_onbuild(struct chg *c, const char *rest)
 			return err;
 		ob = json_object_get(c->cfg, "OnBuild");
 	}
-	for (e = rest + strlen(rest); e > rest && is_space((unsigned char)e[-1]); e--)
-		;
-	if (json_array_append_new(ob, json_stringn(rest, (size_t)(e - rest))) < 0)
+	if (json_array_append_new(ob, json_string(rest)) < 0)
 		return dc__enomem(c->ctx);
 	return 0;
 }
@@ -1202,6 +1208,7 @@ static int apply_line(struct chg *c, const char *line)
 	size_t n, i;
 	int err;
 
+	c->ninstr++;
 	p = skip_space(line);
 	for (n = 0; p[n] && !is_space((unsigned char)p[n]); n++)
 		;
@@ -1252,7 +1259,7 @@ static int apply_line(struct chg *c, const char *line)
 	else if (!strcmp(ins, "HEALTHCHECK"))
 		err = do_healthcheck(c, &flags, body);
 	else if (!strcmp(ins, "ONBUILD"))
-		err = do_onbuild(c, body);
+		err = do_onbuild(c, rest);	/* moby keeps the original text */
 	else {
 		for (i = 0; builder_only[i]; i++)
 			if (!strcmp(ins, builder_only[i]))
@@ -1292,7 +1299,9 @@ static int apply_change(struct chg *c, const char *change)
 			/* a blank line or a comment */
 		} else if (e && t && p[t - 1] == '\\') {
 			err = dc__buf_add(c->ctx, &line, p, t - 1);
-		} else if (!(err = dc__buf_add(c->ctx, &line, p, t))) {
+		} else if (!(err = dc__buf_add(c->ctx, &line, p,
+					       n && p[n - 1] == '\r' ? n - 1 : n))) {
+			/* trailing blanks stay: ONBUILD keeps them, as moby */
 			err = apply_line(c, line.data);
 			line.len = 0;
 		}
@@ -1441,6 +1450,11 @@ int dc__changes_apply(struct dc_ctx *ctx, struct json_t **out,
 	for (i = 0; i < n && !err; i++) {
 		c.change = changes[i];
 		err = apply_change(&c, changes[i]);
+	}
+	if (!err && n && !c.ninstr) {
+		/* moby: "file with no instructions" */
+		c.change = changes[0];
+		err = bad(&c, "no instruction");
 	}
 	if (!err)
 		err = canonical(ctx, c.cfg, out);

@@ -115,7 +115,7 @@ int dc__enomem(struct dc_ctx *ctx)
 
 int dc__check_intr(struct dc_ctx *ctx)
 {
-	if (ctx->interrupted)
+	if (ctx->interrupted || (ctx->parent_intr && *ctx->parent_intr))
 		return dc_error(ctx, DC_EINTR, "interrupted");
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -72,4 +73,72 @@ void dc__out_release(struct dc_out *o)
 {
 	free(o->buf);
 	o->buf = NULL;
+}
+
+int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len)
+{
+	loff_t in = (loff_t)off;
+	int use_cfr = 1, use_sf = 1, err;
+
+	if ((err = dc__out_flush(o)) < 0)
+		return err;
+	o->written += len;
+	while (len) {
+		size_t chunk = len > (1u << 30) ? (1u << 30) : (size_t)len;
+		ssize_t n = -1;
+
+		if ((err = dc__check_intr(o->ctx)) < 0)
+			return err;
+		if (use_cfr) {
+			n = copy_file_range(fd, &in, o->fd, NULL, chunk, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL ||
+				      errno == ENOSYS || errno == EOPNOTSUPP ||
+				      errno == EBADF)) {
+				use_cfr = 0;
+				continue;
+			}
+		} else if (use_sf) {
+			off_t so = (off_t)in;
+
+			n = sendfile(o->fd, fd, &so, chunk);
+			if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+				use_sf = 0;
+				continue;
+			}
+			if (n > 0)
+				in = (loff_t)so;
+		} else {
+			char *buf = (char *)o->buf;
+			size_t c = chunk > o->cap ? o->cap : chunk;
+
+			n = pread(fd, buf, c, (off_t)in);
+			if (n > 0) {
+				size_t done = 0;
+
+				while (done < (size_t)n) {
+					ssize_t w = write(o->fd, buf + done, (size_t)n - done);
+
+					if (w < 0 && errno == EINTR)
+						continue;
+					if (w < 0)
+						return dc_error(o->ctx, DC_EIO,
+								"'%s': write failed: %s",
+								o->label, strerror(errno));
+					done += (size_t)w;
+				}
+				in += n;
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return dc_error(o->ctx, DC_EIO, "'%s': write failed: %s",
+					o->label, strerror(errno));
+		if (n == 0)
+			return dc_error(o->ctx, DC_ECORRUPT,
+					"unexpected end of file (%llu bytes missing)",
+					(unsigned long long)len);
+		len -= (uint64_t)n;
+	}
+	return 0;
 }

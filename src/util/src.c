@@ -324,6 +324,40 @@ int dc__src_open(struct dc_src *src, const char *name,
 	return dc__stream_fd_range(src->ctx, out, src->fd, m->off, m->size, 0);
 }
 
+int dc__src_range(struct dc_src *src, const char *name, int *fd, int *own,
+		  uint64_t *off, uint64_t *len)
+{
+	const struct dc_member *m;
+	struct stat st;
+	int err;
+
+	*fd = -1;
+	*own = 0;
+	if (src->mem)
+		return 1;
+	if (src->is_dir) {
+		if ((err = dir_open(src, name, fd)) != 0)
+			return err < 0 ? err : 1;
+		if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(*fd);
+			*fd = -1;
+			return 1;
+		}
+		*own = 1;
+		*off = 0;
+		*len = (uint64_t)st.st_size;
+		return 0;
+	}
+	if ((err = resolve(src, name, &m)) < 0)
+		return err;
+	if (!m)
+		return 1;
+	*fd = src->fd;
+	*off = m->off;
+	*len = m->size;
+	return 0;
+}
+
 int dc__src_read_all(struct dc_src *src, const char *name, size_t cap,
 		     struct dc_buf *out)
 {

@@ -196,8 +196,10 @@ static int dir_begin(struct dc_writer *w)
 	return 0;
 }
 
+/* Write a file from IN, or from [OFF, OFF+SIZE) of RFD when IN is NULL. */
 static int write_file_at(struct dc_writer *w, int dirfd, const char *name,
-			 struct dc_stream *in, int64_t size, const char *label)
+			 struct dc_stream *in, int rfd, uint64_t off,
+			 int64_t size, const char *label)
 {
 	struct dc_out o;
 	int fd, err;
@@ -207,7 +209,10 @@ static int write_file_at(struct dc_writer *w, int dirfd, const char *name,
 		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
 				strerror(errno));
 	if ((err = dc__out_init(w->ctx, &o, fd, w->dest)) == 0) {
-		err = dc__copy_stream(&o, in, size, label);
+		if (in)
+			err = dc__copy_stream(&o, in, size, label);
+		else
+			err = dc__out_copy_range(&o, rfd, off, (uint64_t)size);
 		if (!err)
 			err = dc__out_flush(&o);
 		dc__out_release(&o);
@@ -226,13 +231,13 @@ static int write_mem_at(struct dc_writer *w, int dirfd, const char *name,
 
 	if ((err = dc__stream_memory(w->ctx, &s, p, n)) < 0)
 		return err;
-	err = write_file_at(w, dirfd, name, s, (int64_t)n, name);
+	err = write_file_at(w, dirfd, name, s, -1, 0, (int64_t)n, name);
 	dc__stream_close(s);
 	return err;
 }
 
-static int dir_put_blob(struct dc_writer *w, struct dc_stream *in,
-			const struct dc_desc *want)
+static int dir_put(struct dc_writer *w, struct dc_stream *in, int rfd,
+		   uint64_t off, const struct dc_desc *want)
 {
 	struct dir_priv *p = w->priv;
 	char name[128], tmp[160];
@@ -243,7 +248,7 @@ static int dir_put_blob(struct dc_writer *w, struct dc_stream *in,
 	snprintf(name, sizeof(name), "blobs/sha256/%s",
 		 dc__digest_hex(want->digest));
 	if (!p->append)
-		return write_file_at(w, p->dirfd, name, in, want->size,
+		return write_file_at(w, p->dirfd, name, in, rfd, off, want->size,
 				     want->digest);
 	/* content-addressed: a blob already there is the same blob */
 	if (fstatat(p->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -251,7 +256,7 @@ static int dir_put_blob(struct dc_writer *w, struct dc_stream *in,
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", name, (long)getpid());
 	unlinkat(p->dirfd, tmp, 0);
-	if ((err = write_file_at(w, p->dirfd, tmp, in, want->size,
+	if ((err = write_file_at(w, p->dirfd, tmp, in, rfd, off, want->size,
 				 want->digest)) < 0) {
 		unlinkat(p->dirfd, tmp, 0);
 		return err;
@@ -273,6 +278,18 @@ static int dir_put_blob(struct dc_writer *w, struct dc_stream *in,
 	}
 	p->nadded++;
 	return 0;
+}
+
+static int dir_put_blob(struct dc_writer *w, struct dc_stream *in,
+			const struct dc_desc *want)
+{
+	return dir_put(w, in, -1, 0, want);
+}
+
+static int dir_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
+			      const struct dc_desc *want)
+{
+	return dir_put(w, NULL, fd, off, want);
 }
 
 /*
@@ -452,6 +469,7 @@ const struct dc_writer_ops dc__writer_oci = {
 	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_MULTI_PLATFORM,
 	.begin = dir_begin,
 	.put_blob = dir_put_blob,
+	.put_blob_range = dir_put_blob_range,
 	.put_image = dir_put_image,
 	.commit = dir_commit,
 	.abort = dir_abort,
@@ -507,6 +525,22 @@ static int tar_put_blob(struct dc_writer *w, struct dc_stream *in,
 	if ((err = dc__tarw_header(&p->o, name, DC_M_FILE, (uint64_t)want->size,
 				   0644, NULL)) < 0 ||
 	    (err = dc__copy_stream(&p->o, in, want->size, want->digest)) < 0)
+		return err;
+	return dc__tarw_pad(&p->o, (uint64_t)want->size);
+}
+
+static int tar_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
+			      const struct dc_desc *want)
+{
+	struct tar_priv *p = w->priv;
+	char name[128];
+	int err;
+
+	snprintf(name, sizeof(name), "blobs/sha256/%s",
+		 dc__digest_hex(want->digest));
+	if ((err = dc__tarw_header(&p->o, name, DC_M_FILE, (uint64_t)want->size,
+				   0644, NULL)) < 0 ||
+	    (err = dc__out_copy_range(&p->o, fd, off, (uint64_t)want->size)) < 0)
 		return err;
 	return dc__tarw_pad(&p->o, (uint64_t)want->size);
 }
@@ -608,6 +642,7 @@ const struct dc_writer_ops dc__writer_oci_archive = {
 	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_MULTI_PLATFORM,
 	.begin = tar_begin,
 	.put_blob = tar_put_blob,
+	.put_blob_range = tar_put_blob_range,
 	.put_image = tar_put_image,
 	.commit = oci_tar_commit,
 	.abort = tar_abort,
@@ -619,6 +654,7 @@ const struct dc_writer_ops dc__writer_docker_archive = {
 	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_DOCKER_TYPES,
 	.begin = tar_begin,
 	.put_blob = tar_put_blob,
+	.put_blob_range = tar_put_blob_range,
 	.put_image = tar_put_image,
 	.commit = docker_commit,
 	.abort = tar_abort,
