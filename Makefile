@@ -9,7 +9,12 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
 PKGS      := libarchive jansson libzstd zlib libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+# libdeflate (optional): parallel gzip compression; zlib otherwise
+ifeq ($(shell pkg-config --exists libdeflate && echo y),y)
+PKGS      += libdeflate
+DEFLATE_CFLAGS := -DHAVE_LIBDEFLATE
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)) $(DEFLATE_CFLAGS)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
 WARN   := -std=c11 -Wall -Wextra -Wvla -Wstrict-prototypes -Wformat=2 \
@@ -36,11 +41,13 @@ LIBS = $(PKG_LIBS) -lpthread
 LIB_SRCS :=
 LIB_SRCS += src/util/ctx.c src/util/buf.c src/util/hash.c src/util/codec.c
 LIB_SRCS += src/util/json.c src/util/stream.c src/util/src.c src/util/tar.c
-LIB_SRCS += src/util/out.c src/util/tmpfile.c
+LIB_SRCS += src/util/out.c src/util/tmpfile.c src/util/pgzip.c
 LIB_SRCS += src/model/image.c src/model/ref.c
 LIB_SRCS += src/readers/reader.c src/readers/docker_save.c src/readers/oci_layout.c
+LIB_SRCS += src/readers/legacy.c src/writers/docker_legacy.c
 LIB_SRCS += src/writers/writer.c src/writers/oci_layout.c src/writers/docker_archive.c
 LIB_SRCS += src/transform/recompress.c src/transform/squash.c
+LIB_SRCS += src/readers/flat_export.c src/transform/changes.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
             src/cli/progress.c

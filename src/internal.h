@@ -136,6 +136,15 @@ int dc__dec_push(struct dc_dec *d, const void *p, size_t n, dc_sink_fn sink,
 int dc__dec_finish(struct dc_dec *d);
 void dc__dec_free(struct dc_dec *d);
 
+/* Parallel gzip (src/util/pgzip.c), when built with libdeflate. */
+struct dc_pgzip;
+int dc__pgzip_new(struct dc_ctx *ctx, struct dc_pgzip **out, int level,
+		  int threads);
+int dc__pgzip_push(struct dc_pgzip *g, const void *p, size_t n,
+		   dc_sink_fn sink, void *arg);
+int dc__pgzip_finish(struct dc_pgzip *g, dc_sink_fn sink, void *arg);
+void dc__pgzip_free(struct dc_pgzip *g);
+
 /* Push encoders; LEVEL 0 and THREADS 0 take the defaults. */
 struct dc_enc;
 int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,

@@ -204,6 +204,7 @@ struct dc_enc {
 	z_stream z;
 	int z_init;
 	ZSTD_CCtx *zc;
+	struct dc_pgzip *pg;	/* parallel gzip, when we have libdeflate */
 	unsigned char *out;
 };
 
@@ -222,6 +223,20 @@ int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
 	e->comp = c;
 	if (!(e->out = malloc(DEC_OUT)))
 		goto nomem;
+	if (threads <= 0)
+		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+#ifdef HAVE_LIBDEFLATE
+	if (c == DC_COMP_GZIP) {
+		int err = dc__pgzip_new(ctx, &e->pg, level, threads);
+
+		if (err < 0) {
+			dc__enc_free(e);
+			return err;
+		}
+		*out = e;
+		return 0;
+	}
+#endif
 	if (c == DC_COMP_GZIP) {
 		if (deflateInit2(&e->z, level ? level : Z_DEFAULT_COMPRESSION,
 				 Z_DEFLATED, 16 + MAX_WBITS, 8,
@@ -233,8 +248,6 @@ int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
 			goto nomem;
 		ZSTD_CCtx_setParameter(e->zc, ZSTD_c_compressionLevel,
 				       level ? level : 3);
-		if (threads <= 0)
-			threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 		if (threads > 1)
 			ZSTD_CCtx_setParameter(e->zc, ZSTD_c_nbWorkers, threads);
 		ZSTD_CCtx_setParameter(e->zc, ZSTD_c_checksumFlag, 1);
@@ -292,11 +305,19 @@ static int enc_run(struct dc_enc *e, const void *p, size_t n, int last,
 int dc__enc_push(struct dc_enc *e, const void *p, size_t n, dc_sink_fn sink,
 		 void *arg)
 {
+#ifdef HAVE_LIBDEFLATE
+	if (e->pg)
+		return dc__pgzip_push(e->pg, p, n, sink, arg);
+#endif
 	return n ? enc_run(e, p, n, 0, sink, arg) : 0;
 }
 
 int dc__enc_finish(struct dc_enc *e, dc_sink_fn sink, void *arg)
 {
+#ifdef HAVE_LIBDEFLATE
+	if (e->pg)
+		return dc__pgzip_finish(e->pg, sink, arg);
+#endif
 	return enc_run(e, NULL, 0, 1, sink, arg);
 }
 
@@ -306,6 +327,9 @@ void dc__enc_free(struct dc_enc *e)
 		return;
 	if (e->z_init)
 		deflateEnd(&e->z);
+#ifdef HAVE_LIBDEFLATE
+	dc__pgzip_free(e->pg);
+#endif
 	ZSTD_freeCCtx(e->zc);
 	free(e->out);
 	free(e);
