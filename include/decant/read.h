@@ -24,6 +24,31 @@ DC_API int dc_reader_open(struct dc_ctx *ctx, struct dc_reader **out,
 DC_API int dc_reader_open_memory(struct dc_ctx *ctx, struct dc_reader **out,
 				 const void *data, size_t size);
 
+/*
+ * How a rootfs source (a flat filesystem tar, as `docker export` writes
+ * it) becomes an image, as `docker import` makes it. Any field may be
+ * NULL/0.
+ */
+struct dc_import_opts {
+	const char *platform;		/* "os/arch[/variant]" or NULL (host) */
+	const char *const *changes;	/* Dockerfile instructions */
+	size_t nchanges;
+	const char *message;		/* the comment (NULL: "Imported from -",
+					 * as docker import writes) */
+};
+
+/*
+ * Set R's import options (copied; they replace earlier ones), between
+ * dc_reader_open() and dc_reader_load(). The changes are CMD,
+ * ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL,
+ * USER, VOLUME and WORKDIR instructions in Dockerfile syntax, applied in
+ * order. Fails with DC_EUNSUPPORTED if R's source is not a rootfs, and
+ * with DC_EINVAL for a bad platform or change ("--change 'FOO x':
+ * unknown instruction").
+ */
+DC_API int dc_reader_set_import(struct dc_reader *r,
+				const struct dc_import_opts *o);
+
 /* Parse the source's metadata into an image set (*out owned by caller). */
 DC_API int dc_reader_load(struct dc_reader *r, struct dc_set **out);
 

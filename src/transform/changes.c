@@ -6,7 +6,11 @@
  * shell lexer; FORMATS.md §5).
  *
  * The allowed instructions are moby's: CMD, ENTRYPOINT, ENV, EXPOSE,
- * HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME and WORKDIR.
+ * HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME and WORKDIR
+ * (dockerd 20.10 still refused STOPSIGNAL). Where it matters, behaviour
+ * was checked against dockerd 20.10 (tests/e2e/t0090-rootfs-input.sh):
+ * an empty CMD is the bare shell, an empty ENTRYPOINT is none, a change
+ * set with no instruction at all is an error.
  * ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME and WORKDIR expand $VAR,
  * ${VAR}, ${VAR:-word}, ${VAR:+word} and ${VAR:?word} from the config's
  * Env as it was before the instruction, and take quotes and backslash
