@@ -42,6 +42,7 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 
 int cmd_convert(struct cli *c, int argc, char **argv)
 {
+	const char *select_platform;
 	struct dc_write_opts wo;
 	struct dc_import_opts io;
 	struct dc_reader *r = NULL;
@@ -52,6 +53,7 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	int opt, err, ret = EXIT_OK;
 
 	memset(&wo, 0, sizeof(wo));
+	select_platform = NULL;
 	memset(&io, 0, sizeof(io));
 	optind = 1;
 	opterr = 0;
@@ -149,21 +151,28 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 		ret = fail(c);
 		goto out;
 	}
+	/* for a rootfs source, --platform and --change make its config;
+	 * for image sources, --platform picks from multi-platform indexes */
+	select_platform = NULL;
 	if ((io.platform || io.nchanges) &&
 	    (err = dc_reader_set_import(r, &io)) < 0) {
-		if (err != DC_EUNSUPPORTED)
+		if (err != DC_EUNSUPPORTED) {
 			ret = fail(c);
-		else if (io.platform)
-			ret = usage_error("--platform is only supported for rootfs sources so far");
-		else
-			ret = usage_error("--change is only supported for rootfs sources so far");
-		goto out;
+			goto out;
+		}
+		if (io.nchanges) {
+			ret = usage_error("--change is only for rootfs sources");
+			goto out;
+		}
+		select_platform = io.platform;
 	}
 	if (source_load(c, &r, &set) < 0) {
 		ret = fail(c);
 		goto out;
 	}
 	if (dc_set_select(c->ctx, set, images, nimages) < 0 ||
+	    (select_platform &&
+	     dc_set_select_platform(c->ctx, set, select_platform) < 0) ||
 	    (tag && dc_set_retag(c->ctx, set, tag) < 0)) {
 		ret = fail(c);
 		goto out;

@@ -172,7 +172,7 @@ void dc__image_free(struct dc_image *img)
 	dc__desc_release(&img->config);
 	dc__buf_release(&img->manifest_raw);
 	dc__buf_release(&img->config_raw);
-	for (i = 0; i < img->nlayers; i++)
+	for (i = 0; img->layers && i < img->nlayers; i++)
 		dc__desc_release(&img->layers[i]);
 	free(img->layers);
 	free(img);

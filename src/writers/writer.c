@@ -303,7 +303,8 @@ static int choose_platform(struct dc_ctx *ctx, struct dc_image *const *img,
 						     img[j]->platform);
 			dc_error(ctx, DC_EINVAL,
 				 "index %s: no image for %s (it has %s)",
-				 x->ntags ? x->tags[0] : x->desc.digest, ws,
+				 x->ntags ? x->tags[0] : x->ref_name ? x->ref_name :
+				 x->desc.digest, ws,
 				 have.data ? have.data : "none");
 			dc__buf_release(&have);
 			return DC_EINVAL;
@@ -312,7 +313,8 @@ static int choose_platform(struct dc_ctx *ctx, struct dc_image *const *img,
 		any = 1;
 		if (host)
 			dc__notice(ctx, "%s: picked %s (this host) from a multi-platform index; use --platform to choose",
-				   x->ntags ? x->tags[0] : x->desc.digest,
+				   x->ntags ? x->tags[0] : x->ref_name ? x->ref_name :
+				   x->desc.digest,
 				   img[best]->platform);
 	}
 	if (!any)
