@@ -52,6 +52,8 @@ struct link {
 	int layer;
 	int fd;		/* spooled content of the target, or -1 */
 	uint64_t size;
+	int src;	/* layer the spooled content came from */
+	int written;	/* materialized as a regular file */
 };
 
 struct squash {
@@ -64,6 +66,8 @@ struct squash {
 	struct map map;
 	struct link *links;
 	size_t nlinks;
+	struct link *all;	/* every hardlink entry in the range */
+	size_t nall;
 	/* output */
 	struct archive *aw;
 	struct dc_out out;
@@ -289,7 +293,7 @@ static int entry_path(struct squash *q, struct archive_entry *e, int layer,
 	base = base ? base + 1 : p;
 	/* AUFS bookkeeping: .wh..wh.plnk/, .wh..wh.aufs, .wh..wh.orph */
 	if ((!strncmp(base, ".wh..wh.", 8) && strcmp(base, ".wh..wh..opq")) ||
-	    !strncmp(p, ".wh..wh.", 8)) {
+	    (!strncmp(p, ".wh..wh.", 8) && strcmp(p, ".wh..wh..opq"))) {
 		free(p);
 		return 1;
 	}
@@ -305,6 +309,9 @@ static int hidden(struct squash *q, char *path, int layer)
 	int hide = 0;
 
 	if (n && (n->win != NO_LAYER || n->del > layer))
+		return 1;
+	n = map_get(&q->map, "");
+	if (n && n->opq > layer && strcmp(path, ".wh..wh..opq"))
 		return 1;
 	/* walk the ancestors */
 	for (slash = strrchr(path, '/'); slash && !hide; ) {
@@ -397,6 +404,31 @@ static int pass1_layer(struct squash *q, int L)
 			}
 			continue;
 		}
+		if (archive_entry_hardlink(e)) {
+			struct link *al = dc__reallocarray(ctx, q->all, q->nall + 1,
+							   sizeof(*al));
+			char *t = NULL;
+
+			if (!al) {
+				err = DC_ENOMEM;
+				goto out;
+			}
+			q->all = al;
+			if ((err = dc__path_clean(ctx, &t, archive_entry_hardlink(e),
+						  "hardlink target")) < 0)
+				goto out;
+			al = &q->all[q->nall];
+			memset(al, 0, sizeof(*al));
+			if (!(al->path = dc__strdup(ctx, path))) {
+				free(t);
+				err = DC_ENOMEM;
+				goto out;
+			}
+			q->nall++;
+			al->target = t;
+			al->layer = L;
+			al->fd = -1;
+		}
 		if (hidden(q, path, L))
 			continue;
 		if ((err = map_put(ctx, &q->map, path, &n)) < 0)
@@ -452,11 +484,59 @@ static int resolve_links(struct squash *q, int *lowest)
 	for (i = 0; i < q->nlinks; i++) {
 		struct link *lk = &q->links[i];
 		struct node *t = map_get(&q->map, lk->target), *p;
+		int hops;
 
+		/* a target whose own entry is a hardlink: follow the chain */
+		for (hops = 0; hops < 16; hops++) {
+			size_t j, best = (size_t)-1;
+
+			if (t && t->win != NO_LAYER && t->win <= lk->layer)
+				break;
+			for (j = 0; j < q->nall; j++)
+				if (q->all[j].layer <= lk->layer &&
+				    !strcmp(q->all[j].path, lk->target) &&
+				    (best == (size_t)-1 || q->all[j].layer > q->all[best].layer))
+					best = j;
+			if (best == (size_t)-1)
+				break;
+			{
+				char *nt = dc__strdup(q->ctx, q->all[best].target);
+
+				if (!nt)
+					return DC_ENOMEM;
+				free(lk->target);
+				lk->target = nt;
+			}
+			t = map_get(&q->map, lk->target);
+		}
 		if (t && t->win != NO_LAYER && t->win <= lk->layer && !t->win_dir)
 			continue;
-		if (!t && q->from > 0)
-			continue;	/* in the kept layers, untouched */
+		if (!t && q->from > 0) {
+			/* in the kept layers: untouched unless a parent of it
+			 * was deleted, replaced or made opaque above the link */
+			char *tp = lk->target, *slash;
+			int hide = 0;
+
+			p = map_get(&q->map, "");
+			if (p && p->opq > lk->layer)
+				hide = 1;
+			for (slash = strrchr(tp, '/'); slash && !hide;) {
+				*slash = '\0';
+				p = map_get(&q->map, tp);
+				if (p && (p->del > lk->layer || p->opq > lk->layer))
+					hide = 1;
+				{
+					char *prev = strrchr(tp, '/');
+
+					*slash = '/';
+					if (!prev)
+						break;
+					slash = prev;
+				}
+			}
+			if (!hide)
+				continue;
+		}
 		if ((err = map_put(q->ctx, &q->map, lk->path, &p)) < 0 ||
 		    (err = map_put(q->ctx, &q->map, lk->target, &t)) < 0)
 			return err;
@@ -643,6 +723,7 @@ static int pass2_layer(struct squash *q, int L)
 				if ((err = dc__tmp_anon(ctx, q->spooldir, &lk->fd)) < 0)
 					goto out;
 				lk->size = (uint64_t)archive_entry_size(e);
+				lk->src = L;
 				spool[nsp++] = lk;
 			}
 		}
@@ -657,6 +738,25 @@ static int pass2_layer(struct squash *q, int L)
 					goto out;
 				continue;
 			}
+			{
+				size_t k;
+
+				for (k = 0; k < q->nlinks; k++) {
+					struct link *o = &q->links[k];
+
+					if (o != lk && o->written && o->src == lk->src &&
+					    !strcmp(o->target, lk->target))
+						break;
+				}
+				if (k < q->nlinks) {
+					archive_entry_set_hardlink(e, q->links[k].path);
+					archive_entry_set_size(e, 0);
+					if ((err = write_entry(q, e, path)) < 0)
+						goto out;
+					continue;
+				}
+			}
+			lk->written = 1;
 			archive_entry_set_hardlink(e, NULL);
 			archive_entry_set_filetype(e, AE_IFREG);
 			archive_entry_set_size(e, (la_int64_t)lk->size);
@@ -684,6 +784,13 @@ static int pass2_layer(struct squash *q, int L)
 			if (err < 0)
 				goto out;
 			continue;
+		}
+		if (write && archive_entry_hardlink(e)) {
+			/* the target may have been retargeted along a chain */
+			struct link *lk = find_link(q, path, L);
+
+			if (lk)
+				archive_entry_set_hardlink(e, lk->target);
 		}
 		if (write && (err = write_entry(q, e, path)) < 0)
 			goto out;
@@ -810,6 +917,11 @@ out:
 			close(q.links[i].fd);
 	}
 	free(q.links);
+	for (i = 0; i < q.nall; i++) {
+		free(q.all[i].path);
+		free(q.all[i].target);
+	}
+	free(q.all);
 	map_release(&q.map);
 	free(q.buf);
 	return err;
