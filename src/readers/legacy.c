@@ -715,8 +715,6 @@ static int v1image_map(struct gomap *m, json_t *src, int is_config,
  * others (save.go gives them only created = epoch). OUT gets the hex.
  */
 int dc__v1_create_id(struct dc_ctx *ctx, char out[65], json_t *cfg,
-		     const char *chain_id, const char *parent);
-int dc__v1_create_id(struct dc_ctx *ctx, char out[65], json_t *cfg,
 		     const char *chain_id, const char *parent)
 {
 	struct gomap m = { ctx, NULL, 0 };
@@ -752,15 +750,16 @@ out:
 }
 
 /*
- * The <v1id>/json save.go writes: json.Marshal(V1Image) with id, parent
- * (hex, may be NULL) and os set; CFG as for dc__v1_create_id.
+ * The <v1id>/json save.go writes: json.Marshal(V1Image) with id and
+ * parent (hex, may be NULL) set, and for the layers below the top the
+ * image's OS (v1Img.OS = img.OS): pass its config as OS_FROM. CFG is
+ * as for dc__v1_create_id.
  */
 int dc__v1_layer_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *cfg,
-		      const char *id, const char *parent, const char *os);
-int dc__v1_layer_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *cfg,
-		      const char *id, const char *parent, const char *os)
+		      const char *id, const char *parent, json_t *os_from)
 {
 	struct gomap m = { ctx, NULL, 0 };
+	const char *os = os_from ? gget_str(os_from, "os") : NULL;
 	int err;
 
 	if ((err = v1image_map(&m, cfg, 1, id, parent, os)) == 0)

@@ -27,16 +27,6 @@
 
 #include "banned.h"
 
-/*
- * Go encoding/json emulation for v1 IDs and layer JSONs, defined in
- * src/readers/legacy.c beside the reader that needs the same Go rules.
- * CFG is the image config for the top layer, NULL for the others.
- */
-int dc__v1_create_id(struct dc_ctx *ctx, char out[65], json_t *cfg,
-		     const char *chain_id, const char *parent);
-int dc__v1_layer_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *cfg,
-		      const char *id, const char *parent, const char *os);
-
 struct ldir {
 	char v1id[65];
 	const char *digest;	/* its layer blob (borrowed from w->images) */
@@ -61,7 +51,7 @@ static const char *image_name(const struct dc_image *img)
 }
 
 static int add_dir(struct dc_writer *w, const char *v1id, const char *digest,
-		   json_t *cfg, const char *parent, const char *os,
+		   json_t *cfg, const char *parent, json_t *os_from,
 		   size_t *idx)
 {
 	struct legacy_priv *p = w->priv;
@@ -92,7 +82,8 @@ static int add_dir(struct dc_writer *w, const char *v1id, const char *digest,
 		}
 	}
 	*idx = p->nd++;
-	if ((err = dc__v1_layer_json(w->ctx, &d->json, cfg, v1id, parent, os)) < 0)
+	if ((err = dc__v1_layer_json(w->ctx, &d->json, cfg, v1id, parent,
+				     os_from)) < 0)
 		return err;
 	return 0;
 }
@@ -104,7 +95,6 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 	struct dc_ctx *ctx = w->ctx;
 	struct dc_buf b = DC_BUF_INIT;
 	json_t *cfg = NULL;
-	const char *os;
 	char chain[DC_DIGEST_MAX], v1id[65], parent[65] = "";
 	size_t j;
 	int err;
@@ -117,14 +107,16 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 	if ((err = dc__json_parse(ctx, &cfg, &img->config_raw,
 				  img->config.digest)) < 0)
 		goto out;
-	os = json_string_value(json_object_get(cfg, "os"));
 	for (j = 0; j < img->nlayers; j++) {
 		const struct dc_desc *l = &img->layers[j];
 		int top = j == img->nlayers - 1;
 
-		if (!dc__digest_valid(l->diff_id))
-			DC_BUG("layer %zu of %s has no diff_id", j,
-			       img->config.digest);
+		if (!dc__digest_valid(l->diff_id)) {
+			err = dc_error(ctx, DC_EFORMAT,
+				       "'%s': layer %zu has no diff_id",
+				       image_name(img), j);
+			goto out;
+		}
 		if (!j) {
 			memcpy(chain, l->diff_id, DC_DIGEST_MAX);
 		} else {
@@ -137,7 +129,7 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 		if ((err = dc__v1_create_id(ctx, v1id, top ? cfg : NULL, chain,
 					    j ? parent : NULL)) < 0 ||
 		    (err = add_dir(w, v1id, l->digest, top ? cfg : NULL,
-				   j ? parent : NULL, top ? NULL : os,
+				   j ? parent : NULL, top ? NULL : cfg,
 				   &dirs[j])) < 0)
 			goto out;
 		memcpy(parent, v1id, 65);
@@ -233,6 +225,8 @@ static int legacy_put_blob(struct dc_writer *w, struct dc_stream *in,
 
 static int legacy_put_image(struct dc_writer *w, const struct dc_image *img)
 {
+	(void)w;
+	(void)img;
 	return 0;	/* begin() planned every image from w->images */
 }
 

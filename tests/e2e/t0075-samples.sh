@@ -50,6 +50,15 @@ wagoodman+dive/.data/test-oci-uncompressed-image.tar
 wagoodman+dive/.data/test-oci-gzip-image.tar
 wagoodman+dive/.data/test-oci-zstd-image.tar
 wagoodman+dive/.data/test-oci-estargz-image.tar
+moby+moby/integration-cli/testdata/emptyLayer.tar
+google+go-containerregistry/pkg/v1/tarball/testdata/no_manifest.tar
+wagoodman+dive/.data/test-uncompressed-image.tar
+wagoodman+dive/.data/test-gzip-image.tar
+wagoodman+dive/.data/test-zstd-image.tar
+google+go-containerregistry/pkg/v1/tarball/testdata/content.tar
+google+go-containerregistry/pkg/crane/testdata/content.tar.zst
+regclient+regclient/testdata/layer.tar
+regclient+regclient/testdata/layer-wh.tar
 "
 
 # Broken on purpose (or by accident), or holding no image at all.
@@ -74,19 +83,9 @@ snyk+zip-slip-vulnerability/archives/zip-slip.tar
 # manifest.json is null; unknown media type only, blob missing; a Helm chart
 # (no image); artifacts only; a member named ../../…/tmp/evil.txt.
 
-# Formats decant does not read yet (issue 3): legacy pre-1.10 saves and flat
-# rootfs tars. Each must move to CONVERTS once its reader exists.
-UNSUPPORTED_YET="
-moby+moby/integration-cli/testdata/emptyLayer.tar
-google+go-containerregistry/pkg/v1/tarball/testdata/no_manifest.tar
-wagoodman+dive/.data/test-uncompressed-image.tar
-wagoodman+dive/.data/test-gzip-image.tar
-wagoodman+dive/.data/test-zstd-image.tar
-google+go-containerregistry/pkg/v1/tarball/testdata/content.tar
-google+go-containerregistry/pkg/crane/testdata/content.tar.zst
-regclient+regclient/testdata/layer.tar
-regclient+regclient/testdata/layer-wh.tar
-"
+# Formats decant does not read yet: none now (pre-1.10 saves and flat
+# rootfs tars joined CONVERTS). A new one goes here until its reader exists.
+UNSUPPORTED_YET=""
 
 # skip_unsupported PATH: a skip line in lib.sh's format, plus a note if the
 # sample converts after all (then it belongs in CONVERTS).
