@@ -63,6 +63,8 @@ LIBA   := $(BUILD)/libdecant.a
 PROG   := $(BUILD)/decant
 UNIT   := $(BUILD)/unit-tests
 REPLAY := $(BUILD)/fuzz-replay
+REPLAY_JSON := $(BUILD)/fuzz-replay-json
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
 .PHONY: all check check-unit check-e2e check-replay check-headers fuzz install clean
 all: $(PROG) libdecant.a decant
@@ -94,27 +96,34 @@ $(UNIT): $(UNIT_OBJS) $(LIBA)
 $(REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_read.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_read.c $(LIBA) $(LIBS)
+$(REPLAY_JSON): tests/fuzz/replay.c tests/fuzz/fuzz_json.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_json.c $(LIBA) $(LIBS)
 
 check-unit: $(UNIT)
 	$(UNIT)
-check-replay: $(REPLAY)
+check-replay: $(REPLAY) $(REPLAY_JSON)
 	$(REPLAY) testdata testdata/bad
+	$(REPLAY_JSON) testdata/fuzz-seeds/json testdata/fuzz-crashes/json
 check-e2e: $(PROG)
 	DECANT=$(abspath $(PROG)) tests/e2e/run.sh
-check: $(PROG) $(UNIT) $(REPLAY) check-headers
+check: $(PROG) $(UNIT) $(REPLAY) $(REPLAY_JSON) check-headers
 	@DECANT=$(abspath $(PROG)) UNIT=$(abspath $(UNIT)) REPLAY=$(abspath $(REPLAY)) \
-		tests/run-all.sh
+		REPLAY_JSON=$(abspath $(REPLAY_JSON)) tests/run-all.sh
 
 check-headers:
 	@for h in include/decant/*.h; do \
 		echo "#include \"$$h\"" | $(CC) -std=c11 -Wall -Wextra -Werror -I. -fsyntax-only -x c - || exit 1; \
 	done
 
-fuzz: $(LIB_SRCS) tests/fuzz/fuzz_read.c
+# libFuzzer targets, one per input surface: build/fuzz/fuzz_read (every
+# reader, through detection) and build/fuzz/fuzz_json (the JSON documents)
+fuzz: $(FUZZ_BINS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	@mkdir -p build/fuzz
-	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DDC_BUILDING \
-		-DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS) \
-		-o build/fuzz/fuzz_read $(LIB_SRCS) tests/fuzz/fuzz_read.c $(LIBS)
+	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-D_GNU_SOURCE -DDC_BUILDING -DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS) \
+		-o $@ $(LIB_SRCS) $< $(LIBS)
 
 decant.pc: decant.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@

@@ -40,7 +40,7 @@ test)
 	echo "== tests (plain build)"
 	make -s check 2>&1 | tee "$log" || rc=1
 	echo "== tests (ASan+UBSan build)"
-	make -s -j"$(nproc)" SANITIZE=1 build/san/decant build/san/unit-tests build/san/fuzz-replay
+	make -s -j"$(nproc)" SANITIZE=1 build/san/decant build/san/unit-tests build/san/fuzz-replay build/san/fuzz-replay-json
 	make -s check SANITIZE=1 2>&1 | tee -a "$log" || rc=1
 	pass=$(grep -c '^ok ' "$log" || true)
 	fail=$(grep -c '^not ok ' "$log" || true)

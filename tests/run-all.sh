@@ -16,6 +16,7 @@ before=$(sum_testdata)
 	"${UNIT:?}" 2>&1
 	echo "# fuzz corpus replay (testdata, testdata/bad)"
 	"${REPLAY:?}" testdata testdata/bad 2>&1
+	"${REPLAY_JSON:?}" testdata/fuzz-seeds/json testdata/fuzz-crashes/json 2>&1
 	echo "# end-to-end tests"
 	DECANT="${DECANT:?}" bash tests/e2e/run.sh 2>&1
 	if [ "$(sum_testdata)" = "$before" ]; then

@@ -186,12 +186,16 @@ int dc__image_add_tag(struct dc_ctx *ctx, struct dc_image *img,
 	return dc__tags_add(ctx, &img->tags, &img->ntags, tag);
 }
 
-static char *jstr(struct dc_ctx *ctx, json_t *o, const char *key)
+/* *OUT = a copy of string KEY, or NULL if absent; DC_ENOMEM on failure */
+static int jstr(struct dc_ctx *ctx, json_t *o, const char *key, char **out)
 {
 	json_t *v = json_object_get(o, key);
 
-	return json_is_string(v) && json_string_length(v) ?
-	       dc__strdup(ctx, json_string_value(v)) : NULL;
+	*out = NULL;
+	if (!json_is_string(v) || !json_string_length(v))
+		return 0;
+	*out = dc__strdup(ctx, json_string_value(v));
+	return *out ? 0 : DC_ENOMEM;
 }
 
 int dc__image_parse_config(struct dc_ctx *ctx, struct dc_image *img,
@@ -208,9 +212,10 @@ int dc__image_parse_config(struct dc_ctx *ctx, struct dc_image *img,
 			       label);
 		goto out;
 	}
-	img->os = jstr(ctx, root, "os");
-	img->arch = jstr(ctx, root, "architecture");
-	img->variant = jstr(ctx, root, "variant");
+	if ((err = jstr(ctx, root, "os", &img->os)) < 0 ||
+	    (err = jstr(ctx, root, "architecture", &img->arch)) < 0 ||
+	    (err = jstr(ctx, root, "variant", &img->variant)) < 0)
+		goto out;
 	snprintf(img->platform, sizeof(img->platform), "%s%s%s%s%s",
 		 img->os ? img->os : "", img->arch ? "/" : "",
 		 img->arch ? img->arch : "", img->variant ? "/" : "",

@@ -27,29 +27,95 @@ static char *dup_n(struct dc_ctx *ctx, const char *s, size_t n)
 	return p;
 }
 
-static int path_ok(const char *s, size_t n)
+static int lower_alnum(char c)
 {
-	/* components of [a-z0-9] separated by one of ".", "_", "__", "-+" */
-	size_t i;
-	int prev_sep = 1;
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
-	if (!n)
+static int alnum(char c)
+{
+	return lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * One path component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
+ * (distribution/reference regexp.go).
+ */
+static int component_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (!n || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
 		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-			prev_sep = 0;
-		} else if (c == '/' || c == '.' || c == '_' || c == '-') {
-			if (prev_sep && !(c == '_' && i && s[i - 1] == '_') &&
-			    !(c == '-' && i && s[i - 1] == '-'))
-				return 0;
-			prev_sep = 1;
+	while (i < n) {
+		if (lower_alnum(s[i])) {
+			i++;
+			continue;
+		}
+		if (s[i] == '.') {
+			i++;
+		} else if (s[i] == '_') {
+			i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
+		} else if (s[i] == '-') {
+			while (i < n && s[i] == '-')
+				i++;
 		} else {
 			return 0;
 		}
+		if (i >= n || !lower_alnum(s[i]))
+			return 0;
 	}
-	return !prev_sep;
+	return 1;
+}
+
+static int path_ok(const char *s, size_t n)
+{
+	const char *end = s + n;
+
+	if (!n)
+		return 0;
+	while (s < end) {
+		const char *slash = memchr(s, '/', (size_t)(end - s));
+		const char *ce = slash ? slash : end;
+
+		if (!component_ok(s, (size_t)(ce - s)))
+			return 0;
+		if (!slash)
+			break;
+		s = slash + 1;
+		if (s == end)
+			return 0;	/* trailing '/' */
+	}
+	return 1;
+}
+
+/* host name components and an optional numeric port */
+static int domain_ok(const char *s, size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t hl = colon ? (size_t)(colon - s) : n, i, start = 0;
+
+	if (colon) {
+		if (colon + 1 == s + n)
+			return 0;
+		for (i = hl + 1; i < n; i++)
+			if (s[i] < '0' || s[i] > '9')
+				return 0;
+	}
+	if (!hl)
+		return 0;
+	for (i = 0; i <= hl; i++) {
+		if (i < hl && s[i] != '.')
+			continue;
+		/* [a-zA-Z0-9] or [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9] */
+		if (i == start || !alnum(s[start]) || !alnum(s[i - 1]))
+			return 0;
+		for (size_t k = start; k < i; k++)
+			if (!alnum(s[k]) && s[k] != '-')
+				return 0;
+		start = i + 1;
+	}
+	return 1;
 }
 
 static int has_upper(const char *s, size_t n)
@@ -79,14 +145,16 @@ static int tag_ok(const char *s)
 	return 1;
 }
 
+#define NAME_MAX_LEN 255	/* distribution/reference NameTotalLengthMax */
+
 int dc__ref_parse(struct dc_ctx *ctx, struct dc_ref *ref, const char *s)
 {
-	const char *at, *slash, *name_end, *colon;
-	const char *rest = s;
+	const char *at, *slash, *name_end, *colon, *rest = s, *p;
+	size_t dl = 0;
 	int err = DC_ENOMEM;
 
 	memset(ref, 0, sizeof(*ref));
-	if (!*s || strlen(s) > 255)
+	if (!*s || strlen(s) > 1024)
 		goto bad;
 	at = strchr(s, '@');
 	name_end = at ? at : s + strlen(s);
@@ -96,30 +164,36 @@ int dc__ref_parse(struct dc_ctx *ctx, struct dc_ref *ref, const char *s)
 		if (!(ref->digest = dc__strdup(ctx, at + 1)))
 			goto fail;
 	}
-	/* a domain is the first component if it has '.', ':' or is localhost */
+	/* the first component is a domain if it has '.' or ':', is
+	 * "localhost", or has upper case (splitDockerDomain) */
 	slash = memchr(s, '/', (size_t)(name_end - s));
 	if (slash) {
-		size_t dl = (size_t)(slash - s);
-
+		dl = (size_t)(slash - s);
 		if (memchr(s, '.', dl) || memchr(s, ':', dl) ||
-		    (dl == 9 && !memcmp(s, "localhost", 9)) ||
-		    has_upper(s, dl)) {
+		    (dl == 9 && !memcmp(s, "localhost", 9)) || has_upper(s, dl)) {
+			if (!domain_ok(s, dl))
+				goto bad;
 			if (!(ref->domain = dup_n(ctx, s, dl)))
 				goto fail;
 			rest = slash + 1;
+		} else {
+			dl = 0;
 		}
 	}
 	/* a tag follows the last ':' after the last '/' */
 	colon = NULL;
 	{
-		const char *p, *last_slash = rest;
+		const char *last_slash = rest;
 
 		for (p = rest; p < name_end; p++)
 			if (*p == '/')
 				last_slash = p;
 		for (p = last_slash; p < name_end; p++)
-			if (*p == ':')
+			if (*p == ':') {
+				if (colon)
+					goto bad;	/* a:b:c */
 				colon = p;
+			}
 	}
 	if (colon) {
 		if (!(ref->tag = dup_n(ctx, colon + 1, (size_t)(name_end - colon - 1))))
@@ -130,10 +204,8 @@ int dc__ref_parse(struct dc_ctx *ctx, struct dc_ref *ref, const char *s)
 	}
 	if (!path_ok(rest, (size_t)(name_end - rest)))
 		goto bad;
-	if (!ref->domain) {
-		if (!(ref->domain = dc__strdup(ctx, "docker.io")))
-			goto fail;
-	}
+	if (!ref->domain && !(ref->domain = dc__strdup(ctx, "docker.io")))
+		goto fail;
 	if (!strcmp(ref->domain, "index.docker.io")) {
 		free(ref->domain);
 		if (!(ref->domain = dc__strdup(ctx, "docker.io")))
@@ -152,6 +224,9 @@ int dc__ref_parse(struct dc_ctx *ctx, struct dc_ref *ref, const char *s)
 	} else if (!(ref->path = dup_n(ctx, rest, (size_t)(name_end - rest)))) {
 		goto fail;
 	}
+	/* the limit is on the normalized name, without tag or digest */
+	if (strlen(ref->domain) + 1 + strlen(ref->path) > NAME_MAX_LEN)
+		goto bad;
 	return 0;
 bad:
 	err = dc_error(ctx, DC_EINVAL, "'%s': invalid image reference", s);

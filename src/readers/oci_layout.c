@@ -171,11 +171,15 @@ static int add_names(struct dc_ctx *ctx, struct dc_image *img,
 		return 0;
 	/* Docker puts only the tag in ref.name; others a whole name:tag */
 	if (strchr(ref, ':') || strchr(ref, '/')) {
-		struct dc_ctx save = *ctx;
+		int code = ctx->code, err;
+		char msg[sizeof(ctx->msg)];
 
-		if (dc__add_ref_tag(ctx, img, ref, "ref.name") == 0)
-			return 0;
-		*ctx = save;
+		memcpy(msg, ctx->msg, sizeof(msg));
+		if ((err = dc__add_ref_tag(ctx, img, ref, "ref.name")) == 0 ||
+		    err == DC_ENOMEM)
+			return err;
+		ctx->code = code;	/* not a reference: keep it as a name */
+		memcpy(ctx->msg, msg, sizeof(msg));
 	}
 	if (!*rname && !(*rname = dc__strdup(ctx, ref)))
 		return DC_ENOMEM;

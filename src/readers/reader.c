@@ -51,6 +51,8 @@ static int pick(struct dc_reader *r, const char *format)
 			       readers[i]->name, score);
 		}
 	}
+	if (ctx->code == DC_ENOMEM)
+		return DC_ENOMEM;	/* a bid could not look */
 	if (!r->ops)
 		return dc_error(ctx, DC_EFORMAT,
 				"unknown format: no manifest.json, index.json or oci-layout found");
@@ -119,8 +121,15 @@ int dc_reader_load(struct dc_reader *r, struct dc_set **out)
 	int err;
 
 	*out = NULL;
+	r->ctx->code = 0;
 	if ((err = r->ops->load(r, out)) < 0)
 		return dc__error_in(r->ctx, r->src->label);
+	if (r->ctx->code == DC_ENOMEM) {
+		/* a probe (dc__src_exists) ran out of memory: not "absent" */
+		dc_set_free(*out);
+		*out = NULL;
+		return DC_ENOMEM;
+	}
 	if ((err = dc__set_resolve(r, *out)) < 0) {
 		dc_set_free(*out);
 		*out = NULL;
@@ -193,8 +202,8 @@ static int vfinish(struct vstream *v)
 			return err;
 		dc__hash_final(v->dh, got);
 	}
-	if (v->want_diff[0] && (v->dec || !v->want[0]) &&
-	    strcmp(got, v->want_diff))
+	/* GOT is now the uncompressed content's digest either way */
+	if (v->want_diff[0] && strcmp(got, v->want_diff))
 		return dc_error(ctx, DC_EDIGEST,
 				"'%s': diff_id mismatch: uncompressed content is %s, config says %s",
 				v->label, got, v->want_diff);

@@ -141,11 +141,12 @@ static int resolve(struct dc_src *src, const char *name,
 						"link target", m->link);
 			dc__buf_release(&j);
 		}
+		if (err == DC_ENOMEM)
+			goto out;
 		if (err < 0) {
-			dc_error(ctx, DC_ECORRUPT,
-				 "'%s': link to '%s' leads outside the archive",
-				 m->name, m->link);
-			err = DC_ECORRUPT;
+			err = dc_error(ctx, DC_ECORRUPT,
+				       "'%s': link to '%s' leads outside the archive",
+				       m->name, m->link);
 			goto out;
 		}
 		free(cur);
@@ -272,8 +273,11 @@ static int dir_open(struct dc_src *src, const char *name, int *fd)
 int dc__src_exists(struct dc_src *src, const char *name)
 {
 	const struct dc_member *m;
-	struct dc_ctx save = *src->ctx;
-	int fd, ok;
+	struct dc_ctx *ctx = src->ctx;
+	int code = ctx->code, fd, ok;
+	char msg[sizeof(ctx->msg)];
+
+	memcpy(msg, ctx->msg, sizeof(msg));
 
 	if (src->is_dir) {
 		struct stat st;
@@ -285,7 +289,12 @@ int dc__src_exists(struct dc_src *src, const char *name)
 	} else {
 		ok = resolve(src, name, &m) == 0 && m;
 	}
-	*src->ctx = save;	/* a probe leaves no error behind */
+	/* a probe leaves no error behind, but running out of memory is
+	 * not "missing": it stays, and the caller checks for it */
+	if (ctx->code != DC_ENOMEM) {
+		ctx->code = code;
+		memcpy(ctx->msg, msg, sizeof(msg));
+	}
 	return ok;
 }
 

@@ -178,12 +178,16 @@ expect_success 'bad --change and --platform: exit 2, the exact message, nothing 
 	[ -z "$(ls -A | grep -v -x want)" ] || { ls -la; exit 1; }
 '
 
-expect_success '--platform and --change are usage errors for other sources, for now' '
-	printf "decant: error: --platform is only supported for rootfs sources so far\nTry '\''decant --help'\''.\n" >want
-	check_error 2 want convert --platform linux/amd64 "$TESTDATA/docker-1.10/multilayer.tar" oci:out
-	printf "decant: error: --change is only supported for rootfs sources so far\nTry '\''decant --help'\''.\n" >want
+expect_success '--change is a usage error for other sources; --platform selects there' '
+	printf "decant: error: --change is only for rootfs sources\nTry '\''decant --help'\''.\n" >want
 	check_error 2 want convert --change "CMD x" "$TESTDATA/oci/skopeo.tar" oci:out
 	no_leftovers out
+	decant convert -q --platform linux/amd64 "$TESTDATA/docker-1.10/multilayer.tar" oci:out
+	blobs_ok out
+	rc=0
+	decant convert -q --platform linux/arm64 "$TESTDATA/docker-1.10/multilayer.tar" oci:none 2>err || rc=$?
+	[ "$rc" = 2 ] && grep -q "no image for" err
+	no_leftovers none
 '
 
 expect_success 'the rootfs: prefix asserts the format, both ways' '
