@@ -444,7 +444,8 @@ static int copy_fd(struct dc_ctx *ctx, int from, int to, const char *label)
 		if (r < 0 && errno == EINTR && !ctx->interrupted)
 			continue;
 		if (r < 0) {
-			err = dc_error(ctx, DC_EIO, "read failed: %s",
+			err = errno == EINTR ? dc__check_intr(ctx) :
+			      dc_error(ctx, DC_EIO, "read failed: %s",
 				       strerror(errno));
 			break;
 		}

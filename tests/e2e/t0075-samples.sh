@@ -25,7 +25,6 @@ aquasecurity+trivy/pkg/fanal/test/testdata/alpine-311.tar.gz
 aquasecurity+trivy/pkg/fanal/test/testdata/test.oci
 aquasecurity+trivy/pkg/fanal/test/testdata/test_image_tag.oci
 containers+image/docker/archive/fixtures/almostempty.tar
-containers+image/oci/layout/fixtures/delete_image_two_identical_references
 containers+skopeo/systemtest/testdata/docker-two-images.tar.xz
 google+go-containerregistry/pkg/v1/layout/testdata/test_gc_index
 google+go-containerregistry/pkg/v1/layout/testdata/test_index
@@ -75,13 +74,15 @@ google+go-containerregistry/pkg/v1/layout/testdata/test_gc_image_unknown_mediaty
 google+go-containerregistry/pkg/v1/layout/testdata/test_index_media_type
 regclient+regclient/testdata/external
 snyk+zip-slip-vulnerability/archives/zip-slip.tar
+containers+image/oci/layout/fixtures/delete_image_two_identical_references
 "
 # Why, in order: index.json is "foobar"; index.json is {}; the only
 # descriptor has an unknown media type and a missing blob; index.json is a
 # directory; config size 585 vs 740 bytes; manifest 0dc27f… says its config
 # (584 bytes) is 585; the blobs live in shared_blobs/, outside the layout;
 # manifest.json is null; unknown media type only, blob missing; a Helm chart
-# (no image); artifacts only; a member named ../../…/tmp/evil.txt.
+# (no image); artifacts only; a member named ../../…/tmp/evil.txt; an
+# uncompressed layer whose config diff_id is not its digest (fake content).
 
 # Formats decant does not read yet: none now (pre-1.10 saves and flat
 # rootfs tars joined CONVERTS). A new one goes here until its reader exists.

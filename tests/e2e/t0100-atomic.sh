@@ -20,12 +20,13 @@ make_big() {
 }
 make_big
 
-# start a slow conversion (gzip -9 of 96 MiB: seconds), signal it while
+# start a slow conversion (single-threaded zstd -19 of 96 MiB of random
+# bytes: tens of seconds), signal it while
 # it runs (recompression spools first, so the destination temp name may
 # not exist yet: either way nothing may be left), check what is left
 interrupt() {
 	sig=$1 dest=$2
-	"$DECANT" convert -q --compress gzip --level 9 "$BIG" "$dest" &
+	"$DECANT" convert -q --compress zstd --level 19 --threads 1 "$BIG" "$dest" &
 	pid=$!
 	sleep 1
 	kill -"$sig" $pid || { echo "finished before the signal"; return 1; }
