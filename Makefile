@@ -66,7 +66,7 @@ REPLAY := $(BUILD)/fuzz-replay
 REPLAY_JSON := $(BUILD)/fuzz-replay-json
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all check check-unit check-e2e check-replay check-headers fuzz install clean
+.PHONY: FORCE all check check-unit check-e2e check-replay check-headers fuzz install clean
 all: $(PROG) libdecant.a decant
 
 decant: $(PROG)
@@ -125,8 +125,10 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 		-D_GNU_SOURCE -DDC_BUILDING -DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS) \
 		-o $@ $(LIB_SRCS) $< $(LIBS)
 
-decant.pc: decant.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+decant.pc: decant.pc.in Makefile FORCE
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@REQUIRES@|$(PKGS)|' $< > $@
+FORCE:
 
 install: all decant.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
