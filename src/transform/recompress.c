@@ -31,7 +31,8 @@ static int to_enc(void *arg, const void *p, size_t n)
 {
 	struct tc *t = arg;
 
-	dc__hash_update(t->dh, p, n);
+	if (t->dh)
+		dc__hash_update(t->dh, p, n);
 	if (!t->enc)
 		return to_file(t, p, n);
 	return dc__enc_push(t->enc, p, n, to_file, t);
@@ -55,8 +56,11 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 	if ((err = dc__out_init(ctx, &t.out, tmp, "spool file")) < 0)
 		goto out;
 	out_ok = 1;
+	/* an uncompressed source is its own diff_id, checked as its digest
+	 * (the verifying stream): hashing it twice would cost a core */
 	if ((err = dc__hash_new(ctx, &t.h)) < 0 ||
-	    (err = dc__hash_new(ctx, &t.dh)) < 0)
+	    ((d->comp != DC_COMP_NONE || strcmp(d->digest, d->diff_id)) &&
+	     (err = dc__hash_new(ctx, &t.dh)) < 0))
 		goto out;
 	if (to != DC_COMP_NONE &&
 	    (err = dc__enc_new(ctx, &t.enc, to, opts ? opts->level : 0,
@@ -95,7 +99,10 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 	dc__hash_final(t.h, out->digest);
 	out->size = (int64_t)t.out.written;
 	out->comp = to;
-	dc__hash_final(t.dh, out->diff_id);
+	if (t.dh)
+		dc__hash_final(t.dh, out->diff_id);
+	else
+		memcpy(out->diff_id, d->diff_id, DC_DIGEST_MAX);
 	if (d->diff_id[0] && strcmp(out->diff_id, d->diff_id)) {
 		err = dc_error(ctx, DC_EDIGEST,
 			       "'%s': diff_id mismatch: uncompressed content is %s, config says %s",

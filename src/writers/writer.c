@@ -1145,6 +1145,16 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 			goto fail;
 		if (ctx->progress)
 			ctx->progress(ctx->progress_arg, 0, total, i + 1, p.nb);
+		if (p.b[i].kind == B_SPOOL && ops->put_blob_range) {
+			/* spooled (recompressed, squashed): already hashed */
+			if ((err = ops->put_blob_range(&w, p.b[i].fd, 0,
+						       p.b[i].out)) < 0)
+				goto fail;
+			if (ctx->progress)
+				ctx->progress(ctx->progress_arg,
+					      (uint64_t)p.b[i].out->size, 0, 0, 0);
+			continue;
+		}
 		if (ranged && ranged[i]) {
 			int fd, own;
 			uint64_t off, len;
