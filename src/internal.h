@@ -464,6 +464,18 @@ int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
 int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
 		       int verify, struct dc_stream **out);
 
+/*
+ * Verify blobs D[0..N) (size, digest, diff_id) on worker threads while
+ * the caller copies their bytes (src/readers/vpool.c). finish() waits
+ * and puts the first failure in CTX; stop() gives up quietly. Both are
+ * NULL-safe and free the pool.
+ */
+struct dc_vpool;
+int dc__vpool_start(struct dc_reader *r, const struct dc_desc *const *d,
+		    size_t n, struct dc_vpool **out);
+int dc__vpool_finish(struct dc_vpool *vp, struct dc_ctx *ctx);
+void dc__vpool_stop(struct dc_vpool *vp);
+
 /* Compute digest and size of layers whose digest is unknown. */
 int dc__set_resolve(struct dc_reader *r, struct dc_set *set);
 

@@ -555,7 +555,8 @@ static int out_file(void *arg, const void *p, size_t n)
 {
 	struct squash *q = arg;
 
-	dc__hash_update(q->h_blob, p, n);
+	if (q->h_blob)
+		dc__hash_update(q->h_blob, p, n);
 	return dc__out_write(&q->out, p, n);
 }
 
@@ -687,7 +688,8 @@ static int pass2_layer(struct squash *q, int L)
 	char *path = NULL;
 	int err, r;
 
-	if ((err = layer_open(q, L, 1, &a, &l)) < 0)
+	/* unverified: the pool in dc__squash() verifies it meanwhile */
+	if ((err = layer_open(q, L, 0, &a, &l)) < 0)
 		return err;
 	if (q->nlinks &&
 	    !(spool = dc__calloc(ctx, q->nlinks, sizeof(*spool)))) {
@@ -825,8 +827,9 @@ static int out_open(struct squash *q, enum dc_comp comp,
 		return err;
 	}
 	q->out_ok = 1;
+	/* uncompressed, the blob digest is the diff_id: hash once */
 	if ((err = dc__hash_new(ctx, &q->h_diff)) < 0 ||
-	    (err = dc__hash_new(ctx, &q->h_blob)) < 0)
+	    (comp != DC_COMP_NONE && (err = dc__hash_new(ctx, &q->h_blob)) < 0))
 		return err;
 	if (comp != DC_COMP_NONE &&
 	    (err = dc__enc_new(ctx, &q->enc, comp, o ? o->level : 0,
@@ -851,6 +854,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	int L, lowest, err;
 
 	int given = *fd;
+	struct dc_vpool *vp = NULL;
 
 	*fd = -1;
 	memset(&q, 0, sizeof(q));
@@ -878,12 +882,33 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	if ((err = out_open(&q, comp, o, given,
 			    given >= 0 ? out_label : "squashed layer")) < 0)
 		goto out;
+	/* pass 2 reads the layers raw while the pool checks their digests
+	 * and diff_ids on the other cores; nothing is returned unverified */
+	if ((size_t)(q.to - lowest) > 0) {
+		const struct dc_desc **v = dc__calloc(q.ctx, (size_t)(q.to - lowest),
+						      sizeof(*v));
+
+		if (!v) {
+			err = DC_ENOMEM;
+			goto out;
+		}
+		for (L = lowest; L < q.to; L++)
+			v[L - lowest] = &img->layers[L];
+		err = dc__vpool_start(r, v, (size_t)(q.to - lowest), &vp);
+		free(v);
+		if (err < 0)
+			goto out;
+	}
 	for (L = lowest; L < q.to; L++)
 		if ((err = pass2_layer(&q, L)) < 0) {
 			if (!q.err && err != DC_EIO)
 				err = dc__error_in(q.ctx, r->src->label);
 			goto out;
 		}
+	err = dc__vpool_finish(vp, q.ctx);
+	vp = NULL;
+	if (err < 0)
+		goto out;
 	if (archive_write_close(q.aw) != ARCHIVE_OK) {
 		err = aw_error(&q);
 		goto out;
@@ -894,12 +919,16 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 		goto out;
 	memset(out, 0, sizeof(*out));
 	dc__hash_final(q.h_diff, out->diff_id);
-	dc__hash_final(q.h_blob, out->digest);
+	if (q.h_blob)
+		dc__hash_final(q.h_blob, out->digest);
+	else
+		memcpy(out->digest, out->diff_id, DC_DIGEST_MAX);
 	out->size = (int64_t)q.out.written;
 	out->comp = comp;
 	*fd = q.out.fd;
 	q.out.fd = -1;
 out:
+	dc__vpool_stop(vp);
 	if (q.aw)
 		archive_write_free(q.aw);
 	if (q.out_ok) {

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -833,120 +832,6 @@ int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
 	return err;
 }
 
-/*
- * Blobs copied as byte ranges are verified by a pool of threads while
- * the main thread copies: hashing (and inflating, for diff_ids) runs on
- * the other cores. Each worker has its own context; the first failure
- * in blob order is reported, before anything is committed.
- */
-struct vjob {
-	const struct dc_desc *d;
-	int err;
-	char msg[sizeof(((struct dc_ctx *)0)->msg)];
-};
-
-struct vpool {
-	pthread_mutex_t mu;
-	struct dc_reader *r;
-	struct vjob *jobs;
-	size_t n, next;
-	pthread_t *th;
-	size_t nth;
-	volatile sig_atomic_t stop;	/* the writer failed: give up */
-};
-
-static void *vworker(void *arg)
-{
-	struct vpool *vp = arg;
-	char *buf = malloc(1 << 20);
-
-	for (;;) {
-		struct dc_ctx tctx;
-		struct dc_src src;
-		struct dc_reader r;
-		struct dc_stream *s = NULL;
-		struct vjob *j;
-		ssize_t got;
-		size_t i;
-
-		pthread_mutex_lock(&vp->mu);
-		i = vp->next++;
-		pthread_mutex_unlock(&vp->mu);
-		if (i >= vp->n)
-			break;
-		j = &vp->jobs[i];
-		memset(&tctx, 0, sizeof(tctx));
-		tctx.parent_intr = &vp->stop;
-		if (vp->r->ctx->interrupted)
-			vp->stop = 1;
-		src = *vp->r->src;
-		src.ctx = &tctx;
-		r = *vp->r;
-		r.ctx = &tctx;
-		r.src = &src;
-		if (!buf) {
-			j->err = dc__enomem(&tctx);
-		} else if ((j->err = dc__blob_open(&r, j->d, DC_BLOB_DIFFID, &s)) == 0) {
-			while ((got = dc__stream_read(s, buf, 1 << 20)) > 0)
-				;
-			j->err = got < 0 ? (int)got : 0;
-		}
-		dc__stream_close(s);
-		if (j->err)
-			memcpy(j->msg, tctx.msg, sizeof(j->msg));
-	}
-	free(buf);
-	return NULL;
-}
-
-static int vpool_start(struct vpool *vp, struct dc_reader *r)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t i, want = ncpu > 0 ? (size_t)ncpu : 1;
-
-	vp->r = r;
-	if (!vp->n)
-		return 0;
-	if (want > vp->n)
-		want = vp->n;
-	if (!(vp->th = dc__calloc(r->ctx, want, sizeof(*vp->th))))
-		return DC_ENOMEM;
-	pthread_mutex_init(&vp->mu, NULL);
-	for (i = 0; i < want; i++) {
-		if (pthread_create(&vp->th[i], NULL, vworker, vp))
-			break;
-		vp->nth++;
-	}
-	if (!vp->nth)
-		vworker(vp);	/* no threads: verify here */
-	return 0;
-}
-
-/* Wait for the pool; the first failure goes to CTX. */
-static int vpool_finish(struct vpool *vp, struct dc_ctx *ctx)
-{
-	size_t i;
-	int err = 0;
-
-	for (i = 0; i < vp->nth; i++)
-		pthread_join(vp->th[i], NULL);
-	if (vp->th)
-		pthread_mutex_destroy(&vp->mu);
-	free(vp->th);
-	vp->th = NULL;
-	vp->nth = 0;
-	for (i = 0; i < vp->n && !err; i++) {
-		if (vp->jobs[i].err) {
-			err = vp->jobs[i].err;
-			ctx->code = err;
-			memcpy(ctx->msg, vp->jobs[i].msg, sizeof(ctx->msg));
-		}
-	}
-	free(vp->jobs);
-	vp->jobs = NULL;
-	return err;
-}
-
 static int same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
@@ -1045,14 +930,15 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	struct plan p;
 	const struct dc_image **srcs = NULL;
 	unsigned char *keep = NULL, *ranged = NULL;
-	struct vpool vp;
+	const struct dc_desc **vjobs = NULL;
+	size_t nvjobs = 0;
+	struct dc_vpool *vp = NULL;
 	uint64_t total = 0;
 	size_t i, nsrcs = 0;
 	int err;
 
 	memset(&p, 0, sizeof(p));
 	memset(&w, 0, sizeof(w));
-	memset(&vp, 0, sizeof(vp));
 	p.ctx = ctx;
 	if (!opts)
 		opts = &defaults;
@@ -1113,7 +999,7 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	 * verified by the pool */
 	if (ops->put_blob_range && !r->ops->open_blob) {
 		if (!(ranged = dc__calloc(ctx, p.nb ? p.nb : 1, sizeof(*ranged))) ||
-		    !(vp.jobs = dc__calloc(ctx, p.nb ? p.nb : 1, sizeof(*vp.jobs)))) {
+		    !(vjobs = dc__calloc(ctx, p.nb ? p.nb : 1, sizeof(*vjobs)))) {
 			err = DC_ENOMEM;
 			goto out;
 		}
@@ -1130,9 +1016,9 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 			if (len != (uint64_t)p.b[i].src->size)
 				continue;	/* the stream path reports it */
 			ranged[i] = 1;
-			vp.jobs[vp.n++].d = p.b[i].src;
+			vjobs[nvjobs++] = p.b[i].src;
 		}
-		if ((err = vpool_start(&vp, r)) < 0)
+		if (nvjobs && (err = dc__vpool_start(r, vjobs, nvjobs, &vp)) < 0)
 			goto out;
 	}
 	if ((err = ops->begin(&w)) < 0)
@@ -1182,7 +1068,9 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 		if (err < 0)
 			goto fail;
 	}
-	if ((err = vpool_finish(&vp, ctx)) < 0)
+	err = dc__vpool_finish(vp, ctx);
+	vp = NULL;
+	if (err < 0)
 		goto fail;
 	w.state = DC_W_IMAGES;
 	for (i = 0; i < p.n; i++)
@@ -1197,16 +1085,8 @@ fail:
 	if (w.priv)
 		ops->abort(&w);
 out:
-	if (vp.th || vp.jobs) {
-		/* stop the pool: workers see the interrupt and end */
-		int e2;
-		struct dc_ctx scratch;
-
-		vp.stop = 1;
-		memset(&scratch, 0, sizeof(scratch));
-		e2 = vpool_finish(&vp, &scratch);
-		(void)e2;
-	}
+	dc__vpool_stop(vp);	/* a failure elsewhere: just end it */
+	free(vjobs);
 	free(ranged);
 	plan_release(&p);
 	free(w.priv);
