@@ -248,8 +248,7 @@ int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
 			goto nomem;
 		ZSTD_CCtx_setParameter(e->zc, ZSTD_c_compressionLevel,
 				       level ? level : 3);
-		if (threads > 1)
-		{
+		if (threads > 1) {
 			ZSTD_CCtx_setParameter(e->zc, ZSTD_c_nbWorkers, threads);
 			/* 4 MiB jobs (default 8 at level 3): peak RSS ~35 MiB
 			 * instead of ~55 on 2 workers, for ~3% in size */
