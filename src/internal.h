@@ -295,6 +295,22 @@ int dc__out_flush(struct dc_out *o);
 int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len);
 void dc__out_release(struct dc_out *o);
 
+/*
+ * An output file: DEST under a temp name beside it, renamed into place
+ * by commit(); abort() removes it. DEST "-" is stdout (nothing to undo).
+ */
+struct dc_outfile {
+	struct dc_out o;
+	const char *dest;
+	char *tmp;
+	int fd;
+	int out_ok;
+};
+int dc__outfile_open(struct dc_ctx *ctx, struct dc_outfile *f,
+		     const char *dest);
+int dc__outfile_commit(struct dc_outfile *f);
+void dc__outfile_abort(struct dc_outfile *f);	/* idempotent */
+
 /* Deterministic tar writer over a dc_out (src/util/tar.c). */
 int dc__tarw_header(struct dc_out *o, const char *name, enum dc_mtype type,
 		    uint64_t size, unsigned mode, const char *link);

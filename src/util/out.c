@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -141,4 +143,68 @@ int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len)
 		len -= (uint64_t)n;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* An output file under a temp name, renamed into place on commit */
+
+int dc__outfile_open(struct dc_ctx *ctx, struct dc_outfile *f,
+		     const char *dest)
+{
+	struct stat st;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->dest = dest;
+	if (!strcmp(dest, "-")) {
+		f->fd = 1;
+	} else {
+		if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode))
+			return dc_error(ctx, DC_EINVAL, "'%s': is a directory", dest);
+		if ((err = dc__tmp_file(ctx, dest, &f->tmp, &f->fd)) < 0)
+			return err;
+	}
+	if ((err = dc__out_init(ctx, &f->o, f->fd,
+				f->tmp ? dest : "stdout")) < 0)
+		return err;
+	f->out_ok = 1;
+	return 0;
+}
+
+int dc__outfile_commit(struct dc_outfile *f)
+{
+	struct dc_ctx *ctx = f->o.ctx;
+	int err;
+
+	if ((err = dc__out_flush(&f->o)) < 0)
+		return err;
+	if (f->tmp) {
+		int fd = f->fd;
+
+		f->fd = -1;
+		if (fsync(fd) < 0 || close(fd) < 0 || rename(f->tmp, f->dest) < 0)
+			return dc_error(ctx, DC_EIO, "'%s': %s", f->dest,
+					strerror(errno));
+		free(f->tmp);
+		f->tmp = NULL;
+	}
+	dc__out_release(&f->o);
+	f->out_ok = 0;
+	return 0;
+}
+
+void dc__outfile_abort(struct dc_outfile *f)
+{
+	if (f->out_ok)
+		dc__out_release(&f->o);
+	f->out_ok = 0;
+	if (f->tmp) {
+		if (f->fd >= 0)
+			close(f->fd);
+		unlink(f->tmp);
+		free(f->tmp);
+		f->tmp = NULL;
+	}
+	f->fd = -1;
 }

@@ -36,10 +36,7 @@ struct ldir {
 };
 
 struct legacy_priv {
-	char *tmp;		/* NULL when writing to stdout */
-	int fd;
-	int out_ok;
-	struct dc_out o;
+	struct dc_outfile f;
 	struct ldir *d;		/* unique v1 directories, first seen first */
 	size_t nd;
 	size_t *layer_dir;	/* every image's layers, flattened: dir index */
@@ -146,7 +143,7 @@ static int legacy_begin(struct dc_writer *w)
 	size_t i, n = 0;
 	int err;
 
-	p->fd = -1;
+	p->f.fd = -1;
 	for (i = 0; i < w->nimages; i++)
 		n += w->images[i]->nlayers;
 	if (!(p->layer_dir = dc__calloc(w->ctx, n ? n : 1, sizeof(size_t))))
@@ -156,22 +153,7 @@ static int legacy_begin(struct dc_writer *w)
 			return err;
 		n += w->images[i]->nlayers;
 	}
-	if (!strcmp(w->dest, "-")) {
-		p->fd = 1;
-	} else {
-		struct stat st;
-
-		if (stat(w->dest, &st) == 0 && S_ISDIR(st.st_mode))
-			return dc_error(w->ctx, DC_EINVAL, "'%s': is a directory",
-					w->dest);
-		if ((err = dc__tmp_file(w->ctx, w->dest, &p->tmp, &p->fd)) < 0)
-			return err;
-	}
-	if ((err = dc__out_init(w->ctx, &p->o, p->fd,
-				!strcmp(w->dest, "-") ? "stdout" : w->dest)) < 0)
-		return err;
-	p->out_ok = 1;
-	return 0;
+	return dc__outfile_open(w->ctx, &p->f, w->dest);
 }
 
 /* <v1id>/, VERSION and json; then layer.tar is the caller's. */
@@ -181,13 +163,13 @@ static int write_dir(struct legacy_priv *p, struct ldir *d)
 	int err;
 
 	snprintf(name, sizeof(name), "%s/", d->v1id);
-	if ((err = dc__tarw_header(&p->o, name, DC_M_DIR, 0, 0755, NULL)) < 0)
+	if ((err = dc__tarw_header(&p->f.o, name, DC_M_DIR, 0, 0755, NULL)) < 0)
 		return err;
 	snprintf(name, sizeof(name), "%s/VERSION", d->v1id);
-	if ((err = dc__tarw_file(&p->o, name, "1.0", 3)) < 0)
+	if ((err = dc__tarw_file(&p->f.o, name, "1.0", 3)) < 0)
 		return err;
 	snprintf(name, sizeof(name), "%s/json", d->v1id);
-	if ((err = dc__tarw_file(&p->o, name, d->json.data, d->json.len)) < 0)
+	if ((err = dc__tarw_file(&p->f.o, name, d->json.data, d->json.len)) < 0)
 		return err;
 	d->written = 1;
 	return 0;
@@ -216,11 +198,11 @@ static int legacy_put_blob(struct dc_writer *w, struct dc_stream *in,
 				 dc__digest_hex(want->digest));
 	if (!name[0])
 		return 0;	/* a manifest: the layout has none */
-	if ((err = dc__tarw_header(&p->o, name, DC_M_FILE, (uint64_t)want->size,
+	if ((err = dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
 				   0644, NULL)) < 0 ||
-	    (err = dc__copy_stream(&p->o, in, want->size, want->digest)) < 0)
+	    (err = dc__copy_stream(&p->f.o, in, want->size, want->digest)) < 0)
 		return err;
-	return dc__tarw_pad(&p->o, (uint64_t)want->size);
+	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
 }
 
 static int legacy_put_image(struct dc_writer *w, const struct dc_image *img)
@@ -339,39 +321,22 @@ static int legacy_commit(struct dc_writer *w)
 		snprintf(link, sizeof(link), "../%s/layer.tar",
 			 p->d[d->owner].v1id);
 		if ((err = write_dir(p, d)) == 0)
-			err = dc__tarw_header(&p->o, name, DC_M_SYMLINK, 0, 0777,
+			err = dc__tarw_header(&p->f.o, name, DC_M_SYMLINK, 0, 0777,
 					      link);
 	}
 	if (err)
 		goto out;
 	if ((err = manifest_json(w, &mj)) < 0 ||
-	    (err = dc__tarw_file(&p->o, "manifest.json", mj.data, mj.len)) < 0 ||
+	    (err = dc__tarw_file(&p->f.o, "manifest.json", mj.data, mj.len)) < 0 ||
 	    (err = repositories(w, &repos)) < 0)
 		goto out;
 	if (repos.len &&
-	    (err = dc__tarw_file(&p->o, "repositories", repos.data,
+	    (err = dc__tarw_file(&p->f.o, "repositories", repos.data,
 				 repos.len)) < 0)
 		goto out;
-	if ((err = dc__tarw_end(&p->o)) < 0 || (err = dc__out_flush(&p->o)) < 0)
+	if ((err = dc__tarw_end(&p->f.o)) < 0 ||
+	    (err = dc__outfile_commit(&p->f)) < 0)
 		goto out;
-	if (p->tmp) {
-		if (fsync(p->fd) < 0 || close(p->fd) < 0) {
-			p->fd = -1;
-			err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
-				       strerror(errno));
-			goto out;
-		}
-		p->fd = -1;
-		if (rename(p->tmp, w->dest) < 0) {
-			err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
-				       strerror(errno));
-			goto out;
-		}
-		free(p->tmp);
-		p->tmp = NULL;
-	}
-	dc__out_release(&p->o);
-	p->out_ok = 0;
 out:
 	dc__buf_release(&mj);
 	dc__buf_release(&repos);
@@ -392,17 +357,7 @@ static void legacy_abort(struct dc_writer *w)
 	struct legacy_priv *p = w->priv;
 	size_t i;
 
-	if (p->out_ok)
-		dc__out_release(&p->o);
-	p->out_ok = 0;
-	if (p->tmp) {
-		if (p->fd >= 0)
-			close(p->fd);
-		unlink(p->tmp);
-		free(p->tmp);
-		p->tmp = NULL;
-	}
-	p->fd = -1;
+	dc__outfile_abort(&p->f);
 	for (i = 0; i < p->nd; i++)
 		dc__buf_release(&p->d[i].json);
 	free(p->d);

@@ -479,10 +479,7 @@ const struct dc_writer_ops dc__writer_oci = {
 /* Tar: oci-archive and docker-archive */
 
 struct tar_priv {
-	char *tmp;		/* NULL when writing to stdout */
-	int fd;
-	int out_ok;
-	struct dc_out o;
+	struct dc_outfile f;
 	const struct dc_image **img;
 	size_t n;
 };
@@ -492,25 +489,10 @@ static int tar_begin(struct dc_writer *w)
 	struct tar_priv *p = w->priv;
 	int err;
 
-	p->fd = -1;
-	if (!strcmp(w->dest, "-")) {
-		p->fd = 1;
-	} else {
-		struct stat st;
-
-		if (stat(w->dest, &st) == 0 && S_ISDIR(st.st_mode))
-			return dc_error(w->ctx, DC_EINVAL, "'%s': is a directory",
-					w->dest);
-		if ((err = dc__tmp_file(w->ctx, w->dest, &p->tmp, &p->fd)) < 0)
-			return err;
-	}
-	if ((err = dc__out_init(w->ctx, &p->o, p->fd,
-				!strcmp(w->dest, "-") ? "stdout" : w->dest)) < 0)
+	if ((err = dc__outfile_open(w->ctx, &p->f, w->dest)) < 0 ||
+	    (err = dc__tarw_header(&p->f.o, "blobs/", DC_M_DIR, 0, 0755, NULL)) < 0)
 		return err;
-	p->out_ok = 1;
-	if ((err = dc__tarw_header(&p->o, "blobs/", DC_M_DIR, 0, 0755, NULL)) < 0)
-		return err;
-	return dc__tarw_header(&p->o, "blobs/sha256/", DC_M_DIR, 0, 0755, NULL);
+	return dc__tarw_header(&p->f.o, "blobs/sha256/", DC_M_DIR, 0, 0755, NULL);
 }
 
 static int tar_put_blob(struct dc_writer *w, struct dc_stream *in,
@@ -522,11 +504,11 @@ static int tar_put_blob(struct dc_writer *w, struct dc_stream *in,
 
 	snprintf(name, sizeof(name), "blobs/sha256/%s",
 		 dc__digest_hex(want->digest));
-	if ((err = dc__tarw_header(&p->o, name, DC_M_FILE, (uint64_t)want->size,
+	if ((err = dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
 				   0644, NULL)) < 0 ||
-	    (err = dc__copy_stream(&p->o, in, want->size, want->digest)) < 0)
+	    (err = dc__copy_stream(&p->f.o, in, want->size, want->digest)) < 0)
 		return err;
-	return dc__tarw_pad(&p->o, (uint64_t)want->size);
+	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
 }
 
 static int tar_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
@@ -538,11 +520,11 @@ static int tar_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
 
 	snprintf(name, sizeof(name), "blobs/sha256/%s",
 		 dc__digest_hex(want->digest));
-	if ((err = dc__tarw_header(&p->o, name, DC_M_FILE, (uint64_t)want->size,
+	if ((err = dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
 				   0644, NULL)) < 0 ||
-	    (err = dc__out_copy_range(&p->o, fd, off, (uint64_t)want->size)) < 0)
+	    (err = dc__out_copy_range(&p->f.o, fd, off, (uint64_t)want->size)) < 0)
 		return err;
-	return dc__tarw_pad(&p->o, (uint64_t)want->size);
+	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
 }
 
 static int tar_put_image(struct dc_writer *w, const struct dc_image *img)
@@ -559,14 +541,14 @@ static int tar_finish(struct dc_writer *w, int docker)
 	int err;
 
 	if ((err = dc__oci_index_json(w->ctx, &idx, w)) < 0 ||
-	    (err = dc__tarw_file(&p->o, "index.json", idx.data, idx.len)) < 0)
+	    (err = dc__tarw_file(&p->f.o, "index.json", idx.data, idx.len)) < 0)
 		goto out;
 	if (docker) {
 		if ((err = dc__docker_manifest_json(w->ctx, &mj, p->img, p->n)) < 0 ||
-		    (err = dc__tarw_file(&p->o, "manifest.json", mj.data, mj.len)) < 0)
+		    (err = dc__tarw_file(&p->f.o, "manifest.json", mj.data, mj.len)) < 0)
 			goto out;
 	}
-	if ((err = dc__tarw_file(&p->o, "oci-layout", OCI_LAYOUT,
+	if ((err = dc__tarw_file(&p->f.o, "oci-layout", OCI_LAYOUT,
 				 strlen(OCI_LAYOUT))) < 0)
 		goto out;
 	if (docker) {
@@ -574,30 +556,13 @@ static int tar_finish(struct dc_writer *w, int docker)
 						   p->n)) < 0)
 			goto out;
 		if (repos.len &&
-		    (err = dc__tarw_file(&p->o, "repositories", repos.data,
+		    (err = dc__tarw_file(&p->f.o, "repositories", repos.data,
 					 repos.len)) < 0)
 			goto out;
 	}
-	if ((err = dc__tarw_end(&p->o)) < 0 || (err = dc__out_flush(&p->o)) < 0)
+	if ((err = dc__tarw_end(&p->f.o)) < 0 ||
+	    (err = dc__outfile_commit(&p->f)) < 0)
 		goto out;
-	if (p->tmp) {
-		if (fsync(p->fd) < 0 || close(p->fd) < 0) {
-			p->fd = -1;
-			err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
-				       strerror(errno));
-			goto out;
-		}
-		p->fd = -1;
-		if (rename(p->tmp, w->dest) < 0) {
-			err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
-				       strerror(errno));
-			goto out;
-		}
-		free(p->tmp);
-		p->tmp = NULL;
-	}
-	dc__out_release(&p->o);
-	p->out_ok = 0;
 	free(p->img);
 	p->img = NULL;
 out:
@@ -621,17 +586,7 @@ static void tar_abort(struct dc_writer *w)
 {
 	struct tar_priv *p = w->priv;
 
-	if (p->out_ok)
-		dc__out_release(&p->o);
-	p->out_ok = 0;
-	if (p->tmp) {
-		if (p->fd >= 0)
-			close(p->fd);
-		unlink(p->tmp);
-		free(p->tmp);
-		p->tmp = NULL;
-	}
-	p->fd = -1;
+	dc__outfile_abort(&p->f);
 	free(p->img);
 	p->img = NULL;
 }

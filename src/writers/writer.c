@@ -865,57 +865,32 @@ static int write_rootfs(struct dc_ctx *ctx, struct dc_reader *r,
 			const struct dc_image *const *imgs, size_t n,
 			const char *dest, const struct dc_write_opts *o)
 {
-	const struct dc_image *img;
+	struct dc_outfile f;
 	struct dc_desc d;
-	char *tmp = NULL, *spooldir = NULL;
+	char *spooldir = NULL;
 	enum dc_comp comp;
-	int fd = -1, err;
+	int fd, err;
 
 	if (n != 1)
 		return dc_error(ctx, DC_EINVAL,
 				"'rootfs' holds one image, the selection has %zu (use --image)",
 				n);
-	img = imgs[0];
+	if (!imgs[0]->nlayers)
+		return dc_error(ctx, DC_EINVAL, "the image has no layers");
 	comp = o->compress == DC_COMPRESS_GZIP ? DC_COMP_GZIP :
 	       o->compress == DC_COMPRESS_ZSTD ? DC_COMP_ZSTD : DC_COMP_NONE;
-	if (!img->nlayers)
-		return dc_error(ctx, DC_EINVAL, "the image has no layers");
-	if (!strcmp(dest, "-")) {
-		fd = 1;
-	} else {
-		struct stat st;
-
-		if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode))
-			return dc_error(ctx, DC_EINVAL, "'%s': is a directory", dest);
-		if ((err = dc__tmp_file(ctx, dest, &tmp, &fd)) < 0)
-			return err;
-	}
-	if ((err = spool_dir(ctx, dest, &spooldir)) < 0)
+	if ((err = dc__outfile_open(ctx, &f, dest)) < 0 ||
+	    (err = spool_dir(ctx, dest, &spooldir)) < 0)
 		goto out;
-	if ((err = dc__squash(r, img, 0, img->nlayers, comp, o, spooldir,
-			      tmp ? dest : "stdout", &fd, &d)) < 0)
+	/* the squash engine writes straight into the output file */
+	fd = f.fd;
+	if ((err = dc__squash(r, imgs[0], 0, imgs[0]->nlayers, comp, o, spooldir,
+			      f.tmp ? dest : "stdout", &fd, &d)) < 0)
 		goto out;
-	if (tmp) {
-		if (fsync(fd) < 0 || close(fd) < 0) {
-			fd = -1;
-			err = dc_error(ctx, DC_EIO, "'%s': %s", dest, strerror(errno));
-			goto out;
-		}
-		fd = -1;
-		if (rename(tmp, dest) < 0) {
-			err = dc_error(ctx, DC_EIO, "'%s': %s", dest, strerror(errno));
-			goto out;
-		}
-		free(tmp);
-		tmp = NULL;
-	}
+	err = dc__outfile_commit(&f);
 out:
-	if (tmp) {
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		free(tmp);
-	}
+	if (err < 0)
+		dc__outfile_abort(&f);
 	free(spooldir);
 	return err;
 }
