@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,6 +389,18 @@ struct plan {
 	size_t nb, capb;
 	int *fds;			/* spool files to close */
 	size_t nfds;
+	struct tjob *jobs;		/* recompressions done up front */
+	size_t njobs;
+};
+
+/* One layer recompressed on a worker thread before planning. */
+struct tjob {
+	const struct dc_desc *src;
+	enum dc_comp to;
+	int fd;				/* the spool, until the plan takes it */
+	struct dc_desc out;
+	int err;
+	char msg[sizeof(((struct dc_ctx *)0)->msg)];
 };
 
 static void plan_release(struct plan *p)
@@ -404,6 +417,10 @@ static void plan_release(struct plan *p)
 	for (i = 0; i < p->nfds; i++)
 		close(p->fds[i]);
 	free(p->fds);
+	for (i = 0; i < p->njobs; i++)
+		if (p->jobs[i].fd >= 0)
+			close(p->jobs[i].fd);
+	free(p->jobs);
 	free(p->b);
 }
 
@@ -636,10 +653,22 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 					goto fail;
 				continue;
 			}
-			if ((err = dc__transcode(r, sl, to, o, spooldir, &fd,
-						 ol)) < 0 ||
-			    (err = keep_fd(p, fd)) < 0)
+			for (k = 0; k < p->njobs; k++)
+				if (p->jobs[k].fd >= 0 && p->jobs[k].to == to &&
+				    !strcmp(p->jobs[k].src->digest, sl->digest))
+					break;
+			if (k < p->njobs) {
+				/* recompressed up front, with other layers */
+				*ol = p->jobs[k].out;
+				fd = p->jobs[k].fd;
+				p->jobs[k].fd = -1;
+				if ((err = keep_fd(p, fd)) < 0)
+					goto fail;
+			} else if ((err = dc__transcode(r, sl, to, o, spooldir, &fd,
+							ol)) < 0 ||
+				   (err = keep_fd(p, fd)) < 0) {
 				goto fail;
+			}
 			b.kind = B_SPOOL;
 			b.src = sl;
 			b.fd = fd;
@@ -745,6 +774,128 @@ static int plan_index(struct plan *p, const struct dc_set *set, size_t k,
 	return 0;
 }
 
+struct tpool {
+	pthread_mutex_t mu;
+	struct plan *p;
+	struct dc_reader *r;
+	const struct dc_write_opts *o;
+	const char *spooldir;
+	size_t next;
+};
+
+static void *tworker(void *arg)
+{
+	struct tpool *tp = arg;
+
+	for (;;) {
+		struct dc_ctx tctx;
+		struct dc_src src;
+		struct dc_reader r;
+		struct tjob *j;
+		size_t i;
+
+		pthread_mutex_lock(&tp->mu);
+		i = tp->next++;
+		pthread_mutex_unlock(&tp->mu);
+		if (i >= tp->p->njobs)
+			break;
+		j = &tp->p->jobs[i];
+		memset(&tctx, 0, sizeof(tctx));
+		tctx.parent_intr = &tp->r->ctx->interrupted;
+		src = *tp->r->src;
+		src.ctx = &tctx;
+		r = *tp->r;
+		r.ctx = &tctx;
+		r.src = &src;
+		j->err = dc__transcode(&r, j->src, j->to, tp->o, tp->spooldir,
+				       &j->fd, &j->out);
+		if (j->err)
+			memcpy(j->msg, tctx.msg, sizeof(j->msg));
+	}
+	return NULL;
+}
+
+/*
+ * Several layers to recompress: do them at once, each with its share of
+ * the compression threads, before planning picks up their spools.
+ */
+static int transcode_up_front(struct plan *p, struct dc_reader *r,
+			      const struct dc_writer_ops *ops,
+			      const struct dc_image *const *src, size_t nsrc,
+			      const struct dc_write_opts *o, const char *spooldir)
+{
+	struct dc_ctx *ctx = p->ctx;
+	struct dc_write_opts jo = *o;
+	struct tpool tp;
+	pthread_t th[8];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t i, j, k, nth = 0, cpus = ncpu > 0 ? (size_t)ncpu : 1, want;
+	int err = 0;
+
+	for (i = 0; i < nsrc; i++) {
+		const struct dc_image *img = src[i];
+		size_t keep = img->nlayers;
+
+		if (o->squash_last && img->nlayers)
+			keep = o->squash_last >= img->nlayers ? 0 :
+			       img->nlayers - o->squash_last;
+		for (j = 0; j < keep; j++) {
+			const struct dc_desc *l = &img->layers[j];
+			enum dc_comp to = target_comp(ops, o, l->comp);
+			struct tjob *nj;
+
+			if (to == l->comp)
+				continue;
+			for (k = 0; k < p->njobs; k++)
+				if (p->jobs[k].to == to &&
+				    !strcmp(p->jobs[k].src->digest, l->digest))
+					break;
+			if (k < p->njobs)
+				continue;
+			if (!(nj = dc__reallocarray(ctx, p->jobs, p->njobs + 1,
+						    sizeof(*nj))))
+				return DC_ENOMEM;
+			p->jobs = nj;
+			memset(&nj[p->njobs], 0, sizeof(*nj));
+			nj[p->njobs].src = l;
+			nj[p->njobs].to = to;
+			nj[p->njobs].fd = -1;
+			p->njobs++;
+		}
+	}
+	if (p->njobs < 2)
+		return 0;	/* one layer: it gets every thread itself */
+	want = p->njobs < cpus ? p->njobs : cpus;
+	if (want > sizeof(th) / sizeof(th[0]))
+		want = sizeof(th) / sizeof(th[0]);
+	jo.threads = (int)((o->threads > 0 ? (size_t)o->threads : cpus) / want);
+	if (jo.threads < 1)
+		jo.threads = 1;
+	memset(&tp, 0, sizeof(tp));
+	pthread_mutex_init(&tp.mu, NULL);
+	tp.p = p;
+	tp.r = r;
+	tp.o = &jo;
+	tp.spooldir = spooldir;
+	for (i = 0; i < want; i++) {
+		if (pthread_create(&th[i], NULL, tworker, &tp))
+			break;
+		nth++;
+	}
+	if (!nth)
+		tworker(&tp);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&tp.mu);
+	for (i = 0; i < p->njobs && !err; i++) {
+		if (p->jobs[i].err) {
+			err = ctx->code = p->jobs[i].err;
+			memcpy(ctx->msg, p->jobs[i].msg, sizeof(ctx->msg));
+		}
+	}
+	return err;
+}
+
 static int plan_build(struct plan *p, struct dc_reader *r,
 		      const struct dc_writer_ops *ops, const struct dc_set *set,
 		      const struct dc_image *const *src, size_t nsrc,
@@ -761,6 +912,8 @@ static int plan_build(struct plan *p, struct dc_reader *r,
 		err = DC_ENOMEM;
 		goto out;
 	}
+	if ((err = transcode_up_front(p, r, ops, src, nsrc, o, spooldir)) < 0)
+		goto out;
 	for (i = 0; i < nsrc; i++) {
 		if ((err = plan_image(p, r, ops, o, src[i], spooldir,
 				      &p->img[i])) < 0)
