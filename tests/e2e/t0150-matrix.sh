@@ -115,4 +115,14 @@ expect_success 'docker outputs of every source load and run in dockerd' '
 	[ "$(docker run --rm --network none matrix/oci-dir:docker-archive)" = "$(cat $TESTDATA/expected/multilayer.txt)" ]
 ' docker dockerd
 
+expect_success 'gzip and zstd docker-archive outputs load and run in dockerd' '
+	[ $started = 1 ] || { echo "no dockerd"; exit 1; }
+	for c in gzip zstd; do
+		decant convert -q --compress $c --squash-last 2 --tag "matrix/$c:1" \
+			$TESTDATA/docker-1.10/multilayer.tar docker-archive:c.tar
+		docker load -q -i c.tar >/dev/null
+		[ "$(docker run --rm --network none matrix/$c:1)" = "$(cat $TESTDATA/expected/multilayer.txt)" ]
+	done
+' docker dockerd
+
 finish
