@@ -524,6 +524,10 @@ struct dc_writer_ops {
 	/* optional: the blob is [OFF, OFF+LEN) of FD, verified elsewhere */
 	int (*put_blob_range)(struct dc_writer *w, int fd, uint64_t off,
 			      const struct dc_desc *want);
+	/* optional: the blob is all of FD, an anonymous spool file that the
+	 * writer may keep (link into place) instead of copying */
+	int (*put_blob_file)(struct dc_writer *w, int fd,
+			     const struct dc_desc *want);
 	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
 	int (*commit)(struct dc_writer *w);
 	void (*abort)(struct dc_writer *w);

@@ -293,6 +293,32 @@ static int dir_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
 }
 
 /*
+ * A spool made with O_TMPFILE beside the destination can be linked into
+ * place (linkat through /proc/self/fd needs no privilege): no copy of a
+ * squashed or recompressed layer. Anything else is copied.
+ */
+static int dir_put_blob_file(struct dc_writer *w, int fd,
+			     const struct dc_desc *want)
+{
+	struct dir_priv *p = w->priv;
+	char name[128], proc[64];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "blobs/sha256/%s",
+		 dc__digest_hex(want->digest));
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (p->append && fstatat(p->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return dir_put(w, NULL, fd, 0, want);	/* already there */
+	if (!p->append && fstat(fd, &st) == 0 && st.st_nlink == 0 &&
+	    st.st_size == want->size &&
+	    linkat(AT_FDCWD, proc, p->dirfd, name, AT_SYMLINK_FOLLOW) == 0) {
+		fchmod(fd, 0644);
+		return 0;
+	}
+	return dir_put(w, NULL, fd, 0, want);
+}
+
+/*
  * The existing index.json with our descriptors added; an old entry
  * with the same ref.name loses it (as skopeo does), others stay.
  */
@@ -470,6 +496,7 @@ const struct dc_writer_ops dc__writer_oci = {
 	.begin = dir_begin,
 	.put_blob = dir_put_blob,
 	.put_blob_range = dir_put_blob_range,
+	.put_blob_file = dir_put_blob_file,
 	.put_image = dir_put_image,
 	.commit = dir_commit,
 	.abort = dir_abort,

@@ -1161,8 +1161,10 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 			ctx->progress(ctx->progress_arg, 0, total, i + 1, p.nb);
 		if (p.b[i].kind == B_SPOOL && ops->put_blob_range) {
 			/* spooled (recompressed, squashed): already hashed */
-			if ((err = ops->put_blob_range(&w, p.b[i].fd, 0,
-						       p.b[i].out)) < 0)
+			err = ops->put_blob_file ?
+			      ops->put_blob_file(&w, p.b[i].fd, p.b[i].out) :
+			      ops->put_blob_range(&w, p.b[i].fd, 0, p.b[i].out);
+			if (err < 0)
 				goto fail;
 			if (ctx->progress)
 				ctx->progress(ctx->progress_arg,
