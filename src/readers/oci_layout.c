@@ -186,6 +186,27 @@ static int add_names(struct dc_ctx *ctx, struct dc_image *img,
 	return 0;
 }
 
+/*
+ * *N = how many rootfs.diff_ids IMG's config lists, -1 if it has no
+ * rootfs at all (an artifact's config, or the empty descriptor "{}").
+ */
+static int config_diff_ids(struct dc_ctx *ctx, const struct dc_image *img,
+			   long *n)
+{
+	json_t *root = NULL, *rootfs;
+	int err;
+
+	*n = -1;
+	if ((err = dc__json_parse(ctx, &root, &img->config_raw,
+				  img->config.path)) < 0)
+		return err;
+	rootfs = json_object_get(root, "rootfs");
+	if (json_is_object(rootfs))
+		*n = (long)json_array_size(json_object_get(rootfs, "diff_ids"));
+	json_decref(root);
+	return 0;
+}
+
 /* IMG's layers as manifest.json lists them for the same config. */
 static int layers_from_manifest_json(struct dc_reader *r, struct dc_image *img)
 {
@@ -227,6 +248,7 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 	json_t *cfg = json_object_get(m, "config"),
 	       *layers = json_object_get(m, "layers");
 	size_t i;
+	long ndiff;
 	int err;
 
 	(void)platform;
@@ -251,7 +273,9 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 	if ((err = parse_desc(ctx, cfg, &img->config, d->path)) < 0 ||
 	    (err = read_blob(w->r, &img->config, &img->config_raw)) < 0)
 		goto fail;
-	if (!json_array_size(layers) && strstr(img->config_raw.data, "sha256:") &&
+	if ((err = config_diff_ids(ctx, img, &ndiff)) < 0)
+		goto fail;
+	if (!json_array_size(layers) && ndiff > 0 &&
 	    dc__src_exists(w->r->src, "manifest.json")) {
 		/* Docker 25.0.0 wrote OCI manifests without their layers
 		 * (moby/moby#47065): manifest.json still lists them */
@@ -285,7 +309,7 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 		}
 	}
 layers_done:
-	if (!strstr(img->config_raw.data, "\"rootfs\"")) {
+	if (ndiff < 0) {
 		/* an empty or foreign config: not a runnable image */
 		skip(w, "config without rootfs");
 		dc__image_free(img);

@@ -34,14 +34,14 @@ void *dc__calloc(struct dc_ctx *ctx, size_t n, size_t size)
 
 void *dc__reallocarray(struct dc_ctx *ctx, void *p, size_t n, size_t size)
 {
+	size_t bytes;
 	void *q;
 
 	if (size && n > SIZE_MAX / size) {
 		dc__enomem(ctx);
 		return NULL;
 	}
-	size_t bytes = n * size;
-
+	bytes = n * size;
 	q = should_fail() ? NULL : realloc(p, bytes ? bytes : 1);
 	if (!q)
 		dc__enomem(ctx);
