@@ -137,6 +137,20 @@ out:
 	return err;
 }
 
+/* Free the planned directories (commit and abort). */
+static void legacy_release(struct legacy_priv *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nd; i++)
+		dc__buf_release(&p->d[i].json);
+	free(p->d);
+	free(p->layer_dir);
+	p->d = NULL;
+	p->layer_dir = NULL;
+	p->nd = 0;
+}
+
 static int legacy_begin(struct dc_writer *w)
 {
 	struct legacy_priv *p = w->priv;
@@ -340,31 +354,17 @@ static int legacy_commit(struct dc_writer *w)
 out:
 	dc__buf_release(&mj);
 	dc__buf_release(&repos);
-	if (!err) {
-		for (i = 0; i < p->nd; i++)
-			dc__buf_release(&p->d[i].json);
-		free(p->d);
-		free(p->layer_dir);
-		p->d = NULL;
-		p->layer_dir = NULL;
-		p->nd = 0;
-	}
+	if (!err)
+		legacy_release(p);
 	return err;
 }
 
 static void legacy_abort(struct dc_writer *w)
 {
 	struct legacy_priv *p = w->priv;
-	size_t i;
 
 	dc__outfile_abort(&p->f);
-	for (i = 0; i < p->nd; i++)
-		dc__buf_release(&p->d[i].json);
-	free(p->d);
-	free(p->layer_dir);
-	p->d = NULL;
-	p->layer_dir = NULL;
-	p->nd = 0;
+	legacy_release(p);
 }
 
 /*
