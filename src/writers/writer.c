@@ -91,10 +91,54 @@ static int image_matches(struct dc_ctx *ctx, const struct dc_image *img,
 	return hit;
 }
 
+/* If WANT names one tag ("name:tag"), *FAM is its familiar form. */
+static int tag_ref(struct dc_ctx *ctx, const char *want, char **fam)
+{
+	struct dc_ref ref;
+	int is_tag;
+
+	*fam = NULL;
+	if (want[0] == '@' || dc__digest_valid(want) ||
+	    dc__ref_parse(ctx, &ref, want) < 0)
+		return 0;
+	is_tag = ref.tag && !ref.digest &&
+		 dc__ref_familiar(ctx, &ref, fam) == 0;
+	dc__ref_release(&ref);
+	return is_tag;
+}
+
+/*
+ * An image selected only by "name:tag" refs keeps only those tags, as
+ * `docker save name:tag` does; one selected as a whole (digest, @N, a
+ * bare name) keeps them all.
+ */
+static void keep_selected_tags(struct dc_ctx *ctx, struct dc_image *img,
+			       const char *const *refs, size_t nrefs)
+{
+	size_t t, j, k = 0;
+
+	for (t = 0; t < img->ntags; t++) {
+		int hit = 0;
+
+		for (j = 0; j < nrefs && !hit; j++) {
+			char *fam;
+
+			if (tag_ref(ctx, refs[j], &fam))
+				hit = !strcmp(fam, img->tags[t]);
+			free(fam);
+		}
+		if (hit)
+			img->tags[k++] = img->tags[t];
+		else
+			free(img->tags[t]);
+	}
+	img->ntags = k;
+}
+
 int dc_set_select(struct dc_ctx *ctx, struct dc_set *set,
 		  const char *const *refs, size_t nrefs)
 {
-	unsigned char *keep;
+	unsigned char *keep;	/* 0 no, 1 whole image, 2 by tag only */
 	size_t i, j, k;
 	int err = 0;
 
@@ -103,8 +147,10 @@ int dc_set_select(struct dc_ctx *ctx, struct dc_set *set,
 	if (!(keep = dc__calloc(ctx, set->n ? set->n : 1, 1)))
 		return DC_ENOMEM;
 	for (j = 0; j < nrefs; j++) {
-		int any = 0;
+		char *fam = NULL;
+		int any = 0, by_tag = tag_ref(ctx, refs[j], &fam);
 
+		free(fam);
 		for (i = 0; i < set->n; i++) {
 			int m = image_matches(ctx, set->img[i], i, refs[j]);
 
@@ -114,8 +160,15 @@ int dc_set_select(struct dc_ctx *ctx, struct dc_set *set,
 					       refs[j]);
 				goto out;
 			}
-			if (m)
-				keep[i] = any = 1;
+			if (!m)
+				continue;
+			any = 1;
+			if (!by_tag || set->img[i]->index ||
+			    (dc_image_ref_name(set->img[i]) &&
+			     !strcmp(dc_image_ref_name(set->img[i]), refs[j])))
+				keep[i] = 1;
+			else if (!keep[i])
+				keep[i] = 2;
 		}
 		if (!any) {
 			err = dc_error(ctx, DC_EINVAL,
@@ -125,10 +178,13 @@ int dc_set_select(struct dc_ctx *ctx, struct dc_set *set,
 		}
 	}
 	for (i = 0, k = 0; i < set->n; i++) {
-		if (keep[i])
-			set->img[k++] = set->img[i];
-		else
+		if (!keep[i]) {
 			dc__image_free(set->img[i]);
+			continue;
+		}
+		if (keep[i] == 2)
+			keep_selected_tags(ctx, set->img[i], refs, nrefs);
+		set->img[k++] = set->img[i];
 	}
 	set->n = k;
 	dc__set_prune_indexes(set);

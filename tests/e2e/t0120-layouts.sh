@@ -66,4 +66,16 @@ expect_success 'inspect shows the index of multi-platform images' '
 	[ "$(jq -r "[.images[]|select(.ref_name==\"b1\")|.index]|unique|length" i.json)" = 1 ]
 ' jq
 
+expect_success '--image name:tag keeps only that tag; by name, id or @N all tags' '
+	T2=$TESTDATA/docker-1.10/two-images.tar
+	decant convert -q --image decant-test/multi:latest $T2 docker-archive:a.tar &&
+	[ "$(tar -xOf a.tar manifest.json | jq -c ".[0].RepoTags")" = "[\"decant-test/multi:latest\"]" ] &&
+	decant convert -q --image decant-test/multi $T2 docker-archive:b.tar &&
+	[ "$(tar -xOf b.tar manifest.json | jq ".[0].RepoTags|length")" = 2 ] &&
+	decant convert -q --image @0 $T2 docker-archive:c.tar &&
+	[ "$(tar -xOf c.tar manifest.json | jq ".[0].RepoTags|length")" = 2 ] &&
+	decant convert -q --image decant-test/multi:1.0 --image decant-test/multi:latest $T2 oci:d &&
+	[ "$(jq ".manifests|length" d/index.json)" = 2 ]
+' jq
+
 finish
