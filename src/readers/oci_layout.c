@@ -240,8 +240,7 @@ out:
 }
 
 static int load_manifest(struct walk *w, const struct dc_desc *d,
-			 struct dc_buf *raw, json_t *m, json_t *ann,
-			 json_t *platform)
+			 struct dc_buf *raw, json_t *m, json_t *ann)
 {
 	struct dc_ctx *ctx = w->r->ctx;
 	struct dc_image *img;
@@ -251,7 +250,6 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 	long ndiff;
 	int err;
 
-	(void)platform;
 	if ((img = find_image(w->set, d->digest)))
 		return w->cur ? 0 : add_names(ctx, img, NULL, ann);
 	if (!json_is_object(cfg) || !json_is_array(layers))
@@ -372,8 +370,7 @@ static int walk_desc(struct walk *w, json_t *jd, const char *what, int depth,
 	if (!ann || !json_object_size(ann))
 		ann = parent_ann;
 	if (dc__media_is_manifest(mt)) {
-		err = load_manifest(w, &d, &raw, doc, ann,
-				    json_object_get(jd, "platform"));
+		err = load_manifest(w, &d, &raw, doc, ann);
 	} else if (dc__media_is_index(mt)) {
 		if (depth + 1 >= DC_MAX_INDEX_DEPTH) {
 			err = dc_error(ctx, DC_ELIMIT,

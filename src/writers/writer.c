@@ -66,11 +66,8 @@ static int image_matches(struct dc_ctx *ctx, const struct dc_image *img,
 		return 1;
 	if (dc__ref_parse(ctx, &ref, want) < 0)
 		return -1;
-	if (!ref.tag) {
-		/* a bare name matches every tag of that name */
-		free(ref.tag);
-		ref.tag = NULL;
-	}
+	/* without a tag, ref_familiar adds ":latest": compared below as a
+	 * name prefix, so a bare name matches every tag of that name */
 	if (dc__ref_familiar(ctx, &ref, &fam) < 0) {
 		dc__ref_release(&ref);
 		return -1;
@@ -783,8 +780,8 @@ static json_t *index_entry(const struct dc_image *img)
  * exactly the images written, unchanged; else a new OCI index lists
  * the images written.
  */
-static int plan_index(struct plan *p, const struct dc_set *set, size_t k,
-		      const struct dc_image *const *src, size_t nsrc)
+static int plan_index(struct plan *p, size_t k,
+		      const struct dc_image *const *src)
 {
 	struct dc_ctx *ctx = p->ctx;
 	struct dc_index *x = p->idx[k];
@@ -793,7 +790,6 @@ static int plan_index(struct plan *p, const struct dc_set *set, size_t k,
 	size_t i, n = 0;
 	int same = sx->complete, err;
 
-	(void)set;
 	for (i = 0; i < p->n; i++) {
 		if (p->img[i]->index != x)
 			continue;
@@ -803,7 +799,6 @@ static int plan_index(struct plan *p, const struct dc_set *set, size_t k,
 	}
 	if (n != sx->nimages)
 		same = 0;
-	(void)nsrc;
 	if (same) {
 		if ((err = dc__desc_copy(ctx, &x->desc, &sx->desc)) < 0)
 			return err;
@@ -953,7 +948,7 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 }
 
 static int plan_build(struct plan *p, struct dc_reader *r,
-		      const struct dc_writer_ops *ops, const struct dc_set *set,
+		      const struct dc_writer_ops *ops,
 		      const struct dc_image *const *src, size_t nsrc,
 		      const struct dc_write_opts *o, const char *dest)
 {
@@ -979,7 +974,7 @@ static int plan_build(struct plan *p, struct dc_reader *r,
 	for (i = 0; i < p->nidx; i++) {
 		struct pblob x = { B_MEM, NULL, &p->idx[i]->desc, NULL, -1 };
 
-		if ((err = plan_index(p, set, i, src, nsrc)) < 0)
+		if ((err = plan_index(p, i, src)) < 0)
 			goto out;
 		x.mem = p->idx[i]->raw.data;
 		if ((err = add_blob(p, &x)) < 0)
@@ -1171,7 +1166,7 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 		err = DC_ENOMEM;
 		goto out;
 	}
-	if ((err = plan_build(&p, r, ops, set, srcs, nsrcs, opts, dest)) < 0)
+	if ((err = plan_build(&p, r, ops, srcs, nsrcs, opts, dest)) < 0)
 		goto out;
 	w.images = (const struct dc_image *const *)p.img;
 	w.nimages = p.n;
