@@ -98,6 +98,8 @@ END {
 	ratio("gzip: >= 2x faster than skopeo gzip", "sk-gzip", "d-gzip", ">=", 2)
 	size("gzip: output <= 10% larger than skopeo gzip", "d-gzip", "sk-gzip", 1.10)
 	size("gzip: output <= 10% larger than pigz -6", "d-gzip", "base-pigz", 1.10)
+	ratio("gzip --level 6: faster than skopeo gzip (no target)", "sk-gzip", "d-gzip6", ">=", 0)
+	size("gzip --level 6: output vs skopeo gzip", "d-gzip6", "sk-gzip", 0)
 	size("zstd: output vs zstd -T0 -3", "d-zstd", "base-zstd", 0)
 	size("zstd: output vs skopeo zstd", "d-zstd", "sk-zstd", 0)
 	abs_("inspect < 0.2 s", "d-inspect", 0.2)

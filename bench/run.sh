@@ -88,8 +88,10 @@ D=$DATA/bin/decant
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	if [ -n "${DECANT_REV:-}" ]; then
 		echo "decant: $("$D" --version 2>&1 | head -1), built from $REV, binary sha256 $(sha256sum "$D" | cut -c1-12)"
+	elif [ -n "${DECANT:-}" ]; then
+		echo "decant: $("$D" --version 2>&1 | head -1), binary $DECANT, sha256 $(sha256sum "$D" | cut -c1-12)"
 	else
-		echo "decant: $("$D" --version 2>&1 | head -1), ${DECANT:-$ROOT/decant}, work tree at git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted changes in src/ include/'), binary sha256 $(sha256sum "$D" | cut -c1-12)"
+		echo "decant: $("$D" --version 2>&1 | head -1), $ROOT/decant, work tree at git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted changes in src/ include/'), binary sha256 $(sha256sum "$D" | cut -c1-12)"
 	fi
 	echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 	echo "ram: $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
@@ -155,6 +157,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	bench d-ocitar       "-> oci-archive:"  "decant"  "$BIG" "$O/d-oci.tar"  "$RUNS" "$D convert -q $BIG oci-archive:$O/d-oci.tar"
 	bench d-zstd         "zstd -> oci:"     "decant --compress zstd" "$BIG" "$O/d-zstd" "$RUNS" "$D convert -q --compress zstd $BIG oci:$O/d-zstd"
 	bench d-gzip         "gzip -> oci:"     "decant --compress gzip" "$BIG" "$O/d-gzip" "$SLOW_RUNS" "$D convert -q --compress gzip $BIG oci:$O/d-gzip"
+	bench d-gzip6        "gzip -6 -> oci:"  "decant --compress gzip --level 6" "$BIG" "$O/d-gzip6" "$SLOW_RUNS" "$D convert -q --compress gzip --level 6 $BIG oci:$O/d-gzip6"
 	bench d-squash       "squash -> oci:"   "decant --squash"        "$BIG" "$O/d-squash" "$RUNS" "$D convert -q --squash $BIG oci:$O/d-squash"
 	bench d-inspect      "inspect"          "decant inspect"         "$BIG" -         "$RUNS" "$D inspect $BIG"
 	bench d-verify       "verify"           "decant verify"          "$BIG" -         "$RUNS" "$D verify $BIG"
