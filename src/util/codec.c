@@ -57,6 +57,25 @@ struct dc_dec {
 	unsigned char *out;
 };
 
+/*
+ * Set up a gzip (zlib, any number of members) or zstd decoder; shared
+ * by the push decoder and the pull stream. 0, or -1 out of memory.
+ */
+static int dec_init(enum dc_comp c, z_stream *z, int *z_init,
+		    ZSTD_DStream **zs)
+{
+	if (c == DC_COMP_GZIP) {
+		if (inflateInit2(z, 16 + MAX_WBITS) != Z_OK)
+			return -1;
+		*z_init = 1;
+		return 0;
+	}
+	if (!(*zs = ZSTD_createDStream()))
+		return -1;
+	ZSTD_initDStream(*zs);
+	return 0;
+}
+
 int dc__dec_new(struct dc_ctx *ctx, struct dc_dec **out, enum dc_comp c,
 		const char *label)
 {
@@ -74,16 +93,9 @@ int dc__dec_new(struct dc_ctx *ctx, struct dc_dec **out, enum dc_comp c,
 	d->label = label;
 	if (!(d->out = malloc(DEC_OUT)))
 		goto nomem;
-	if (c == DC_COMP_GZIP) {
-		if (inflateInit2(&d->z, 16 + MAX_WBITS) != Z_OK)
-			goto nomem;
-		d->z_init = 1;
-	} else {
-		if (!(d->zs = ZSTD_createDStream()))
-			goto nomem;
-		ZSTD_initDStream(d->zs);
-		d->zs_hint = 1;
-	}
+	if (dec_init(c, &d->z, &d->z_init, &d->zs) < 0)
+		goto nomem;
+	d->zs_hint = 1;
 	*out = d;
 	return 0;
 nomem:
@@ -484,15 +496,8 @@ int dc__stream_decode(struct dc_ctx *ctx, struct dc_stream *in,
 	d->zs_hint = 1;
 	if (!(d->buf = malloc(DS_IN)))
 		goto nomem;
-	if (c == DC_COMP_GZIP) {
-		if (inflateInit2(&d->z, 16 + MAX_WBITS) != Z_OK)
-			goto nomem;
-		d->z_init = 1;
-	} else {
-		if (!(d->zs = ZSTD_createDStream()))
-			goto nomem;
-		ZSTD_initDStream(d->zs);
-	}
+	if (dec_init(c, &d->z, &d->z_init, &d->zs) < 0)
+		goto nomem;
 	*out = &d->s;
 	return 0;
 nomem:
