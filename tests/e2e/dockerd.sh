@@ -114,3 +114,23 @@ dockerd_stop() { # DIR
     fi
     return 0
 }
+
+# fresh_daemon: stop the previous test daemon (if any) and start a new,
+# empty one in $DK; for tests sourced after lib.sh (uses its at_exit).
+# Call it at the top level, not in a test body, so that DOCKER_HOST
+# reaches the following tests. If dockerd cannot start, DOCKER_HOST
+# points nowhere and those tests fail.
+DK=""
+fresh_daemon() {
+    if [ -n "$DK" ]; then
+        dockerd_stop "$DK"
+        rm -rf "$DK"
+    fi
+    DK=$(mktemp -d /tmp/dk.XXXXXX)
+    at_exit "dockerd_stop $DK; rm -rf $DK"
+    if ! dockerd_start "$DK"; then
+        echo "# dockerd_start failed in $DK"
+        export DOCKER_HOST="unix://$DK/no-daemon"
+    fi
+    export DK
+}

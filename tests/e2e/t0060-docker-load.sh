@@ -18,23 +18,6 @@ test_ok() {
 	expect_success "$_title" "bash -euo pipefail -c $(printf %q "$_body")" "$@"
 }
 
-# Stop the previous daemon (if any) and start a new, empty one. Runs at the top
-# level, not in a test body, so that DOCKER_HOST reaches the following test.
-# If dockerd cannot start, DOCKER_HOST points nowhere and the test fails.
-DK=""
-fresh_daemon() {
-	if [ -n "$DK" ]; then
-		dockerd_stop "$DK"
-		rm -rf "$DK"
-	fi
-	DK=$(mktemp -d /tmp/dk.XXXXXX)
-	at_exit "dockerd_stop $DK; rm -rf $DK"
-	if ! dockerd_start "$DK"; then
-		echo "# dockerd_start failed in $DK"
-		export DOCKER_HOST="unix://$DK/no-daemon"
-	fi
-	export DK
-}
 
 have_docker() { have dockerd && have docker; }
 

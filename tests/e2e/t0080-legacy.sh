@@ -45,19 +45,7 @@ norm_manifest() {
 	jq -S 'map(del(.Parent)) | sort_by(.Config)' "$1"
 }
 
-DK=""
-fresh_daemon() {
-	if [ -n "$DK" ]; then
-		dockerd_stop "$DK"
-		rm -rf "$DK"
-	fi
-	DK=$(mktemp -d /tmp/dk.XXXXXX)
-	at_exit "dockerd_stop $DK; rm -rf $DK"
-	if ! dockerd_start "$DK"; then
-		echo "# dockerd_start failed in $DK"
-		export DOCKER_HOST="unix://$DK/no-daemon"
-	fi
-}
+
 have_docker() { have dockerd && have docker; }
 daemon_is_empty() {
 	ids=$(docker images -a -q)
