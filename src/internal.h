@@ -184,6 +184,8 @@ static inline ssize_t dc__stream_read(struct dc_stream *s, void *buf,
 	return s->read(s, buf, n);
 }
 void dc__stream_close(struct dc_stream *s);	/* NULL-safe */
+/* Read S to its end (where verifying streams check): 0 or the error. */
+int dc__stream_drain(struct dc_stream *s);
 /* A stream over bytes the caller keeps alive. */
 int dc__stream_memory(struct dc_ctx *ctx, struct dc_stream **out,
 		      const void *p, size_t n);
@@ -284,6 +286,9 @@ struct dc_out {
 	size_t len;
 	size_t cap;
 	uint64_t written;
+	uint64_t flushed;	/* bytes handed to write() */
+	uint64_t wb_mark;	/* writeback asked for up to here */
+	int wb_off;		/* not a file sync_file_range works on */
 };
 
 int dc__out_init(struct dc_ctx *ctx, struct dc_out *o, int fd,
@@ -293,6 +298,9 @@ int dc__out_flush(struct dc_out *o);
 /* Flush, then copy LEN bytes of FD from OFF in the kernel where it can
  * (copy_file_range, sendfile), else through a buffer. */
 int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len);
+/* Leave LEN bytes for someone else to fill (a seekable file only): *AT
+ * is where they start. */
+int dc__out_skip(struct dc_out *o, uint64_t len, uint64_t *at);
 void dc__out_release(struct dc_out *o);
 
 /*
@@ -481,6 +489,43 @@ int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
 		       int verify, struct dc_stream **out);
 
 /*
+ * A copy of R for a worker thread: its own context TCTX (whose interrupt
+ * also follows *INTR) and its own copy SRC of the source, which is read
+ * with pread only and so can be shared.
+ */
+void dc__reader_clone(const struct dc_reader *r, struct dc_ctx *tctx,
+		      struct dc_src *src, struct dc_reader *out,
+		      const volatile sig_atomic_t *intr);
+
+/*
+ * The copy pool (src/writers/cpool.c): worker threads fill reserved
+ * places of the output, one pass per blob. A job with D set reads
+ * source blob D through its verifying stream (size, digest, diff_id) and
+ * writes what it reads; with D NULL it copies [SRCOFF, SRCOFF+LEN) of
+ * SRCFD as it is (a spool, hashed when it was made). Either way the
+ * bytes go to DSTFD at DSTOFF with pwrite; with DST_OWN the pool closes
+ * DSTFD. run() starts the workers, largest job first, waits for them
+ * (reporting progress and passing on an interrupt), and puts the first
+ * failure in CTX. free() is NULL-safe and closes owned descriptors of
+ * jobs that never ran.
+ */
+struct dc_cjob {
+	const struct dc_desc *d;
+	int srcfd;
+	uint64_t srcoff;
+	uint64_t len;
+	int dstfd;
+	int dst_own;
+	uint64_t dstoff;
+	const char *dst_label;	/* for messages; must outlive run() */
+};
+struct dc_cpool;
+int dc__cpool_new(struct dc_reader *r, struct dc_cpool **out);
+int dc__cpool_add(struct dc_cpool *cp, const struct dc_cjob *j);
+int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx);
+void dc__cpool_free(struct dc_cpool *cp);
+
+/*
  * Verify blobs D[0..N) (size, digest, diff_id) on worker threads while
  * the caller copies their bytes (src/readers/vpool.c). finish() waits
  * and puts the first failure in CTX; stop() gives up quietly. Both are
@@ -528,6 +573,12 @@ struct dc_writer_ops {
 	 * writer may keep (link into place) instead of copying */
 	int (*put_blob_file)(struct dc_writer *w, int fd,
 			     const struct dc_desc *want);
+	/* optional: make room for blob WANT and say where its bytes go:
+	 * *FD at *OFF (with *OWN, the caller closes *FD when done). The
+	 * caller fills it before put_image(). Returns 1 when this writer
+	 * cannot (e.g. a pipe): the caller then uses put_blob. */
+	int (*reserve_blob)(struct dc_writer *w, const struct dc_desc *want,
+			    int *fd, uint64_t *off, int *own);
 	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
 	int (*commit)(struct dc_writer *w);
 	void (*abort)(struct dc_writer *w);

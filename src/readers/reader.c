@@ -298,6 +298,19 @@ static int open_raw(struct dc_reader *r, const struct dc_desc *d,
 	return dc__src_open(r->src, d->path, out, &size);
 }
 
+void dc__reader_clone(const struct dc_reader *r, struct dc_ctx *tctx,
+		      struct dc_src *src, struct dc_reader *out,
+		      const volatile sig_atomic_t *intr)
+{
+	memset(tctx, 0, sizeof(*tctx));
+	tctx->parent_intr = intr;
+	*src = *r->src;
+	src->ctx = tctx;
+	*out = *r;
+	out->ctx = tctx;
+	out->src = src;
+}
+
 int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
 		  unsigned flags, struct dc_stream **out)
 {
@@ -354,17 +367,6 @@ int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
 	}
 	*out = s;
 	return 0;
-}
-
-/* Drain a stream (checks happen at its end). */
-static int drain(struct dc_stream *s)
-{
-	static char buf[1 << 16];
-	ssize_t got;
-
-	while ((got = dc__stream_read(s, buf, sizeof(buf))) > 0)
-		;
-	return got < 0 ? (int)got : 0;
 }
 
 int dc__set_resolve(struct dc_reader *r, struct dc_set *set)
@@ -441,7 +443,7 @@ int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
 				ctx->progress(ctx->progress_arg, 0,
 					      (uint64_t)l->size, j + 1,
 					      img->nlayers);
-			err = drain(s);
+			err = dc__stream_drain(s);
 			dc__stream_close(s);
 			if (err)
 				break;

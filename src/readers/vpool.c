@@ -49,15 +49,9 @@ static void *vworker(void *arg)
 		if (i >= vp->n)
 			break;
 		j = &vp->jobs[i];
-		memset(&tctx, 0, sizeof(tctx));
-		tctx.parent_intr = &vp->stop;
 		if (vp->r->ctx->interrupted)
 			vp->stop = 1;
-		src = *vp->r->src;
-		src.ctx = &tctx;
-		r = *vp->r;
-		r.ctx = &tctx;
-		r.src = &src;
+		dc__reader_clone(vp->r, &tctx, &src, &r, &vp->stop);
 		if (!buf) {
 			j->err = dc__enomem(&tctx);
 		} else if ((j->err = dc__blob_open(&r, j->d, DC_BLOB_DIFFID, &s)) == 0) {

