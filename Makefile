@@ -9,10 +9,15 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
 PKGS      := libarchive jansson libzstd zlib libcrypto
-# libdeflate (optional): parallel gzip compression; zlib otherwise
+# libdeflate (optional): parallel gzip compression, levels 4-9; zlib otherwise
 ifeq ($(shell pkg-config --exists libdeflate && echo y),y)
 PKGS      += libdeflate
 DEFLATE_CFLAGS := -DHAVE_LIBDEFLATE
+endif
+# ISA-L's igzip (optional): fast gzip levels 1-3 and streaming inflate
+ifeq ($(shell pkg-config --exists libisal && echo y),y)
+PKGS      += libisal
+DEFLATE_CFLAGS += -DHAVE_ISAL
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)) $(DEFLATE_CFLAGS)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))

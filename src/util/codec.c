@@ -9,6 +9,9 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
+#ifdef HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include "banned.h"
 
@@ -45,12 +48,122 @@ const char *dc__comp_name(enum dc_comp c)
 
 #define DEC_OUT (256u << 10)
 
+/*
+ * Inflating one gzip member at a time: ISA-L's igzip when built with
+ * it (2-3x zlib's speed), else zlib.
+ */
+struct gzd {
+#ifdef HAVE_ISAL
+	struct inflate_state st;
+#else
+	z_stream z;
+#endif
+	int init;
+};
+
+static int gzd_init(struct gzd *g)
+{
+#ifdef HAVE_ISAL
+	isal_inflate_init(&g->st);
+	g->st.crc_flag = ISAL_GZIP;	/* header, CRC-32 and size checked */
+#else
+	if (inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK)
+		return -1;
+#endif
+	g->init = 1;
+	return 0;
+}
+
+/* ready for the next member: concatenated members are one stream */
+static void gzd_reset(struct gzd *g)
+{
+#ifdef HAVE_ISAL
+	isal_inflate_reset(&g->st);
+	g->st.crc_flag = ISAL_GZIP;
+#else
+	inflateReset(&g->z);
+#endif
+}
+
+static void gzd_end(struct gzd *g)
+{
+#ifndef HAVE_ISAL
+	if (g->init)
+		inflateEnd(&g->z);
+#endif
+	g->init = 0;
+}
+
+#ifdef HAVE_ISAL
+static const char *isal_msg(int r)
+{
+	switch (r) {
+	case ISAL_INVALID_BLOCK: return "invalid block type";
+	case ISAL_INVALID_SYMBOL: return "invalid code";
+	case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
+	case ISAL_INVALID_WRAPPER: return "incorrect header check";
+	case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
+	case ISAL_INCORRECT_CHECKSUM: return "incorrect data check";
+	}
+	return "unexpected gzip header field";
+}
+#endif
+
+/*
+ * Inflate from *IN (*INLEN bytes, both advanced past what was used)
+ * into OUT (room for *OUTLEN bytes, set to what was produced). Returns 1
+ * when the member ended, 0 when more input or room is needed, -1 on
+ * corrupt data with *MSG saying why.
+ */
+static int gzd_run(struct gzd *g, const unsigned char **in, size_t *inlen,
+		   unsigned char *out, size_t *outlen, const char **msg)
+{
+	size_t ilim = *inlen > UINT32_MAX ? UINT32_MAX : *inlen;
+	size_t olim = *outlen > UINT32_MAX ? UINT32_MAX : *outlen;
+	size_t used;
+#ifdef HAVE_ISAL
+	int r;
+
+	g->st.next_in = (uint8_t *)*in;
+	g->st.avail_in = (uint32_t)ilim;
+	g->st.next_out = out;
+	g->st.avail_out = (uint32_t)olim;
+	r = isal_inflate(&g->st);
+	used = ilim - g->st.avail_in;
+	*outlen = olim - g->st.avail_out;
+	*in += used;
+	*inlen -= used;
+	if (r != ISAL_DECOMP_OK) {
+		*msg = isal_msg(r);
+		return -1;
+	}
+	return g->st.block_state == ISAL_BLOCK_FINISH;
+#else
+	int r;
+
+	g->z.next_in = (Bytef *)*in;
+	g->z.avail_in = (uInt)ilim;
+	g->z.next_out = out;
+	g->z.avail_out = (uInt)olim;
+	r = inflate(&g->z, Z_NO_FLUSH);
+	used = ilim - g->z.avail_in;
+	*outlen = olim - g->z.avail_out;
+	*in += used;
+	*inlen -= used;
+	if (r == Z_STREAM_END)
+		return 1;
+	if (r == Z_OK || r == Z_BUF_ERROR)
+		return 0;
+	*msg = g->z.msg ? g->z.msg : "error";
+	return -1;
+#endif
+}
+
 struct dc_dec {
 	struct dc_ctx *ctx;
 	enum dc_comp comp;
 	const char *label;
-	z_stream z;
-	int z_init;
+	struct gzd gz;
 	int z_end;		/* a gzip member just ended */
 	ZSTD_DStream *zs;
 	size_t zs_hint;		/* 0 once a frame ended */
@@ -58,18 +171,13 @@ struct dc_dec {
 };
 
 /*
- * Set up a gzip (zlib, any number of members) or zstd decoder; shared
- * by the push decoder and the pull stream. 0, or -1 out of memory.
+ * Set up a gzip (any number of members) or zstd decoder; shared by the
+ * push decoder and the pull stream. 0, or -1 out of memory.
  */
-static int dec_init(enum dc_comp c, z_stream *z, int *z_init,
-		    ZSTD_DStream **zs)
+static int dec_init(enum dc_comp c, struct gzd *gz, ZSTD_DStream **zs)
 {
-	if (c == DC_COMP_GZIP) {
-		if (inflateInit2(z, 16 + MAX_WBITS) != Z_OK)
-			return -1;
-		*z_init = 1;
-		return 0;
-	}
+	if (c == DC_COMP_GZIP)
+		return gzd_init(gz);
 	if (!(*zs = ZSTD_createDStream()))
 		return -1;
 	ZSTD_initDStream(*zs);
@@ -93,7 +201,7 @@ int dc__dec_new(struct dc_ctx *ctx, struct dc_dec **out, enum dc_comp c,
 	d->label = label;
 	if (!(d->out = malloc(DEC_OUT)))
 		goto nomem;
-	if (dec_init(c, &d->z, &d->z_init, &d->zs) < 0)
+	if (dec_init(c, &d->gz, &d->zs) < 0)
 		goto nomem;
 	d->zs_hint = 1;
 	*out = d;
@@ -108,47 +216,33 @@ static int gz_push(struct dc_dec *d, const unsigned char *p, size_t n,
 {
 	int err;
 
-	while (n) {
-		int ret;
+	for (;;) {
+		size_t got = DEC_OUT, before = n;
+		const char *msg = NULL;
+		int r;
 
 		if (d->z_end) {
-			/* concatenated gzip members are one stream (RFC 1952) */
-			inflateReset(&d->z);
+			if (!n)
+				return 0;
+			gzd_reset(&d->gz);	/* the next member (RFC 1952) */
 			d->z_end = 0;
 		}
-		d->z.next_in = (unsigned char *)p;
-		d->z.avail_in = n > UINT32_MAX ? UINT32_MAX : (uInt)n;
-		do {
-			size_t got;
-
-			d->z.next_out = d->out;
-			d->z.avail_out = DEC_OUT;
-			ret = inflate(&d->z, Z_NO_FLUSH);
-			if (ret != Z_OK && ret != Z_STREAM_END &&
-			    ret != Z_BUF_ERROR)
-				return dc_error(d->ctx, DC_ECORRUPT,
-						"'%s': corrupt gzip data: %s",
-						d->label,
-						d->z.msg ? d->z.msg : "error");
-			got = DEC_OUT - d->z.avail_out;
-			if (got && (err = sink(arg, d->out, got)) < 0)
-				return err;
-			if (ret == Z_STREAM_END) {
-				d->z_end = 1;
-				break;
-			}
-		} while (d->z.avail_out == 0);
-		{
-			size_t used = (size_t)(d->z.next_in - p);
-
-			p += used;
-			n -= used;
-		}
-		if (!d->z_end && n && ret == Z_BUF_ERROR)
+		r = gzd_run(&d->gz, &p, &n, d->out, &got, &msg);
+		if (r < 0)
+			return dc_error(d->ctx, DC_ECORRUPT,
+					"'%s': corrupt gzip data: %s", d->label, msg);
+		if (got && (err = sink(arg, d->out, got)) < 0)
+			return err;
+		if (r == 1)
+			d->z_end = 1;
+		else if (got == DEC_OUT)
+			continue;	/* more may be pending */
+		else if (!n)
+			return 0;
+		else if (!got && n == before)
 			return dc_error(d->ctx, DC_ECORRUPT,
 					"'%s': corrupt gzip data", d->label);
 	}
-	return 0;
 }
 
 static int zs_push(struct dc_dec *d, const unsigned char *p, size_t n,
@@ -200,8 +294,7 @@ void dc__dec_free(struct dc_dec *d)
 {
 	if (!d)
 		return;
-	if (d->z_init)
-		inflateEnd(&d->z);
+	gzd_end(&d->gz);
 	ZSTD_freeDStream(d->zs);
 	free(d->out);
 	free(d);
@@ -216,7 +309,7 @@ struct dc_enc {
 	z_stream z;
 	int z_init;
 	ZSTD_CCtx *zc;
-	struct dc_pgzip *pg;	/* parallel gzip, when we have libdeflate */
+	struct dc_pgzip *pg;	/* parallel gzip (ISA-L, libdeflate) */
 	unsigned char *out;
 };
 
@@ -235,9 +328,15 @@ int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
 	e->comp = c;
 	if (!(e->out = malloc(DEC_OUT)))
 		goto nomem;
-	if (threads <= 0)
+	if (threads <= 0) {
 		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-#ifdef HAVE_LIBDEFLATE
+		/* zstd: one worker more than cores, so that no core idles
+		 * while the feeding thread reads and hashes (4% faster on 2
+		 * cores, +12 MiB; the frames do not depend on the count) */
+		if (c == DC_COMP_ZSTD)
+			threads++;
+	}
+#if defined(HAVE_LIBDEFLATE) || defined(HAVE_ISAL)
 	if (c == DC_COMP_GZIP) {
 		int err = dc__pgzip_new(ctx, &e->pg, level, threads);
 
@@ -323,7 +422,7 @@ static int enc_run(struct dc_enc *e, const void *p, size_t n, int last,
 int dc__enc_push(struct dc_enc *e, const void *p, size_t n, dc_sink_fn sink,
 		 void *arg)
 {
-#ifdef HAVE_LIBDEFLATE
+#if defined(HAVE_LIBDEFLATE) || defined(HAVE_ISAL)
 	if (e->pg)
 		return dc__pgzip_push(e->pg, p, n, sink, arg);
 #endif
@@ -332,7 +431,7 @@ int dc__enc_push(struct dc_enc *e, const void *p, size_t n, dc_sink_fn sink,
 
 int dc__enc_finish(struct dc_enc *e, dc_sink_fn sink, void *arg)
 {
-#ifdef HAVE_LIBDEFLATE
+#if defined(HAVE_LIBDEFLATE) || defined(HAVE_ISAL)
 	if (e->pg)
 		return dc__pgzip_finish(e->pg, sink, arg);
 #endif
@@ -345,7 +444,7 @@ void dc__enc_free(struct dc_enc *e)
 		return;
 	if (e->z_init)
 		deflateEnd(&e->z);
-#ifdef HAVE_LIBDEFLATE
+#if defined(HAVE_LIBDEFLATE) || defined(HAVE_ISAL)
 	dc__pgzip_free(e->pg);
 #endif
 	ZSTD_freeCCtx(e->zc);
@@ -366,8 +465,7 @@ struct dstream {
 	unsigned char *buf;	/* compressed input */
 	size_t pos, len;
 	int in_eof;
-	z_stream z;
-	int z_init;
+	struct gzd gz;
 	int z_end;		/* a gzip member ended */
 	ZSTD_DStream *zs;
 	size_t zs_hint;
@@ -403,7 +501,10 @@ static ssize_t ds_read(struct dc_stream *s, void *buf, size_t n)
 		if ((err = ds_fill(d)) < 0)
 			return err;
 		if (d->comp == DC_COMP_GZIP) {
-			int ret;
+			const unsigned char *ip = d->buf + d->pos;
+			size_t il = d->len - d->pos;
+			const char *msg = NULL;
+			int r;
 
 			if (d->z_end) {
 				if (d->pos == d->len && d->in_eof) {
@@ -412,25 +513,24 @@ static ssize_t ds_read(struct dc_stream *s, void *buf, size_t n)
 				}
 				if (d->pos == d->len)
 					continue;
-				inflateReset(&d->z);	/* next gzip member */
+				gzd_reset(&d->gz);	/* next gzip member */
 				d->z_end = 0;
 			}
-			if (d->pos == d->len && d->in_eof)
-				return dc_error(s->ctx, DC_ECORRUPT,
-						"'%s': truncated gzip data", d->label);
-			d->z.next_in = d->buf + d->pos;
-			d->z.avail_in = (uInt)(d->len - d->pos);
-			d->z.next_out = buf;
-			d->z.avail_out = n > UINT32_MAX ? UINT32_MAX : (uInt)n;
-			ret = inflate(&d->z, Z_NO_FLUSH);
-			if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR)
+			produced = n;
+			r = gzd_run(&d->gz, &ip, &il, buf, &produced, &msg);
+			if (r < 0)
 				return dc_error(s->ctx, DC_ECORRUPT,
 						"'%s': corrupt gzip data: %s", d->label,
-						d->z.msg ? d->z.msg : "error");
-			d->pos = (size_t)(d->z.next_in - d->buf);
-			produced = n - d->z.avail_out;
-			if (ret == Z_STREAM_END)
+						msg);
+			if (r == 1)
 				d->z_end = 1;
+			else if (!produced && d->in_eof && !il)
+				return dc_error(s->ctx, DC_ECORRUPT,
+						"'%s': truncated gzip data", d->label);
+			else if (!produced && il && ip == d->buf + d->pos)
+				return dc_error(s->ctx, DC_ECORRUPT,
+						"'%s': corrupt gzip data", d->label);
+			d->pos = (size_t)(ip - d->buf);
 		} else {
 			ZSTD_inBuffer in = { d->buf, d->len, d->pos };
 			ZSTD_outBuffer out = { buf, n, 0 };
@@ -463,8 +563,7 @@ static void ds_close(struct dc_stream *s)
 	struct dstream *d = (struct dstream *)s;
 
 	dc__stream_close(d->in);
-	if (d->z_init)
-		inflateEnd(&d->z);
+	gzd_end(&d->gz);
 	ZSTD_freeDStream(d->zs);
 	free(d->buf);
 	free(d);
@@ -496,7 +595,7 @@ int dc__stream_decode(struct dc_ctx *ctx, struct dc_stream *in,
 	d->zs_hint = 1;
 	if (!(d->buf = malloc(DS_IN)))
 		goto nomem;
-	if (dec_init(c, &d->z, &d->z_init, &d->zs) < 0)
+	if (dec_init(c, &d->gz, &d->zs) < 0)
 		goto nomem;
 	*out = &d->s;
 	return 0;
