@@ -304,6 +304,7 @@ void dc__reader_clone(const struct dc_reader *r, struct dc_ctx *tctx,
 {
 	memset(tctx, 0, sizeof(*tctx));
 	tctx->parent_intr = intr;
+	tctx->parent_intr2 = &r->ctx->interrupted;	/* a signal */
 	*src = *r->src;
 	src->ctx = tctx;
 	*out = *r;
@@ -411,56 +412,49 @@ int dc__set_resolve(struct dc_reader *r, struct dc_set *set)
 	return err;
 }
 
-static int seen(char (*list)[DC_DIGEST_MAX], size_t n, const char *d)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(list[i], d))
-			return 1;
-	return 0;
-}
-
 int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
 {
 	struct dc_ctx *ctx = r->ctx;
-	char (*done)[DC_DIGEST_MAX] = NULL;
-	size_t ndone = 0, cap = 0, i, j;
+	const struct dc_desc **todo = NULL;
+	struct dc_vpool *vp = NULL;
+	uint64_t total = 0;
+	size_t n = 0, cap = 0, i, j, k;
 	int err = 0;
 
-	for (i = 0; i < set->n && !err; i++) {
+	/* every distinct layer once, verified on all cores by the pool;
+	 * the first failure in image and layer order is the one reported */
+	for (i = 0; i < set->n; i++) {
 		const struct dc_image *img = set->img[i];
 
-		for (j = 0; j < img->nlayers && !err; j++) {
+		for (j = 0; j < img->nlayers; j++) {
 			const struct dc_desc *l = &img->layers[j];
-			struct dc_stream *s;
 
-			if (seen(done, ndone, l->digest))
+			for (k = 0; k < n; k++)
+				if (!strcmp(todo[k]->digest, l->digest))
+					break;
+			if (k < n)
 				continue;
-			if ((err = dc__blob_open(r, l, DC_BLOB_DIFFID, &s)) < 0)
-				break;
-			if (ctx->progress)
-				ctx->progress(ctx->progress_arg, 0,
-					      (uint64_t)l->size, j + 1,
-					      img->nlayers);
-			err = dc__stream_drain(s);
-			dc__stream_close(s);
-			if (err)
-				break;
-			if (ndone == cap) {
-				void *p;
+			if (n == cap) {
+				const struct dc_desc **p;
 
 				cap = cap ? cap * 2 : 16;
-				p = dc__reallocarray(ctx, done, cap, sizeof(*done));
+				p = dc__reallocarray(ctx, todo, cap, sizeof(*todo));
 				if (!p) {
-					err = DC_ENOMEM;
-					break;
+					free(todo);
+					return DC_ENOMEM;
 				}
-				done = p;
+				todo = p;
 			}
-			memcpy(done[ndone++], l->digest, DC_DIGEST_MAX);
+			todo[n++] = l;
+			total += l->size > 0 ? (uint64_t)l->size : 0;
 		}
 	}
-	free(done);
+	if (ctx->progress)
+		ctx->progress(ctx->progress_arg, 0, total, n, n);
+	if (n && (err = dc__vpool_start(r, todo, n, &vp)) == 0)
+		err = dc__vpool_finish(vp, ctx);
+	if (!err && ctx->progress)
+		ctx->progress(ctx->progress_arg, total, 0, 0, 0);
+	free(todo);
 	return err;
 }

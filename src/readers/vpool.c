@@ -23,6 +23,7 @@ struct dc_vpool {
 	pthread_mutex_t mu;
 	struct dc_reader *r;
 	struct vjob *jobs;
+	size_t *order;		/* largest first: the longest sets the end */
 	size_t n, next;
 	pthread_t *th;
 	size_t nth;
@@ -48,7 +49,7 @@ static void *vworker(void *arg)
 		pthread_mutex_unlock(&vp->mu);
 		if (i >= vp->n)
 			break;
-		j = &vp->jobs[i];
+		j = &vp->jobs[vp->order[i]];
 		if (vp->r->ctx->interrupted)
 			vp->stop = 1;
 		dc__reader_clone(vp->r, &tctx, &src, &r, &vp->stop);
@@ -67,6 +68,17 @@ static void *vworker(void *arg)
 	return NULL;
 }
 
+static int cmp_size(const void *a, const void *b, void *arg)
+{
+	const struct vjob *jobs = arg;
+	int64_t x = jobs[*(const size_t *)a].d->size;
+	int64_t y = jobs[*(const size_t *)b].d->size;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
 int dc__vpool_start(struct dc_reader *r, const struct dc_desc *const *d,
 		    size_t n, struct dc_vpool **out)
 {
@@ -81,8 +93,14 @@ int dc__vpool_start(struct dc_reader *r, const struct dc_desc *const *d,
 	pthread_mutex_init(&vp->mu, NULL);
 	if (n && !(vp->jobs = dc__calloc(r->ctx, n, sizeof(*vp->jobs))))
 		goto nomem;
-	for (i = 0; i < n; i++)
+	if (n && !(vp->order = dc__calloc(r->ctx, n, sizeof(*vp->order))))
+		goto nomem;
+	for (i = 0; i < n; i++) {
 		vp->jobs[i].d = d[i];
+		vp->order[i] = i;
+	}
+	if (n)
+		qsort_r(vp->order, n, sizeof(*vp->order), cmp_size, vp->jobs);
 	vp->n = n;
 	if (want > n)
 		want = n;
@@ -99,6 +117,7 @@ int dc__vpool_start(struct dc_reader *r, const struct dc_desc *const *d,
 	return 0;
 nomem:
 	pthread_mutex_destroy(&vp->mu);
+	free(vp->order);
 	free(vp->jobs);
 	free(vp->th);
 	free(vp);
@@ -123,6 +142,7 @@ int dc__vpool_finish(struct dc_vpool *vp, struct dc_ctx *ctx)
 	}
 	pthread_mutex_destroy(&vp->mu);
 	free(vp->th);
+	free(vp->order);
 	free(vp->jobs);
 	free(vp);
 	return err;

@@ -115,7 +115,8 @@ int dc__enomem(struct dc_ctx *ctx)
 
 int dc__check_intr(struct dc_ctx *ctx)
 {
-	if (ctx->interrupted || (ctx->parent_intr && *ctx->parent_intr))
+	if (ctx->interrupted || (ctx->parent_intr && *ctx->parent_intr) ||
+	    (ctx->parent_intr2 && *ctx->parent_intr2))
 		return dc_error(ctx, DC_EINTR, "interrupted");
 	return 0;
 }
