@@ -336,7 +336,7 @@ TEST(codec_gzip_levels)
 	int level;
 
 	unit_random(data, n, 5);
-	for (i = 0; i < n; i += 4096)	/* compressible runs */
+	for (i = 0; i + 4096 <= n; i += 4096)	/* compressible runs */
 		memset(data + i, (int)(i >> 12), 2048 + (i >> 12) % 2048);
 	for (level = 1; level <= 9; level++) {
 		struct dc_enc *e = NULL;
