@@ -155,6 +155,7 @@ int dc__pgzip_push(struct dc_pgzip *g, const void *p, size_t n,
 		   dc_sink_fn sink, void *arg);
 int dc__pgzip_finish(struct dc_pgzip *g, dc_sink_fn sink, void *arg);
 void dc__pgzip_free(struct dc_pgzip *g);
+void dc__pgzip_set_ctx(struct dc_pgzip *g, struct dc_ctx *ctx);
 
 /* Push encoders; LEVEL 0 and THREADS 0 take the defaults. */
 struct dc_enc;
@@ -164,6 +165,14 @@ int dc__enc_push(struct dc_enc *e, const void *p, size_t n, dc_sink_fn sink,
 		 void *arg);
 int dc__enc_finish(struct dc_enc *e, dc_sink_fn sink, void *arg);
 void dc__enc_free(struct dc_enc *e);
+/*
+ * 1 when E (finished, or NULL) was made for the same C, LEVEL and
+ * THREADS and is now ready for a new stream reporting to CTX: its
+ * threads and buffers are kept, which spares a fresh allocation (and
+ * the page faults) per layer. 0: make a new one.
+ */
+int dc__enc_reuse(struct dc_enc *e, struct dc_ctx *ctx, enum dc_comp c,
+		  int level, int threads);
 
 /* ------------------------------------------------------------------ */
 /* JSON (jansson), always parsed from a capped buffer */
@@ -649,10 +658,12 @@ int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
  * Re-encode layer D from R to compression TO into an anonymous temp
  * file in SPOOLDIR (NULL: $TMPDIR), checking D's digest and diff_id on
  * the way. OUT gets the new digest, size, compression and media type.
+ * CACHE (or NULL) holds an encoder to reuse, and gets this one back.
  */
 int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 		  enum dc_comp to, const struct dc_write_opts *opts,
-		  const char *spooldir, int *fd, struct dc_desc *out);
+		  const char *spooldir, struct dc_enc **cache, int *fd,
+		  struct dc_desc *out);
 
 /*
  * Squash layers [FROM, TO) of IMG into one layer compressed as COMP

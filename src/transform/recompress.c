@@ -40,7 +40,8 @@ static int to_enc(void *arg, const void *p, size_t n)
 
 int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 		  enum dc_comp to, const struct dc_write_opts *opts,
-		  const char *spooldir, int *fd, struct dc_desc *out)
+		  const char *spooldir, struct dc_enc **cache, int *fd,
+		  struct dc_desc *out)
 {
 	struct dc_ctx *ctx = r->ctx;
 	struct dc_stream *in = NULL;
@@ -62,10 +63,16 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 	    ((d->comp != DC_COMP_NONE || strcmp(d->digest, d->diff_id)) &&
 	     (err = dc__hash_new(ctx, &t.dh)) < 0))
 		goto out;
-	if (to != DC_COMP_NONE &&
-	    (err = dc__enc_new(ctx, &t.enc, to, opts ? opts->level : 0,
-			       opts ? opts->threads : 0)) < 0)
+	if (to != DC_COMP_NONE && cache &&
+	    dc__enc_reuse(*cache, ctx, to, opts ? opts->level : 0,
+			  opts ? opts->threads : 0)) {
+		t.enc = *cache;
+		*cache = NULL;
+	} else if (to != DC_COMP_NONE &&
+		   (err = dc__enc_new(ctx, &t.enc, to, opts ? opts->level : 0,
+				      opts ? opts->threads : 0)) < 0) {
 		goto out;
+	}
 	if (d->comp != DC_COMP_NONE &&
 	    (err = dc__dec_new(ctx, &dec, d->comp, d->path)) < 0)
 		goto out;
@@ -111,6 +118,11 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 	}
 	*fd = tmp;
 	tmp = -1;
+	if (cache && t.enc) {	/* finished cleanly: keep it for the next */
+		dc__enc_free(*cache);
+		*cache = t.enc;
+		t.enc = NULL;
+	}
 out:
 	free(buf);
 	dc__stream_close(in);

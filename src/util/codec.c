@@ -311,7 +311,26 @@ struct dc_enc {
 	ZSTD_CCtx *zc;
 	struct dc_pgzip *pg;	/* parallel gzip (ISA-L, libdeflate) */
 	unsigned char *out;
+	int level, threads;	/* as asked for: dc__enc_reuse() compares */
 };
+
+int dc__enc_reuse(struct dc_enc *e, struct dc_ctx *ctx, enum dc_comp c,
+		  int level, int threads)
+{
+	if (!e || e->comp != c || e->level != level || e->threads != threads)
+		return 0;
+	if (e->zc &&
+	    ZSTD_isError(ZSTD_CCtx_reset(e->zc, ZSTD_reset_session_only)))
+		return 0;
+	if (e->z_init && deflateReset(&e->z) != Z_OK)
+		return 0;
+	e->ctx = ctx;
+#if defined(HAVE_LIBDEFLATE) || defined(HAVE_ISAL)
+	if (e->pg)
+		dc__pgzip_set_ctx(e->pg, ctx);
+#endif
+	return 1;
+}
 
 int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
 		int level, int threads)
@@ -326,6 +345,8 @@ int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
 		return DC_ENOMEM;
 	e->ctx = ctx;
 	e->comp = c;
+	e->level = level;
+	e->threads = threads;
 	if (!(e->out = malloc(DEC_OUT)))
 		goto nomem;
 	if (threads <= 0) {

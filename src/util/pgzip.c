@@ -247,6 +247,11 @@ nomem:
 	return dc__enomem(ctx);
 }
 
+void dc__pgzip_set_ctx(struct dc_pgzip *g, struct dc_ctx *ctx)
+{
+	g->ctx = ctx;
+}
+
 /* Write out the oldest chunk (waiting for it). */
 static int emit_one(struct dc_pgzip *g, dc_sink_fn sink, void *arg)
 {

@@ -444,6 +444,7 @@ struct plan {
 	size_t nfds;
 	struct tjob *jobs;		/* recompressions done up front */
 	size_t njobs;
+	struct dc_enc *enc;		/* kept from one layer to the next */
 };
 
 /* One layer recompressed on a worker thread before planning. */
@@ -475,6 +476,8 @@ static void plan_release(struct plan *p)
 			close(p->jobs[i].fd);
 	free(p->jobs);
 	free(p->b);
+	dc__enc_free(p->enc);
+	p->enc = NULL;
 }
 
 static struct pblob *find_blob(struct plan *p, const char *digest)
@@ -717,8 +720,8 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 				p->jobs[k].fd = -1;
 				if ((err = keep_fd(p, fd)) < 0)
 					goto fail;
-			} else if ((err = dc__transcode(r, sl, to, o, spooldir, &fd,
-							ol)) < 0 ||
+			} else if ((err = dc__transcode(r, sl, to, o, spooldir,
+							&p->enc, &fd, ol)) < 0 ||
 				   (err = keep_fd(p, fd)) < 0) {
 				goto fail;
 			}
@@ -854,7 +857,7 @@ static void *tworker(void *arg)
 		dc__reader_clone(tp->r, &tctx, &src, &r,
 				 &tp->r->ctx->interrupted);
 		j->err = dc__transcode(&r, j->src, j->to, tp->o, tp->spooldir,
-				       &j->fd, &j->out);
+				       NULL, &j->fd, &j->out);
 		if (j->err)
 			memcpy(j->msg, tctx.msg, sizeof(j->msg));
 	}
@@ -1175,6 +1178,8 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	}
 	if ((err = plan_build(&p, r, ops, srcs, nsrcs, opts, dest)) < 0)
 		goto out;
+	dc__enc_free(p.enc);	/* recompression is over: its threads too */
+	p.enc = NULL;
 	w.images = (const struct dc_image *const *)p.img;
 	w.nimages = p.n;
 	w.indexes = (const struct dc_index *const *)p.idx;
