@@ -518,16 +518,17 @@ void dc__reader_clone(const struct dc_reader *r, struct dc_ctx *tctx,
 		      const volatile sig_atomic_t *intr);
 
 /*
- * The copy pool (src/writers/cpool.c): worker threads fill reserved
- * places of the output, one pass per blob. A job with D set reads
- * source blob D through its verifying stream (size, digest, diff_id) and
- * writes what it reads; with D NULL it copies [SRCOFF, SRCOFF+LEN) of
- * SRCFD as it is (a spool, hashed when it was made). Either way the
- * bytes go to DSTFD at DSTOFF with pwrite; with DST_OWN the pool closes
- * DSTFD. run() starts the workers, largest job first, waits for them
- * (reporting progress and passing on an interrupt), and puts the first
- * failure in CTX. free() is NULL-safe and closes owned descriptors of
- * jobs that never ran.
+ * The blob pool (src/util/pool.c): worker threads, one per core, largest
+ * job first. A job with D set reads source blob D through its verifying
+ * stream (size, digest, diff_id) and, when DSTFD >= 0, writes what it
+ * reads there (one pass per blob); with DSTFD < 0 it only verifies. A
+ * job with D NULL copies [SRCOFF, SRCOFF+LEN) of SRCFD as it is (a
+ * spool, hashed when it was made). Bytes go to DSTFD at DSTOFF with
+ * pwrite; with DST_OWN the pool closes DSTFD.
+ * start() starts the workers and returns; wait() waits for them (with
+ * REPORT, the bytes done go to CTX's progress), passes an interrupt on,
+ * and puts the first failure in CTX; run() is both. free() is NULL-safe,
+ * stops and joins a pool still running, and closes owned descriptors.
  */
 struct dc_cjob {
 	const struct dc_desc *d;
@@ -537,25 +538,18 @@ struct dc_cjob {
 	int dstfd;
 	int dst_own;
 	uint64_t dstoff;
-	const char *dst_label;	/* for messages; must outlive run() */
+	const char *dst_label;	/* for messages; must outlive the pool */
 };
 struct dc_cpool;
 int dc__cpool_new(struct dc_reader *r, struct dc_cpool **out);
 int dc__cpool_add(struct dc_cpool *cp, const struct dc_cjob *j);
+int dc__cpool_start(struct dc_cpool *cp);
+int dc__cpool_wait(struct dc_cpool *cp, struct dc_ctx *ctx, int report);
 int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx);
 void dc__cpool_free(struct dc_cpool *cp);
+/* Add a job verifying blob D, writing nowhere. */
+int dc__cpool_add_verify(struct dc_cpool *cp, const struct dc_desc *d);
 
-/*
- * Verify blobs D[0..N) (size, digest, diff_id) on worker threads while
- * the caller copies their bytes (src/readers/vpool.c). finish() waits
- * and puts the first failure in CTX; stop() gives up quietly. Both are
- * NULL-safe and free the pool.
- */
-struct dc_vpool;
-int dc__vpool_start(struct dc_reader *r, const struct dc_desc *const *d,
-		    size_t n, struct dc_vpool **out);
-int dc__vpool_finish(struct dc_vpool *vp, struct dc_ctx *ctx);
-void dc__vpool_stop(struct dc_vpool *vp);
 
 /* Compute digest and size of layers whose digest is unknown. */
 int dc__set_resolve(struct dc_reader *r, struct dc_set *set);

@@ -416,7 +416,7 @@ int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
 {
 	struct dc_ctx *ctx = r->ctx;
 	const struct dc_desc **todo = NULL;
-	struct dc_vpool *vp = NULL;
+	struct dc_cpool *cp = NULL;
 	uint64_t total = 0;
 	size_t n = 0, cap = 0, i, j, k;
 	int err = 0;
@@ -451,10 +451,13 @@ int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
 	}
 	if (ctx->progress)
 		ctx->progress(ctx->progress_arg, 0, total, n, n);
-	if (n && (err = dc__vpool_start(r, todo, n, &vp)) == 0)
-		err = dc__vpool_finish(vp, ctx);
-	if (!err && ctx->progress)
-		ctx->progress(ctx->progress_arg, total, 0, 0, 0);
+	if ((err = dc__cpool_new(r, &cp)) == 0) {
+		for (k = 0; k < n && !err; k++)
+			err = dc__cpool_add_verify(cp, todo[k]);
+		if (!err)
+			err = dc__cpool_run(cp, ctx);
+	}
+	dc__cpool_free(cp);
 	free(todo);
 	return err;
 }

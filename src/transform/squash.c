@@ -854,7 +854,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	int L, lowest, err;
 
 	int given = *fd;
-	struct dc_vpool *vp = NULL;
+	struct dc_cpool *pool = NULL;
 
 	*fd = -1;
 	memset(&q, 0, sizeof(q));
@@ -884,30 +884,20 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 		goto out;
 	/* pass 2 reads the layers raw while the pool checks their digests
 	 * and diff_ids on the other cores; nothing is returned unverified */
-	if ((size_t)(q.to - lowest) > 0) {
-		const struct dc_desc **v = dc__calloc(q.ctx, (size_t)(q.to - lowest),
-						      sizeof(*v));
-
-		if (!v) {
-			err = DC_ENOMEM;
+	if ((err = dc__cpool_new(r, &pool)) < 0)
+		goto out;
+	for (L = lowest; L < q.to; L++)
+		if ((err = dc__cpool_add_verify(pool, &img->layers[L])) < 0)
 			goto out;
-		}
-		for (L = lowest; L < q.to; L++)
-			v[L - lowest] = &img->layers[L];
-		err = dc__vpool_start(r, v, (size_t)(q.to - lowest), &vp);
-		free(v);
-		if (err < 0)
-			goto out;
-	}
+	if ((err = dc__cpool_start(pool)) < 0)
+		goto out;
 	for (L = lowest; L < q.to; L++)
 		if ((err = pass2_layer(&q, L)) < 0) {
 			if (!q.err && err != DC_EIO)
 				err = dc__error_in(q.ctx, r->src->label);
 			goto out;
 		}
-	err = dc__vpool_finish(vp, q.ctx);
-	vp = NULL;
-	if (err < 0)
+	if ((err = dc__cpool_wait(pool, q.ctx, 0)) < 0)
 		goto out;
 	if (archive_write_close(q.aw) != ARCHIVE_OK) {
 		err = aw_error(&q);
@@ -928,7 +918,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	*fd = q.out.fd;
 	q.out.fd = -1;
 out:
-	dc__vpool_stop(vp);
+	dc__cpool_free(pool);	/* still running after a failure: stopped */
 	if (q.aw)
 		archive_write_free(q.aw);
 	if (q.out_ok) {

@@ -1,16 +1,16 @@
 /*
- * The copy pool: blobs whose place in the output is reserved (a file of
- * their own, or a byte range of a tar being written) are filled by
- * worker threads in one pass each. A worker reads a source layer through
- * its verifying stream (size, digest, diff_id: DC_BLOB_DIFFID) and
- * writes every chunk it read, so the bytes are read once, hashed once
- * and written once, and several blobs move at once. Spools, already
- * hashed when they were made, are plain copies.
+ * The blob pool: worker threads, one per core, each taking the largest
+ * job left. A job reads a source blob through its verifying stream
+ * (size, digest, diff_id: DC_BLOB_DIFFID) and, when it has a
+ * destination, writes every chunk it read: a blob whose place in the
+ * output is reserved (a file of its own, or a byte range of a tar being
+ * written) is then read once, hashed once and written once, several at
+ * once. Without a destination it only verifies (verify, squash). A job
+ * without a source blob copies a spool, already hashed when it was made.
  *
- * Jobs run largest first (the longest job sets the finish time). The
- * caller waits in dc__cpool_run(), which reports progress and passes an
- * interrupt on; the first failure stops the others, and the lowest-
- * numbered job that really failed (not merely stopped) is reported.
+ * dc__cpool_wait() reports progress and passes an interrupt on; the
+ * first failure stops the others, and the lowest-numbered job that
+ * really failed (not merely stopped) is the one reported.
  */
 #include "internal.h"
 
@@ -43,10 +43,13 @@ struct dc_cpool {
 	size_t *order;		/* largest first */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_t *th;
+	size_t nth;
 	size_t next, running;
-	int failed;
+	int started, failed;
 	volatile sig_atomic_t stop;
-	uint64_t done;		/* bytes written, under mu */
+	uint64_t done;		/* bytes done, under mu */
+	int report;		/* wait() reports them as progress */
 };
 
 int dc__cpool_new(struct dc_reader *r, struct dc_cpool **out)
@@ -78,6 +81,19 @@ int dc__cpool_add(struct dc_cpool *cp, const struct dc_cjob *j)
 	cp->jobs[cp->n].seq = cp->n;
 	cp->n++;
 	return 0;
+}
+
+int dc__cpool_add_verify(struct dc_cpool *cp, const struct dc_desc *d)
+{
+	struct dc_cjob j;
+
+	memset(&j, 0, sizeof(j));
+	j.d = d;
+	j.srcfd = -1;
+	j.dstfd = -1;
+	j.len = d->size > 0 ? (uint64_t)d->size : 0;
+	j.dst_label = d->path ? d->path : d->digest;
+	return dc__cpool_add(cp, &j);
 }
 
 static int pwrite_all(struct dc_ctx *ctx, const struct dc_cjob *j,
@@ -148,20 +164,21 @@ static int run_job(struct dc_cpool *cp, struct dc_reader *r, struct cjob *cj,
 			break;
 		/* the verifying stream has checked the size against the
 		 * descriptor: a blob never writes past its reservation */
-		if ((err = pwrite_all(ctx, j, buf, (size_t)got, at)) < 0)
+		if (j->dstfd >= 0 &&
+		    (err = pwrite_all(ctx, j, buf, (size_t)got, at)) < 0)
 			break;
 		at += (uint64_t)got;
 		add_done(cp, (uint64_t)got);
 		/* start writing back what is written: the final fsync or
 		 * syncfs then waits for the tail, not for every byte */
-		if (at - synced >= CP_WRITEBACK) {
+		if (j->dstfd >= 0 && at - synced >= CP_WRITEBACK) {
 			sync_file_range(j->dstfd, (off_t)(j->dstoff + synced),
 					(off_t)(at - synced), SYNC_FILE_RANGE_WRITE);
 			synced = at;
 		}
 	}
 	dc__stream_close(s);
-	if (!err && at != j->len)
+	if (!err && j->dstfd >= 0 && at != j->len)
 		err = dc_error(ctx, DC_EDIGEST, "'%s': %llu bytes, expected %llu",
 			       j->dst_label, (unsigned long long)at,
 			       (unsigned long long)j->len);
@@ -226,16 +243,14 @@ static int cmp_size(const void *a, const void *b, void *arg)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx)
+int dc__cpool_start(struct dc_cpool *cp)
 {
+	struct dc_ctx *ctx = cp->r->ctx;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t i, want = ncpu > 0 ? (size_t)ncpu : 1, nth = 0;
-	pthread_t *th = NULL;
-	struct cjob *fail = NULL;
-	uint64_t told = 0;
-	int err = 0;
+	size_t i, want = ncpu > 0 ? (size_t)ncpu : 1;
 
-	if (!cp || !cp->n)
+	cp->started = 1;
+	if (!cp->n)
 		return 0;
 	if (!(cp->order = dc__calloc(ctx, cp->n, sizeof(*cp->order))))
 		return DC_ENOMEM;
@@ -244,21 +259,30 @@ int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx)
 	qsort_r(cp->order, cp->n, sizeof(*cp->order), cmp_size, cp->jobs);
 	if (want > cp->n)
 		want = cp->n;
-	if (!(th = dc__calloc(ctx, want, sizeof(*th))))
+	if (!(cp->th = dc__calloc(ctx, want, sizeof(*cp->th))))
 		return DC_ENOMEM;
 	cp->running = want;	/* before any worker can finish */
 	for (i = 0; i < want; i++) {
-		if (pthread_create(&th[i], NULL, cworker, cp))
+		if (pthread_create(&cp->th[i], NULL, cworker, cp))
 			break;
-		nth++;
+		cp->nth++;
 	}
 	pthread_mutex_lock(&cp->mu);
-	cp->running -= want - nth;
+	cp->running -= want - cp->nth;
 	pthread_mutex_unlock(&cp->mu);
-	if (!nth) {
+	if (!cp->nth) {
 		cp->running = 1;
-		cworker(cp);	/* no threads: copy here and now */
+		cworker(cp);	/* no threads: do it here and now */
 	}
+	return 0;
+}
+
+/* Wait for the workers; with CTX, report progress and pass SIGINT on. */
+static void join(struct dc_cpool *cp, struct dc_ctx *ctx)
+{
+	uint64_t told = 0;
+	size_t i;
+
 	pthread_mutex_lock(&cp->mu);
 	while (cp->running) {
 		struct timespec ts;
@@ -270,9 +294,9 @@ int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx)
 			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&cp->cv, &cp->mu, &ts);
-		if (ctx->interrupted)
+		if (ctx && ctx->interrupted)
 			cp->stop = 1;
-		if (ctx->progress && cp->done != told) {
+		if (ctx && ctx->progress && cp->report && cp->done != told) {
 			uint64_t d = cp->done - told;
 
 			told = cp->done;
@@ -282,11 +306,23 @@ int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx)
 		}
 	}
 	pthread_mutex_unlock(&cp->mu);
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
-	free(th);
-	if (ctx->progress && cp->done != told)
+	for (i = 0; i < cp->nth; i++)
+		pthread_join(cp->th[i], NULL);
+	cp->nth = 0;
+	if (ctx && ctx->progress && cp->report && cp->done != told)
 		ctx->progress(ctx->progress_arg, cp->done - told, 0, 0, 0);
+}
+
+int dc__cpool_wait(struct dc_cpool *cp, struct dc_ctx *ctx, int report)
+{
+	struct cjob *fail = NULL;
+	size_t i;
+	int err = 0;
+
+	if (!cp)
+		return 0;
+	cp->report = report;
+	join(cp, ctx);
 	/* the first job, in submission order, that failed on its own (the
 	 * others may only have been stopped) */
 	for (i = 0; i < cp->n && !fail; i++)
@@ -304,17 +340,33 @@ int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx)
 	return err;
 }
 
+int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx)
+{
+	int err;
+
+	if (!cp || !cp->n)
+		return 0;
+	if ((err = dc__cpool_start(cp)) < 0)
+		return err;
+	return dc__cpool_wait(cp, ctx, 1);
+}
+
 void dc__cpool_free(struct dc_cpool *cp)
 {
 	size_t i;
 
 	if (!cp)
 		return;
+	if (cp->nth) {		/* still running: the caller failed */
+		cp->stop = 1;
+		join(cp, NULL);
+	}
 	for (i = 0; i < cp->n; i++)
 		if (cp->jobs[i].j.dst_own)
 			close(cp->jobs[i].j.dstfd);
 	pthread_mutex_destroy(&cp->mu);
 	pthread_cond_destroy(&cp->cv);
+	free(cp->th);
 	free(cp->order);
 	free(cp->jobs);
 	free(cp);
