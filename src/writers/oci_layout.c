@@ -544,17 +544,24 @@ static int tar_begin(struct dc_writer *w)
 	return dc__tarw_header(&p->f.o, "blobs/sha256/", DC_M_DIR, 0, 0755, NULL);
 }
 
+/* The header of blob WANT, before its data. */
+static int tar_blob_header(struct tar_priv *p, const struct dc_desc *want)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "blobs/sha256/%s",
+		 dc__digest_hex(want->digest));
+	return dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
+			       0644, NULL);
+}
+
 static int tar_put_blob(struct dc_writer *w, struct dc_stream *in,
 			const struct dc_desc *want)
 {
 	struct tar_priv *p = w->priv;
-	char name[128];
 	int err;
 
-	snprintf(name, sizeof(name), "blobs/sha256/%s",
-		 dc__digest_hex(want->digest));
-	if ((err = dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
-				   0644, NULL)) < 0 ||
+	if ((err = tar_blob_header(p, want)) < 0 ||
 	    (err = dc__copy_stream(&p->f.o, in, want->size, want->digest)) < 0)
 		return err;
 	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
@@ -564,13 +571,9 @@ static int tar_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
 			      const struct dc_desc *want)
 {
 	struct tar_priv *p = w->priv;
-	char name[128];
 	int err;
 
-	snprintf(name, sizeof(name), "blobs/sha256/%s",
-		 dc__digest_hex(want->digest));
-	if ((err = dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
-				   0644, NULL)) < 0 ||
+	if ((err = tar_blob_header(p, want)) < 0 ||
 	    (err = dc__out_copy_range(&p->f.o, fd, off, (uint64_t)want->size)) < 0)
 		return err;
 	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
@@ -582,15 +585,11 @@ static int tar_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 			    int *fd, uint64_t *off, int *own)
 {
 	struct tar_priv *p = w->priv;
-	char name[128];
 	int err;
 
 	if (!p->f.tmp)
 		return 1;
-	snprintf(name, sizeof(name), "blobs/sha256/%s",
-		 dc__digest_hex(want->digest));
-	if ((err = dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
-				   0644, NULL)) < 0 ||
+	if ((err = tar_blob_header(p, want)) < 0 ||
 	    (err = dc__out_skip(&p->f.o, (uint64_t)want->size, off)) < 0)
 		return err;
 	*fd = p->f.fd;
