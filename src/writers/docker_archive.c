@@ -16,7 +16,7 @@ static json_t *blob_ref(const char *digest)
 {
 	char p[96];
 
-	snprintf(p, sizeof(p), "blobs/sha256/%s", dc__digest_hex(digest));
+	dc__blob_name(p, sizeof(p), digest);
 	return json_string(p);
 }
 

@@ -245,8 +245,7 @@ static int dir_put(struct dc_writer *w, struct dc_stream *in, int rfd,
 	char **added;
 	int err;
 
-	snprintf(name, sizeof(name), "blobs/sha256/%s",
-		 dc__digest_hex(want->digest));
+	dc__blob_name(name, sizeof(name), want->digest);
 	if (!p->append)
 		return write_file_at(w, p->dirfd, name, in, rfd, off, want->size,
 				     want->digest);
@@ -301,8 +300,7 @@ static int dir_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 
 	if (p->append)
 		return 1;	/* blobs appear under their name only whole */
-	snprintf(name, sizeof(name), "blobs/sha256/%s",
-		 dc__digest_hex(want->digest));
+	dc__blob_name(name, sizeof(name), want->digest);
 	*fd = openat(p->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		     0644);
 	if (*fd < 0)
@@ -325,8 +323,7 @@ static int dir_put_blob_file(struct dc_writer *w, int fd,
 	char name[128], proc[64];
 	struct stat st;
 
-	snprintf(name, sizeof(name), "blobs/sha256/%s",
-		 dc__digest_hex(want->digest));
+	dc__blob_name(name, sizeof(name), want->digest);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (p->append && fstatat(p->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return dir_put(w, NULL, fd, 0, want);	/* already there */
@@ -549,8 +546,7 @@ static int tar_blob_header(struct tar_priv *p, const struct dc_desc *want)
 {
 	char name[128];
 
-	snprintf(name, sizeof(name), "blobs/sha256/%s",
-		 dc__digest_hex(want->digest));
+	dc__blob_name(name, sizeof(name), want->digest);
 	return dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
 			       0644, NULL);
 }
