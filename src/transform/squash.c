@@ -9,10 +9,17 @@
  *   - a non-directory hides the lower layers' subtree at its path;
  *   - whiteouts affect lower layers only (image-spec layer.md), so a
  *     file in the same layer as its whiteout survives.
- * Pass 2 streams the layers bottom up, once each, verifying their
- * digests and diff_ids, and copies the winners. A hardlink whose target
- * was deleted or replaced above it is written as a regular file with
- * the content its target had in the link's layer.
+ * Pass 2 streams the layers bottom up, once each, and copies the
+ * winners, while the blob pool verifies the layers' digests and diff_ids
+ * on the other cores (from the start: pass 1 needs none of it). A
+ * hardlink whose target was deleted or replaced above it is written as
+ * a regular file with the content its target had in the link's layer.
+ *
+ * Uncompressed output to a file of our own is hashed by a thread that
+ * reads the file right behind pass 2, and the content of the larger
+ * files of an uncompressed layer lying in a seekable source goes with
+ * copy_file_range, the headers around it through libarchive: pass 2
+ * then mostly walks headers. The bytes are those of the streamed output.
  *
  * Memory grows with the number of paths, never with layer bytes.
  */
@@ -21,15 +28,22 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "banned.h"
 
 #define NO_LAYER (-1)
+/* files this large are copied file to file when they can be */
+#define COPY_MIN (64u << 10)
+#define COPY_STEP (4u << 20)	/* and in steps this size, for the follower */
 
 struct node {
 	char *path;
@@ -76,6 +90,9 @@ struct squash {
 	struct dc_enc *enc;
 	int err;		/* first error from the write callback */
 	char *buf;
+	/* the output is a file the follower hashes */
+	struct follow *fw;
+	uint64_t skip;		/* callback bytes standing for a copied file */
 };
 
 /* ------------------------------------------------------------------ */
@@ -567,6 +584,19 @@ static la_ssize_t aw_write(struct archive *a, void *arg, const void *p,
 	int err;
 
 	(void)a;
+	if (q->fw) {
+		/* the stand-in zeros of a copied file are dropped; the
+		 * follower hashes what lies in the file */
+		size_t k = q->skip < n ? (size_t)q->skip : n;
+
+		q->skip -= k;
+		if (n > k && (err = dc__out_write(&q->out, (const char *)p + k,
+						  n - k)) < 0) {
+			q->err = err;
+			return -1;
+		}
+		return (la_ssize_t)n;
+	}
 	dc__hash_update(q->h_diff, p, n);
 	err = q->enc ? dc__enc_push(q->enc, p, n, out_file, q)
 		     : out_file(q, p, n);
@@ -678,8 +708,42 @@ static struct link *find_link(struct squash *q, const char *path, int L)
 	return NULL;
 }
 
+/*
+ * Copy the content of a file at OFF of layer L, which lies at RAWOFF of
+ * RAWFD, after its header. libarchive is fed zeros for it, which the
+ * callback drops, so that it pads and goes on as it would have.
+ */
+static int copy_file(struct squash *q, int L, int rawfd, uint64_t rawoff,
+		     uint64_t rawlen, uint64_t off, uint64_t size)
+{
+	uint64_t done;
+	int err;
+
+	if (off > rawlen || size > rawlen - off)
+		return dc_error(q->ctx, DC_ECORRUPT,
+				"layer %d ('%s'): an entry runs past the end",
+				L, q->img->layers[L].digest);
+	for (done = 0; done < size; done += COPY_STEP) {
+		uint64_t n = size - done < COPY_STEP ? size - done : COPY_STEP;
+
+		if ((err = dc__out_copy_range(&q->out, rawfd, rawoff + off + done,
+					      n)) < 0)
+			return err;
+	}
+	q->skip = size;
+	if ((err = write_zeros(q, (int64_t)size)) < 0)
+		return err;
+	if (q->skip)
+		DC_BUG("squash: %llu bytes of a copied file left",
+		       (unsigned long long)q->skip);
+	return 0;
+}
+
 static int pass2_layer(struct squash *q, int L)
 {
+	const struct dc_desc *d = &q->img->layers[L];
+	int rawfd = -1, rawown = 0;
+	uint64_t rawoff = 0, rawlen = 0;
 	struct dc_ctx *ctx = q->ctx;
 	struct archive *a = NULL;
 	struct archive_entry *e;
@@ -691,6 +755,15 @@ static int pass2_layer(struct squash *q, int L)
 	/* unverified: the pool in dc__squash() verifies it meanwhile */
 	if ((err = layer_open(q, L, 0, &a, &l)) < 0)
 		return err;
+	/* an uncompressed layer lying in a seekable source, as it is */
+	if (q->fw && L >= q->from && d->comp == DC_COMP_NONE &&
+	    !q->r->ops->open_blob && d->path &&
+	    dc__src_range(q->r->src, d->path, &rawfd, &rawown, &rawoff,
+			  &rawlen) == 0 && rawlen != (uint64_t)d->size) {
+		if (rawown)
+			close(rawfd);
+		rawfd = -1;
+	}
 	if (q->nlinks &&
 	    !(spool = dc__calloc(ctx, q->nlinks, sizeof(*spool)))) {
 		err = DC_ENOMEM;
@@ -794,6 +867,21 @@ static int pass2_layer(struct squash *q, int L)
 			if (lk)
 				archive_entry_set_hardlink(e, lk->target);
 		}
+		if (write && !nsp && rawfd >= 0 &&
+		    archive_entry_filetype(e) == AE_IFREG &&
+		    !archive_entry_hardlink(e) &&
+		    archive_entry_sparse_count(e) == 0 &&
+		    archive_entry_size(e) >= (la_int64_t)COPY_MIN) {
+			/* the content starts where the header ended */
+			la_int64_t off = archive_filter_bytes(a, 0);
+
+			if ((err = write_entry(q, e, path)) < 0 ||
+			    (err = copy_file(q, L, rawfd, rawoff, rawlen,
+					     (uint64_t)off,
+					     (uint64_t)archive_entry_size(e))) < 0)
+				goto out;
+			continue;
+		}
 		if (write && (err = write_entry(q, e, path)) < 0)
 			goto out;
 		if ((write || nsp) && archive_entry_size(e) > 0 &&
@@ -805,12 +893,119 @@ static int pass2_layer(struct squash *q, int L)
 out:
 	free(path);
 	free(spool);
+	if (rawfd >= 0 && rawown)
+		close(rawfd);
 	{
 		int e2 = layer_close(q, a, &l, err == 0);
 
 		if (!err)
 			err = e2;
 	}
+	return err;
+}
+
+/*
+ * The follower: a thread hashing the output file right behind what
+ * pass 2 has handed to the kernel, so the diff_id is of the bytes as
+ * they lie in the file.
+ */
+struct follow {
+	struct squash *q;
+	pthread_t th;
+	int threaded;
+	int done;		/* atomic: the output is complete, or failed */
+	uint64_t pos;
+	int err;		/* errno of a failed read; -1: a short file */
+	char *buf;
+};
+
+#define FOLLOW_CHUNK (1u << 20)
+
+static void *follow_main(void *arg)
+{
+	struct follow *f = arg;
+	struct squash *q = f->q;
+
+	for (;;) {
+		int done = __atomic_load_n(&f->done, __ATOMIC_ACQUIRE);
+		uint64_t lim = __atomic_load_n(&q->out.flushed, __ATOMIC_ACQUIRE);
+
+		if (f->pos >= lim) {
+			struct timespec ts = { 0, 200 * 1000 };
+
+			if (done)
+				break;
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		while (f->pos < lim) {
+			size_t want = lim - f->pos > FOLLOW_CHUNK ? FOLLOW_CHUNK :
+				      (size_t)(lim - f->pos);
+			ssize_t got = pread(q->out.fd, f->buf, want,
+					    (off_t)f->pos);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				f->err = got < 0 ? errno : -1;
+				return NULL;
+			}
+			dc__hash_update(q->h_diff, f->buf, (size_t)got);
+			f->pos += (uint64_t)got;
+		}
+	}
+	return NULL;
+}
+
+/* A file of our own to hash behind: empty, at 0, read-write. */
+static int can_follow(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_ACCMODE) == O_RDWR && !(fl & O_APPEND) &&
+	       fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+	       lseek(fd, 0, SEEK_CUR) == 0;
+}
+
+static int follow_start(struct squash *q)
+{
+	struct follow *f = dc__calloc(q->ctx, 1, sizeof(*f));
+
+	if (!f)
+		return DC_ENOMEM;
+	f->q = q;
+	if (!(f->buf = malloc(FOLLOW_CHUNK))) {
+		free(f);
+		return dc__enomem(q->ctx);
+	}
+	q->fw = f;
+	/* without a thread, follow_end() hashes it all */
+	f->threaded = !pthread_create(&f->th, NULL, follow_main, f);
+	return 0;
+}
+
+/* Wait for the follower; with OK, it must have hashed all of the file. */
+static int follow_end(struct squash *q, int ok)
+{
+	struct follow *f = q->fw;
+	int err = 0;
+
+	if (!f)
+		return 0;
+	__atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
+	if (f->threaded)
+		pthread_join(f->th, NULL);
+	else if (ok)
+		follow_main(f);
+	if (ok && (f->err || f->pos != q->out.written))
+		err = dc_error(q->ctx, DC_EIO,
+			       "'%s': reading back the squashed layer: %s",
+			       q->out.label, f->err > 0 ? strerror(f->err) :
+			       "the file is short");
+	free(f->buf);
+	free(f);
+	q->fw = NULL;
 	return err;
 }
 
@@ -839,6 +1034,13 @@ static int out_open(struct squash *q, enum dc_comp comp,
 		return dc__enomem(ctx);
 	archive_write_set_format_pax_restricted(q->aw);
 	archive_write_set_bytes_in_last_block(q->aw, 1);
+	if (comp == DC_COMP_NONE && can_follow(q->out.fd)) {
+		/* unblocked: a header reaches the file before the content
+		 * copied after it */
+		archive_write_set_bytes_per_block(q->aw, 0);
+		if ((err = follow_start(q)) < 0)
+			return err;
+	}
 	if (archive_write_open2(q->aw, q, NULL, aw_write, NULL, NULL) != ARCHIVE_OK)
 		return aw_error(q);
 	return 0;
@@ -854,7 +1056,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	int L, lowest, err;
 
 	int given = *fd;
-	struct dc_cpool *pool = NULL;
+	struct dc_cpool *pool = NULL, *low = NULL;
 
 	*fd = -1;
 	memset(&q, 0, sizeof(q));
@@ -872,6 +1074,15 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 		err = dc__enomem(q.ctx);
 		goto out;
 	}
+	/* the pool verifies the layers while pass 1 reads their headers
+	 * and pass 2 copies; nothing is returned unverified */
+	if ((err = dc__cpool_new(r, &pool)) < 0)
+		goto out;
+	for (L = q.from; L < q.to; L++)
+		if ((err = dc__cpool_add_verify(pool, &img->layers[L])) < 0)
+			goto out;
+	if ((err = dc__cpool_start(pool)) < 0)
+		goto out;
 	for (L = q.to - 1; L >= q.from; L--)
 		if ((err = pass1_layer(&q, L)) < 0) {
 			err = dc__error_in(q.ctx, r->src->label);
@@ -882,30 +1093,32 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	if ((err = out_open(&q, comp, o, given,
 			    given >= 0 ? out_label : "squashed layer")) < 0)
 		goto out;
-	/* pass 2 reads the layers raw while the pool checks their digests
-	 * and diff_ids on the other cores; nothing is returned unverified */
-	if ((err = dc__cpool_new(r, &pool)) < 0)
-		goto out;
-	for (L = lowest; L < q.to; L++)
-		if ((err = dc__cpool_add_verify(pool, &img->layers[L])) < 0)
+	/* kept layers read for a hardlink's content: verified too */
+	if (lowest < q.from) {
+		if ((err = dc__cpool_new(r, &low)) < 0)
 			goto out;
-	if ((err = dc__cpool_start(pool)) < 0)
-		goto out;
+		for (L = lowest; L < q.from; L++)
+			if ((err = dc__cpool_add_verify(low, &img->layers[L])) < 0)
+				goto out;
+		if ((err = dc__cpool_start(low)) < 0)
+			goto out;
+	}
 	for (L = lowest; L < q.to; L++)
 		if ((err = pass2_layer(&q, L)) < 0) {
 			if (!q.err && err != DC_EIO)
 				err = dc__error_in(q.ctx, r->src->label);
 			goto out;
 		}
-	if ((err = dc__cpool_wait(pool, q.ctx, 0)) < 0)
-		goto out;
 	if (archive_write_close(q.aw) != ARCHIVE_OK) {
 		err = aw_error(&q);
 		goto out;
 	}
 	if (q.enc && (err = dc__enc_finish(q.enc, out_file, &q)) < 0)
 		goto out;
-	if ((err = dc__out_flush(&q.out)) < 0)
+	if ((err = dc__out_flush(&q.out)) < 0 ||
+	    (err = dc__cpool_wait(pool, q.ctx, 0)) < 0 ||
+	    (err = dc__cpool_wait(low, q.ctx, 0)) < 0 ||
+	    (err = follow_end(&q, 1)) < 0)
 		goto out;
 	memset(out, 0, sizeof(*out));
 	dc__hash_final(q.h_diff, out->diff_id);
@@ -918,7 +1131,9 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	*fd = q.out.fd;
 	q.out.fd = -1;
 out:
+	follow_end(&q, 0);
 	dc__cpool_free(pool);	/* still running after a failure: stopped */
+	dc__cpool_free(low);
 	if (q.aw)
 		archive_write_free(q.aw);
 	if (q.out_ok) {

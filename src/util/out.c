@@ -49,6 +49,12 @@ static void writeback(struct dc_out *o)
 	o->wb_mark = o->flushed;
 }
 
+/* A thread may read FLUSHED to follow the file (squash does). */
+static void advance(struct dc_out *o, uint64_t n)
+{
+	__atomic_store_n(&o->flushed, o->flushed + n, __ATOMIC_RELEASE);
+}
+
 static int write_all(struct dc_out *o, const unsigned char *p, size_t n)
 {
 	while (n) {
@@ -61,7 +67,7 @@ static int write_all(struct dc_out *o, const unsigned char *p, size_t n)
 					o->label, strerror(errno));
 		p += w;
 		n -= (size_t)w;
-		o->flushed += (uint64_t)w;
+		advance(o, (uint64_t)w);
 	}
 	writeback(o);
 	return 0;
@@ -107,7 +113,7 @@ int dc__out_skip(struct dc_out *o, uint64_t len, uint64_t *at)
 				o->label, strerror(errno));
 	*at = (uint64_t)pos;
 	o->written += len;
-	o->flushed += len;
+	advance(o, len);
 	o->wb_mark = o->flushed;	/* the gap is someone else's */
 	return 0;
 }
@@ -182,7 +188,7 @@ int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len)
 					"unexpected end of file (%llu bytes missing)",
 					(unsigned long long)len);
 		len -= (uint64_t)n;
-		o->flushed += (uint64_t)n;
+		advance(o, (uint64_t)n);
 		writeback(o);
 	}
 	return 0;

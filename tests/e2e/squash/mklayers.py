@@ -278,8 +278,48 @@ def rootopq():
             [{'created_by': 'L0'}, {'created_by': 'L1 root opaque'}])
 
 
+def blob(seed, n):
+    """N deterministic bytes that do not compress"""
+    out, i = bytearray(), 0
+    while len(out) < n:
+        out += hashlib.sha256(b'%s-%d' % (seed.encode(), i)).digest()
+        i += 1
+    return bytes(out[:n])
+
+
+def bigfiles():
+    """Files of 64 KiB and more, whose content squash copies file to file
+    from a seekable source, next to smaller ones it streams: PAX (long
+    names, xattrs) and GNU (././@LongLink) headers, a deleted, a replaced
+    and a hardlinked one that must be materialized."""
+    l0 = Layer()
+    l0.dir('big/')
+    l0.file('big/a', blob('a', 200 << 10))
+    l0.file('big/exact', blob('exact', 64 << 10))
+    l0.file('big/under', blob('under', (64 << 10) - 1))
+    l0.file('big/' + 'p' * 150, blob('long', 100 << 10))
+    l0.file('big/x', blob('x', 128 << 10), xattrs={'user.k': b'v'})
+    l0.file('big/gone', blob('gone', 300 << 10))
+    l0.file('big/repl', blob('repl0', 100 << 10))
+    l0.file('big/orig', blob('orig', 90 << 10), mode=0o640)
+    l0.link('big/lnk', 'big/orig', mode=0o640)
+    l0.file('small', 'small\n')
+    l1 = Layer()
+    l1.tar.format = tarfile.GNU_FORMAT
+    l1.dir('big/')
+    l1.wh('big/.wh.gone')
+    l1.wh('big/.wh.orig')
+    l1.file('big/repl', blob('repl1', 70 << 10), mtime=T1)
+    l1.dir('gnu/')
+    l1.file('gnu/' + 'g' * 120, blob('gnu', 80 << 10), mtime=T1)
+    l1.file('gnu/after', blob('after', 1 << 20), mtime=T1)
+    return ([l0.bytes(), l1.bytes()],
+            [{'created_by': 'L0 big files'},
+             {'created_by': 'L1 GNU headers; rm gone orig; replace repl'}])
+
+
 IMAGES = {'edge': edge, 'hlgroup': hlgroup, 'hlchain': hlchain,
-          'rootopq': rootopq}
+          'rootopq': rootopq, 'bigfiles': bigfiles}
 
 
 def save(out, name, layers, hist):
