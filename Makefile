@@ -69,7 +69,15 @@ PROG   := $(BUILD)/decant
 UNIT   := $(BUILD)/unit-tests
 REPLAY := $(BUILD)/fuzz-replay
 REPLAY_JSON := $(BUILD)/fuzz-replay-json
-FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+# a fuzz target per reader: fuzz_read.c built for that reader alone
+FUZZ_RD_oci := oci
+FUZZ_RD_docker := docker-archive
+FUZZ_RD_legacy := docker-legacy-v1
+FUZZ_RD_rootfs := rootfs
+FUZZ_READERS := oci docker legacy rootfs
+REPLAY_READERS := $(FUZZ_READERS:%=$(BUILD)/fuzz-replay-read-%)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%) \
+             $(FUZZ_READERS:%=build/fuzz/fuzz_read_%)
 
 .PHONY: FORCE all check check-unit check-e2e check-replay check-headers fuzz install clean
 all: $(PROG) libdecant.a decant
@@ -101,34 +109,44 @@ $(UNIT): $(UNIT_OBJS) $(LIBA)
 $(REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_read.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_read.c $(LIBA) $(LIBS)
+$(BUILD)/fuzz-replay-read-%: tests/fuzz/replay.c tests/fuzz/fuzz_read.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_READER='"$(FUZZ_RD_$*)"' $(ALL_LDFLAGS) -o $@ \
+		tests/fuzz/replay.c tests/fuzz/fuzz_read.c $(LIBA) $(LIBS)
 $(REPLAY_JSON): tests/fuzz/replay.c tests/fuzz/fuzz_json.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_json.c $(LIBA) $(LIBS)
 
 check-unit: $(UNIT)
 	$(UNIT)
-check-replay: $(REPLAY) $(REPLAY_JSON)
+check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS)
 	$(REPLAY) testdata testdata/bad
+	for r in $(REPLAY_READERS); do $$r testdata || exit 1; done
 	$(REPLAY_JSON) testdata/fuzz-seeds/json testdata/fuzz-crashes/json
 check-e2e: $(PROG)
 	DECANT=$(abspath $(PROG)) tests/e2e/run.sh
-check: $(PROG) $(UNIT) $(REPLAY) $(REPLAY_JSON) check-headers
+check: $(PROG) $(UNIT) $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) check-headers
 	@DECANT=$(abspath $(PROG)) UNIT=$(abspath $(UNIT)) REPLAY=$(abspath $(REPLAY)) \
-		REPLAY_JSON=$(abspath $(REPLAY_JSON)) tests/run-all.sh
+		REPLAY_JSON=$(abspath $(REPLAY_JSON)) \
+		REPLAY_READERS="$(abspath $(REPLAY_READERS))" tests/run-all.sh
 
 check-headers:
 	@for h in include/decant/*.h; do \
 		echo "#include \"$$h\"" | $(CC) -std=c11 -Wall -Wextra -Werror -I. -fsyntax-only -x c - || exit 1; \
 	done
 
-# libFuzzer targets, one per input surface: build/fuzz/fuzz_read (every
-# reader, through detection) and build/fuzz/fuzz_json (the JSON documents)
+# libFuzzer targets: build/fuzz/fuzz_read (every reader, through
+# detection), build/fuzz/fuzz_read_READER (one reader each: oci, docker,
+# legacy, rootfs) and build/fuzz/fuzz_json (the JSON documents)
 fuzz: $(FUZZ_BINS)
+FUZZ_CC = clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-D_GNU_SOURCE -DDC_BUILDING -DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS)
+build/fuzz/fuzz_read_%: tests/fuzz/fuzz_read.c $(LIB_SRCS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) -DFUZZ_READER='"$(FUZZ_RD_$*)"' -o $@ $(LIB_SRCS) $< $(LIBS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	@mkdir -p build/fuzz
-	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-D_GNU_SOURCE -DDC_BUILDING -DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS) \
-		-o $@ $(LIB_SRCS) $< $(LIBS)
+	$(FUZZ_CC) -o $@ $(LIB_SRCS) $< $(LIBS)
 
 decant.pc: decant.pc.in Makefile FORCE
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \

@@ -40,7 +40,9 @@ test)
 	echo "== tests (plain build)"
 	make -s check 2>&1 | tee "$log" || rc=1
 	echo "== tests (ASan+UBSan build)"
-	make -s -j"$(nproc)" SANITIZE=1 build/san/decant build/san/unit-tests build/san/fuzz-replay build/san/fuzz-replay-json
+	make -s -j"$(nproc)" SANITIZE=1 build/san/decant build/san/unit-tests build/san/fuzz-replay build/san/fuzz-replay-json \
+		build/san/fuzz-replay-read-oci build/san/fuzz-replay-read-docker \
+		build/san/fuzz-replay-read-legacy build/san/fuzz-replay-read-rootfs
 	make -s check SANITIZE=1 2>&1 | tee -a "$log" || rc=1
 	pass=$(grep -c '^ok ' "$log" || true)
 	fail=$(grep -c '^not ok ' "$log" || true)

@@ -513,6 +513,10 @@ int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
  * also follows *INTR) and its own copy SRC of the source, which is read
  * with pread only and so can be shared.
  */
+/* Open DATA with reader NAME ("oci", "docker-archive", ...) or fail:
+ * no detection among the others (the per-reader fuzz targets). */
+int dc__reader_open_memory_as(struct dc_ctx *ctx, struct dc_reader **out,
+			      const void *data, size_t size, const char *name);
 void dc__reader_clone(const struct dc_reader *r, struct dc_ctx *tctx,
 		      struct dc_src *src, struct dc_reader *out,
 		      const volatile sig_atomic_t *intr);

@@ -17,6 +17,10 @@ before=$(sum_testdata)
 	echo "# fuzz corpus replay (testdata, testdata/bad)"
 	"${REPLAY:?}" testdata testdata/bad 2>&1
 	"${REPLAY_JSON:?}" testdata/fuzz-seeds/json testdata/fuzz-crashes/json 2>&1
+	# the same inputs through each reader alone (its own fuzz target)
+	for r in ${REPLAY_READERS:-}; do
+		"$r" testdata 2>&1
+	done
 	echo "# end-to-end tests"
 	DECANT="${DECANT:?}" bash tests/e2e/run.sh 2>&1
 	if [ "$(sum_testdata)" = "$before" ]; then

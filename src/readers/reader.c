@@ -62,8 +62,24 @@ static int pick(struct dc_reader *r, const char *format)
 	return 0;
 }
 
+/* Only reader NAME, if it bids at all (the per-reader fuzz targets). */
+static int pick_only(struct dc_reader *r, const char *name)
+{
+	int i;
+
+	for (i = 0; readers[i] && strcmp(readers[i]->name, name); i++)
+		;
+	if (!readers[i])
+		DC_BUG("no reader '%s'", name);
+	if (readers[i]->bid(r->src) <= 0)
+		return r->ctx->code == DC_ENOMEM ? DC_ENOMEM :
+		       dc_error(r->ctx, DC_EFORMAT, "not a '%s' source", name);
+	r->ops = readers[i];
+	return 0;
+}
+
 static int reader_new(struct dc_ctx *ctx, struct dc_reader **out,
-		      struct dc_src *src, const char *format)
+		      struct dc_src *src, const char *format, const char *only)
 {
 	struct dc_reader *r;
 	int err;
@@ -75,7 +91,7 @@ static int reader_new(struct dc_ctx *ctx, struct dc_reader **out,
 	}
 	r->ctx = ctx;
 	r->src = src;
-	if ((err = pick(r, format)) < 0)
+	if ((err = only ? pick_only(r, only) : pick(r, format)) < 0)
 		goto fail;
 	if (r->ops->priv_size &&
 	    !(r->priv = dc__calloc(ctx, 1, r->ops->priv_size))) {
@@ -99,7 +115,7 @@ int dc_reader_open(struct dc_ctx *ctx, struct dc_reader **out,
 	ctx->code = 0;
 	ctx->msg[0] = '\0';
 	if ((err = dc__src_open_path(ctx, &s, src)) < 0 ||
-	    (err = reader_new(ctx, out, s, format)) < 0)
+	    (err = reader_new(ctx, out, s, format, NULL)) < 0)
 		return dc__error_in(ctx, strcmp(src, "-") ? src : "stdin");
 	return 0;
 }
@@ -113,7 +129,19 @@ int dc_reader_open_memory(struct dc_ctx *ctx, struct dc_reader **out,
 	*out = NULL;
 	if ((err = dc__src_open_memory(ctx, &s, data, size)) < 0)
 		return err;
-	return reader_new(ctx, out, s, NULL);
+	return reader_new(ctx, out, s, NULL, NULL);
+}
+
+int dc__reader_open_memory_as(struct dc_ctx *ctx, struct dc_reader **out,
+			      const void *data, size_t size, const char *name)
+{
+	struct dc_src *s;
+	int err;
+
+	*out = NULL;
+	if ((err = dc__src_open_memory(ctx, &s, data, size)) < 0)
+		return err;
+	return reader_new(ctx, out, s, NULL, name);
 }
 
 int dc_reader_load(struct dc_reader *r, struct dc_set **out)

@@ -20,6 +20,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* the per-reader targets' replays say which reader they forced */
+#ifdef FUZZ_READER
+#define NAME "replay (" FUZZ_READER ")"
+#else
+#define NAME "replay"
+#endif
+
 #define REPLAY_MAX_SIZE (32u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,7 +54,7 @@ static void replay_file(const char *path, off_t size)
 	size_t got;
 
 	if (!f) {
-		printf("not ok - replay: %s\n# cannot open: %s\n", path,
+		printf("not ok - " NAME ": %s\n# cannot open: %s\n", path,
 		       strerror(errno));
 		failures++;
 		return;
@@ -61,7 +68,7 @@ static void replay_file(const char *path, off_t size)
 	got = fread(buf, 1, (size_t)size, f);
 	fclose(f);
 	if (got != (size_t)size) {
-		printf("not ok - replay: %s\n# short read\n", path);
+		printf("not ok - " NAME ": %s\n# short read\n", path);
 		failures++;
 		free(buf);
 		return;
@@ -69,7 +76,7 @@ static void replay_file(const char *path, off_t size)
 	fflush(stdout);
 	LLVMFuzzerTestOneInput(buf, got);
 	free(buf);
-	printf("ok - replay: %s\n", path);
+	printf("ok - " NAME ": %s\n", path);
 	fflush(stdout);
 }
 
@@ -80,7 +87,7 @@ static void walk(const char *path, int top)
 
 	base = base ? base + 1 : path;
 	if (lstat(path, &st) < 0) {
-		printf("not ok - replay: %s\n# %s\n", path, strerror(errno));
+		printf("not ok - " NAME ": %s\n# %s\n", path, strerror(errno));
 		failures++;
 		return;
 	}
@@ -92,7 +99,7 @@ static void walk(const char *path, int top)
 
 		n = scandir(path, &ents, NULL, alphasort);
 		if (n < 0) {
-			printf("not ok - replay: %s\n# %s\n", path, strerror(errno));
+			printf("not ok - " NAME ": %s\n# %s\n", path, strerror(errno));
 			failures++;
 			return;
 		}
