@@ -129,14 +129,18 @@ static int gzd_run(struct gzd *g, const unsigned char **in, size_t *inlen,
 	g->st.next_out = out;
 	g->st.avail_out = (uint32_t)olim;
 	r = isal_inflate(&g->st);
+	/* after an error, avail_in and avail_out mean nothing (the fuzzer
+	 * found avail_in = UINT32_MAX): none of it is used */
+	if (r != ISAL_DECOMP_OK || g->st.avail_in > ilim ||
+	    g->st.avail_out > olim) {
+		*outlen = 0;
+		*msg = r != ISAL_DECOMP_OK ? isal_msg(r) : "inflate lost its place";
+		return -1;
+	}
 	used = ilim - g->st.avail_in;
 	*outlen = olim - g->st.avail_out;
 	*in += used;
 	*inlen -= used;
-	if (r != ISAL_DECOMP_OK) {
-		*msg = isal_msg(r);
-		return -1;
-	}
 	return g->st.block_state == ISAL_BLOCK_FINISH;
 #else
 	int r;
