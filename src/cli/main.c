@@ -1,6 +1,7 @@
 /*
  * decant: convert and repackage container image archives.
  */
+#include <errno.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,9 +23,12 @@ static void on_notice(void *arg, const char *msg)
 
 static void on_signal(int sig)
 {
+	int e = errno;
+
 	(void)sig;
 	if (sig_ctx)
 		dc_ctx_interrupt(sig_ctx);
+	errno = e;
 }
 
 void print_usage(FILE *f)

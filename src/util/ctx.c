@@ -60,7 +60,8 @@ void dc__notice(struct dc_ctx *ctx, const char *fmt, ...)
 
 void dc_ctx_interrupt(struct dc_ctx *ctx)
 {
-	ctx->interrupted = 1;
+	/* from a signal handler; worker threads read it too */
+	__atomic_store_n(&ctx->interrupted, 1, __ATOMIC_RELAXED);
 }
 
 const char *dc_version(void)
@@ -115,8 +116,12 @@ int dc__enomem(struct dc_ctx *ctx)
 
 int dc__check_intr(struct dc_ctx *ctx)
 {
-	if (ctx->interrupted || (ctx->parent_intr && *ctx->parent_intr) ||
-	    (ctx->parent_intr2 && *ctx->parent_intr2))
+	/* the parents' flags are set by other threads */
+	if (ctx->interrupted ||
+	    (ctx->parent_intr &&
+	     __atomic_load_n(ctx->parent_intr, __ATOMIC_RELAXED)) ||
+	    (ctx->parent_intr2 &&
+	     __atomic_load_n(ctx->parent_intr2, __ATOMIC_RELAXED)))
 		return dc_error(ctx, DC_EINTR, "interrupted");
 	return 0;
 }

@@ -256,16 +256,20 @@ void dc__pgzip_set_ctx(struct dc_pgzip *g, struct dc_ctx *ctx)
 static int emit_one(struct dc_pgzip *g, dc_sink_fn sink, void *arg)
 {
 	struct slot *s = &g->slots[g->head % g->nslots];
-	int err;
+	int err, failed;
 
 	pthread_mutex_lock(&g->mu);
 	while (s->state != 2)
 		pthread_cond_wait(&g->cv, &g->mu);
+	failed = g->failed;
 	pthread_mutex_unlock(&g->mu);
-	if (g->failed)
+	if (failed)
 		return dc_error(g->ctx, DC_EIO, "gzip compression failed");
 	err = sink(arg, s->out, s->outlen);
+	/* the workers look at every slot's state, under the lock */
+	pthread_mutex_lock(&g->mu);
 	s->state = 0;
+	pthread_mutex_unlock(&g->mu);
 	g->head++;
 	return err;
 }

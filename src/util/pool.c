@@ -220,7 +220,7 @@ static void *cworker(void *arg)
 			memcpy(cj->msg, tctx.msg, sizeof(cj->msg));
 			pthread_mutex_lock(&cp->mu);
 			cp->failed = 1;
-			cp->stop = 1;
+			__atomic_store_n(&cp->stop, 1, __ATOMIC_RELAXED);
 			pthread_mutex_unlock(&cp->mu);
 		}
 	}
@@ -295,7 +295,7 @@ static void join(struct dc_cpool *cp, struct dc_ctx *ctx)
 		}
 		pthread_cond_timedwait(&cp->cv, &cp->mu, &ts);
 		if (ctx && ctx->interrupted)
-			cp->stop = 1;
+			__atomic_store_n(&cp->stop, 1, __ATOMIC_RELAXED);
 		if (ctx && ctx->progress && cp->report && cp->done != told) {
 			uint64_t d = cp->done - told;
 
@@ -358,7 +358,7 @@ void dc__cpool_free(struct dc_cpool *cp)
 	if (!cp)
 		return;
 	if (cp->nth) {		/* still running: the caller failed */
-		cp->stop = 1;
+		__atomic_store_n(&cp->stop, 1, __ATOMIC_RELAXED);
 		join(cp, NULL);
 	}
 	for (i = 0; i < cp->n; i++)
