@@ -668,13 +668,14 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
  * (src/transform/squash.c), written to *FD if it is >= 0 (OUT_LABEL
  * names it in errors), else spooled to an anonymous temp file in
  * SPOOLDIR whose fd is returned in *FD. With FROM > 0 the whiteouts that
- * may hide lower content are kept. OUT gets digest, size, diff_id and
- * compression (no media type).
+ * may hide lower content are kept. DIRECT: no one reads the output back,
+ * write it past the page cache where it can. OUT gets digest, size,
+ * diff_id and compression (no media type).
  */
 int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	       size_t to, enum dc_comp comp, const struct dc_write_opts *o,
-	       const char *spooldir, const char *out_label, int *fd,
-	       struct dc_desc *out);
+	       const char *spooldir, const char *out_label, int direct,
+	       int *fd, struct dc_desc *out);
 /* IMG's config with layers FROM.. replaced by one layer DIFF_ID and their
  * history collapsed to one entry (empty-layer entries kept). */
 int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,

@@ -676,9 +676,12 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 		int fd = -1;
 
 		if (!sl) {
-			/* the squashed top layers */
+			/* the squashed top layers; a spool the writer links
+			 * into place is not read back: past the page cache */
 			if ((err = dc__squash(r, src, keep, src->nlayers, to, o,
-					      spooldir, NULL, &fd, ol)) < 0 ||
+					      spooldir, NULL,
+					      ops->put_blob_file != NULL,
+					      &fd, ol)) < 0 ||
 			    (err = keep_fd(p, fd)) < 0)
 				goto fail;
 			b.kind = B_SPOOL;
@@ -1101,7 +1104,7 @@ static int write_rootfs(struct dc_ctx *ctx, struct dc_reader *r,
 	/* the squash engine writes straight into the output file */
 	fd = f.fd;
 	if ((err = dc__squash(r, imgs[0], 0, imgs[0]->nlayers, comp, o, spooldir,
-			      f.tmp ? dest : "stdout", &fd, &d)) < 0)
+			      f.tmp ? dest : "stdout", 1, &fd, &d)) < 0)
 		goto out;
 	err = dc__outfile_commit(&f);
 out:
