@@ -1351,7 +1351,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	if ((err = resolve_links(&q, &lowest)) < 0)
 		goto out;
 	if ((err = out_open(&q, comp, o, given,
-			    given >= 0 ? out_label : "squashed layer", direct)) < 0)
+			    out_label ? out_label : "squashed layer", direct)) < 0)
 		goto out;
 	/* kept layers read for a hardlink's content: verified too */
 	if (lowest < q.from) {

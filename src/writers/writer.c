@@ -445,6 +445,7 @@ struct plan {
 	struct tjob *jobs;		/* recompressions done up front */
 	size_t njobs;
 	struct dc_enc *enc;		/* kept from one layer to the next */
+	const char *dest;		/* for messages */
 };
 
 /* One layer recompressed on a worker thread before planning. */
@@ -679,7 +680,8 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 			/* the squashed top layers; a spool the writer links
 			 * into place is not read back: past the page cache */
 			if ((err = dc__squash(r, src, keep, src->nlayers, to, o,
-					      spooldir, NULL,
+					      spooldir, strcmp(p->dest, "-") ?
+					      p->dest : NULL,
 					      ops->put_blob_file != NULL,
 					      &fd, ol)) < 0 ||
 			    (err = keep_fd(p, fd)) < 0)
@@ -972,6 +974,7 @@ static int plan_build(struct plan *p, struct dc_reader *r,
 	size_t i;
 	int err;
 
+	p->dest = dest;
 	if ((err = spool_dir(ctx, dest, &spooldir)) < 0)
 		return err;
 	if (nsrc && !(p->img = dc__calloc(ctx, nsrc, sizeof(*p->img)))) {

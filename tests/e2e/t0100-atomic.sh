@@ -91,13 +91,14 @@ expect_success 'disk full into an oci directory: nothing left' '
 
 # a squash writes its layer through threads (O_DIRECT where it can): a
 # write failing there fails the conversion
-expect_success 'disk full during a squash: exit 1, the reason, nothing left' '
+expect_success 'disk full during a squash: exit 1, the path and the reason, nothing left' '
 	[ $mounted = 1 ] || exit 0
 	for dest in oci:$mnt/out rootfs:$mnt/out.tar oci-archive:$mnt/out.tar; do
 		rc=0
 		"$DECANT" convert -q --squash "$BIG" $dest 2>err || rc=$?
 		cat err
-		[ $rc = 1 ] && grep -q "No space left on device" err &&
+		[ $rc = 1 ] &&
+		grep -q "^decant: error: .${dest#*:}.: .*No space left on device" err &&
 		[ -z "$(ls -A $mnt)" ] || return 1
 	done
 '
