@@ -115,11 +115,13 @@ dockerd_stop() { # DIR
     return 0
 }
 
-# fresh_daemon: stop the previous test daemon (if any) and start a new,
-# empty one in $DK; for tests sourced after lib.sh (uses its at_exit).
-# Call it at the top level, not in a test body, so that DOCKER_HOST
-# reaches the following tests. If dockerd cannot start, DOCKER_HOST
-# points nowhere and those tests fail.
+# fresh_daemon [DRIVER]: stop the previous test daemon (if any) and start
+# a new, empty one in $DK; for tests sourced after lib.sh (uses its at_exit
+# and $T). DRIVER is the storage driver to prefer (DOCKERD_STORAGE_DRIVER
+# still wins); if overlay2 cannot start, vfs is used. Call it at the top
+# level, not in a test body, so that DOCKER_HOST reaches the following
+# tests. If dockerd cannot start, DOCKER_HOST points nowhere and those
+# tests fail.
 DK=""
 fresh_daemon() {
     if [ -n "$DK" ]; then
@@ -127,10 +129,17 @@ fresh_daemon() {
         rm -rf "$DK"
     fi
     DK=$(mktemp -d /tmp/dk.XXXXXX)
-    at_exit "dockerd_stop $DK; rm -rf $DK"
-    if ! dockerd_start "$DK"; then
-        echo "# dockerd_start failed in $DK"
-        export DOCKER_HOST="unix://$DK/no-daemon"
-    fi
     export DK
+    at_exit "dockerd_stop $DK; rm -rf $DK"
+    export DOCKERD_STORAGE_DRIVER=${DOCKERD_STORAGE_DRIVER:-${1:-vfs}}
+    dockerd_start "$DK" 2>"$T/dockerd.err" && return 0
+    if [ "$DOCKERD_STORAGE_DRIVER" = overlay2 ]; then
+        echo "# overlay2 dockerd failed, using vfs"
+        dockerd_stop "$DK"
+        DOCKERD_STORAGE_DRIVER=vfs
+        dockerd_start "$DK" 2>"$T/dockerd.err" && return 0
+    fi
+    cat "$T/dockerd.err"
+    echo "# dockerd_start failed in $DK"
+    export DOCKER_HOST="unix://$DK/no-daemon"
 }

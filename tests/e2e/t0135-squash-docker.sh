@@ -32,30 +32,6 @@ unset DOCKER_CONTEXT
 
 have_docker() { have dockerd && have docker; }
 
-DK=""
-# Stop the previous daemon (if any) and start a new, empty one. At the top
-# level, not in a test body, so that DOCKER_HOST reaches the following tests.
-fresh_daemon() {
-	if [ -n "$DK" ]; then
-		dockerd_stop "$DK"
-		rm -rf "$DK"
-	fi
-	DK=$(mktemp -d /tmp/dk.XXXXXX)
-	at_exit "dockerd_stop $DK; rm -rf $DK"
-	export DOCKERD_STORAGE_DRIVER=${DOCKERD_STORAGE_DRIVER:-overlay2}
-	if ! dockerd_start "$DK" 2>"$T/dockerd.err"; then
-		if [ "$DOCKERD_STORAGE_DRIVER" = overlay2 ]; then
-			echo "# overlay2 dockerd failed, using vfs"
-			dockerd_stop "$DK"
-			DOCKERD_STORAGE_DRIVER=vfs
-			dockerd_start "$DK" && return 0
-		fi
-		cat "$T/dockerd.err"
-		echo "# dockerd_start failed in $DK"
-		export DOCKER_HOST="unix://$DK/no-daemon"
-	fi
-}
-
 daemon_is_empty() {
 	ids=$(docker images -a -q)
 	[ -z "$ids" ] || { echo "daemon is not fresh: $ids"; return 1; }
@@ -119,7 +95,7 @@ EOF
 TOOLS="dockerd docker python3 jq"
 
 # ------------------------------------------------------------- daemon A
-have_docker && fresh_daemon
+have_docker && fresh_daemon overlay2
 expect_success 'daemon A: load multilayer.tar, build squash-test/edge:1, record run + export, save' '
 	daemon_is_empty
 	docker load -i "$TESTDATA/docker-1.10/multilayer.tar"
@@ -154,7 +130,7 @@ expect_success 'decant --squash / --squash-last 3 of the saves (docker-archive)'
 ' $TOOLS
 
 # ------------------------------------------------------------- daemon B
-have_docker && fresh_daemon
+have_docker && fresh_daemon overlay2
 expect_success 'daemon B (fresh) loads the squashed images' '
 	daemon_is_empty
 	for f in "$FX"/*.full.tar "$FX"/*.last3.tar; do docker load -i "$f"; done
