@@ -128,6 +128,13 @@ static int has_upper(const char *s, size_t n)
 	return 0;
 }
 
+/* Is the first component, S[0..N), a domain? (distribution/reference) */
+static int is_domain(const char *s, size_t n)
+{
+	return memchr(s, '.', n) || memchr(s, ':', n) ||
+	       (n == 9 && !memcmp(s, "localhost", 9)) || has_upper(s, n);
+}
+
 static int tag_ok(const char *s)
 {
 	size_t i, n = strlen(s);
@@ -169,8 +176,7 @@ int dc__ref_parse(struct dc_ctx *ctx, struct dc_ref *ref, const char *s)
 	slash = memchr(s, '/', (size_t)(name_end - s));
 	if (slash) {
 		dl = (size_t)(slash - s);
-		if (memchr(s, '.', dl) || memchr(s, ':', dl) ||
-		    (dl == 9 && !memcmp(s, "localhost", 9)) || has_upper(s, dl)) {
+		if (is_domain(s, dl)) {
 			if (!domain_ok(s, dl))
 				goto bad;
 			if (!(ref->domain = dup_n(ctx, s, dl)))
@@ -235,15 +241,23 @@ fail:
 	return err;
 }
 
+/*
+ * The familiar form drops "docker.io/", except where the path's first
+ * component would then read as a domain: docker.io/a.b/c printed as a.b/c
+ * names another registry. (distribution's FamiliarString() drops it
+ * there too; what decant prints must parse back to the same name.)
+ */
 static int build(struct dc_ctx *ctx, const struct dc_ref *ref, char **out,
 		 int familiar)
 {
 	struct dc_buf b = DC_BUF_INIT;
 	const char *path = ref->path;
+	const char *slash = strchr(path, '/');
 	int err = 0;
 
 	*out = NULL;
-	if (familiar && !strcmp(ref->domain, "docker.io")) {
+	if (familiar && !strcmp(ref->domain, "docker.io") &&
+	    !(slash && is_domain(path, (size_t)(slash - path)))) {
 		if (!strncmp(path, "library/", 8) && !strchr(path + 8, '/'))
 			path += 8;
 	} else {

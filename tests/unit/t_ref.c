@@ -34,6 +34,12 @@ static const struct {
 	/* an upper-case first component is a domain (distribution/reference) */
 	{ "UPPER/case", 0, "UPPER/case:latest", "UPPER/case:latest" },
 	{ "busybox:1@" D64, 0, "docker.io/library/busybox:1", "busybox:1" },
+	/* docker.io stays where the path would read as a domain without it
+	 * (found by fuzz_json's round trip) */
+	{ "docker.io/libraer.io/library/layer", 0, "docker.io/libraer.io/library/layer:latest", "docker.io/libraer.io/library/layer:latest" },
+	{ "docker.io/localhost/x:1", 0, "docker.io/localhost/x:1", "docker.io/localhost/x:1" },
+	{ "docker.io/library/a.b", 0, "docker.io/library/a.b:latest", "a.b:latest" },
+	{ "docker.io/library/a.b/c", 0, "docker.io/library/a.b/c:latest", "library/a.b/c:latest" },
 	/* invalid */
 	{ "", DC_EINVAL, NULL, NULL },
 	{ "Upper", DC_EINVAL, NULL, NULL },
@@ -92,6 +98,17 @@ TEST(ref_parse_table)
 		CHECK_OK(dc__ref_familiar(unit_ctx(), &ref, &f));
 		CHECK_STR(n, ref_rows[i].normalized);
 		CHECK_STR(f, ref_rows[i].familiar);
+		if (f && n) {
+			/* what decant prints parses back to the same name */
+			struct dc_ref again;
+			char *n2 = NULL;
+
+			CHECK_OK(dc__ref_parse(unit_ctx(), &again, f));
+			CHECK_OK(dc__ref_normalized(unit_ctx(), &again, &n2));
+			CHECK_STR(n2, n);
+			free(n2);
+			dc__ref_release(&again);
+		}
 next:
 		free(n);
 		free(f);
