@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # ./build.sh        install missing build dependencies (Debian), then make
 # ./build.sh test   also install the test tools, build, and run every test
-#                   (the plain build and the ASan+UBSan build)
+#                   (the plain build and the ASan+UBSan build), then give
+#                   each libFuzzer target a short run
 set -eu -o pipefail
 cd "$(dirname "$0")"
 
 BUILD_PKGS="build-essential pkg-config libarchive-dev libjansson-dev libzstd-dev zlib1g-dev libssl-dev libdeflate-dev libisal-dev"
-TEST_PKGS="jq skopeo umoci oci-image-tool podman docker.io containerd runc busybox-static zstd gzip bzip2 xz-utils tar valgrind time python3 groff-base man-db bsdutils"
+TEST_PKGS="jq skopeo umoci oci-image-tool podman docker.io containerd runc busybox-static zstd gzip bzip2 xz-utils tar valgrind time python3 groff-base man-db bsdutils clang"
 
 missing() {
 	for p in "$@"; do
@@ -33,6 +34,8 @@ build)
 	;;
 test)
 	install $BUILD_PKGS $TEST_PKGS
+	# libFuzzer's runtime comes with clang's version
+	install "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
 	make -j"$(nproc)"
 	log=$(mktemp)
 	trap 'rm -f "$log"' EXIT
@@ -44,6 +47,15 @@ test)
 		build/san/fuzz-replay-read-oci build/san/fuzz-replay-read-docker \
 		build/san/fuzz-replay-read-legacy build/san/fuzz-replay-read-rootfs
 	make -s check SANITIZE=1 2>&1 | tee -a "$log" || rc=1
+	echo "== libFuzzer targets (clang), ${FUZZ_SECONDS:-10} s each"
+	if make -s -j"$(nproc)" fuzz >"$log.fuzz" 2>&1; then
+		tests/fuzz/run-short.sh 2>&1 | tee -a "$log" || rc=1
+	else
+		cat "$log.fuzz"
+		echo "not ok - fuzz: make fuzz failed" | tee -a "$log"
+		rc=1
+	fi
+	rm -f "$log.fuzz"
 	pass=$(grep -c '^ok ' "$log" || true)
 	fail=$(grep -c '^not ok ' "$log" || true)
 	skip=$(grep -c '^skip ' "$log" || true)

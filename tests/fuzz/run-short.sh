@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# A short libFuzzer run of every target under build/fuzz/ (make fuzz), so
+# that CI builds them and gives each a few seconds of new inputs:
+#   tests/fuzz/run-short.sh [SECONDS]     (default 10, or $FUZZ_SECONDS)
+# One line "ok - ..." or "not ok - ..." per target, as the rest of the
+# suite prints. The corpus grows in a temp dir, never in testdata/; a
+# crash input is kept in $FUZZ_ARTIFACTS (default: a temp dir) and named.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+secs=${1:-${FUZZ_SECONDS:-10}}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+art=${FUZZ_ARTIFACTS:-$(mktemp -d /tmp/decant-fuzz-artifacts.XXXXXX)}
+mkdir -p "$art"
+rc=0
+found=0
+for t in build/fuzz/fuzz_*; do
+	[ -x "$t" ] || continue
+	found=1
+	name=$(basename "$t")
+	case $name in
+	fuzz_json) seeds="testdata/fuzz-seeds/json testdata/fuzz-crashes/json" ;;
+	*) seeds="testdata" ;;
+	esac
+	mkdir -p "$tmp/$name"
+	# shellcheck disable=SC2086
+	if "$t" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
+		-max_len=1048576 -artifact_prefix="$art/$name-" \
+		"$tmp/$name" $seeds >"$tmp/$name.log" 2>&1; then
+		runs=$(grep -o 'Done [0-9]* runs' "$tmp/$name.log" | tail -1)
+		echo "ok - fuzz: $name, ${secs}s: ${runs:-done}, no crash"
+	else
+		echo "not ok - fuzz: $name found a failure (input kept in $art):"
+		grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$tmp/$name.log" | head -20
+		rc=1
+	fi
+done
+if [ $found = 0 ]; then
+	echo "not ok - fuzz: no target under build/fuzz (make fuzz)"
+	rc=1
+fi
+[ -n "${FUZZ_ARTIFACTS:-}" ] || [ -n "$(ls -A "$art")" ] || rmdir "$art"
+exit $rc
