@@ -667,10 +667,10 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
  * Squash layers [FROM, TO) of IMG into one layer compressed as COMP
  * (src/transform/squash.c), written to *FD if it is >= 0, else spooled
  * to an anonymous temp file in SPOOLDIR whose fd is returned in *FD.
- * OUT_LABEL (or NULL) names the output in errors. With FROM > 0 the whiteouts that
- * may hide lower content are kept. DIRECT: no one reads the output back,
- * write it past the page cache where it can. OUT gets digest, size,
- * diff_id and compression (no media type).
+ * OUT_LABEL (or NULL) names the output in errors. With FROM > 0 the
+ * whiteouts that may hide lower content are kept. DIRECT: no one reads
+ * the output back, write it past the page cache where it can. OUT gets
+ * digest, size, diff_id and compression (no media type).
  */
 int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	       size_t to, enum dc_comp comp, const struct dc_write_opts *o,
