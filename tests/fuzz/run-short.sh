@@ -18,13 +18,19 @@ for t in build/fuzz/fuzz_*; do
 	[ -x "$t" ] || continue
 	found=1
 	name=$(basename "$t")
+	tmpdir=${TMPDIR:-/tmp}
 	case $name in
 	fuzz_json) seeds="testdata/fuzz-seeds/json testdata/fuzz-crashes/json" ;;
+	fuzz_squash)
+		seeds="testdata/fuzz-seeds/squash"
+		# its spools: on a tmpfs where there is one
+		[ -d /dev/shm ] && [ -w /dev/shm ] && tmpdir=/dev/shm
+		;;
 	*) seeds="testdata" ;;
 	esac
 	mkdir -p "$tmp/$name"
 	# shellcheck disable=SC2086
-	if "$t" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
+	if TMPDIR=$tmpdir "$t" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
 		-max_len=1048576 -artifact_prefix="$art/$name-" \
 		"$tmp/$name" $seeds >"$tmp/$name.log" 2>&1; then
 		runs=$(grep -o 'Done [0-9]* runs' "$tmp/$name.log" | tail -1)
