@@ -4,7 +4,8 @@
 #   tests/fuzz/run-short.sh [SECONDS]     (default 10, or $FUZZ_SECONDS)
 # One line "ok - ..." or "not ok - ..." per target, as the rest of the
 # suite prints. The corpus grows in a temp dir, never in testdata/; a
-# crash input is kept in $FUZZ_ARTIFACTS (default: a temp dir) and named.
+# crash input is kept in $FUZZ_ARTIFACTS (default: a temp dir) and named,
+# and printed in base64 when it is small (a CI log is all CI leaves).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 secs=${1:-${FUZZ_SECONDS:-10}}
@@ -38,6 +39,12 @@ for t in build/fuzz/fuzz_*; do
 	else
 		echo "not ok - fuzz: $name found a failure (input kept in $art):"
 		grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$tmp/$name.log" | head -20
+		# a CI log is all that is left of a CI run: the input, if small
+		for f in "$art/$name-"*; do
+			[ -f "$f" ] && [ "$(stat -c %s "$f")" -le 16384 ] || continue
+			echo "# $(basename "$f"), base64:"
+			base64 -w 76 "$f" | sed 's/^/# /'
+		done
 		rc=1
 	fi
 done
