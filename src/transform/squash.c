@@ -1,8 +1,8 @@
 /*
  * Layer squashing (DESIGN.md §5).
  *
- * Pass 1 walks the layers top down, reading headers only, and decides
- * the winning entry of every path:
+ * Pass 1 reads the layers' headers only (on threads, a layer each) and,
+ * walking the layers top down, decides the winning entry of every path:
  *   - the topmost entry of a path wins; a layer must not repeat a path;
  *   - ".wh.NAME" hides NAME and its subtree in the layers below it;
  *   - ".wh..wh..opq" hides the lower layers' children of its directory;
@@ -222,8 +222,9 @@ static la_int64_t lr_skip(struct archive *a, void *arg, la_int64_t n)
 	return l->s->skip ? l->s->skip(l->s, n) : 0;
 }
 
-static int layer_open(struct squash *q, int layer, int verify,
-		      struct archive **out, struct lr *l)
+/* Open layer LAYER with reader R (q->r, or a clone on another thread). */
+static int layer_open(struct squash *q, struct dc_reader *r, int layer,
+		      int verify, struct archive **out, struct lr *l)
 {
 	const struct dc_desc *d = &q->img->layers[layer];
 	struct archive *a;
@@ -231,12 +232,12 @@ static int layer_open(struct squash *q, int layer, int verify,
 
 	*out = NULL;
 	l->err = 0;
-	if ((err = dc__layer_open_tar(q->r, d, verify, &l->s)) < 0)
+	if ((err = dc__layer_open_tar(r, d, verify, &l->s)) < 0)
 		return err;
 	if (!(a = archive_read_new())) {
 		dc__stream_close(l->s);
 		l->s = NULL;
-		return dc__enomem(q->ctx);
+		return dc__enomem(r->ctx);
 	}
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
@@ -247,7 +248,7 @@ static int layer_open(struct squash *q, int layer, int verify,
 		archive_read_set_skip_callback(a, lr_skip);
 	if (archive_read_open1(a) != ARCHIVE_OK) {
 		err = l->err ? l->err :
-		      dc_error(q->ctx, DC_ECORRUPT, "layer '%s': not a tar: %s",
+		      dc_error(r->ctx, DC_ECORRUPT, "layer '%s': not a tar: %s",
 			       d->digest, archive_error_string(a));
 		archive_read_free(a);
 		dc__stream_close(l->s);
@@ -281,8 +282,9 @@ static int layer_close(struct squash *q, struct archive *a, struct lr *l,
 }
 
 /* next header: 1 = got one, 0 = end, <0 error */
-static int next_header(struct squash *q, struct archive *a, struct lr *l,
-		       int layer, struct archive_entry **e)
+static int next_header(struct squash *q, struct dc_ctx *ctx,
+		       struct archive *a, struct lr *l, int layer,
+		       struct archive_entry **e)
 {
 	int r = archive_read_next_header(a, e);
 
@@ -292,13 +294,13 @@ static int next_header(struct squash *q, struct archive *a, struct lr *l,
 		return 1;
 	if (l->err)
 		return l->err;
-	return dc_error(q->ctx, DC_ECORRUPT, "layer %d ('%s'): %s", layer,
+	return dc_error(ctx, DC_ECORRUPT, "layer %d ('%s'): %s", layer,
 			q->img->layers[layer].digest, archive_error_string(a));
 }
 
 /* Normalized entry path; 1 = skip this entry (root, AUFS metadata). */
-static int entry_path(struct squash *q, struct archive_entry *e, int layer,
-		      char **out)
+static int entry_path(struct squash *q, struct dc_ctx *ctx,
+		      struct archive_entry *e, int layer, char **out)
 {
 	const char *name = archive_entry_pathname(e);
 	char *p = NULL;
@@ -307,14 +309,14 @@ static int entry_path(struct squash *q, struct archive_entry *e, int layer,
 
 	*out = NULL;
 	if (!name)
-		return dc_error(q->ctx, DC_ECORRUPT,
+		return dc_error(ctx, DC_ECORRUPT,
 				"layer %d: entry without a name", layer);
 	while (*name == '/' || (name[0] == '.' && name[1] == '/'))
 		name += name[0] == '.' ? 2 : 1;
 	if (!*name || !strcmp(name, "."))
 		return 1;
-	if ((err = dc__path_clean(q->ctx, &p, name, "layer entry")) < 0)
-		return dc_error_prefix(q->ctx, "layer %d ('%s')", layer,
+	if ((err = dc__path_clean(ctx, &p, name, "layer entry")) < 0)
+		return dc_error_prefix(ctx, "layer %d ('%s')", layer,
 				       q->img->layers[layer].digest);
 	base = strrchr(p, '/');
 	base = base ? base + 1 : p;
@@ -367,29 +369,201 @@ static int is_whiteout(const char *path, const char **base_out)
 	return !strncmp(base, ".wh.", 4);
 }
 
-static int pass1_layer(struct squash *q, int L)
+/*
+ * Pass 1 reads the layers' headers on threads, one layer each, and
+ * applies them top down here: libarchive's parsing is most of its time,
+ * and the rules need the layers above first.
+ */
+struct p1rec {
+	char *path;		/* normalized */
+	char *link;		/* hardlink target as the tar has it, or NULL */
+	unsigned char dir;
+};
+
+struct p1layer {
+	struct p1rec *rec;
+	size_t n, cap;
+	int done;		/* under p1.mu */
+	int err;		/* the scan's failure; MSG says it */
+	char msg[sizeof(((struct dc_ctx *)0)->msg)];
+};
+
+struct p1 {
+	struct squash *q;
+	struct p1layer *ly;	/* by layer */
+	int next;		/* the next layer to scan, top down */
+	volatile sig_atomic_t stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+#define P1_THREADS_MAX 8
+
+/* The entries of layer L as pass 1 needs them, into LY. */
+static int scan_layer(struct squash *q, struct dc_reader *r, int L,
+		      char *buf, struct p1layer *ly)
 {
-	struct dc_ctx *ctx = q->ctx;
+	struct dc_ctx *ctx = r->ctx;
 	struct archive *a = NULL;
 	struct archive_entry *e;
-	struct lr l = { NULL, q->buf, 0, LR_HEADERS };
-	char *path = NULL;
-	int err, r;
+	struct lr l = { NULL, buf, 0, LR_HEADERS };
+	int err, got;
 
-	if ((err = layer_open(q, L, 0, &a, &l)) < 0)
+	if ((err = layer_open(q, r, L, 0, &a, &l)) < 0)
 		return err;
-	while ((r = next_header(q, a, &l, L, &e)) == 1) {
+	while ((got = next_header(q, ctx, a, &l, L, &e)) == 1) {
+		const char *link = archive_entry_hardlink(e);
+		struct p1rec *rc;
+		char *path = NULL;
+
+		if ((err = dc__check_intr(ctx)) < 0 ||
+		    (err = entry_path(q, ctx, e, L, &path)) < 0)
+			goto out;
+		if (err == 1)
+			continue;	/* the root, AUFS metadata */
+		if (ly->n == ly->cap) {
+			size_t cap = ly->cap ? ly->cap * 2 : 256;
+			struct p1rec *nr = dc__reallocarray(ctx, ly->rec, cap,
+							    sizeof(*nr));
+
+			if (!nr) {
+				free(path);
+				err = DC_ENOMEM;
+				goto out;
+			}
+			ly->rec = nr;
+			ly->cap = cap;
+		}
+		rc = &ly->rec[ly->n++];
+		rc->path = path;
+		rc->dir = archive_entry_filetype(e) == AE_IFDIR;
+		rc->link = NULL;
+		if (link && !(rc->link = dc__strdup(ctx, link))) {
+			err = DC_ENOMEM;
+			goto out;
+		}
+	}
+	err = got < 0 ? got : 0;
+out:
+	layer_close(q, a, &l, 0);
+	return err;
+}
+
+static void *p1_main(void *arg)
+{
+	struct p1 *p = arg;
+	struct squash *q = p->q;
+	char *buf = malloc(LR_HEADERS);
+
+	for (;;) {
+		struct dc_ctx tctx;
+		struct dc_src src;
+		struct dc_reader r;
+		struct p1layer *ly;
+		int L, err;
+
+		pthread_mutex_lock(&p->mu);
+		L = p->next--;
+		pthread_mutex_unlock(&p->mu);
+		if (L < q->from)
+			break;
+		ly = &p->ly[L];
+		dc__reader_clone(q->r, &tctx, &src, &r, &p->stop);
+		err = buf ? scan_layer(q, &r, L, buf, ly) : dc__enomem(&tctx);
+		pthread_mutex_lock(&p->mu);
+		if ((ly->err = err) < 0) {
+			memcpy(ly->msg, tctx.msg, sizeof(ly->msg));
+			__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
+		}
+		ly->done = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void p1_release(struct p1layer *ly)
+{
+	size_t i;
+
+	for (i = 0; i < ly->n; i++) {
+		free(ly->rec[i].path);
+		free(ly->rec[i].link);
+	}
+	free(ly->rec);
+	ly->rec = NULL;
+	ly->n = ly->cap = 0;
+}
+
+static int pass1_apply(struct squash *q, int L, struct p1layer *ly);
+
+static int pass1(struct squash *q)
+{
+	struct p1 p;
+	pthread_t th[P1_THREADS_MAX];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = ncpu > 0 ? (int)ncpu : 1, nth = 0, L, err = 0, i;
+
+	memset(&p, 0, sizeof(p));
+	p.q = q;
+	p.next = q->to - 1;
+	if (!(p.ly = dc__calloc(q->ctx, q->img->nlayers, sizeof(*p.ly))))
+		return DC_ENOMEM;
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	if (want > q->to - q->from)
+		want = q->to - q->from;
+	if (want > P1_THREADS_MAX)
+		want = P1_THREADS_MAX;
+	for (i = 0; i < want; i++)
+		if (!pthread_create(&th[nth], NULL, p1_main, &p))
+			nth++;
+	if (!nth)
+		p1_main(&p);	/* no threads: every layer here, first */
+	for (L = q->to - 1; L >= q->from; L--) {
+		struct p1layer *ly = &p.ly[L];
+
+		pthread_mutex_lock(&p.mu);
+		while (!ly->done)
+			pthread_cond_wait(&p.cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+		if (ly->err < 0) {
+			err = q->ctx->code = ly->err;
+			memcpy(q->ctx->msg, ly->msg, sizeof(q->ctx->msg));
+			break;
+		}
+		if ((err = pass1_apply(q, L, ly)) < 0)
+			break;
+		p1_release(ly);
+	}
+	if (err < 0)
+		__atomic_store_n(&p.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	for (L = q->from; L < q->to; L++)
+		p1_release(&p.ly[L]);
+	free(p.ly);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	return err;
+}
+
+/* Pass 1 for layer L, from its scanned entries LY (top down). */
+static int pass1_apply(struct squash *q, int L, struct p1layer *ly)
+{
+	struct dc_ctx *ctx = q->ctx;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ly->n; i++) {
+		struct p1rec *rc = &ly->rec[i];
+		char *path = rc->path;
 		const char *base;
 		struct node *n;
 
-		free(path);
-		path = NULL;
 		if ((err = dc__check_intr(ctx)) < 0)
 			goto out;
-		if ((err = entry_path(q, e, L, &path)) < 0)
-			goto out;
-		if (err == 1)
-			continue;
 		if (is_whiteout(path, &base)) {
 			size_t dl = (size_t)(base - path);
 			struct dc_buf t = DC_BUF_INIT;
@@ -431,7 +605,7 @@ static int pass1_layer(struct squash *q, int L)
 			}
 			continue;
 		}
-		if (archive_entry_hardlink(e)) {
+		if (rc->link) {
 			struct link *al = dc__reallocarray(ctx, q->all, q->nall + 1,
 							   sizeof(*al));
 			char *t = NULL;
@@ -441,7 +615,7 @@ static int pass1_layer(struct squash *q, int L)
 				goto out;
 			}
 			q->all = al;
-			if ((err = dc__path_clean(ctx, &t, archive_entry_hardlink(e),
+			if ((err = dc__path_clean(ctx, &t, rc->link,
 						  "hardlink target")) < 0)
 				goto out;
 			al = &q->all[q->nall];
@@ -461,14 +635,14 @@ static int pass1_layer(struct squash *q, int L)
 		if ((err = map_put(ctx, &q->map, path, &n)) < 0)
 			goto out;
 		n->win = L;
-		n->win_dir = archive_entry_filetype(e) == AE_IFDIR;
+		n->win_dir = rc->dir;
 		if (!n->win_dir && n->del == NO_LAYER)
 			n->del = L;
-		if (archive_entry_hardlink(e)) {
+		if (rc->link) {
 			struct link *lk;
 			char *t = NULL;
 
-			if ((err = dc__path_clean(ctx, &t, archive_entry_hardlink(e),
+			if ((err = dc__path_clean(ctx, &t, rc->link,
 						  "hardlink target")) < 0) {
 				err = dc_error_prefix(ctx, "layer %d", L);
 				goto out;
@@ -484,16 +658,14 @@ static int pass1_layer(struct squash *q, int L)
 			lk = &q->links[q->nlinks++];
 			memset(lk, 0, sizeof(*lk));
 			lk->path = path;
-			path = NULL;
+			rc->path = NULL;	/* the link's now */
 			lk->target = t;
 			lk->layer = L;
 			lk->fd = -1;
 		}
 	}
-	err = r < 0 ? r : 0;
+	return 0;
 out:
-	free(path);
-	layer_close(q, a, &l, 0);
 	return err;
 }
 
@@ -1117,7 +1289,7 @@ static int pass2_layer(struct squash *q, int L)
 	int err, r;
 
 	/* unverified: the pool in dc__squash() verifies it meanwhile */
-	if ((err = layer_open(q, L, 0, &a, &l)) < 0)
+	if ((err = layer_open(q, q->r, L, 0, &a, &l)) < 0)
 		return err;
 	/* an uncompressed layer lying in a seekable source, as it is */
 	if (q->ring && L >= q->from && d->comp == DC_COMP_NONE &&
@@ -1133,7 +1305,7 @@ static int pass2_layer(struct squash *q, int L)
 		err = DC_ENOMEM;
 		goto out;
 	}
-	while ((r = next_header(q, a, &l, L, &e)) == 1) {
+	while ((r = next_header(q, ctx, a, &l, L, &e)) == 1) {
 		struct node *n;
 		size_t nsp = 0, i;
 		int write;
@@ -1142,7 +1314,7 @@ static int pass2_layer(struct squash *q, int L)
 		path = NULL;
 		if ((err = dc__check_intr(ctx)) < 0)
 			goto out;
-		if ((err = entry_path(q, e, L, &path)) < 0)
+		if ((err = entry_path(q, ctx, e, L, &path)) < 0)
 			goto out;
 		if (err == 1)
 			continue;
@@ -1343,11 +1515,10 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 			goto out;
 	if ((err = dc__cpool_start(pool)) < 0)
 		goto out;
-	for (L = q.to - 1; L >= q.from; L--)
-		if ((err = pass1_layer(&q, L)) < 0) {
-			err = dc__error_in(q.ctx, r->src->label);
-			goto out;
-		}
+	if ((err = pass1(&q)) < 0) {
+		err = dc__error_in(q.ctx, r->src->label);
+		goto out;
+	}
 	if ((err = resolve_links(&q, &lowest)) < 0)
 		goto out;
 	if ((err = out_open(&q, comp, o, given,
