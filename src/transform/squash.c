@@ -189,7 +189,6 @@ struct lr {
 	struct dc_stream *s;
 	char *buf;
 	int err;
-	size_t chunk;	/* bytes a read */
 };
 
 /*
@@ -203,7 +202,7 @@ struct lr {
 static la_ssize_t lr_read(struct archive *a, void *arg, const void **p)
 {
 	struct lr *l = arg;
-	ssize_t got = dc__stream_read(l->s, l->buf, l->chunk);
+	ssize_t got = dc__stream_read(l->s, l->buf, LR_HEADERS);
 
 	(void)a;
 	if (got < 0) {
@@ -406,7 +405,7 @@ static int scan_layer(struct squash *q, struct dc_reader *r, int L,
 	struct dc_ctx *ctx = r->ctx;
 	struct archive *a = NULL;
 	struct archive_entry *e;
-	struct lr l = { NULL, buf, 0, LR_HEADERS };
+	struct lr l = { NULL, buf, 0 };
 	int err, got;
 
 	if ((err = layer_open(q, r, L, 0, &a, &l)) < 0)
@@ -782,7 +781,6 @@ struct ring {
 	int last;		/* READY is all */
 	int stop;		/* a failure: everyone out */
 	int werr;		/* errno of the failed write */
-	uint64_t written;	/* bytes handed to the ring */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t th[1 + RING_WRITERS];
@@ -977,7 +975,7 @@ static int ring_put(struct ring *g, const void *p, size_t n)
 			c = n;
 		memcpy(ring_buf(g, g->seq) + g->fill, p, c);
 		g->fill += c;
-		g->written += c;
+		g->q->out.written += c;	/* bytes handed to the ring */
 		p = (const char *)p + c;
 		n -= c;
 	}
@@ -1008,7 +1006,7 @@ static int ring_pread(struct ring *g, int fd, uint64_t off, uint64_t len)
 					"reading a layer: %s", got < 0 ?
 					strerror(errno) : "unexpected end of file");
 		g->fill += (size_t)got;
-		g->written += (uint64_t)got;
+		g->q->out.written += (uint64_t)got;
 		off += (uint64_t)got;
 		len -= (uint64_t)got;
 	}
@@ -1095,8 +1093,8 @@ static int ring_end(struct squash *q, int ok)
 			fcntl(g->fd, F_SETFL, fl & ~O_DIRECT);
 	}
 	/* the padding off, the offset where a streamed write leaves it */
-	if (!err && ok && (ftruncate(g->fd, (off_t)g->written) < 0 ||
-			   lseek(g->fd, (off_t)g->written, SEEK_SET) < 0))
+	if (!err && ok && (ftruncate(g->fd, (off_t)q->out.written) < 0 ||
+			   lseek(g->fd, (off_t)q->out.written, SEEK_SET) < 0))
 		err = dc_error(q->ctx, DC_EIO, "'%s': %s", q->out.label,
 			       strerror(errno));
 	pthread_mutex_destroy(&g->mu);
@@ -1283,7 +1281,7 @@ static int pass2_layer(struct squash *q, int L)
 	struct dc_ctx *ctx = q->ctx;
 	struct archive *a = NULL;
 	struct archive_entry *e;
-	struct lr l = { NULL, q->buf, 0, LR_HEADERS };
+	struct lr l = { NULL, q->buf, 0 };
 	struct link **spool = NULL;
 	char *path = NULL;
 	int err, r;
@@ -1546,8 +1544,6 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	}
 	if (q.enc && (err = dc__enc_finish(q.enc, out_file, &q)) < 0)
 		goto out;
-	if (q.ring)
-		q.out.written = q.ring->written;
 	if ((err = dc__out_flush(&q.out)) < 0 ||
 	    (err = ring_end(&q, 1)) < 0 ||
 	    (err = dc__cpool_wait(pool, q.ctx, 0)) < 0 ||
