@@ -97,6 +97,14 @@ void dc__fail_alloc_at(long n);
 struct dc_hash;
 int dc__hash_new(struct dc_ctx *ctx, struct dc_hash **out);
 void dc__hash_update(struct dc_hash *h, const void *p, size_t n);
+/* Both updates at once: on x86-64 with the SHA extensions the two
+ * streams share the time of one (hash.c). */
+void dc__hash_update2(struct dc_hash *a, const void *pa, size_t na,
+		      struct dc_hash *b, const void *pb, size_t nb);
+/* Tests: ON 0 turns the SHA extensions off for hashes made after it, 1
+ * back on where the CPU has them, -1 leaves it; returns whether they are
+ * used. */
+int dc__hash_accel(int on);
 /* Writes "sha256:<hex>" to OUT and resets the hash. */
 void dc__hash_final(struct dc_hash *h, char out[DC_DIGEST_MAX]);
 void dc__hash_free(struct dc_hash *h);
