@@ -496,7 +496,12 @@ extern const struct dc_reader_ops dc__reader_legacy;
 extern const struct dc_reader_ops dc__reader_flat;
 
 enum dc_blob_flags {
-	DC_BLOB_DIFFID = 1 << 0	/* also check the layer's diff_id */
+	DC_BLOB_DIFFID = 1 << 0,	/* also check the layer's diff_id */
+	/* a read's bytes are hashed later: by dc__blob_hash_along or
+	 * dc__blob_hash_pair, else at the next read. The caller leaves them
+	 * untouched until then. This lets one thread hash two streams at
+	 * once (dc__hash_update2). */
+	DC_BLOB_DEFER = 1 << 1
 };
 
 /*
@@ -506,6 +511,12 @@ enum dc_blob_flags {
  */
 int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
 		  unsigned flags, struct dc_stream **out);
+/* With DC_BLOB_DEFER: hash N bytes of P into H, and as many of the bytes
+ * S read last as there are, both at once. */
+void dc__blob_hash_along(struct dc_stream *s, struct dc_hash *h,
+			 const void *p, size_t n);
+/* With DC_BLOB_DEFER: hash what A and B read last, both at once. */
+void dc__blob_hash_pair(struct dc_stream *a, struct dc_stream *b);
 
 /*
  * Open layer D as an uncompressed tar stream. With VERIFY, the blob's

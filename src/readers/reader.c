@@ -194,7 +194,37 @@ struct vstream {
 	uint64_t got;
 	int done;
 	int is_diff;		/* WANT is a diff_id (decoded stream) */
+	int defer;		/* DC_BLOB_DEFER */
+	const unsigned char *pend;	/* read, not hashed yet */
+	size_t npend;
 };
+
+/* the bytes read last that are not hashed yet */
+static void hash_pending(struct vstream *v)
+{
+	if (v->npend)
+		dc__hash_update(v->h, v->pend, v->npend);
+	v->npend = 0;
+}
+
+void dc__blob_hash_along(struct dc_stream *s, struct dc_hash *h,
+			 const void *p, size_t n)
+{
+	struct vstream *v = (struct vstream *)s;
+	size_t k = n < v->npend ? n : v->npend;
+
+	dc__hash_update2(v->h, v->pend, k, h, p, n);
+	v->pend += k;
+	v->npend -= k;
+}
+
+void dc__blob_hash_pair(struct dc_stream *a, struct dc_stream *b)
+{
+	struct vstream *x = (struct vstream *)a, *y = (struct vstream *)b;
+
+	dc__hash_update2(x->h, x->pend, x->npend, y->h, y->pend, y->npend);
+	x->npend = y->npend = 0;
+}
 
 static int diff_sink(void *arg, const void *p, size_t n)
 {
@@ -254,6 +284,7 @@ static ssize_t vread_inner(struct dc_stream *s, void *buf, size_t n)
 	ssize_t got;
 	int err;
 
+	hash_pending(v);
 	if (v->done)
 		return 0;
 	if ((err = dc__check_intr(s->ctx)) < 0)
@@ -270,7 +301,12 @@ static ssize_t vread_inner(struct dc_stream *s, void *buf, size_t n)
 		return dc_error(s->ctx, DC_EDIGEST,
 				"'%s': larger than the %lld bytes its descriptor says (blob %s)",
 				v->label, (long long)v->want_size, v->want);
-	dc__hash_update(v->h, buf, (size_t)got);
+	if (v->defer) {
+		v->pend = buf;
+		v->npend = (size_t)got;
+	} else {
+		dc__hash_update(v->h, buf, (size_t)got);
+	}
 	if (v->dec && (err = dc__dec_push(v->dec, buf, (size_t)got, diff_sink,
 					  v->dh)) < 0)
 		return err;
@@ -356,6 +392,7 @@ int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
 		return err;
 	v = (struct vstream *)*out;
 	v->is_diff = d->digest_is_diff;
+	v->defer = !!(flags & DC_BLOB_DEFER);
 	if ((flags & DC_BLOB_DIFFID) && d->diff_id[0]) {
 		memcpy(v->want_diff, d->diff_id, sizeof(v->want_diff));
 		if (d->comp != DC_COMP_NONE &&

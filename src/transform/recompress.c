@@ -14,6 +14,7 @@
 
 struct tc {
 	struct dc_out out;
+	struct dc_stream *in;	/* its hashing deferred: done along ours */
 	struct dc_hash *h;	/* of the output */
 	struct dc_hash *dh;	/* of the uncompressed tar: the diff_id */
 	struct dc_enc *enc;
@@ -23,7 +24,8 @@ static int to_file(void *arg, const void *p, size_t n)
 {
 	struct tc *t = arg;
 
-	dc__hash_update(t->h, p, n);
+	/* the output and the input it came from, hashed at once */
+	dc__blob_hash_along(t->in, t->h, p, n);
 	return dc__out_write(&t->out, p, n);
 }
 
@@ -76,8 +78,9 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 	if (d->comp != DC_COMP_NONE &&
 	    (err = dc__dec_new(ctx, &dec, d->comp, d->path)) < 0)
 		goto out;
-	if ((err = dc__blob_open(r, d, 0, &in)) < 0)
+	if ((err = dc__blob_open(r, d, DC_BLOB_DEFER, &in)) < 0)
 		goto out;
+	t.in = in;
 	if (!(buf = malloc(1 << 20))) {
 		err = dc__enomem(ctx);
 		goto out;

@@ -7,6 +7,8 @@
  * written) is then read once, hashed once and written once, several at
  * once. Without a destination it only verifies (verify, squash). A job
  * without a source blob copies a spool, already hashed when it was made.
+ * Each worker runs two jobs at once so that it hashes two blobs in the
+ * time of one (dc__hash_update2).
  *
  * dc__cpool_wait() reports progress and passes an interrupt on; the
  * first failure stops the others, and the lowest-numbered job that
@@ -45,6 +47,7 @@ struct dc_cpool {
 	pthread_cond_t cv;
 	pthread_t *th;
 	size_t nth;
+	size_t nwant;		/* threads meant to run: set before they start */
 	size_t next, running;
 	int started, failed;
 	volatile sig_atomic_t stop;
@@ -122,109 +125,181 @@ static void add_done(struct dc_cpool *cp, uint64_t n)
 	pthread_mutex_unlock(&cp->mu);
 }
 
-static int run_job(struct dc_cpool *cp, struct dc_reader *r, struct cjob *cj,
-		   char *buf)
+/* a job in a worker: a worker reads a chunk of each of its two, hashes
+ * both chunks at once, then writes them */
+struct slot {
+	struct cjob *cj;	/* NULL: free */
+	struct dc_ctx tctx;
+	struct dc_src src;
+	struct dc_reader r;
+	struct dc_stream *s;
+	uint64_t at, synced;
+	ssize_t got;		/* of the last read: >0, 0 at the end, <0 */
+	char *buf;
+};
+
+static int slot_start(struct dc_cpool *cp, struct slot *sl, struct cjob *cj)
 {
-	struct dc_ctx *ctx = r->ctx;
-	const struct dc_cjob *j = &cj->j;
-	struct dc_stream *s = NULL;
-	uint64_t at = 0, synced = 0;
-	int err = 0;
+	sl->cj = cj;
+	sl->s = NULL;
+	sl->at = sl->synced = 0;
+	sl->got = 0;
+	dc__reader_clone(cp->r, &sl->tctx, &sl->src, &sl->r, &cp->stop);
+	if (!sl->buf)
+		return dc__enomem(&sl->tctx);
+	if (cj->j.d)
+		return dc__blob_open(&sl->r, cj->j.d,
+				     DC_BLOB_DIFFID | DC_BLOB_DEFER, &sl->s);
+	return 0;
+}
 
-	if (j->d && (err = dc__blob_open(r, j->d, DC_BLOB_DIFFID, &s)) < 0)
-		return err;
-	for (;;) {
-		size_t want = CP_CHUNK;
-		ssize_t got;
+/* Reads the slot's next chunk into sl->got; <0 on failure. */
+static int slot_read(struct slot *sl)
+{
+	struct dc_ctx *ctx = &sl->tctx;
+	const struct dc_cjob *j = &sl->cj->j;
+	size_t want = CP_CHUNK;
+	int err;
 
-		if (s) {
-			got = dc__stream_read(s, buf, want);
-		} else {
-			if ((err = dc__check_intr(ctx)) < 0)
-				break;
-			if (want > j->len - at)
-				want = (size_t)(j->len - at);
-			if (!want)
-				break;
-			got = pread(j->srcfd, buf, want, (off_t)(j->srcoff + at));
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0) {
-				err = dc_error(ctx, DC_EIO, "'%s': read failed: %s",
-					       j->dst_label, got < 0 ?
-					       strerror(errno) : "unexpected end of file");
-				break;
-			}
-		}
-		if (got < 0) {
-			err = (int)got;
-			break;
-		}
-		if (!got)
-			break;
-		/* the verifying stream has checked the size against the
-		 * descriptor: a blob never writes past its reservation */
-		if (j->dstfd >= 0 &&
-		    (err = pwrite_all(ctx, j, buf, (size_t)got, at)) < 0)
-			break;
-		at += (uint64_t)got;
-		add_done(cp, (uint64_t)got);
-		/* start writing back what is written: the final fsync or
-		 * syncfs then waits for the tail, not for every byte */
-		if (j->dstfd >= 0 && at - synced >= CP_WRITEBACK) {
-			sync_file_range(j->dstfd, (off_t)(j->dstoff + synced),
-					(off_t)(at - synced), SYNC_FILE_RANGE_WRITE);
-			synced = at;
-		}
+	if (sl->s) {
+		sl->got = dc__stream_read(sl->s, sl->buf, want);
+		return sl->got < 0 ? (int)sl->got : 0;
 	}
-	dc__stream_close(s);
-	if (!err && j->dstfd >= 0 && at != j->len)
-		err = dc_error(ctx, DC_EDIGEST, "'%s': %llu bytes, expected %llu",
-			       j->dst_label, (unsigned long long)at,
+	for (;;) {
+		if ((err = dc__check_intr(ctx)) < 0)
+			return err;
+		if (want > j->len - sl->at)
+			want = (size_t)(j->len - sl->at);
+		if (!want) {
+			sl->got = 0;
+			return 0;
+		}
+		sl->got = pread(j->srcfd, sl->buf, want,
+				(off_t)(j->srcoff + sl->at));
+		if (sl->got < 0 && errno == EINTR)
+			continue;
+		if (sl->got <= 0)
+			return dc_error(ctx, DC_EIO, "'%s': read failed: %s",
+					j->dst_label, sl->got < 0 ?
+					strerror(errno) : "unexpected end of file");
+		return 0;
+	}
+}
+
+/* Writes what the slot read last. */
+static int slot_write(struct dc_cpool *cp, struct slot *sl)
+{
+	const struct dc_cjob *j = &sl->cj->j;
+	uint64_t n = (uint64_t)sl->got;
+	int err;
+
+	/* the verifying stream has checked the size against the
+	 * descriptor: a blob never writes past its reservation */
+	if (j->dstfd >= 0 &&
+	    (err = pwrite_all(&sl->tctx, j, sl->buf, (size_t)n, sl->at)) < 0)
+		return err;
+	sl->at += n;
+	add_done(cp, n);
+	/* start writing back what is written: the final fsync or syncfs
+	 * then waits for the tail, not for every byte */
+	if (j->dstfd >= 0 && sl->at - sl->synced >= CP_WRITEBACK) {
+		sync_file_range(j->dstfd, (off_t)(j->dstoff + sl->synced),
+				(off_t)(sl->at - sl->synced),
+				SYNC_FILE_RANGE_WRITE);
+		sl->synced = sl->at;
+	}
+	return 0;
+}
+
+/* The slot's job is over, with ERR: record it and free the slot. */
+static void slot_end(struct dc_cpool *cp, struct slot *sl, int err)
+{
+	struct cjob *cj = sl->cj;
+	const struct dc_cjob *j = &cj->j;
+
+	dc__stream_close(sl->s);
+	sl->s = NULL;
+	if (!err && j->dstfd >= 0 && sl->at != j->len)
+		err = dc_error(&sl->tctx, DC_EDIGEST,
+			       "'%s': %llu bytes, expected %llu", j->dst_label,
+			       (unsigned long long)sl->at,
 			       (unsigned long long)j->len);
-	return err;
+	if (cj->j.dst_own) {
+		if (close(cj->j.dstfd) < 0 && !err)
+			err = dc_error(&sl->tctx, DC_EIO, "'%s': %s",
+				       cj->j.dst_label, strerror(errno));
+		cj->j.dst_own = 0;
+	}
+	if (err) {
+		cj->err = err;
+		memcpy(cj->msg, sl->tctx.msg, sizeof(cj->msg));
+		pthread_mutex_lock(&cp->mu);
+		cp->failed = 1;
+		__atomic_store_n(&cp->stop, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&cp->mu);
+	}
+	sl->cj = NULL;
+}
+
+/*
+ * The next job, largest first; cp->n when there is none. A second slot
+ * takes one only once every thread has had its first: two jobs on two
+ * cores are faster one on each than paired on one.
+ */
+static size_t take(struct dc_cpool *cp, size_t slot)
+{
+	size_t i = cp->n;
+
+	pthread_mutex_lock(&cp->mu);
+	if (cp->next < cp->n && (!slot || cp->next >= cp->nwant))
+		i = cp->next++;
+	pthread_mutex_unlock(&cp->mu);
+	return i;
 }
 
 static void *cworker(void *arg)
 {
 	struct dc_cpool *cp = arg;
-	char *buf = malloc(CP_CHUNK);
+	struct slot sl[2];
+	size_t k;
 
+	memset(sl, 0, sizeof(sl));
+	for (k = 0; k < 2; k++)
+		sl[k].buf = malloc(CP_CHUNK);
 	for (;;) {
-		struct dc_ctx tctx;
-		struct dc_src src;
-		struct dc_reader r;
-		struct cjob *cj;
-		size_t i;
-		int err;
+		int busy = 0, err;
 
-		pthread_mutex_lock(&cp->mu);
-		i = cp->next++;
-		pthread_mutex_unlock(&cp->mu);
-		if (i >= cp->n)
-			break;
-		cj = &cp->jobs[cp->order[i]];
-		dc__reader_clone(cp->r, &tctx, &src, &r, &cp->stop);
-		if (!buf)
-			err = dc__enomem(&tctx);
-		else
-			err = run_job(cp, &r, cj, buf);
-		if (cj->j.dst_own) {
-			if (close(cj->j.dstfd) < 0 && !err)
-				err = dc_error(&tctx, DC_EIO, "'%s': %s",
-					       cj->j.dst_label, strerror(errno));
-			cj->j.dst_own = 0;
+		for (k = 0; k < 2; k++) {
+			while (!sl[k].cj) {
+				size_t i = take(cp, k);
+
+				if (i >= cp->n)
+					break;
+				if ((err = slot_start(cp, &sl[k],
+						      &cp->jobs[cp->order[i]])) < 0)
+					slot_end(cp, &sl[k], err);
+			}
+			if (sl[k].cj) {
+				busy = 1;
+				if ((err = slot_read(&sl[k])) < 0)
+					slot_end(cp, &sl[k], err);
+			}
 		}
-		if (err) {
-			cj->err = err;
-			memcpy(cj->msg, tctx.msg, sizeof(cj->msg));
-			pthread_mutex_lock(&cp->mu);
-			cp->failed = 1;
-			__atomic_store_n(&cp->stop, 1, __ATOMIC_RELAXED);
-			pthread_mutex_unlock(&cp->mu);
+		if (!busy)
+			break;
+		if (sl[0].cj && sl[1].cj && sl[0].s && sl[1].s)
+			dc__blob_hash_pair(sl[0].s, sl[1].s);
+		for (k = 0; k < 2; k++) {
+			if (!sl[k].cj)
+				continue;
+			if (!sl[k].got)
+				slot_end(cp, &sl[k], 0);
+			else if ((err = slot_write(cp, &sl[k])) < 0)
+				slot_end(cp, &sl[k], err);
 		}
 	}
-	free(buf);
+	for (k = 0; k < 2; k++)
+		free(sl[k].buf);
 	pthread_mutex_lock(&cp->mu);
 	cp->running--;
 	pthread_cond_broadcast(&cp->cv);
@@ -262,6 +337,7 @@ int dc__cpool_start(struct dc_cpool *cp)
 	if (!(cp->th = dc__calloc(ctx, want, sizeof(*cp->th))))
 		return DC_ENOMEM;
 	cp->running = want;	/* before any worker can finish */
+	cp->nwant = want;
 	for (i = 0; i < want; i++) {
 		if (pthread_create(&cp->th[i], NULL, cworker, cp))
 			break;

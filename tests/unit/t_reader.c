@@ -339,6 +339,58 @@ TEST(reader_verify_corrupt_layer)
 	}
 }
 
+/* Six layers of 1 KiB to 700 KiB: more jobs than verify's threads, so
+ * each thread hashes two layers at once (pool.c, DC_BLOB_DEFER). Every
+ * layer verifies, and a flipped byte in any one of them is reported as
+ * that layer's. */
+TEST(reader_verify_paired)
+{
+	static const size_t sizes[] = { 700 << 10, 1 << 10, 300 << 10,
+					(256 << 10) + 1, 65, 500 << 10 };
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	struct fx_layer l[N];
+	char name[16];
+	size_t i, k;
+	int which;
+
+	for (i = 0; i < N; i++) {
+		char *text = unit_xmalloc(sizes[i] + 1);
+
+		for (k = 0; k < sizes[i]; k++)
+			text[k] = (char)('a' + (k * 7 + i + k / 4099) % 26);
+		text[sizes[i]] = '\0';
+		snprintf(name, sizeof(name), "f%zu", i);
+		fx_layer_make(&l[i], name, text,
+			      i % 3 == 1 ? DC_COMP_GZIP : DC_COMP_NONE);
+		free(text);
+	}
+	for (which = 0; which <= N; which++) {
+		struct ubuf t = { 0 };
+		struct opened o;
+		struct fx_oci opt = { .corrupt_layer = which };
+		int err;
+
+		UNIT_CASE("corrupt layer %d (0: none)", which);
+		fx_oci_tar(&t, l, N, &opt);
+		CHECK_OK(open_load(&t, &o));
+		if (o.set) {
+			err = dc_reader_verify(o.r, o.set);
+			if (!which) {
+				CHECK_OK(err);
+			} else {
+				CHECKF(err == DC_EDIGEST || err == DC_ECORRUPT,
+				       "verify: %d: %s", err,
+				       dc_ctx_errmsg(unit_ctx()));
+				CHECK_CONTAINS(dc_ctx_errmsg(unit_ctx()),
+					       l[which - 1].digest + 7);
+			}
+		}
+		closed(&o);
+		ubuf_free(&t);
+	}
+	free_layers(l, N);
+}
+
 /* A config whose diff_id does not match the layer's uncompressed bytes. */
 TEST(reader_verify_bad_diff_id)
 {
