@@ -329,6 +329,9 @@ int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len);
 /* Leave LEN bytes for someone else to fill (a seekable file only): *AT
  * is where they start. */
 int dc__out_skip(struct dc_out *o, uint64_t len, uint64_t *at);
+/* LEN bytes were written at the fd's offset by someone else (after a
+ * flush), and the offset moved past them: count them as written. */
+void dc__out_adopt(struct dc_out *o, uint64_t len);
 void dc__out_release(struct dc_out *o);
 
 /*
@@ -354,6 +357,12 @@ int dc__tarw_pad(struct dc_out *o, uint64_t size);
 int dc__tarw_file(struct dc_out *o, const char *name, const void *p,
 		  size_t n);
 int dc__tarw_end(struct dc_out *o);
+/* A member whose size is not known yet: a block of zeros now, in its
+ * place; once its data is written, dc__tarw_patch writes the header
+ * (name, size: one block whatever the size) at AT, through O's fd. */
+int dc__tarw_placeholder(struct dc_out *o);
+int dc__tarw_patch(struct dc_out *o, uint64_t at, const char *name,
+		   uint64_t size);
 /* mtime for entries decant creates: SOURCE_DATE_EPOCH or 0 */
 uint64_t dc__epoch(void);
 
@@ -616,6 +625,14 @@ struct dc_writer_ops {
 	 * cannot (e.g. a pipe): the caller then uses put_blob. */
 	int (*reserve_blob)(struct dc_writer *w, const struct dc_desc *want,
 			    int *fd, uint64_t *off, int *own);
+	/* optional: a blob whose digest and size are not known yet (a
+	 * squash) is written now, by the caller, at *FD's offset; then
+	 * put_blob_close() with its descriptor, before anything else is
+	 * written. Returns 1 when this writer cannot (a pipe). A writer
+	 * that has it gets begin() before the images are planned, to
+	 * take the squash at planning time: images are not set yet. */
+	int (*put_blob_open)(struct dc_writer *w, int *fd);
+	int (*put_blob_close)(struct dc_writer *w, const struct dc_desc *d);
 	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
 	int (*commit)(struct dc_writer *w);
 	void (*abort)(struct dc_writer *w);
@@ -684,12 +701,14 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 
 /*
  * Squash layers [FROM, TO) of IMG into one layer compressed as COMP
- * (src/transform/squash.c), written to *FD if it is >= 0, else spooled
- * to an anonymous temp file in SPOOLDIR whose fd is returned in *FD.
- * OUT_LABEL (or NULL) names the output in errors. With FROM > 0 the
- * whiteouts that may hide lower content are kept. DIRECT: no one reads
- * the output back, write it past the page cache where it can. OUT gets
- * digest, size, diff_id and compression (no media type).
+ * (src/transform/squash.c), written to *FD if it is >= 0 (from its
+ * offset on), else spooled to an anonymous temp file in SPOOLDIR whose
+ * fd is returned in *FD. OUT_LABEL (or NULL) names the output in errors.
+ * With FROM > 0 the whiteouts that may hide lower content are kept.
+ * DIRECT 1: no one reads the output back, write it past the page cache
+ * where it can; 2: it is the output (a tar member), buffered, start its
+ * writeback as it goes. OUT gets digest, size, diff_id and compression
+ * (no media type).
  */
 int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	       size_t to, enum dc_comp comp, const struct dc_write_opts *o,

@@ -768,6 +768,7 @@ static int resolve_links(struct squash *q, int *lowest)
 struct ring {
 	struct squash *q;
 	int fd;
+	uint64_t base;		/* where the output starts in FD */
 	int final;		/* the output itself (DIRECT asked for) */
 	int direct;		/* O_DIRECT is on */
 	unsigned char *mem;	/* RING_N buffers of RING_CAP */
@@ -906,11 +907,11 @@ static void *ring_write_main(void *arg)
 			iov[j].iov_len = (g->len[(i + j) % RING_N] + DIO_ALIGN - 1) &
 					 ~(size_t)(DIO_ALIGN - 1);
 		}
-		e = ring_pwritev(g, iov, (int)k, (off_t)(i * RING_CAP));
+		e = ring_pwritev(g, iov, (int)k, (off_t)(g->base + i * RING_CAP));
 		/* buffered after all, into the output: start its writeback,
 		 * so that the final sync waits for the tail only */
 		if (!e && g->final && !__atomic_load_n(&g->direct, __ATOMIC_RELAXED))
-			(void)sync_file_range(g->fd, (off_t)(i * RING_CAP),
+			(void)sync_file_range(g->fd, (off_t)(g->base + i * RING_CAP),
 					      (off_t)(k * RING_CAP),
 					      SYNC_FILE_RANGE_WRITE);
 		if (e) {
@@ -1014,14 +1015,14 @@ static int ring_pread(struct ring *g, int fd, uint64_t off, uint64_t len)
 }
 
 /* A file of our own: regular, empty, at offset 0, not O_APPEND. */
+/* A regular file whose end we are at: the output goes there. */
 static int can_ring(int fd)
 {
 	struct stat st;
 	int fl = fcntl(fd, F_GETFL);
 
 	return fl >= 0 && !(fl & O_APPEND) && fstat(fd, &st) == 0 &&
-	       S_ISREG(st.st_mode) && st.st_size == 0 &&
-	       lseek(fd, 0, SEEK_CUR) == 0;
+	       S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == st.st_size;
 }
 
 static int ring_start(struct squash *q, int direct)
@@ -1037,11 +1038,13 @@ static int ring_start(struct squash *q, int direct)
 	}
 	g->q = q;
 	g->fd = q->out.fd;
+	g->base = (uint64_t)lseek(g->fd, 0, SEEK_CUR);	/* can_ring() */
 	g->mem = mem;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
-	g->final = direct;
-	if (direct) {
+	g->final = direct != 0;
+	/* a member of a tar (DIRECT 2) starts where O_DIRECT cannot */
+	if (direct == 1 && g->base % DIO_ALIGN == 0) {
 		int fl = fcntl(g->fd, F_GETFL);
 
 		g->direct = fl >= 0 && fcntl(g->fd, F_SETFL, fl | O_DIRECT) == 0;
@@ -1093,8 +1096,9 @@ static int ring_end(struct squash *q, int ok)
 			fcntl(g->fd, F_SETFL, fl & ~O_DIRECT);
 	}
 	/* the padding off, the offset where a streamed write leaves it */
-	if (!err && ok && (ftruncate(g->fd, (off_t)q->out.written) < 0 ||
-			   lseek(g->fd, (off_t)q->out.written, SEEK_SET) < 0))
+	if (!err && ok &&
+	    (ftruncate(g->fd, (off_t)(g->base + q->out.written)) < 0 ||
+	     lseek(g->fd, (off_t)(g->base + q->out.written), SEEK_SET) < 0))
 		err = dc_error(q->ctx, DC_EIO, "'%s': %s", q->out.label,
 			       strerror(errno));
 	pthread_mutex_destroy(&g->mu);

@@ -118,6 +118,13 @@ int dc__out_skip(struct dc_out *o, uint64_t len, uint64_t *at)
 	return 0;
 }
 
+void dc__out_adopt(struct dc_out *o, uint64_t len)
+{
+	o->written += len;
+	advance(o, len);
+	o->wb_mark = o->flushed;	/* the writer saw to its writeback */
+}
+
 void dc__out_release(struct dc_out *o)
 {
 	free(o->buf);

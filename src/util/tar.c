@@ -511,19 +511,25 @@ static int pax_record(struct dc_ctx *ctx, struct dc_buf *b, const char *key,
 	return dc__buf_addf(ctx, b, "%zu %s=%s\n", len, key, val);
 }
 
-static int raw_header(struct dc_out *o, const char *name, char type,
-		      uint64_t size, unsigned mode, const char *link)
+/* A one-block header; a SIZE past octal's 11 digits in GNU base-256. */
+static void format_header(unsigned char h[BLK], const char *name, char type,
+			  uint64_t size, unsigned mode, const char *link)
 {
-	unsigned char h[BLK];
 	unsigned sum = 0;
 	int i;
 
-	memset(h, 0, sizeof(h));
+	memset(h, 0, BLK);
 	memcpy(h, name, strnlen(name, 100));
 	put_octal(h + 100, 8, mode);
 	put_octal(h + 108, 8, 0);
 	put_octal(h + 116, 8, 0);
-	put_octal(h + 124, 12, size);
+	if (size > 077777777777ULL) {
+		h[124] = 0x80;
+		for (i = 11; i > 0; i--, size >>= 8)
+			h[124 + i] = (unsigned char)size;
+	} else {
+		put_octal(h + 124, 12, size);
+	}
 	put_octal(h + 136, 12, dc__epoch());
 	h[156] = (unsigned char)type;
 	if (link)
@@ -534,7 +540,40 @@ static int raw_header(struct dc_out *o, const char *name, char type,
 		sum += h[i];
 	put_octal(h + 148, 7, sum);
 	h[155] = ' ';
+}
+
+static int raw_header(struct dc_out *o, const char *name, char type,
+		      uint64_t size, unsigned mode, const char *link)
+{
+	unsigned char h[BLK];
+
+	format_header(h, name, type, size, mode, link);
 	return dc__out_write(o, h, BLK);
+}
+
+int dc__tarw_placeholder(struct dc_out *o)
+{
+	static const unsigned char zero[BLK];
+
+	return dc__out_write(o, zero, BLK);
+}
+
+int dc__tarw_patch(struct dc_out *o, uint64_t at, const char *name,
+		   uint64_t size)
+{
+	unsigned char h[BLK];
+	ssize_t w;
+
+	if (strlen(name) > 100)
+		DC_BUG("tar name '%s' does not fit a header", name);
+	format_header(h, name, '0', size, 0644, NULL);
+	do
+		w = pwrite(o->fd, h, BLK, (off_t)at);
+	while (w < 0 && errno == EINTR);
+	if (w != BLK)
+		return dc_error(o->ctx, DC_EIO, "'%s': write failed: %s",
+				o->label, w < 0 ? strerror(errno) : "short write");
+	return 0;
 }
 
 int dc__tarw_header(struct dc_out *o, const char *name, enum dc_mtype type,

@@ -528,6 +528,7 @@ struct tar_priv {
 	struct dc_outfile f;
 	const struct dc_image **img;
 	size_t n;
+	uint64_t open_at;	/* the header of the blob put_blob_open began */
 };
 
 static int tar_begin(struct dc_writer *w)
@@ -591,6 +592,42 @@ static int tar_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 	*fd = p->f.fd;
 	*own = 0;
 	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
+}
+
+/* The blob comes straight from the squash: a header block to fill in
+ * once its digest and size are known, and its bytes after it. */
+static int tar_put_blob_open(struct dc_writer *w, int *fd)
+{
+	struct tar_priv *p = w->priv;
+	int err;
+
+	off_t at;
+
+	if (!p->f.tmp)
+		return 1;
+	if ((err = dc__tarw_placeholder(&p->f.o)) < 0 ||
+	    (err = dc__out_flush(&p->f.o)) < 0)
+		return err;
+	if ((at = lseek(p->f.fd, 0, SEEK_CUR)) < 512)
+		return dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
+				at < 0 ? strerror(errno) : "not at a member");
+	p->open_at = (uint64_t)at - 512;
+	*fd = p->f.fd;
+	return 0;
+}
+
+static int tar_put_blob_close(struct dc_writer *w, const struct dc_desc *d)
+{
+	struct tar_priv *p = w->priv;
+	char name[128];
+	int err;
+
+	dc__blob_name(name, sizeof(name), d->digest);
+	if ((err = dc__tarw_patch(&p->f.o, p->open_at, name,
+				  (uint64_t)d->size)) < 0)
+		return err;
+	dc__out_adopt(&p->f.o, (uint64_t)d->size);
+	return dc__tarw_pad(&p->f.o, (uint64_t)d->size);
 }
 
 static int tar_put_image(struct dc_writer *w, const struct dc_image *img)
@@ -665,6 +702,8 @@ const struct dc_writer_ops dc__writer_oci_archive = {
 	.put_blob = tar_put_blob,
 	.put_blob_range = tar_put_blob_range,
 	.reserve_blob = tar_reserve_blob,
+	.put_blob_open = tar_put_blob_open,
+	.put_blob_close = tar_put_blob_close,
 	.put_image = tar_put_image,
 	.commit = oci_tar_commit,
 	.abort = tar_abort,
@@ -678,6 +717,8 @@ const struct dc_writer_ops dc__writer_docker_archive = {
 	.put_blob = tar_put_blob,
 	.put_blob_range = tar_put_blob_range,
 	.reserve_blob = tar_reserve_blob,
+	.put_blob_open = tar_put_blob_open,
+	.put_blob_close = tar_put_blob_close,
 	.put_image = tar_put_image,
 	.commit = docker_commit,
 	.abort = tar_abort,

@@ -421,7 +421,8 @@ out:
 /* ------------------------------------------------------------------ */
 /* Planning */
 
-enum bkind { B_MEM, B_LAYER, B_SPOOL };
+/* B_DONE: in the output already (a squash written into a tar) */
+enum bkind { B_MEM, B_LAYER, B_SPOOL, B_DONE };
 
 struct pblob {
 	enum bkind kind;
@@ -429,6 +430,7 @@ struct pblob {
 	const struct dc_desc *out;	/* the written descriptor */
 	const void *mem;		/* B_MEM */
 	int fd;				/* B_SPOOL */
+	size_t squash;			/* a squash: the how-manieth (1...) */
 };
 
 struct plan {
@@ -446,6 +448,8 @@ struct plan {
 	size_t njobs;
 	struct dc_enc *enc;		/* kept from one layer to the next */
 	const char *dest;		/* for messages */
+	struct dc_writer *w;		/* begun: squashes may go straight in */
+	size_t nsquash;
 };
 
 /* One layer recompressed on a worker thread before planning. */
@@ -493,8 +497,13 @@ static struct pblob *find_blob(struct plan *p, const char *digest)
 
 static int add_blob(struct plan *p, const struct pblob *b)
 {
-	if (find_blob(p, b->out->digest))
+	struct pblob *had = find_blob(p, b->out->digest);
+
+	if (had) {
+		if (b->kind == B_DONE)	/* written already: not again */
+			had->kind = B_DONE;
 		return 0;
+	}
 	if (p->nb == p->capb) {
 		size_t nc = p->capb ? p->capb * 2 : 32;
 		struct pblob *nb = dc__reallocarray(p->ctx, p->b, nc, sizeof(*nb));
@@ -677,17 +686,34 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 		int fd = -1;
 
 		if (!sl) {
-			/* the squashed top layers; a spool the writer links
-			 * into place is not read back: past the page cache */
+			/* the squashed top layers: straight into a tar
+			 * being written, else a spool; a spool the writer
+			 * links into place is not read back: past the page
+			 * cache */
+			int in_tar = 0;
+
+			if (p->w && ops->put_blob_open) {
+				if ((err = ops->put_blob_open(p->w, &fd)) < 0)
+					goto fail;
+				in_tar = err == 0;
+			}
 			if ((err = dc__squash(r, src, keep, src->nlayers, to, o,
 					      spooldir, strcmp(p->dest, "-") ?
 					      p->dest : NULL,
-					      ops->put_blob_file != NULL,
-					      &fd, ol)) < 0 ||
-			    (err = keep_fd(p, fd)) < 0)
+					      in_tar ? 2 : ops->put_blob_file != NULL,
+					      &fd, ol)) < 0)
 				goto fail;
-			b.kind = B_SPOOL;
-			b.fd = fd;
+			b.squash = ++p->nsquash;
+			if (in_tar) {
+				if ((err = ops->put_blob_close(p->w, ol)) < 0)
+					goto fail;
+				b.kind = B_DONE;
+			} else {
+				if ((err = keep_fd(p, fd)) < 0)
+					goto fail;
+				b.kind = B_SPOOL;
+				b.fd = fd;
+			}
 			img->config_raw.len = 0;
 			if ((err = dc__squash_config(ctx, src, keep, ol->diff_id,
 						     &img->config_raw)) < 0)
@@ -762,10 +788,18 @@ fail:
 	return err;
 }
 
+/* Squashed layers first, as they were made (a tar output gets them
+ * while it is planned, spooled or not), then digest order. */
 static int cmp_blob(const void *a, const void *b)
 {
-	return strcmp(((const struct pblob *)a)->out->digest,
-		      ((const struct pblob *)b)->out->digest);
+	const struct pblob *x = a, *y = b;
+
+	if (x->squash || y->squash) {
+		if (!x->squash || !y->squash)
+			return x->squash ? -1 : 1;
+		return x->squash < y->squash ? -1 : x->squash > y->squash;
+	}
+	return strcmp(x->out->digest, y->out->digest);
 }
 
 static json_t *index_entry(const struct dc_image *img)
@@ -990,7 +1024,7 @@ static int plan_build(struct plan *p, struct dc_reader *r,
 		p->n++;
 	}
 	for (i = 0; i < p->nidx; i++) {
-		struct pblob x = { B_MEM, NULL, &p->idx[i]->desc, NULL, -1 };
+		struct pblob x = { B_MEM, NULL, &p->idx[i]->desc, NULL, -1, 0 };
 
 		if ((err = plan_index(p, i, src)) < 0)
 			goto out;
@@ -1000,8 +1034,8 @@ static int plan_build(struct plan *p, struct dc_reader *r,
 	}
 	for (i = 0; i < p->n; i++) {
 		struct dc_image *img = p->img[i];
-		struct pblob c = { B_MEM, NULL, &img->config, img->config_raw.data, -1 };
-		struct pblob m = { B_MEM, NULL, &img->manifest, img->manifest_raw.data, -1 };
+		struct pblob c = { B_MEM, NULL, &img->config, img->config_raw.data, -1, 0 };
+		struct pblob m = { B_MEM, NULL, &img->manifest, img->manifest_raw.data, -1, 0 };
 
 		if ((err = add_blob(p, &c)) < 0 || (err = add_blob(p, &m)) < 0)
 			goto out;
@@ -1073,6 +1107,8 @@ static int open_blob(struct dc_reader *r, const struct pblob *b,
 	case B_SPOOL:
 		return dc__stream_fd_range(r->ctx, s, b->fd, 0,
 					   (uint64_t)b->out->size, 0);
+	case B_DONE:
+		break;
 	}
 	return DC_EINVAL;
 }
@@ -1182,8 +1218,18 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 		err = DC_ENOMEM;
 		goto out;
 	}
-	if ((err = plan_build(&p, r, ops, srcs, nsrcs, opts, dest)) < 0)
+	/* a squash goes straight into a tar: begun before planning */
+	if (ops->put_blob_open && opts->squash_last) {
+		if ((err = ops->begin(&w)) < 0)
+			goto fail;
+		w.state = DC_W_BLOBS;
+		p.w = &w;
+	}
+	if ((err = plan_build(&p, r, ops, srcs, nsrcs, opts, dest)) < 0) {
+		if (p.w)
+			goto fail;
 		goto out;
+	}
 	dc__enc_free(p.enc);	/* recompression is over: its threads too */
 	p.enc = NULL;
 	w.images = (const struct dc_image *const *)p.img;
@@ -1191,10 +1237,14 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	w.indexes = (const struct dc_index *const *)p.idx;
 	w.nindexes = p.nidx;
 	for (i = 0; i < p.nb; i++)
-		total += (uint64_t)p.b[i].out->size;
-	if ((err = dc__cpool_new(r, &cp)) < 0)
+		if (p.b[i].kind != B_DONE)
+			total += (uint64_t)p.b[i].out->size;
+	if ((err = dc__cpool_new(r, &cp)) < 0) {
+		if (p.w)
+			goto fail;
 		goto out;
-	if ((err = ops->begin(&w)) < 0)
+	}
+	if (!p.w && (err = ops->begin(&w)) < 0)
 		goto fail;
 	w.state = DC_W_BLOBS;
 	for (i = 0; i < p.nb; i++) {
@@ -1205,6 +1255,8 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 
 		if ((err = dc__check_intr(ctx)) < 0)
 			goto fail;
+		if (p.b[i].kind == B_DONE)
+			continue;
 		if (ctx->progress)
 			ctx->progress(ctx->progress_arg, 0, total, i + 1, p.nb);
 		if (p.b[i].kind == B_SPOOL && ops->put_blob_file) {

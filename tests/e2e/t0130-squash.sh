@@ -265,8 +265,8 @@ expect_success 'a hardlink to a path that is itself a hardlink entry survives it
 # everything else is streamed. Every way in and out must give the same
 # bytes: a pipe (no ring), gzip layers (no byte range to read), an OCI
 # directory (a file per layer), a docker-archive (ranges of one file), an
-# oci-archive (buffered spool), and a tmpfs (another file system for
-# O_DIRECT). The tar is not a whole number of 4 KiB blocks, so the padded
+# oci-archive (buffered, into the tar being written), and a tmpfs (another
+# file system for O_DIRECT). The tar is not a whole number of 4 KiB blocks, so the padded
 # last O_DIRECT write is cut back.
 expect_success 'squash copies large files file to file: the same bytes every way' '
 	B=$FX/bigfiles.tar
@@ -290,7 +290,7 @@ expect_success 'squash copies large files file to file: the same bytes every way
 	# the squashed layer of the layout is that tar, digest and all
 	cmp file.tar "$(top_layer_of s)"
 	[ "sha256:$(sha256sum <file.tar | cut -d" " -f1)" = "$(jq -r ".rootfs.diff_ids[0]" "$(config_of s)")" ]
-	# a spool copied into a tar
+	# straight into a tar, at an offset that is no multiple of 4 KiB
 	decant convert -q --squash "$B" oci-archive:s.tar
 	mkdir sx && tar -xf s.tar -C sx
 	cmp file.tar "$(top_layer_of sx)"
@@ -307,6 +307,74 @@ expect_success 'squash copies large files file to file: the same bytes every way
 		[ "${CI:-}" != true ] || { echo "cannot mount tmpfs under CI"; exit 1; }
 		echo "no tmpfs: that part skipped"
 	fi
+' $TOOLS
+
+# A squash into a tar file goes straight into it: a header block left for
+# the member, the layer written after it, the header filled in once its
+# digest and size are known. Into stdout it is spooled first. Either way the
+# tar must be the same bytes, each blob hashing to its name (GNU tar reads
+# the members, sha256sum checks them), the squashed layer the same bytes as
+# in an OCI directory, and skopeo must read it.
+for fmt in oci-archive docker-archive; do
+	expect_success "--squash into $fmt: the layer written in place, every blob its digest" '
+		fmt='"$fmt"'
+		B=$FX/bigfiles.tar
+		for c in none gzip zstd; do
+			for sq in --squash "--squash-last 1"; do
+				rm -rf d x.tar p.tar xd
+				decant convert -q $sq --compress $c "$B" oci:d
+				decant convert -q $sq --compress $c "$B" $fmt:x.tar
+				decant convert -q $sq --compress $c "$B" $fmt:- >p.tar
+				# the same bytes: squashes first either way
+				cmp x.tar p.tar
+				tar -tvf x.tar >x.list
+				mkdir xd
+				tar -xf x.tar -C xd
+				blobs_ok xd
+				cmp "$(top_layer_of d)" "$(top_layer_of xd)"
+				# skopeo reads it (a docker-archive gives it the
+				# uncompressed digests): as many layers
+				skopeo copy -q "$fmt:x.tar" dir:sk
+				[ "$(jq ".layers | length" sk/manifest.json)" = \
+				  "$(jq ".layers | length" "$(manifest_of d)")" ]
+				rm -rf sk
+			done
+		done
+		# the squash is the first member after blobs/ and blobs/sha256/
+		sed -n 3p x.list | grep -q "blobs/sha256/$(basename "$(top_layer_of d)")$"
+	' $TOOLS
+done
+
+expect_success "--squash of two images into one tar: both layers written in place" '
+	S=$TESTDATA/docker-1.10/two-images.tar
+	decant convert -q --squash "$S" oci:d
+	# multi (two tags) and small: two squashed layers
+	for m in $(jq -r ".manifests[].digest" d/index.json | cut -d: -f2); do
+		jq -r ".layers[0].digest" d/blobs/sha256/$m | cut -d: -f2
+	done | sort -u >layers
+	[ $(wc -l <layers) = 2 ]
+	for fmt in oci-archive docker-archive; do
+		rm -rf x.tar xd
+		decant convert -q --squash "$S" $fmt:x.tar
+		mkdir xd
+		tar -xf x.tar -C xd
+		blobs_ok xd
+		for l in $(cat layers); do
+			cmp d/blobs/sha256/$l xd/blobs/sha256/$l
+			# the squashes are the first blobs of the tar
+			tar -tf x.tar | sed -n 3,4p | grep -q "^blobs/sha256/$l$"
+		done
+		[ $(tar -tf x.tar | grep -c "^blobs/sha256/.") = $(ls xd/blobs/sha256 | wc -l) ]
+		# skopeo reads each image out of it
+		if [ $fmt = oci-archive ]; then refs="1.0 2.0"; else
+			refs="decant-test/multi:1.0 decant-test/small:2.0"; fi
+		for ref in $refs; do
+			rm -rf sk
+			skopeo copy -q "$fmt:x.tar:$ref" oci:sk:x
+			jq -r ".manifests[0].digest" sk/index.json
+		done
+		rm -rf sk
+	done
 ' $TOOLS
 
 expect_success 'an opaque whiteout at the layer root hides every lower path' '

@@ -789,6 +789,73 @@ TEST(tarw_big_size_uses_pax)
 	ubuf_free(&t);
 }
 
+/* A member written in place after a placeholder header (a squash going
+ * straight into a tar): patched, it reads back like any other, by our
+ * index and by libarchive; and a size past 8 GiB is GNU base-256 in the
+ * same one block. */
+TEST(tarw_placeholder_patch)
+{
+	static const char name[] = "blobs/sha256/"
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct dc_out o;
+	struct ubuf t = { 0 };
+	struct dc_src *src;
+	struct archive *a;
+	struct archive_entry *e;
+	unsigned char h[512];
+	uint64_t at, big = (1ULL << 33) + 12345, v = 0;
+	unsigned sum = 0, want;
+	int fd = tmpfd(), i, seen = 0;
+
+	REQUIRE(fd >= 0);
+	CHECK_OK(dc__out_init(unit_ctx(), &o, fd, "out.tar"));
+	CHECK_OK(dc__tarw_file(&o, "before", "b", 1));
+	at = o.written;
+	CHECK_OK(dc__tarw_placeholder(&o));
+	CHECK_OK(dc__out_flush(&o));
+	CHECK_EQ_U64(lseek(fd, 0, SEEK_CUR), at + 512);
+	REQUIRE(write(fd, "hello", 5) == 5);	/* someone else's bytes */
+	CHECK_OK(dc__tarw_patch(&o, at, name, 5));
+	dc__out_adopt(&o, 5);
+	CHECK_OK(dc__tarw_pad(&o, 5));
+	CHECK_OK(dc__tarw_file(&o, "after", "a", 1));
+	CHECK_OK(dc__tarw_end(&o));
+	CHECK_OK(dc__out_flush(&o));
+	slurp(fd, &t);
+	CHECK_EQ_U64(t.len, o.written);
+	REQUIRE((src = open_tar(&t)));
+	CHECK_MEMBER(src, "before", "b");
+	CHECK_MEMBER(src, name, "hello");
+	CHECK_MEMBER(src, "after", "a");
+	dc__src_free(src);
+	REQUIRE((a = archive_read_new()));
+	archive_read_support_format_tar(a);
+	CHECK_EQ_INT(archive_read_open_memory(a, t.p, t.len), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		seen++;
+		if (!strcmp(archive_entry_pathname(e), name))
+			CHECK_EQ_INT(archive_entry_size(e), 5);
+	}
+	CHECK_EQ_INT(seen, 3);
+	archive_read_free(a);
+	ubuf_free(&t);
+
+	/* 8 GiB and more: base-256, still one block, a valid checksum */
+	CHECK_OK(dc__tarw_patch(&o, at, name, big));
+	REQUIRE(pread(fd, h, 512, (off_t)at) == 512);
+	CHECK_EQ_INT(h[124], 0x80);
+	for (i = 125; i < 136; i++)
+		v = v << 8 | h[i];
+	CHECK_EQ_U64(v, big);
+	want = (unsigned)strtoul((char *)h + 148, NULL, 8);
+	memset(h + 148, ' ', 8);
+	for (i = 0; i < 512; i++)
+		sum += h[i];
+	CHECK_EQ_INT(sum, want);
+	dc__out_release(&o);
+	close(fd);
+}
+
 TEST(tarw_epoch)
 {
 	static const struct {
