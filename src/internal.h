@@ -336,19 +336,24 @@ void dc__out_release(struct dc_out *o);
 
 /*
  * An output file: DEST under a temp name beside it, renamed into place
- * by commit(); abort() removes it. DEST "-" is stdout (nothing to undo).
+ * by commit(); abort() removes it. DEST "-" is stdout, and a DEST that
+ * is a device or a FIFO (/dev/null, a named pipe) is written into the
+ * same way: nothing to undo.
  */
 struct dc_outfile {
 	struct dc_out o;
 	const char *dest;
 	char *tmp;
 	int fd;
+	int own;		/* FD is a device or FIFO we opened */
 	int out_ok;
 };
 int dc__outfile_open(struct dc_ctx *ctx, struct dc_outfile *f,
 		     const char *dest);
 int dc__outfile_commit(struct dc_outfile *f);
 void dc__outfile_abort(struct dc_outfile *f);	/* idempotent */
+/* DEST is "-", or a device or FIFO that dc__outfile_open writes into. */
+int dc__dest_is_stream(const char *dest);
 
 /* Deterministic tar writer over a dc_out (src/util/tar.c). */
 int dc__tarw_header(struct dc_out *o, const char *name, enum dc_mtype type,

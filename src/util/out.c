@@ -204,6 +204,15 @@ int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len)
 /* ------------------------------------------------------------------ */
 /* An output file under a temp name, renamed into place on commit */
 
+int dc__dest_is_stream(const char *dest)
+{
+	struct stat st;
+
+	return !strcmp(dest, "-") ||
+	       (stat(dest, &st) == 0 && !S_ISREG(st.st_mode) &&
+		!S_ISDIR(st.st_mode));
+}
+
 int dc__outfile_open(struct dc_ctx *ctx, struct dc_outfile *f,
 		     const char *dest)
 {
@@ -215,14 +224,20 @@ int dc__outfile_open(struct dc_ctx *ctx, struct dc_outfile *f,
 	f->dest = dest;
 	if (!strcmp(dest, "-")) {
 		f->fd = 1;
-	} else {
-		if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode))
-			return dc_error(ctx, DC_EINVAL, "'%s': is a directory", dest);
-		if ((err = dc__tmp_file(ctx, dest, &f->tmp, &f->fd)) < 0)
-			return err;
+	} else if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode)) {
+		return dc_error(ctx, DC_EINVAL, "'%s': is a directory", dest);
+	} else if (dc__dest_is_stream(dest)) {
+		/* no file to put in its place: renaming over /dev/null
+		 * would replace the device */
+		if ((f->fd = open(dest, O_WRONLY | O_CLOEXEC)) < 0)
+			return dc_error(ctx, DC_EIO, "'%s': %s", dest,
+					strerror(errno));
+		f->own = 1;
+	} else if ((err = dc__tmp_file(ctx, dest, &f->tmp, &f->fd)) < 0) {
+		return err;
 	}
 	if ((err = dc__out_init(ctx, &f->o, f->fd,
-				f->tmp ? dest : "stdout")) < 0)
+				f->tmp || f->own ? dest : "stdout")) < 0)
 		return err;
 	f->out_ok = 1;
 	return 0;
@@ -244,6 +259,14 @@ int dc__outfile_commit(struct dc_outfile *f)
 					strerror(errno));
 		free(f->tmp);
 		f->tmp = NULL;
+	} else if (f->own) {
+		int fd = f->fd;
+
+		f->fd = -1;
+		f->own = 0;
+		if (close(fd) < 0)
+			return dc_error(ctx, DC_EIO, "'%s': %s", f->dest,
+					strerror(errno));
 	}
 	dc__out_release(&f->o);
 	f->out_ok = 0;
@@ -261,6 +284,9 @@ void dc__outfile_abort(struct dc_outfile *f)
 		unlink(f->tmp);
 		free(f->tmp);
 		f->tmp = NULL;
+	} else if (f->own && f->fd >= 0) {
+		close(f->fd);
 	}
+	f->own = 0;
 	f->fd = -1;
 }

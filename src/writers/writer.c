@@ -560,7 +560,7 @@ static int spool_dir(struct dc_ctx *ctx, const char *dest, char **out)
 	char *copy;
 
 	*out = NULL;
-	if (!strcmp(dest, "-"))
+	if (dc__dest_is_stream(dest))	/* $TMPDIR, not /dev */
 		return 0;
 	if (!(copy = dc__strdup(ctx, dest)))
 		return DC_ENOMEM;
@@ -1143,7 +1143,7 @@ static int write_rootfs(struct dc_ctx *ctx, struct dc_reader *r,
 	/* the squash engine writes straight into the output file */
 	fd = f.fd;
 	if ((err = dc__squash(r, imgs[0], 0, imgs[0]->nlayers, comp, o, spooldir,
-			      f.tmp ? dest : "stdout", 1, &fd, &d)) < 0)
+			      f.tmp || f.own ? dest : "stdout", 1, &fd, &d)) < 0)
 		goto out;
 	err = dc__outfile_commit(&f);
 out:

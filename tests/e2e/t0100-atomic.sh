@@ -114,4 +114,24 @@ expect_success 'read-only destination: exit 1 naming the path' '
 	[ -z "$(ls -A $mnt)" ]
 '
 
+# A destination that is a device or a FIFO has no file to put in its
+# place: decant writes into it, as into stdout. Renaming a temp file over
+# /dev/null would replace the device (it did).
+expect_success 'a device or FIFO destination is written into, not replaced' '
+	S=$TESTDATA/docker-1.10/multilayer.tar
+	decant convert -q "$S" docker-archive:file.tar
+	for d in docker-archive oci-archive rootfs docker-legacy; do
+		decant convert -q --squash "$S" $d:/dev/null
+		[ -c /dev/null ]
+	done
+	! ls /dev | grep "^null\.tmp"
+	mkfifo p
+	cat p >fifo.tar &
+	decant convert -q "$S" docker-archive:p
+	wait $!
+	[ -p p ]
+	cmp file.tar fifo.tar
+	[ "$(ls)" = "$(printf "fifo.tar\nfile.tar\np")" ]
+'
+
 finish
