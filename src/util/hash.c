@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(DC_NO_SHANI)
 #define HAVE_SHANI 1
 #include <cpuid.h>
 #include <immintrin.h>
