@@ -159,6 +159,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	bench d-gzip         "gzip -> oci:"     "decant --compress gzip" "$BIG" "$O/d-gzip" "$SLOW_RUNS" "$D convert -q --compress gzip $BIG oci:$O/d-gzip"
 	bench d-gzip6        "gzip -6 -> oci:"  "decant --compress gzip --level 6" "$BIG" "$O/d-gzip6" "$SLOW_RUNS" "$D convert -q --compress gzip --level 6 $BIG oci:$O/d-gzip6"
 	bench d-squash       "squash -> oci:"   "decant --squash"        "$BIG" "$O/d-squash" "$RUNS" "$D convert -q --squash $BIG oci:$O/d-squash"
+	bench d-squashtar    "squash -> docker-archive:" "decant --squash"   "$BIG" "$O/d-squash.tar" "$RUNS" "$D convert -q --squash $BIG docker-archive:$O/d-squash.tar"
+	bench d-datar        "-> docker-archive:" "decant"               "$BIG" "$O/d-da.tar"   "$RUNS" "$D convert -q $BIG docker-archive:$O/d-da.tar"
 	bench d-inspect      "inspect"          "decant inspect"         "$BIG" -         "$RUNS" "$D inspect $BIG"
 	bench d-verify       "verify"           "decant verify"          "$BIG" -         "$RUNS" "$D verify $BIG"
 	bench d-small64      "64 layers -> oci:" "decant"                "$SMALL" "$O/d-s64" "$RUNS" "$D convert -q $SMALL oci:$O/d-s64"
