@@ -332,6 +332,8 @@ int dc__out_skip(struct dc_out *o, uint64_t len, uint64_t *at);
 /* LEN bytes were written at the fd's offset by someone else (after a
  * flush), and the offset moved past them: count them as written. */
 void dc__out_adopt(struct dc_out *o, uint64_t len);
+/* Flush, then cut the file back to AT (a seekable file only). */
+int dc__out_truncate(struct dc_out *o, uint64_t at);
 void dc__out_release(struct dc_out *o);
 
 /*
@@ -637,6 +639,7 @@ struct dc_writer_ops {
 	 * that has it gets begin() before the images are planned, to
 	 * take the squash at planning time: images are not set yet. */
 	int (*put_blob_open)(struct dc_writer *w, int *fd);
+	/* D NULL: the output holds the blob already, take it back out */
 	int (*put_blob_close)(struct dc_writer *w, const struct dc_desc *d);
 	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
 	int (*commit)(struct dc_writer *w);

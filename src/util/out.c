@@ -125,6 +125,20 @@ void dc__out_adopt(struct dc_out *o, uint64_t len)
 	o->wb_mark = o->flushed;	/* the writer saw to its writeback */
 }
 
+int dc__out_truncate(struct dc_out *o, uint64_t at)
+{
+	int err;
+
+	if ((err = dc__out_flush(o)) < 0)
+		return err;
+	if (ftruncate(o->fd, (off_t)at) < 0 ||
+	    lseek(o->fd, (off_t)at, SEEK_SET) < 0)
+		return dc_error(o->ctx, DC_EIO, "'%s': %s", o->label,
+				strerror(errno));
+	o->written = o->flushed = o->wb_mark = at;
+	return 0;
+}
+
 void dc__out_release(struct dc_out *o)
 {
 	free(o->buf);

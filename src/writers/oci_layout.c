@@ -622,6 +622,8 @@ static int tar_put_blob_close(struct dc_writer *w, const struct dc_desc *d)
 	char name[128];
 	int err;
 
+	if (!d)
+		return dc__out_truncate(&p->f.o, p->open_at);
 	dc__blob_name(name, sizeof(name), d->digest);
 	if ((err = dc__tarw_patch(&p->f.o, p->open_at, name,
 				  (uint64_t)d->size)) < 0)

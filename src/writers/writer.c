@@ -497,13 +497,8 @@ static struct pblob *find_blob(struct plan *p, const char *digest)
 
 static int add_blob(struct plan *p, const struct pblob *b)
 {
-	struct pblob *had = find_blob(p, b->out->digest);
-
-	if (had) {
-		if (b->kind == B_DONE)	/* written already: not again */
-			had->kind = B_DONE;
+	if (find_blob(p, b->out->digest))
 		return 0;
-	}
 	if (p->nb == p->capb) {
 		size_t nc = p->capb ? p->capb * 2 : 32;
 		struct pblob *nb = dc__reallocarray(p->ctx, p->b, nc, sizeof(*nb));
@@ -705,7 +700,11 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 				goto fail;
 			b.squash = ++p->nsquash;
 			if (in_tar) {
-				if ((err = ops->put_blob_close(p->w, ol)) < 0)
+				/* the same blob may be in the plan already
+				 * (another image's squash): taken back out,
+				 * and add_blob() below skips it */
+				if ((err = ops->put_blob_close(p->w,
+						find_blob(p, ol->digest) ? NULL : ol)) < 0)
 					goto fail;
 				b.kind = B_DONE;
 			} else {

@@ -377,6 +377,33 @@ expect_success "--squash of two images into one tar: both layers written in plac
 	done
 ' $TOOLS
 
+expect_success "two images with the same layers: their squash is in the tar once" '
+	mkdir a
+	tar -xf "$TESTDATA/docker-1.10/multilayer.tar" -C a
+	c=$(jq -r ".[0].Config" a/manifest.json)
+	jq -c ".config.Labels.other = \"yes\"" "a/$c" >new.json
+	h=$(sha256sum new.json | cut -d" " -f1)
+	mv new.json "a/$h.json"
+	jq -c ". + [.[0] | .Config = \"$h.json\" | .RepoTags = [\"other/img:1\"]]" a/manifest.json >m.json
+	mv m.json a/manifest.json
+	tar -C a -cf two.tar .
+	for fmt in oci-archive docker-archive; do
+		rm -rf x.tar p.tar xd
+		decant convert -q --squash two.tar $fmt:x.tar
+		decant convert -q --squash two.tar $fmt:- >p.tar
+		cmp x.tar p.tar
+		[ -z "$(tar -tf x.tar | sort | uniq -d)" ]
+		mkdir xd
+		tar -xf x.tar -C xd
+		blobs_ok xd
+		[ "$(jq -r ".manifests | length" xd/index.json)" -ge 2 ]
+		for m in $(jq -r ".manifests[].digest" xd/index.json | cut -d: -f2); do
+			jq -r ".layers[0].digest" xd/blobs/sha256/$m
+		done | sort -u >layers
+		[ $(wc -l <layers) = 1 ]
+	done
+' $TOOLS
+
 expect_success 'an opaque whiteout at the layer root hides every lower path' '
 	reference "$FX/rootopq.tar" ref.tree
 	[ "$(cut -f1 ref.tree)" = b ]
