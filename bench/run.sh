@@ -145,32 +145,36 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	mkdir -p "$R"
 	printf 'id\tcase\ttool\tmedian\tmin\tmax\tinbytes\toutbytes\trss_kb\truns\tload\n' >"$R/rows.tsv"
 	echo "##### round $round of $ROUNDS, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-	# --- physical baselines on the 1 GB archive --------------------------------
+	# Cases that are compared run next to each other, because the host's
+	# speed drifts over minutes: in the run at f81854f, decant's zstd ran
+	# right after 5 minutes of pigz and took 3.2 s; next to zstd -T0 and
+	# skopeo, minutes later, 2.4-2.8 s. The slow pigz baselines come last.
+	# --- copies: the hash baseline, decant, skopeo ----------------------------
 	bench base-cp        "copy"             "cp"                     "$BIG" "$O/cp.tar"   "$RUNS" "cp $BIG $O/cp.tar"
 	bench base-cp-fsync  "copy + fsync"     "cp && sync FILE"        "$BIG" "$O/cp.tar"   "$RUNS" "cp $BIG $O/cp.tar && sync $O/cp.tar"
 	bench base-sha256    "sha256"           "openssl dgst -sha256"   "$BIG" -             "$RUNS" "openssl dgst -sha256 $BIG"
-	bench base-zstd      "zstd -3"          "zstd -T0 -3"            "$BIG" "$O/big.zst"  "$RUNS" "zstd -q -T0 -3 -c $BIG >$O/big.zst"
-	bench base-pigz      "gzip -6"          "pigz -6 (2 threads)"    "$BIG" "$O/big.gz"   "$SLOW_RUNS" "pigz -6 -c $BIG >$O/big.gz"
-	bench base-pigz1     "gzip -6"          "pigz -p1 -6 (1 thread)" "$BIG" "$O/big.gz"   "$SLOW_RUNS" "pigz -p1 -6 -c $BIG >$O/big.gz"
-	# --- decant --------------------------------------------------------------
 	bench d-oci          "-> oci:"          "decant"  "$BIG" "$O/d-oci"      "$RUNS" "$D convert -q $BIG oci:$O/d-oci"
-	bench d-ocitar       "-> oci-archive:"  "decant"  "$BIG" "$O/d-oci.tar"  "$RUNS" "$D convert -q $BIG oci-archive:$O/d-oci.tar"
-	bench d-zstd         "zstd -> oci:"     "decant --compress zstd" "$BIG" "$O/d-zstd" "$RUNS" "$D convert -q --compress zstd $BIG oci:$O/d-zstd"
-	bench d-gzip         "gzip -> oci:"     "decant --compress gzip" "$BIG" "$O/d-gzip" "$SLOW_RUNS" "$D convert -q --compress gzip $BIG oci:$O/d-gzip"
-	bench d-gzip6        "gzip -6 -> oci:"  "decant --compress gzip --level 6" "$BIG" "$O/d-gzip6" "$SLOW_RUNS" "$D convert -q --compress gzip --level 6 $BIG oci:$O/d-gzip6"
 	bench d-squash       "squash -> oci:"   "decant --squash"        "$BIG" "$O/d-squash" "$RUNS" "$D convert -q --squash $BIG oci:$O/d-squash"
-	bench d-squashtar    "squash -> docker-archive:" "decant --squash"   "$BIG" "$O/d-squash.tar" "$RUNS" "$D convert -q --squash $BIG docker-archive:$O/d-squash.tar"
+	bench sk-oci         "-> oci:"          "skopeo"  "$BIG" "$O/sk-oci"     "$RUNS" "skopeo copy -q --dest-oci-accept-uncompressed-layers docker-archive:$BIG oci:$O/sk-oci"
+	bench d-ocitar       "-> oci-archive:"  "decant"  "$BIG" "$O/d-oci.tar"  "$RUNS" "$D convert -q $BIG oci-archive:$O/d-oci.tar"
+	bench sk-ocitar      "-> oci-archive:"  "skopeo"  "$BIG" "$O/sk-oci.tar" "$RUNS" "skopeo copy -q --dest-oci-accept-uncompressed-layers docker-archive:$BIG oci-archive:$O/sk-oci.tar"
 	bench d-datar        "-> docker-archive:" "decant"               "$BIG" "$O/d-da.tar"   "$RUNS" "$D convert -q $BIG docker-archive:$O/d-da.tar"
+	bench d-squashtar    "squash -> docker-archive:" "decant --squash"   "$BIG" "$O/d-squash.tar" "$RUNS" "$D convert -q --squash $BIG docker-archive:$O/d-squash.tar"
+	# --- compression --------------------------------------------------------
+	bench base-zstd      "zstd -3"          "zstd -T0 -3"            "$BIG" "$O/big.zst"  "$RUNS" "zstd -q -T0 -3 -c $BIG >$O/big.zst"
+	bench d-zstd         "zstd -> oci:"     "decant --compress zstd" "$BIG" "$O/d-zstd" "$RUNS" "$D convert -q --compress zstd $BIG oci:$O/d-zstd"
+	bench sk-zstd        "zstd -> oci:"     "skopeo --dest-compress-format zstd" "$BIG" "$O/sk-zstd" "$SLOW_RUNS" "skopeo copy -q --dest-compress-format zstd docker-archive:$BIG oci:$O/sk-zstd"
+	bench d-gzip         "gzip -> oci:"     "decant --compress gzip" "$BIG" "$O/d-gzip" "$SLOW_RUNS" "$D convert -q --compress gzip $BIG oci:$O/d-gzip"
+	bench sk-gzip        "gzip -> oci:"     "skopeo --dest-compress-format gzip" "$BIG" "$O/sk-gzip" "$SLOW_RUNS" "skopeo copy -q --dest-compress-format gzip docker-archive:$BIG oci:$O/sk-gzip"
+	bench d-gzip6        "gzip -6 -> oci:"  "decant --compress gzip --level 6" "$BIG" "$O/d-gzip6" "$SLOW_RUNS" "$D convert -q --compress gzip --level 6 $BIG oci:$O/d-gzip6"
+	# --- metadata, small images ----------------------------------------------
 	bench d-inspect      "inspect"          "decant inspect"         "$BIG" -         "$RUNS" "$D inspect $BIG"
 	bench d-verify       "verify"           "decant verify"          "$BIG" -         "$RUNS" "$D verify $BIG"
 	bench d-small64      "64 layers -> oci:" "decant"                "$SMALL" "$O/d-s64" "$RUNS" "$D convert -q $SMALL oci:$O/d-s64"
-	# --- skopeo --------------------------------------------------------------
-	bench sk-oci         "-> oci:"          "skopeo"  "$BIG" "$O/sk-oci"     "$RUNS" "skopeo copy -q --dest-oci-accept-uncompressed-layers docker-archive:$BIG oci:$O/sk-oci"
-	bench sk-ocitar      "-> oci-archive:"  "skopeo"  "$BIG" "$O/sk-oci.tar" "$RUNS" "skopeo copy -q --dest-oci-accept-uncompressed-layers docker-archive:$BIG oci-archive:$O/sk-oci.tar"
-	bench sk-zstd        "zstd -> oci:"     "skopeo --dest-compress-format zstd" "$BIG" "$O/sk-zstd" "$SLOW_RUNS" "skopeo copy -q --dest-compress-format zstd docker-archive:$BIG oci:$O/sk-zstd"
-	bench sk-gzip        "gzip -> oci:"     "skopeo --dest-compress-format gzip" "$BIG" "$O/sk-gzip" "$SLOW_RUNS" "skopeo copy -q --dest-compress-format gzip docker-archive:$BIG oci:$O/sk-gzip"
 	bench sk-small64     "64 layers -> oci:" "skopeo"                "$SMALL" "$O/sk-s64" "$RUNS" "skopeo copy -q --dest-oci-accept-uncompressed-layers docker-archive:$SMALL oci:$O/sk-s64"
-
+	# --- slow baselines -----------------------------------------------------
+	bench base-pigz      "gzip -6"          "pigz -6 (2 threads)"    "$BIG" "$O/big.gz"   "$SLOW_RUNS" "pigz -6 -c $BIG >$O/big.gz"
+	bench base-pigz1     "gzip -6"          "pigz -p1 -6 (1 thread)" "$BIG" "$O/big.gz"   "$SLOW_RUNS" "pigz -p1 -6 -c $BIG >$O/big.gz"
 done
 rm -rf "${OUT:?}"/*
 
