@@ -368,6 +368,10 @@ int dc__tarw_end(struct dc_out *o);
  * place; once its data is written, dc__tarw_patch writes the header
  * (name, size: one block whatever the size) at AT, through O's fd. */
 int dc__tarw_placeholder(struct dc_out *o);
+/* Before a member header: a PAX header with a comment, if needed, so that
+ * the member's data starts at a multiple of ALIGN (a multiple of 512) in
+ * the stream O writes (O->written is its offset). */
+int dc__tarw_align(struct dc_out *o, unsigned align);
 int dc__tarw_patch(struct dc_out *o, uint64_t at, const char *name,
 		   uint64_t size);
 /* mtime for entries decant creates: SOURCE_DATE_EPOCH or 0 */
@@ -669,6 +673,9 @@ struct dc_writer {
 	/* the written descriptor of a blob -> is it a layer? (for writers
 	 * that place layers and configs differently) */
 	void *priv;
+	/* the blob put next is a squashed layer: a tar writer starts its
+	 * data on a 4 KiB boundary, as put_blob_open() does */
+	int align_next;
 };
 
 /*
@@ -714,8 +721,9 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
  * fd is returned in *FD. OUT_LABEL (or NULL) names the output in errors.
  * With FROM > 0 the whiteouts that may hide lower content are kept.
  * DIRECT 1: no one reads the output back, write it past the page cache
- * where it can; 2: it is the output (a tar member), buffered, start its
- * writeback as it goes. OUT gets digest, size, diff_id and compression
+ * where it can (from a 4 KiB aligned offset); 2: the same for a member
+ * of a tar being written, where a buffered fallback starts its writeback
+ * as it goes. OUT gets digest, size, diff_id and compression
  * (no media type).
  */
 int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,

@@ -1043,8 +1043,7 @@ static int ring_start(struct squash *q, int direct)
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
 	g->final = direct != 0;
-	/* a member of a tar (DIRECT 2) starts where O_DIRECT cannot */
-	if (direct == 1 && g->base % DIO_ALIGN == 0) {
+	if (direct && g->base % DIO_ALIGN == 0) {
 		int fl = fcntl(g->fd, F_GETFL);
 
 		g->direct = fl >= 0 && fcntl(g->fd, F_SETFL, fl | O_DIRECT) == 0;

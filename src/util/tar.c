@@ -551,6 +551,32 @@ static int raw_header(struct dc_out *o, const char *name, char type,
 	return dc__out_write(o, h, BLK);
 }
 
+int dc__tarw_align(struct dc_out *o, unsigned align)
+{
+	uint64_t pos = o->written;
+	size_t len, fill, digits;
+	char *rec;
+	int err;
+
+	if (pos % BLK || align % BLK || (pos + BLK) % align == 0)
+		return 0;
+	/* a PAX header whose one "comment" record (ignored by readers)
+	 * fills whole blocks up to where the next header must start */
+	len = (size_t)((align - (pos + 2 * BLK) % align) % align);
+	if (!len)
+		len = align;
+	digits = len >= 1000 ? 4 : 3;	/* 512 <= len <= 4096 */
+	fill = len - digits - sizeof(" comment=\n") + 1;
+	if (!(rec = malloc(len + 1)))
+		return dc__enomem(o->ctx);
+	snprintf(rec, len + 1, "%zu comment=%*s\n", len, (int)fill, "");
+	memset(rec + digits + 9, '.', fill);
+	if ((err = raw_header(o, "PaxHeader", 'x', len, 0644, NULL)) == 0)
+		err = dc__out_write(o, rec, len);
+	free(rec);
+	return err;
+}
+
 int dc__tarw_placeholder(struct dc_out *o)
 {
 	static const unsigned char zero[BLK];

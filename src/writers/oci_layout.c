@@ -528,7 +528,8 @@ struct tar_priv {
 	struct dc_outfile f;
 	const struct dc_image **img;
 	size_t n;
-	uint64_t open_at;	/* the header of the blob put_blob_open began */
+	uint64_t open_from;	/* where put_blob_open's output began */
+	uint64_t open_at;	/* ... and its member header */
 };
 
 static int tar_begin(struct dc_writer *w)
@@ -542,11 +543,19 @@ static int tar_begin(struct dc_writer *w)
 	return dc__tarw_header(&p->f.o, "blobs/sha256/", DC_M_DIR, 0, 0755, NULL);
 }
 
-/* The header of blob WANT, before its data. */
-static int tar_blob_header(struct tar_priv *p, const struct dc_desc *want)
-{
-	char name[128];
+/* A squashed layer's data starts on a 4 KiB boundary: the squash can
+ * write it with O_DIRECT, and stdout gets the same bytes as a file. */
+#define TAR_ALIGN 4096u
 
+/* The header of blob WANT, before its data. */
+static int tar_blob_header(struct dc_writer *w, const struct dc_desc *want)
+{
+	struct tar_priv *p = w->priv;
+	char name[128];
+	int err;
+
+	if (w->align_next && (err = dc__tarw_align(&p->f.o, TAR_ALIGN)) < 0)
+		return err;
 	dc__blob_name(name, sizeof(name), want->digest);
 	return dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
 			       0644, NULL);
@@ -558,7 +567,7 @@ static int tar_put_blob(struct dc_writer *w, struct dc_stream *in,
 	struct tar_priv *p = w->priv;
 	int err;
 
-	if ((err = tar_blob_header(p, want)) < 0 ||
+	if ((err = tar_blob_header(w, want)) < 0 ||
 	    (err = dc__copy_stream(&p->f.o, in, want->size, want->digest)) < 0)
 		return err;
 	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
@@ -570,7 +579,7 @@ static int tar_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
 	struct tar_priv *p = w->priv;
 	int err;
 
-	if ((err = tar_blob_header(p, want)) < 0 ||
+	if ((err = tar_blob_header(w, want)) < 0 ||
 	    (err = dc__out_copy_range(&p->f.o, fd, off, (uint64_t)want->size)) < 0)
 		return err;
 	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
@@ -586,7 +595,7 @@ static int tar_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 
 	if (!p->f.tmp)
 		return 1;
-	if ((err = tar_blob_header(p, want)) < 0 ||
+	if ((err = tar_blob_header(w, want)) < 0 ||
 	    (err = dc__out_skip(&p->f.o, (uint64_t)want->size, off)) < 0)
 		return err;
 	*fd = p->f.fd;
@@ -605,7 +614,9 @@ static int tar_put_blob_open(struct dc_writer *w, int *fd)
 
 	if (!p->f.tmp)
 		return 1;
-	if ((err = dc__tarw_placeholder(&p->f.o)) < 0 ||
+	p->open_from = p->f.o.written;
+	if ((err = dc__tarw_align(&p->f.o, TAR_ALIGN)) < 0 ||
+	    (err = dc__tarw_placeholder(&p->f.o)) < 0 ||
 	    (err = dc__out_flush(&p->f.o)) < 0)
 		return err;
 	if ((at = lseek(p->f.fd, 0, SEEK_CUR)) < 512)
@@ -623,7 +634,7 @@ static int tar_put_blob_close(struct dc_writer *w, const struct dc_desc *d)
 	int err;
 
 	if (!d)
-		return dc__out_truncate(&p->f.o, p->open_at);
+		return dc__out_truncate(&p->f.o, p->open_from);
 	dc__blob_name(name, sizeof(name), d->digest);
 	if ((err = dc__tarw_patch(&p->f.o, p->open_at, name,
 				  (uint64_t)d->size)) < 0)

@@ -1256,6 +1256,7 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 			goto fail;
 		if (p.b[i].kind == B_DONE)
 			continue;
+		w.align_next = p.b[i].squash != 0;
 		if (ctx->progress)
 			ctx->progress(ctx->progress_arg, 0, total, i + 1, p.nb);
 		if (p.b[i].kind == B_SPOOL && ops->put_blob_file) {

@@ -856,6 +856,54 @@ TEST(tarw_placeholder_patch)
 	close(fd);
 }
 
+/* dc__tarw_align: from every block position, the next member's data
+ * starts on a 4 KiB boundary, and readers skip the padding header. */
+TEST(tarw_align)
+{
+	static const char zero[4096];
+	size_t pos;
+
+	for (pos = 0; pos <= 8192; pos += 512) {
+		struct dc_out o;
+		struct ubuf t = { 0 };
+		struct dc_src *src;
+		const struct dc_member *m;
+		struct archive *a;
+		struct archive_entry *e;
+		int fd = tmpfd(), seen = 0;
+		size_t left;
+
+		UNIT_CASE("at %zu", pos);
+		REQUIRE(fd >= 0);
+		CHECK_OK(dc__out_init(unit_ctx(), &o, fd, "out.tar"));
+		/* POS bytes of members before it: empty files */
+		for (left = pos; left; left -= 512)
+			CHECK_OK(dc__tarw_header(&o, "pad", DC_M_FILE, 0, 0644, NULL));
+		CHECK_OK(dc__tarw_align(&o, 4096));
+		CHECK_EQ_U64((o.written + 512) % 4096, 0);
+		CHECK(o.written - pos <= 512 + 4096);
+		CHECK_OK(dc__tarw_file(&o, "big", zero, sizeof(zero)));
+		CHECK_OK(dc__tarw_end(&o));
+		CHECK_OK(dc__out_flush(&o));
+		dc__out_release(&o);
+		slurp(fd, &t);
+		close(fd);
+		REQUIRE((src = open_tar(&t)));
+		m = member(src, "big");
+		CHECK(m && m->size == 4096);
+		dc__src_free(src);
+		REQUIRE((a = archive_read_new()));
+		archive_read_support_format_tar(a);
+		CHECK_EQ_INT(archive_read_open_memory(a, t.p, t.len), ARCHIVE_OK);
+		while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+			if (!strcmp(archive_entry_pathname(e), "big"))
+				seen++;
+		CHECK_EQ_INT(seen, 1);
+		archive_read_free(a);
+		ubuf_free(&t);
+	}
+}
+
 TEST(tarw_epoch)
 {
 	static const struct {
