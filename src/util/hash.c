@@ -231,23 +231,23 @@ int dc__hash_new(struct dc_ctx *ctx, struct dc_hash **out)
 	return 0;
 }
 
-/* Completes a partial block from *P; true when bytes are left after it. */
-static int ni_head(struct dc_hash *h, const unsigned char **p, size_t *n)
+/* Completes a partial block from *P: after it, either nothing is left
+ * in *N or no partial block is. */
+static void ni_head(struct dc_hash *h, const unsigned char **p, size_t *n)
 {
 	size_t k;
 
-	if (h->nblk) {
-		k = 64 - h->nblk < *n ? 64 - h->nblk : *n;
-		memcpy(h->blk + h->nblk, *p, k);
-		h->nblk += k;
-		*p += k;
-		*n -= k;
-		if (h->nblk < 64)
-			return 0;
+	if (!h->nblk)
+		return;
+	k = 64 - h->nblk < *n ? 64 - h->nblk : *n;
+	memcpy(h->blk + h->nblk, *p, k);
+	h->nblk += k;
+	*p += k;
+	*n -= k;
+	if (h->nblk == 64) {
 		shani_blocks(h->st, h->blk, 1);
 		h->nblk = 0;
 	}
-	return *n > 0;
 }
 
 static void ni_rest(struct dc_hash *h, const unsigned char *p, size_t n)
@@ -270,7 +270,8 @@ void dc__hash_update(struct dc_hash *h, const void *p, size_t n)
 		return;
 	}
 	h->len += n;
-	if (ni_head(h, &b, &n))
+	ni_head(h, &b, &n);
+	if (n)
 		ni_rest(h, b, n);
 }
 
@@ -287,7 +288,6 @@ void dc__hash_update2(struct dc_hash *a, const void *pa, size_t na,
 	}
 	a->len += na;
 	b->len += nb;
-	/* after these, either nothing is left or no partial block is */
 	ni_head(a, &x, &na);
 	ni_head(b, &y, &nb);
 	k = (na < nb ? na : nb) / 64;
