@@ -537,6 +537,13 @@ void dc__blob_hash_along(struct dc_stream *s, struct dc_hash *h,
 			 const void *p, size_t n);
 /* With DC_BLOB_DEFER: hash what A and B read last, both at once. */
 void dc__blob_hash_pair(struct dc_stream *a, struct dc_stream *b);
+/*
+ * The checks of a verifying stream's end (DC_BLOB_DIFFID), for an
+ * uncompressed blob D read and hashed elsewhere: SIZE bytes whose digest
+ * is GOT. 0, or DC_EDIGEST with the stream's message in CTX.
+ */
+int dc__blob_verdict(struct dc_ctx *ctx, const struct dc_reader *r,
+		     const struct dc_desc *d, uint64_t size, const char *got);
 
 /*
  * Open layer D as an uncompressed tar stream. With VERIFY, the blob's

@@ -232,40 +232,72 @@ static int diff_sink(void *arg, const void *p, size_t n)
 	return 0;
 }
 
+/* The end of blob LABEL: SIZE bytes whose digest is GOT, as expected? */
+static int check_end(struct dc_ctx *ctx, const char *label, const char *want,
+		     int is_diff, int64_t want_size, uint64_t size,
+		     const char *got)
+{
+	if (want_size >= 0 && size != (uint64_t)want_size)
+		return dc_error(ctx, DC_EDIGEST,
+				"'%s': size is %llu bytes, expected %lld (blob %s)",
+				label, (unsigned long long)size,
+				(long long)want_size, want);
+	if (want[0] && strcmp(got, want)) {
+		/* docker-save layers have no digest of their own: what we
+		 * expect is the config's diff_id */
+		if (is_diff)
+			return dc_error(ctx, DC_EDIGEST,
+					"'%s': diff_id mismatch: uncompressed content is %s, config says %s",
+					label, got, want);
+		return dc_error(ctx, DC_EDIGEST,
+				"'%s': digest mismatch: content is %s, expected %s",
+				label, got, want);
+	}
+	return 0;
+}
+
+static int check_diff(struct dc_ctx *ctx, const char *label, const char *want,
+		      const char *got)
+{
+	if (want[0] && strcmp(got, want))
+		return dc_error(ctx, DC_EDIGEST,
+				"'%s': diff_id mismatch: uncompressed content is %s, config says %s",
+				label, got, want);
+	return 0;
+}
+
+int dc__blob_verdict(struct dc_ctx *ctx, const struct dc_reader *r,
+		     const struct dc_desc *d, uint64_t size, const char *got)
+{
+	const char *label = d->path ? d->path : d->digest;
+	int err;
+
+	if (d->comp != DC_COMP_NONE)
+		DC_BUG("verdict on compressed blob '%s'", label);
+	if ((err = check_end(ctx, label, d->digest, d->digest_is_diff,
+			     d->size, size, got)) < 0 ||
+	    (err = check_diff(ctx, label, d->diff_id, got)) < 0)
+		return dc__error_in(ctx, r->src->label);
+	return 0;
+}
+
 static int vfinish(struct vstream *v)
 {
 	struct dc_ctx *ctx = v->s.ctx;
 	char got[DC_DIGEST_MAX];
 	int err;
 
-	if (v->want_size >= 0 && v->got != (uint64_t)v->want_size)
-		return dc_error(ctx, DC_EDIGEST,
-				"'%s': size is %llu bytes, expected %lld (blob %s)",
-				v->label, (unsigned long long)v->got,
-				(long long)v->want_size, v->want);
 	dc__hash_final(v->h, got);
-	if (v->want[0] && strcmp(got, v->want)) {
-		/* docker-save layers have no digest of their own: what we
-		 * expect is the config's diff_id */
-		if (v->is_diff)
-			return dc_error(ctx, DC_EDIGEST,
-					"'%s': diff_id mismatch: uncompressed content is %s, config says %s",
-					v->label, got, v->want);
-		return dc_error(ctx, DC_EDIGEST,
-				"'%s': digest mismatch: content is %s, expected %s",
-				v->label, got, v->want);
-	}
+	if ((err = check_end(ctx, v->label, v->want, v->is_diff, v->want_size,
+			     v->got, got)) < 0)
+		return err;
 	if (v->dec) {
 		if ((err = dc__dec_finish(v->dec)) < 0)
 			return err;
 		dc__hash_final(v->dh, got);
 	}
 	/* GOT is now the uncompressed content's digest either way */
-	if (v->want_diff[0] && strcmp(got, v->want_diff))
-		return dc_error(ctx, DC_EDIGEST,
-				"'%s': diff_id mismatch: uncompressed content is %s, config says %s",
-				v->label, got, v->want_diff);
-	return 0;
+	return check_diff(ctx, v->label, v->want_diff, got);
 }
 
 static ssize_t vread_inner(struct dc_stream *s, void *buf, size_t n);

@@ -93,6 +93,7 @@ struct squash {
 	char *buf;
 	/* the output is a file of our own, written through the ring */
 	struct ring *ring;
+	int ring_verifies;	/* its hashing thread verifies layers [from, +n) */
 	uint64_t skip;		/* callback bytes standing for a copied file */
 };
 
@@ -759,11 +760,23 @@ static int resolve_links(struct squash *q, int *lowest)
  * 1 s per GB when the host has reclaimed the guest's free memory, and
  * no one reads an OCI blob or a rootfs file back. Where O_DIRECT is
  * refused, the writes are buffered.
+ *
+ * When every squashed layer is uncompressed, the ring also verifies
+ * them (size, digest, diff_id), instead of the blob pool: a thread reads
+ * the layers in order, and the hashing thread hashes each chunk of them
+ * together with as much output (dc__hash_update2): both come at about
+ * the same pace, and two streams cost a core little more than one. The
+ * output never waits for the input; while no output is ready, the input
+ * is hashed on its own, and what is left of it at the end. Pass 1 then
+ * has every core to itself. On the bench VM: pass 1 0.17 -> 0.09 s,
+ * the squash of the 1 GB image 1.03 -> 0.85 s, 1.7 -> 1.45 CPU-s.
  */
 #define RING_N 16
 #define RING_CAP (1u << 20)
 #define DIO_ALIGN 4096u
 #define RING_WRITERS 2		/* writes in flight */
+#define VER_CHUNK RING_CAP	/* the input, read to be verified */
+#define VER_N 4
 
 struct ring {
 	struct squash *q;
@@ -784,27 +797,31 @@ struct ring {
 	int werr;		/* errno of the failed write */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	pthread_t th[1 + RING_WRITERS];
+	pthread_t th[2 + RING_WRITERS];
 	int nth;
+	/* verifying layers [q->from, + nv): a reader thread reads them
+	 * into VER_N buffers, the hashing thread hashes them */
+	size_t nv;
+	unsigned char *vmem;
+	size_t vlen[VER_N];	/* bytes read; 0: the layer's end */
+	uint64_t vread, vused;	/* buffers [0, vread) read, [0, vused) hashed */
+	int verr;		/* verification failed: vmsg says why */
+	char vmsg[sizeof(((struct dc_ctx *)0)->msg)];
+	volatile sig_atomic_t vintr;	/* the ring stops: so does it */
+	struct dc_ctx vctx;	/* the reader's */
+	struct dc_src vsrc;
+	struct dc_reader vrd;
+	/* the hashing thread's: layer hl, HGOT bytes of it hashed, the
+	 * first HOFF of buffer vused among them */
+	size_t hl, hoff;
+	uint64_t hgot;
+	struct dc_hash *hh;
+	struct dc_ctx hctx;
 };
 
 static unsigned char *ring_buf(struct ring *g, uint64_t i)
 {
 	return g->mem + (size_t)(i % RING_N) * RING_CAP;
-}
-
-/* The next buffer for thread counter *DONE; 0 = none will come. */
-static int ring_take(struct ring *g, uint64_t *done, uint64_t *i)
-{
-	int got;
-
-	pthread_mutex_lock(&g->mu);
-	while (!g->stop && *done >= g->ready && !g->last)
-		pthread_cond_wait(&g->cv, &g->mu);
-	got = !g->stop && *done < g->ready;
-	*i = *done;
-	pthread_mutex_unlock(&g->mu);
-	return got;
 }
 
 static void ring_done(struct ring *g, uint64_t *done)
@@ -815,14 +832,193 @@ static void ring_done(struct ring *g, uint64_t *done)
 	pthread_mutex_unlock(&g->mu);
 }
 
+/* A verification failure (why in CTX) stops the ring; ring_error tells. */
+static void ver_fail(struct ring *g, int err, const struct dc_ctx *ctx)
+{
+	pthread_mutex_lock(&g->mu);
+	if (!g->verr) {
+		g->verr = err;
+		memcpy(g->vmsg, ctx->msg, sizeof(g->vmsg));
+	}
+	g->stop = 1;
+	g->vintr = 1;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static unsigned char *ver_buf(struct ring *g, uint64_t i)
+{
+	return g->vmem + (size_t)(i % VER_N) * VER_CHUNK;
+}
+
+/* The reader: the layers' raw bytes, in order, a chunk a buffer. */
+static void *ver_read_main(void *arg)
+{
+	struct ring *g = arg;
+	const struct dc_image *img = g->q->img;
+	size_t L;
+
+	for (L = 0; L < g->nv; L++) {
+		struct dc_stream *s;
+		int err;
+
+		if ((err = dc__layer_open_tar(&g->vrd, &img->layers[g->q->from + L],
+					      0, &s)) < 0) {
+			ver_fail(g, err, &g->vctx);
+			return NULL;
+		}
+		for (;;) {
+			uint64_t k;
+			ssize_t got;
+			int stop;
+
+			pthread_mutex_lock(&g->mu);
+			while (!g->stop && g->vread - g->vused >= VER_N)
+				pthread_cond_wait(&g->cv, &g->mu);
+			k = g->vread;
+			stop = g->stop;
+			pthread_mutex_unlock(&g->mu);
+			got = stop ? 0 : dc__stream_read(s, ver_buf(g, k), VER_CHUNK);
+			if (stop || got < 0) {
+				if (got < 0)
+					ver_fail(g, (int)got, &g->vctx);
+				dc__stream_close(s);
+				return NULL;
+			}
+			pthread_mutex_lock(&g->mu);
+			g->vlen[k % VER_N] = (size_t)got;
+			g->vread++;
+			pthread_cond_broadcast(&g->cv);
+			pthread_mutex_unlock(&g->mu);
+			if (!got)
+				break;
+		}
+		dc__stream_close(s);
+	}
+	return NULL;
+}
+
+/*
+ * The input the hashing thread is to hash next, at *P: how many bytes,
+ * 0 when none is read yet or all is done (or verification failed).
+ * Buffers hashed and layer ends are dealt with on the way.
+ */
+static size_t ver_avail(struct ring *g, const unsigned char **p)
+{
+	for (;;) {
+		uint64_t k;
+		size_t len;
+		int have;
+
+		pthread_mutex_lock(&g->mu);
+		have = g->vused < g->vread && !g->verr;
+		k = g->vused;
+		pthread_mutex_unlock(&g->mu);
+		if (!have)
+			return 0;
+		len = g->vlen[k % VER_N];
+		if (len > g->hoff) {
+			*p = ver_buf(g, k) + g->hoff;
+			return len - g->hoff;
+		}
+		if (!len) {	/* layer hl is read: as expected? */
+			char dig[DC_DIGEST_MAX];
+			int err;
+
+			dc__hash_final(g->hh, dig);
+			if ((err = dc__blob_verdict(&g->hctx, g->q->r,
+						    &g->q->img->layers[g->q->from + g->hl],
+						    g->hgot, dig)) < 0) {
+				ver_fail(g, err, &g->hctx);
+				return 0;
+			}
+			g->hl++;
+			g->hgot = 0;
+		}
+		g->hoff = 0;
+		pthread_mutex_lock(&g->mu);
+		g->vused++;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+	}
+}
+
+/* Hash N bytes of output, each beside a byte of the input if one is
+ * read: the output never waits for the input. */
+static void hash_out(struct ring *g, const unsigned char *p, size_t n)
+{
+	struct dc_hash *h = g->q->h_diff;
+
+	while (n) {
+		const unsigned char *in;
+		size_t k = g->nv ? ver_avail(g, &in) : 0;
+
+		if (!k) {
+			dc__hash_update(h, p, n);
+			return;
+		}
+		if (k > n)
+			k = n;
+		dc__hash_update2(g->hh, in, k, h, p, k);
+		g->hoff += k;
+		g->hgot += k;
+		p += k;
+		n -= k;
+	}
+}
+
+/* Hash what input is read, on its own; 0 = none was. */
+static int hash_in(struct ring *g)
+{
+	const unsigned char *in;
+	size_t k = ver_avail(g, &in);
+
+	if (!k)
+		return 0;
+	dc__hash_update(g->hh, in, k);
+	g->hoff += k;
+	g->hgot += k;
+	return 1;
+}
+
 static void *ring_hash_main(void *arg)
 {
 	struct ring *g = arg;
-	uint64_t i;
+	int ok;
 
-	while (ring_take(g, &g->hashed, &i)) {
-		dc__hash_update(g->q->h_diff, ring_buf(g, i), g->len[i % RING_N]);
+	for (;;) {
+		uint64_t i;
+
+		pthread_mutex_lock(&g->mu);
+		while (!g->stop && g->hashed >= g->ready && !g->last) {
+			/* no output to hash: input then, once pass 2 is on */
+			if (g->ready && g->vused < g->vread) {
+				pthread_mutex_unlock(&g->mu);
+				hash_in(g);
+				pthread_mutex_lock(&g->mu);
+				continue;
+			}
+			pthread_cond_wait(&g->cv, &g->mu);
+		}
+		if (g->stop || g->hashed >= g->ready) {
+			ok = !g->stop;
+			pthread_mutex_unlock(&g->mu);
+			break;
+		}
+		i = g->hashed;
+		pthread_mutex_unlock(&g->mu);
+		hash_out(g, ring_buf(g, i), g->len[i % RING_N]);
 		ring_done(g, &g->hashed);
+	}
+	/* the output is all hashed: the rest of the input on its own */
+	while (ok && g->hl < g->nv) {
+		pthread_mutex_lock(&g->mu);
+		while (!g->stop && g->vused >= g->vread)
+			pthread_cond_wait(&g->cv, &g->mu);
+		ok = !g->stop;
+		pthread_mutex_unlock(&g->mu);
+		if (ok)
+			hash_in(g);
 	}
 	return NULL;
 }
@@ -937,6 +1133,11 @@ static int ring_error(struct ring *g)
 {
 	struct squash *q = g->q;
 
+	if (g->verr) {
+		q->ctx->code = g->verr;
+		memcpy(q->ctx->msg, g->vmsg, sizeof(q->ctx->msg));
+		return g->verr;
+	}
 	return dc_error(q->ctx, DC_EIO, "'%s': write failed: %s", q->out.label,
 			g->werr ? strerror(g->werr) : "interrupted");
 }
@@ -1032,9 +1233,18 @@ static int ring_start(struct squash *q, int direct)
 
 	if (!g)
 		return DC_ENOMEM;
-	if (posix_memalign(&mem, DIO_ALIGN, (size_t)RING_N * RING_CAP)) {
+	if (posix_memalign(&mem, DIO_ALIGN, (size_t)RING_N * RING_CAP) ||
+	    (q->ring_verifies &&
+	     (!(g->vmem = malloc((size_t)VER_N * VER_CHUNK)) ||
+	      dc__hash_new(q->ctx, &g->hh) < 0))) {
+		free(g->vmem);
+		free(mem);
 		free(g);
 		return dc__enomem(q->ctx);
+	}
+	if (q->ring_verifies) {
+		g->nv = (size_t)q->ring_verifies;
+		dc__reader_clone(q->r, &g->vctx, &g->vsrc, &g->vrd, &g->vintr);
 	}
 	g->q = q;
 	g->fd = q->out.fd;
@@ -1055,6 +1265,12 @@ static int ring_start(struct squash *q, int direct)
 		if (pthread_create(&g->th[g->nth], NULL, ring_write_main, g))
 			return dc_error(q->ctx, DC_ENOMEM,
 					"cannot start a thread");
+	if (g->nv) {
+		if (pthread_create(&g->th[g->nth], NULL, ver_read_main, g))
+			return dc_error(q->ctx, DC_ENOMEM,
+					"cannot start a thread");
+		g->nth++;
+	}
 	return 0;
 }
 
@@ -1081,12 +1297,13 @@ static int ring_end(struct squash *q, int ok)
 	if (ok)
 		g->last = 1;
 	else
-		g->stop = 1;
+		g->stop = g->vintr = 1;
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 	for (i = 0; i < g->nth; i++)
 		pthread_join(g->th[i], NULL);
-	if (ok && (g->stop || g->hashed != g->ready || g->wrote != g->ready))
+	if (ok && (g->stop || g->hashed != g->ready || g->wrote != g->ready ||
+		   g->hl != g->nv))
 		err = ring_error(g);
 	if (g->direct) {
 		int fl = fcntl(g->fd, F_GETFL);
@@ -1102,6 +1319,8 @@ static int ring_end(struct squash *q, int ok)
 			       strerror(errno));
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
+	dc__hash_free(g->hh);
+	free(g->vmem);
 	free(g->mem);
 	free(g);
 	q->ring = NULL;
@@ -1507,11 +1726,18 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 		err = dc__enomem(q.ctx);
 		goto out;
 	}
-	/* the pool verifies the layers while pass 1 reads their headers
-	 * and pass 2 copies; nothing is returned unverified */
+	/* uncompressed layers into the ring: its hashing thread verifies
+	 * them in pass 2. Else the pool does, while pass 1 reads their
+	 * headers and pass 2 copies. Nothing is returned unverified. */
+	if (comp == DC_COMP_NONE && (given < 0 || can_ring(given))) {
+		q.ring_verifies = q.to - q.from;
+		for (L = q.from; L < q.to; L++)
+			if (img->layers[L].comp != DC_COMP_NONE)
+				q.ring_verifies = 0;
+	}
 	if ((err = dc__cpool_new(r, &pool)) < 0)
 		goto out;
-	for (L = q.from; L < q.to; L++)
+	for (L = q.from + q.ring_verifies; L < q.to; L++)
 		if ((err = dc__cpool_add_verify(pool, &img->layers[L])) < 0)
 			goto out;
 	if ((err = dc__cpool_start(pool)) < 0)
@@ -1525,6 +1751,8 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	if ((err = out_open(&q, comp, o, given,
 			    out_label ? out_label : "squashed layer", direct)) < 0)
 		goto out;
+	if (q.ring_verifies && !q.ring)
+		DC_BUG("squash: no ring to verify the layers");
 	/* kept layers read for a hardlink's content: verified too */
 	if (lowest < q.from) {
 		if ((err = dc__cpool_new(r, &low)) < 0)

@@ -312,6 +312,68 @@ expect_success 'squash copies large files file to file: the same bytes every way
 	fi
 ' $TOOLS
 
+# corrupt SRC OUT N PATH: SRC (a docker save) with one byte flipped in the
+# middle of PATH's content in layer N, the tars still well-formed.
+corrupt() {
+	python3 - "$@" <<-'PY'
+	import io, json, sys, tarfile
+	src, out, n, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+	data = bytearray(open(src, 'rb').read())
+	with tarfile.open(src) as t:
+	    m = t.getmember(json.load(t.extractfile('manifest.json'))[0]['Layers'][n])
+	with tarfile.open(fileobj=io.BytesIO(bytes(data[m.offset_data:m.offset_data + m.size]))) as l:
+	    e = l.getmember(path)
+	data[m.offset_data + e.offset_data + e.size // 2] ^= 0x20
+	open(out, 'wb').write(data)
+	PY
+}
+
+# Uncompressed layers are verified by the thread that hashes the squashed
+# layer as it is written (compressed ones, or compressed output, by the blob
+# pool): either way every byte of every layer counts, the bytes the squash
+# drops too, and a failure leaves nothing behind.
+expect_success 'a squash verifies every layer, what it drops too: one flipped byte fails it' '
+	B=$FX/bigfiles.tar
+	L0=$(tar -xOf "$B" manifest.json | jq -r ".[0].Layers[0]")
+	L1=$(tar -xOf "$B" manifest.json | jq -r ".[0].Layers[1]")
+	q=$(printf "\\047")	# the quote around a name in a message
+	corrupt "$B" c-kept.tar 0 big/a		# copied into the squashed layer
+	corrupt "$B" c-gone.tar 0 big/gone	# deleted by layer 1: never copied
+	corrupt "$B" c-top.tar 1 gnu/after
+	for c in kept:$L0 gone:$L0 top:$L1; do
+		f=c-${c%%:*}.tar want="$f: $q${c#*:}$q: diff_id mismatch: "
+		for dest in oci:o oci-archive:o.tar docker-archive:o.tar; do
+			for opt in --squash "--squash --compress gzip"; do
+				rc=0
+				decant convert -q $opt $f $dest 2>err || rc=$?
+				[ $rc = 1 ] && grep -qF "$want" err ||
+					{ echo "$opt $f $dest: exit $rc"; cat err; exit 1; }
+				no_leftovers "${dest#*:}"
+			done
+		done
+	done
+	# from stdin (spooled first), and the top layer only
+	rc=0
+	decant convert -q --squash - oci:o <c-gone.tar 2>err || rc=$?
+	[ $rc = 1 ] && grep -qF "$L0$q: diff_id mismatch: " err
+	rc=0
+	decant convert -q --squash-last 1 c-top.tar oci:o 2>err || rc=$?
+	[ $rc = 1 ] && grep -qF "$L1$q: diff_id mismatch: " err
+	no_leftovers o
+	# an OCI layout whose first layer has a byte more than its descriptor
+	decant convert -q "$B" oci:src
+	l=$(jq -r ".layers[0].digest" "$(manifest_of src)")
+	n=$(jq -r ".layers[0].size" "$(manifest_of src)")
+	printf x >>"src/blobs/sha256/${l#sha256:}"
+	rc=0
+	decant convert -q --squash src oci:o 2>err || rc=$?
+	[ $rc = 1 ] && grep -qF "${l#sha256:}$q: size is $((n + 1)) bytes" err ||
+		{ echo "exit $rc"; cat err; exit 1; }
+	no_leftovers o
+	# and the sound archive still squashes
+	decant convert -q --squash "$B" oci:o && blobs_ok o
+' python3 jq
+
 # A squash into a tar file goes straight into it: a header block left for
 # the member (after a PAX comment that puts its data on a 4 KiB boundary,
 # for O_DIRECT), the layer written after it, the header filled in once its
