@@ -189,8 +189,11 @@ static int write_dir(struct legacy_priv *p, struct ldir *d)
 	return 0;
 }
 
-static int legacy_put_blob(struct dc_writer *w, struct dc_stream *in,
-			   const struct dc_desc *want)
+/*
+ * The member blob WANT goes in: its layer directory's entries first,
+ * then its header. 1 = the layout has no place for it (a manifest).
+ */
+static int blob_header(struct dc_writer *w, const struct dc_desc *want)
 {
 	struct legacy_priv *p = w->priv;
 	struct ldir *dir = NULL;
@@ -211,11 +214,59 @@ static int legacy_put_blob(struct dc_writer *w, struct dc_stream *in,
 			snprintf(name, sizeof(name), "%s.json",
 				 dc__digest_hex(want->digest));
 	if (!name[0])
-		return 0;	/* a manifest: the layout has none */
-	if ((err = dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
-				   0644, NULL)) < 0 ||
-	    (err = dc__copy_stream(&p->f.o, in, want->size, want->digest)) < 0)
+		return 1;
+	return dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
+			       0644, NULL);
+}
+
+static int legacy_put_blob(struct dc_writer *w, struct dc_stream *in,
+			   const struct dc_desc *want)
+{
+	struct legacy_priv *p = w->priv;
+	int err;
+
+	if ((err = blob_header(w, want)) != 0)
+		return err < 0 ? err : 0;	/* a manifest: skipped */
+	if ((err = dc__copy_stream(&p->f.o, in, want->size, want->digest)) < 0)
 		return err;
+	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
+}
+
+/* A spool (a squashed layer): copied in by the kernel. */
+static int legacy_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
+				 const struct dc_desc *want)
+{
+	struct legacy_priv *p = w->priv;
+	int err;
+
+	if ((err = blob_header(w, want)) != 0)
+		return err < 0 ? err : 0;
+	if ((err = dc__out_copy_range(&p->f.o, fd, off, (uint64_t)want->size)) < 0)
+		return err;
+	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
+}
+
+/*
+ * A tar file of our own (not a pipe): the header now, the data later, in
+ * the gap left for it, by the copy pool (several layers at once). The
+ * bytes are those put_blob() writes. Not a squashed layer: that one is a
+ * single spool, which put_blob_range() copies faster in the kernel than
+ * a pool worker through a buffer (1.58 against 1.81 s for the bench's).
+ */
+static int legacy_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
+			       int *fd, uint64_t *off, int *own)
+{
+	struct legacy_priv *p = w->priv;
+	int err;
+
+	if (!p->f.tmp || w->align_next)
+		return 1;
+	if ((err = blob_header(w, want)) != 0)
+		return err;	/* a manifest: put_blob() skips it */
+	if ((err = dc__out_skip(&p->f.o, (uint64_t)want->size, off)) < 0)
+		return err;
+	*fd = p->f.fd;
+	*own = 0;
 	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
 }
 
@@ -369,8 +420,9 @@ static void legacy_abort(struct dc_writer *w)
 
 /*
  * Order (enforced by the core): begin() plans every v1 directory from
- * w->images, put_blob() for each blob in digest order writes layer
- * directories and configs, put_image() is a no-op, commit() adds the
+ * w->images, put_blob() or reserve_blob() for each blob in digest order
+ * writes layer directories and configs (reserved ones filled before
+ * put_image()), put_image() is a no-op, commit() adds the
  * symlinked directories, manifest.json and repositories and renames
  * the temp file into place; abort() on any failure removes it.
  */
@@ -380,6 +432,8 @@ const struct dc_writer_ops dc__writer_docker_legacy = {
 	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_DOCKER_TYPES,
 	.begin = legacy_begin,
 	.put_blob = legacy_put_blob,
+	.put_blob_range = legacy_put_blob_range,
+	.reserve_blob = legacy_reserve_blob,
 	.put_image = legacy_put_image,
 	.commit = legacy_commit,
 	.abort = legacy_abort,
