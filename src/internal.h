@@ -372,6 +372,13 @@ int dc__tarw_placeholder(struct dc_out *o);
  * the member's data starts at a multiple of ALIGN (a multiple of 512) in
  * the stream O writes (O->written is its offset). */
 int dc__tarw_align(struct dc_out *o, unsigned align);
+/* A member written by someone else into F (a squash, put_blob_open):
+ * its data aligned to ALIGN, a placeholder header, all flushed; *FD is
+ * where to write it. *FROM is where it began (dc__out_truncate takes it
+ * back out), *AT its header's offset for dc__tarw_patch. 1 = F is no
+ * file of our own (a pipe, a device). */
+int dc__tarw_open_member(struct dc_outfile *f, unsigned align,
+			 uint64_t *from, uint64_t *at, int *fd);
 int dc__tarw_patch(struct dc_out *o, uint64_t at, const char *name,
 		   uint64_t size);
 /* mtime for entries decant creates: SOURCE_DATE_EPOCH or 0 */

@@ -584,6 +584,28 @@ int dc__tarw_placeholder(struct dc_out *o)
 	return dc__out_write(o, zero, BLK);
 }
 
+int dc__tarw_open_member(struct dc_outfile *f, unsigned align,
+			 uint64_t *from, uint64_t *at, int *fd)
+{
+	struct dc_out *o = &f->o;
+	off_t here;
+	int err;
+
+	if (!f->tmp)
+		return 1;	/* a pipe or a device: not seekable */
+	*from = o->written;
+	if ((err = dc__tarw_align(o, align)) < 0 ||
+	    (err = dc__tarw_placeholder(o)) < 0 ||
+	    (err = dc__out_flush(o)) < 0)
+		return err;
+	if ((here = lseek(f->fd, 0, SEEK_CUR)) < BLK)
+		return dc_error(o->ctx, DC_EIO, "'%s': %s", o->label,
+				here < 0 ? strerror(errno) : "not at a member");
+	*at = (uint64_t)here - BLK;
+	*fd = f->fd;
+	return 0;
+}
+
 int dc__tarw_patch(struct dc_out *o, uint64_t at, const char *name,
 		   uint64_t size)
 {

@@ -608,23 +608,9 @@ static int tar_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 static int tar_put_blob_open(struct dc_writer *w, int *fd)
 {
 	struct tar_priv *p = w->priv;
-	int err;
 
-	off_t at;
-
-	if (!p->f.tmp)
-		return 1;
-	p->open_from = p->f.o.written;
-	if ((err = dc__tarw_align(&p->f.o, TAR_ALIGN)) < 0 ||
-	    (err = dc__tarw_placeholder(&p->f.o)) < 0 ||
-	    (err = dc__out_flush(&p->f.o)) < 0)
-		return err;
-	if ((at = lseek(p->f.fd, 0, SEEK_CUR)) < 512)
-		return dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
-				at < 0 ? strerror(errno) : "not at a member");
-	p->open_at = (uint64_t)at - 512;
-	*fd = p->f.fd;
-	return 0;
+	return dc__tarw_open_member(&p->f, TAR_ALIGN, &p->open_from,
+				    &p->open_at, fd);
 }
 
 static int tar_put_blob_close(struct dc_writer *w, const struct dc_desc *d)

@@ -354,6 +354,21 @@ expect_success 'two-images.tar -> docker-legacy: both images load with their IDs
 	cmp "$TESTDATA/expected/small.txt" run.out
 ' dockerd docker
 
+# A squash written straight into the tar (its header filled in afterwards,
+# its directory's entries after it) is what dockerd loads and runs.
+if have_docker; then fresh_daemon; fi
+expect_success '--squash -> docker-legacy: dockerd loads it, one layer, and it runs the same' '
+	decant convert --squash "$ML" docker-legacy:sq.tar
+	cfg=$(tar -xOf sq.tar manifest.json | jq -r ".[0].Config")
+	[ "$(tar -xOf sq.tar manifest.json | jq ".[0].Layers | length")" = 1 ]
+	daemon_is_empty
+	docker load -i sq.tar
+	[ "$(docker inspect -f "{{.Id}}" decant-test/multi:1.0)" = "sha256:${cfg%.json}" ]
+	[ "$(docker inspect -f "{{len .RootFS.Layers}}" decant-test/multi:1.0)" = 1 ]
+	docker run --rm --network none decant-test/multi:1.0 >run.out
+	cmp "$TESTDATA/expected/multilayer.txt" run.out
+' dockerd docker jq
+
 if have_docker; then fresh_daemon; fi
 expect_success 'OCI skopeo-dir -> docker-legacy loads in dockerd and runs' '
 	cfg=$(jq -r .config.digest "$SKD/blobs/sha256/$(jq -r ".manifests[0].digest | ltrimstr(\"sha256:\")" "$SKD/index.json")")

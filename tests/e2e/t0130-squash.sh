@@ -472,6 +472,13 @@ expect_success "two images with the same layers: their squash is in the tar once
 		done | sort -u >layers
 		[ $(wc -l <layers) = 1 ]
 	done
+	# docker-legacy: one layer.tar; the other image has a symlink to it
+	decant convert -q --squash two.tar docker-legacy:x.tar
+	decant convert -q --squash two.tar docker-legacy:- | cmp - x.tar
+	[ -z "$(tar -tf x.tar | sort | uniq -d)" ]
+	[ "$(tar -tvf x.tar | grep -c "^-.*/layer.tar$")" = 1 ]
+	[ "$(tar -tvf x.tar | grep -c "^l.*/layer.tar -> ")" = 1 ]
+	decant verify x.tar
 ' $TOOLS
 
 expect_success 'an opaque whiteout at the layer root hides every lower path' '
