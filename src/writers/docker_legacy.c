@@ -546,12 +546,15 @@ static void legacy_abort(struct dc_writer *w)
 }
 
 /*
- * Order (enforced by the core): begin() plans every v1 directory from
- * w->images, put_blob() or reserve_blob() for each blob in digest order
+ * Order (enforced by the core): begin() opens the output and plans every
+ * v1 directory from w->images; with a squash it comes before the images
+ * are set, put_blob_open() and put_blob_close() take the squashed layers
+ * into the file, and the first call after them plans. Then put_blob(),
+ * put_blob_range() or reserve_blob() for each blob in digest order
  * writes layer directories and configs (reserved ones filled before
- * put_image()), put_image() is a no-op, commit() adds the
- * symlinked directories, manifest.json and repositories and renames
- * the temp file into place; abort() on any failure removes it.
+ * put_image()), put_image() writes what a squash left to write, commit()
+ * adds the symlinked directories, manifest.json and repositories and
+ * renames the temp file into place; abort() on any failure removes it.
  */
 const struct dc_writer_ops dc__writer_docker_legacy = {
 	.name = "docker-legacy",
