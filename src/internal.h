@@ -379,6 +379,10 @@ int dc__tarw_align(struct dc_out *o, unsigned align);
  * file of our own (a pipe, a device). */
 int dc__tarw_open_member(struct dc_outfile *f, unsigned align,
 			 uint64_t *from, uint64_t *at, int *fd);
+/* The header dc__tarw_patch writes (one block, base-256 past 8 GiB; NAME
+ * fits 100 bytes), written now: a streamed squash, byte for byte the
+ * one written in place. */
+int dc__tarw_header1(struct dc_out *o, const char *name, uint64_t size);
 int dc__tarw_patch(struct dc_out *o, uint64_t at, const char *name,
 		   uint64_t size);
 /* mtime for entries decant creates: SOURCE_DATE_EPOCH or 0 */

@@ -624,6 +624,13 @@ int dc__tarw_patch(struct dc_out *o, uint64_t at, const char *name,
 	return 0;
 }
 
+int dc__tarw_header1(struct dc_out *o, const char *name, uint64_t size)
+{
+	if (strlen(name) > 100)
+		DC_BUG("tar name '%s' does not fit a header", name);
+	return raw_header(o, name, '0', size, 0644, NULL);
+}
+
 int dc__tarw_header(struct dc_out *o, const char *name, enum dc_mtype type,
 		    uint64_t size, unsigned mode, const char *link)
 {

@@ -303,8 +303,8 @@ static int blob_header(struct dc_writer *w, const struct dc_desc *want)
 		if ((err = add_squash(w, want, -1)) < 0 ||
 		    (err = dc__tarw_align(&p->f.o, TAR_ALIGN)) < 0)
 			return err;
-		return dc__tarw_header(&p->f.o, name, DC_M_FILE,
-				       (uint64_t)want->size, 0644, NULL);
+		/* as put_blob_open() and squash_dirs() write it */
+		return dc__tarw_header1(&p->f.o, name, (uint64_t)want->size);
 	}
 	if ((err = squash_dirs(w)) < 0)
 		return err;

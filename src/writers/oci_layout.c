@@ -554,9 +554,11 @@ static int tar_blob_header(struct dc_writer *w, const struct dc_desc *want)
 	char name[128];
 	int err;
 
-	if (w->align_next && (err = dc__tarw_align(&p->f.o, TAR_ALIGN)) < 0)
-		return err;
 	dc__blob_name(name, sizeof(name), want->digest);
+	/* a squash: as put_blob_open() and tar_put_blob_close() write it */
+	if (w->align_next)
+		return (err = dc__tarw_align(&p->f.o, TAR_ALIGN)) < 0 ? err :
+		       dc__tarw_header1(&p->f.o, name, (uint64_t)want->size);
 	return dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
 			       0644, NULL);
 }

@@ -854,6 +854,28 @@ TEST(tarw_placeholder_patch)
 	CHECK_EQ_INT(sum, want);
 	dc__out_release(&o);
 	close(fd);
+
+	/* written now, streamed: the same block, whatever the size */
+	{
+		const uint64_t sizes[] = { 0, 5, 077777777777ULL,
+					   077777777777ULL + 1, big };
+		unsigned char p1[512];
+		size_t k;
+
+		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			REQUIRE((fd = tmpfd()) >= 0);
+			CHECK_OK(dc__out_init(unit_ctx(), &o, fd, "s.tar"));
+			CHECK_OK(dc__tarw_header1(&o, name, sizes[k]));
+			CHECK_OK(dc__tarw_placeholder(&o));
+			CHECK_OK(dc__out_flush(&o));
+			CHECK_OK(dc__tarw_patch(&o, 512, name, sizes[k]));
+			REQUIRE(pread(fd, h, 512, 0) == 512);
+			REQUIRE(pread(fd, p1, 512, 512) == 512);
+			CHECK(!memcmp(h, p1, 512));
+			dc__out_release(&o);
+			close(fd);
+		}
+	}
 }
 
 /* dc__tarw_align: from every block position, the next member's data
