@@ -383,6 +383,10 @@ int dc__tarw_open_member(struct dc_outfile *f, unsigned align,
  * fits 100 bytes), written now: a streamed squash, byte for byte the
  * one written in place. */
 int dc__tarw_header1(struct dc_out *o, const char *name, uint64_t size);
+/* After a member's header in F: a gap of SIZE bytes (padded) that
+ * someone else fills at *FD, *OFF (reserve_blob; *OWN is 0). */
+int dc__tarw_reserve(struct dc_outfile *f, uint64_t size, int *fd,
+		     uint64_t *off, int *own);
 int dc__tarw_patch(struct dc_out *o, uint64_t at, const char *name,
 		   uint64_t size);
 /* mtime for entries decant creates: SOURCE_DATE_EPOCH or 0 */

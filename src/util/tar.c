@@ -606,6 +606,18 @@ int dc__tarw_open_member(struct dc_outfile *f, unsigned align,
 	return 0;
 }
 
+int dc__tarw_reserve(struct dc_outfile *f, uint64_t size, int *fd,
+		     uint64_t *off, int *own)
+{
+	int err;
+
+	if ((err = dc__out_skip(&f->o, size, off)) < 0)
+		return err;
+	*fd = f->fd;
+	*own = 0;
+	return dc__tarw_pad(&f->o, size);
+}
+
 int dc__tarw_patch(struct dc_out *o, uint64_t at, const char *name,
 		   uint64_t size)
 {

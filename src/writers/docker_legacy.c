@@ -366,11 +366,7 @@ static int legacy_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 		return 1;
 	if ((err = blob_header(w, want)) != 0)
 		return err;	/* a manifest: put_blob() skips it */
-	if ((err = dc__out_skip(&p->f.o, (uint64_t)want->size, off)) < 0)
-		return err;
-	*fd = p->f.fd;
-	*own = 0;
-	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
+	return dc__tarw_reserve(&p->f, (uint64_t)want->size, fd, off, own);
 }
 
 /* The squash writes its layer now, into the file, at *FD's offset. */
@@ -382,7 +378,8 @@ static int legacy_put_blob_open(struct dc_writer *w, int *fd)
 				    &p->open_at, fd);
 }
 
-/* Its header is filled in once the plan names its directory. */
+/* Its header is written once the plan names its directory
+ * (squash_dirs), before the output is complete. */
 static int legacy_put_blob_close(struct dc_writer *w, const struct dc_desc *d)
 {
 	struct legacy_priv *p = w->priv;
@@ -390,9 +387,7 @@ static int legacy_put_blob_close(struct dc_writer *w, const struct dc_desc *d)
 
 	if (!d)
 		return dc__out_truncate(&p->f.o, p->open_from);
-	if ((err = add_squash(w, d, (int64_t)p->open_at)) < 0 ||
-	    (err = dc__tarw_patch(&p->f.o, p->open_at, "layer.tar",
-				  (uint64_t)d->size)) < 0)
+	if ((err = add_squash(w, d, (int64_t)p->open_at)) < 0)
 		return err;
 	dc__out_adopt(&p->f.o, (uint64_t)d->size);
 	return dc__tarw_pad(&p->f.o, (uint64_t)d->size);

@@ -597,12 +597,9 @@ static int tar_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 
 	if (!p->f.tmp)
 		return 1;
-	if ((err = tar_blob_header(w, want)) < 0 ||
-	    (err = dc__out_skip(&p->f.o, (uint64_t)want->size, off)) < 0)
+	if ((err = tar_blob_header(w, want)) < 0)
 		return err;
-	*fd = p->f.fd;
-	*own = 0;
-	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
+	return dc__tarw_reserve(&p->f, (uint64_t)want->size, fd, off, own);
 }
 
 /* The blob comes straight from the squash: a header block to fill in
