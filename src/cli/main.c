@@ -64,7 +64,7 @@ void print_usage(FILE *f)
 "                     the target allows it; docker-archive: none)\n"
 "  --level N          compression level (gzip 1-9, default 2; zstd 1-22,\n"
 "                     default 3)\n"
-"  --threads N        compression threads (default: all cores; zstd: +1)\n"
+"  --threads N        compression threads (default: all cores)\n"
 "  --squash           merge all layers into one (whiteouts applied)\n"
 "  --squash-last N    merge the top N layers into one, keep the rest\n"
 "  --change 'INSTR ARGS'\n"
