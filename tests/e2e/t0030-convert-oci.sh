@@ -20,6 +20,7 @@ OCI_CONFIG=application/vnd.oci.image.config.v1+json
 OCI_LAYER=application/vnd.oci.image.layer.v1.tar
 
 fail() { echo "$*"; return 1; }
+manifest_of() { echo "$1/blobs/sha256/$(jq -r ".manifests[0].digest" "$1/index.json" | cut -d: -f2)"; }
 same() {
 	[ "$1" = "$2" ] || { printf '%s\n  got:  %s\n  want: %s\n' "${3:-mismatch}" "$1" "$2"; return 1; }
 }
@@ -467,5 +468,57 @@ expect_success 'a corrupt source fails with exit 1 and leaves no output' '
 	decant convert -q c.tar oci-archive:- >stdout.tar 2>err || rc=$?
 	same "$rc" 1 "exit code for stdout"
 '
+
+# An uncompressed layer that is compressed is hashed on a thread of its own
+# from the very buffers the compressor reads: the check must still fail the
+# conversion, name the layer, and leave nothing behind, whatever the target.
+expect_success '--compress checks each uncompressed layer it compresses: a flipped byte fails it' '
+	cp "$ML" c.tar
+	off=$(grep -abo "hello from decant fixture" c.tar | head -n1 | cut -d: -f1)
+	printf J | dd of=c.tar bs=1 seek="$off" conv=notrunc status=none
+	q=$(printf "\\047")
+	# the layer that holds the flipped byte: the one whose diff_id changed
+	for l in $(tar -xOf c.tar manifest.json | jq -r ".[0].Layers[]"); do
+		a=$(tar -xOf "$ML" "$l" | sha256sum | cut -c1-64)
+		b=$(tar -xOf c.tar "$l" | sha256sum | cut -c1-64)
+		[ "$a" = "$b" ] || { bad=$l got=$b; }
+	done
+	want="$q$bad$q: diff_id mismatch: uncompressed content is sha256:$got, config says sha256:"
+	for c in gzip zstd; do
+		for dest in oci:o oci-archive:o.tar; do
+			rc=0
+			decant convert -q --compress $c c.tar $dest 2>err || rc=$?
+			[ $rc = 1 ] && grep -qF "$want" err ||
+				{ echo "$c $dest: exit $rc"; cat err; exit 1; }
+			no_leftovers "${dest#*:}"
+		done
+		rc=0
+		decant convert -q --compress $c - oci-archive:- <c.tar >/dev/null 2>err || rc=$?
+		[ $rc = 1 ] && grep -qF "$want" err ||
+			{ echo "$c stdin: exit $rc"; cat err; exit 1; }
+	done
+	# an OCI layout of uncompressed layers: a byte too many, a byte changed
+	decant convert -q "$ML" oci:src
+	cp -r src src2
+	l=$(jq -r ".layers[0].digest" "$(manifest_of src)")
+	n=$(jq -r ".layers[0].size" "$(manifest_of src)")
+	printf x >>"src/blobs/sha256/${l#sha256:}"
+	printf J | dd of="src2/blobs/sha256/${l#sha256:}" bs=1 seek=$((n / 2)) conv=notrunc status=none
+	for c in gzip zstd; do
+		rc=0
+		decant convert -q --compress $c src oci:o 2>err || rc=$?
+		[ $rc = 1 ] && grep -qF "${l#sha256:}$q: size is $((n + 1)) bytes" err ||
+			{ echo "$c size: exit $rc"; cat err; exit 1; }
+		no_leftovers o
+		rc=0
+		decant convert -q --compress $c src2 oci:o 2>err || rc=$?
+		[ $rc = 1 ] && grep -qF "${l#sha256:}$q: digest mismatch: content is sha256:" err ||
+			{ echo "$c digest: exit $rc"; cat err; exit 1; }
+		no_leftovers o
+	done
+	# the sound archive still converts, and its layers are checked
+	decant convert -q --compress zstd "$ML" oci:o && blobs_ok o
+	decant verify oci:o
+' jq
 
 finish
