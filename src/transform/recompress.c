@@ -92,7 +92,7 @@ static void *hq_main(void *arg)
 
 struct tc {
 	struct dc_out out;
-	struct hq *q;		/* hashes on their own thread */
+	struct hq *q;		/* hashes on their own thread, or NULL */
 	struct dc_stream *in;	/* its hashing deferred: done along ours */
 	struct dc_hash *h;	/* of the output */
 	struct dc_hash *dh;	/* of the uncompressed tar: the diff_id */
@@ -176,16 +176,65 @@ static int feed_hq(struct tc *t, struct dc_stream *in, uint64_t *n)
 	}
 }
 
-/* Q's thread: stopped (STOP) or left to hash what is posted, then joined. */
-static void hq_join(struct hq *q, pthread_t th, int stop)
+/*
+ * Uncompressed layer D into T's compressor, its hashes on a thread of
+ * their own (above): T's output hash, and the input's, checked against
+ * D at the end.
+ */
+static int transcode_hq(struct tc *t, struct dc_reader *r,
+			const struct dc_desc *d)
 {
+	struct dc_ctx *ctx = r->ctx;
+	struct dc_stream *in = NULL;
+	struct hq *q;
+	pthread_t th;
+	uint64_t n = 0;
+	char got[DC_DIGEST_MAX];
+	int err;
+
+	if (!(q = dc__calloc(ctx, 1, sizeof(*q))))
+		return DC_ENOMEM;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->hout = t->h;
+	if ((err = dc__hash_new(ctx, &q->hin)) < 0)
+		goto out;
+	if (!(q->in = malloc((size_t)HQ_N * HQ_CHUNK)) ||
+	    !(q->out = malloc(HQ_OUT))) {
+		err = dc__enomem(ctx);
+		goto out;
+	}
+	if ((err = dc__layer_open_tar(r, d, 0, &in)) < 0)
+		goto out;
+	if (pthread_create(&th, NULL, hq_main, q)) {
+		err = dc_error(ctx, DC_ENOMEM, "cannot start a thread");
+		goto out;
+	}
+	t->q = q;
+	err = feed_hq(t, in, &n);
+	if (!err)
+		err = dc__enc_finish(t->enc, to_file, t);
+	/* stopped on a failure, else left to hash what is posted */
 	pthread_mutex_lock(&q->mu);
-	if (stop)
-		q->stop = 1;
+	q->stop = err < 0;
 	q->end = 1;
 	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(th, NULL);
+	t->q = NULL;
+	if (!err) {
+		dc__hash_final(q->hin, got);
+		err = dc__blob_verdict(ctx, r, d, n, got);
+	}
+out:
+	dc__stream_close(in);
+	dc__hash_free(q->hin);
+	free(q->in);
+	free(q->out);
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+	return err;
 }
 
 int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
@@ -197,7 +246,6 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 	struct dc_stream *in = NULL;
 	struct dc_dec *dec = NULL;
 	struct tc t;
-	pthread_t th;
 	char *buf = NULL;
 	int err, tmp = -1, out_ok = 0;
 
@@ -229,37 +277,7 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 		goto out;
 	if (!dec && !t.dh && t.enc) {
 		/* uncompressed into a compressor: hashes on a thread */
-		uint64_t n = 0;
-		char got[DC_DIGEST_MAX];
-
-		if (!(t.q = dc__calloc(ctx, 1, sizeof(*t.q)))) {
-			err = DC_ENOMEM;
-			goto out;
-		}
-		pthread_mutex_init(&t.q->mu, NULL);
-		pthread_cond_init(&t.q->cv, NULL);
-		t.q->hout = t.h;
-		if ((err = dc__hash_new(ctx, &t.q->hin)) < 0)
-			goto out;
-		if (!(t.q->in = malloc((size_t)HQ_N * HQ_CHUNK)) ||
-		    !(t.q->out = malloc(HQ_OUT))) {
-			err = dc__enomem(ctx);
-			goto out;
-		}
-		if ((err = dc__layer_open_tar(r, d, 0, &in)) < 0)
-			goto out;
-		if (pthread_create(&th, NULL, hq_main, t.q)) {
-			err = dc_error(ctx, DC_ENOMEM, "cannot start a thread");
-			goto out;
-		}
-		err = feed_hq(&t, in, &n);
-		if (!err)
-			err = dc__enc_finish(t.enc, to_file, &t);
-		hq_join(t.q, th, err < 0);
-		if (err < 0)
-			goto out;
-		dc__hash_final(t.q->hin, got);
-		if ((err = dc__blob_verdict(ctx, r, d, n, got)) < 0)
+		if ((err = transcode_hq(&t, r, d)) < 0)
 			goto out;
 		goto done;
 	}
@@ -313,14 +331,6 @@ done:
 		t.enc = NULL;
 	}
 out:
-	if (t.q) {
-		dc__hash_free(t.q->hin);
-		free(t.q->in);
-		free(t.q->out);
-		pthread_cond_destroy(&t.q->cv);
-		pthread_mutex_destroy(&t.q->mu);
-		free(t.q);
-	}
 	free(buf);
 	dc__stream_close(in);
 	dc__dec_free(dec);
