@@ -700,19 +700,6 @@ struct dc_writer {
 	int align_next;
 };
 
-/*
- * Docker's v1 layer IDs and layer JSONs with Go encoding/json's rules
- * (moby image/v1/imagev1.go), shared by the legacy reader and the
- * docker-legacy writer (src/readers/legacy.c). CFG is the image config
- * for the top layer, NULL for the others.
- */
-struct json_t;
-int dc__v1_create_id(struct dc_ctx *ctx, char out[65], struct json_t *cfg,
-		     const char *chain_id, const char *parent);
-int dc__v1_layer_json(struct dc_ctx *ctx, struct dc_buf *out,
-		      struct json_t *cfg, const char *id, const char *parent,
-		      struct json_t *os_from);
-
 extern const struct dc_writer_ops dc__writer_oci;
 extern const struct dc_writer_ops dc__writer_oci_archive;
 extern const struct dc_writer_ops dc__writer_docker_archive;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "banned.h"
+#include "moby/moby.h"
 
 struct ldir {
 	char v1id[65];
