@@ -110,7 +110,6 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 		      size_t *dirs)
 {
 	struct dc_ctx *ctx = w->ctx;
-	struct dc_buf b = DC_BUF_INIT;
 	json_t *cfg = NULL;
 	char chain[DC_DIGEST_MAX], v1id[65], parent[65] = "";
 	size_t j;
@@ -134,15 +133,7 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 				       image_name(img), j);
 			goto out;
 		}
-		if (!j) {
-			memcpy(chain, l->diff_id, DC_DIGEST_MAX);
-		} else {
-			b.len = 0;
-			if ((err = dc__buf_addf(ctx, &b, "%s %s", chain,
-						l->diff_id)) < 0)
-				goto out;
-			dc__sha256_digest(b.data, b.len, chain);
-		}
+		dc__v1_chain_id(chain, j ? chain : NULL, l->diff_id);
 		if ((err = dc__v1_create_id(ctx, v1id, top ? cfg : NULL, chain,
 					    j ? parent : NULL)) < 0 ||
 		    (err = add_dir(w, v1id, l->digest, top ? cfg : NULL,
@@ -153,7 +144,6 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 	}
 out:
 	json_decref(cfg);
-	dc__buf_release(&b);
 	return err;
 }
 
