@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "banned.h"
+#include "moby/moby.h"
 
 struct strv {
 	char **v;
@@ -1320,39 +1321,10 @@ static int apply_change(struct chg *c, const char *change)
 /* ------------------------------------------------------------------ */
 /* moby's container.Config, as encoding/json lays it out */
 
-enum fkind { F_STR, F_BOOL, F_LIST, F_MAP, F_PTR };
-
-static const struct field {
-	const char *name;
-	enum fkind kind;
-	int omitempty;
-} fields[] = {
-	{ "Hostname", F_STR, 0 },
-	{ "Domainname", F_STR, 0 },
-	{ "User", F_STR, 0 },
-	{ "AttachStdin", F_BOOL, 0 },
-	{ "AttachStdout", F_BOOL, 0 },
-	{ "AttachStderr", F_BOOL, 0 },
-	{ "ExposedPorts", F_MAP, 1 },
-	{ "Tty", F_BOOL, 0 },
-	{ "OpenStdin", F_BOOL, 0 },
-	{ "StdinOnce", F_BOOL, 0 },
-	{ "Env", F_LIST, 0 },
-	{ "Cmd", F_LIST, 0 },
-	{ "Healthcheck", F_PTR, 1 },
-	{ "ArgsEscaped", F_BOOL, 1 },
-	{ "Image", F_STR, 0 },
-	{ "Volumes", F_MAP, 0 },
-	{ "WorkingDir", F_STR, 0 },
-	{ "Entrypoint", F_LIST, 0 },
-	{ "NetworkDisabled", F_BOOL, 1 },
-	{ "MacAddress", F_STR, 1 },
-	{ "OnBuild", F_LIST, 0 },
-	{ "Labels", F_MAP, 0 },
-	{ "StopSignal", F_STR, 1 },
-	{ "StopTimeout", F_PTR, 1 },
-	{ "Shell", F_LIST, 1 },
-};
+static int is_map(enum dc_gotype t)
+{
+	return t == DC_GO_SET || t == DC_GO_STRMAP;
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -1379,13 +1351,15 @@ static json_t *sorted_copy(struct dc_ctx *ctx, json_t *m)
 	return out;
 }
 
-static int is_empty(const json_t *v, enum fkind k)
+static int is_empty(const json_t *v, enum dc_gotype t)
 {
-	switch (k) {
-	case F_STR: return json_is_string(v) && !json_string_length(v);
-	case F_BOOL: return json_is_false(v);
-	case F_LIST: return json_is_array(v) && !json_array_size(v);
-	case F_MAP: return json_is_object(v) && !json_object_size(v);
+	switch (t) {
+	case DC_GO_STR: return json_is_string(v) && !json_string_length(v);
+	case DC_GO_BOOL: return json_is_false(v);
+	case DC_GO_STRLIST:
+	case DC_GO_STRSLICE: return json_is_array(v) && !json_array_size(v);
+	case DC_GO_SET:
+	case DC_GO_STRMAP: return json_is_object(v) && !json_object_size(v);
 	default: return 0;
 	}
 }
@@ -1399,17 +1373,17 @@ static int canonical(struct dc_ctx *ctx, json_t *in, json_t **out)
 	*out = NULL;
 	if (!o)
 		return dc__enomem(ctx);
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		const struct field *f = &fields[i];
+	for (i = 0; i < dc__moby_nconfig_fields; i++) {
+		const struct dc_moby_field *f = &dc__moby_config_fields[i];
 		json_t *nv;
 
 		v = json_object_get(in, f->name);
-		if (!v || json_is_null(v) || (f->omitempty && is_empty(v, f->kind))) {
+		if (!v || json_is_null(v) || (f->omitempty && is_empty(v, f->t))) {
 			if (f->omitempty)
 				continue;
-			nv = f->kind == F_STR ? json_string("") :
-			     f->kind == F_BOOL ? json_false() : json_null();
-		} else if (f->kind == F_MAP && json_is_object(v)) {
+			nv = f->t == DC_GO_STR ? json_string("") :
+			     f->t == DC_GO_BOOL ? json_false() : json_null();
+		} else if (is_map(f->t) && json_is_object(v)) {
 			nv = sorted_copy(ctx, v);
 		} else {
 			nv = json_incref(v);
@@ -1422,10 +1396,10 @@ static int canonical(struct dc_ctx *ctx, json_t *in, json_t **out)
 	/* fields moby's struct does not have stay, after its own */
 	json_object_foreach(in, k, v) {
 		if (!json_object_get(o, k)) {
-			for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-				if (!strcmp(fields[i].name, k))
+			for (i = 0; i < dc__moby_nconfig_fields; i++)
+				if (!strcmp(dc__moby_config_fields[i].name, k))
 					break;
-			if (i == sizeof(fields) / sizeof(fields[0]))
+			if (i == dc__moby_nconfig_fields)
 				json_object_set(o, k, v);
 		}
 	}
