@@ -2,8 +2,10 @@
  * Docker's own quirks, byte for byte: Go's encoding/json as moby's
  * daemon marshals (gojson.c), moby's container.Config (config.c), and
  * v1 image IDs, chain IDs and v1 image JSON (v1.c). Readers, writers
- * and transforms use the v1 and container.Config parts; the Go JSON
- * emulation is for src/moby/ and its unit tests.
+ * and transforms mostly need the v1 and container.Config parts; the
+ * Go JSON emulation below them is what those are built from (and what
+ * a reader uses to decode a field the way Go would, dc__go_get).
+ * Nothing here calls above src/util/.
  */
 #ifndef DC_MOBY_H
 #define DC_MOBY_H
