@@ -54,6 +54,10 @@ DC_API void dc_ctx_set_progress(struct dc_ctx *ctx, dc_progress_fn fn,
 
 DC_API void dc_ctx_set_notice(struct dc_ctx *ctx, dc_notice_fn fn, void *arg);
 
+/* Worker threads every parallel stage may use at most (copying,
+ * verifying, squashing, compressing); N <= 0: one per core (default). */
+DC_API void dc_ctx_set_threads(struct dc_ctx *ctx, int n);
+
 /*
  * Ask a running operation to stop (async-signal-safe: only sets a flag).
  * The operation then fails with DC_EINTR and removes its partial output.
