@@ -66,8 +66,9 @@ struct dc_err {
 void dc__err_save(struct dc_err *e, int code, const struct dc_ctx *from);
 int dc__err_restore(struct dc_ctx *to, const struct dc_err *e);
 
-/* Online cores (at least 1), and how many worker threads CTX allows:
- * its thread count (dc_ctx_set_threads), else one per core. */
+/* Online cores (at least 1), and how many worker threads a parallel
+ * stage of CTX runs: one per core, fewer if CTX's thread count
+ * (dc_ctx_set_threads) says so. */
 size_t dc__ncpu(void);
 size_t dc__threads(const struct dc_ctx *ctx);
 

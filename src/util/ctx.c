@@ -60,7 +60,11 @@ size_t dc__ncpu(void)
 
 size_t dc__threads(const struct dc_ctx *ctx)
 {
-	return ctx->threads > 0 ? (size_t)ctx->threads : dc__ncpu();
+	size_t n = dc__ncpu();
+
+	/* a bound: more threads than cores would only take turns */
+	return ctx->threads > 0 && (size_t)ctx->threads < n ?
+	       (size_t)ctx->threads : n;
 }
 
 void dc__notice(struct dc_ctx *ctx, const char *fmt, ...)
