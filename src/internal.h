@@ -36,6 +36,7 @@ struct dc_ctx {
 	 * the parent context's interrupt */
 	const volatile sig_atomic_t *parent_intr;
 	const volatile sig_atomic_t *parent_intr2;
+	int threads;		/* worker threads at most; 0 = one per core */
 };
 
 /* Set the context's error and return CODE (git's error() idiom). */
@@ -52,6 +53,24 @@ void dc__notice(struct dc_ctx *ctx, const char *fmt, ...)
  * returns the current code (source errors name the archive once). */
 int dc__error_in(struct dc_ctx *ctx, const char *label);
 int dc__check_intr(struct dc_ctx *ctx);
+
+/*
+ * An error carried from a worker thread's context to its caller's:
+ * dc__err_save keeps CODE and FROM's message, dc__err_restore puts them
+ * in TO and returns the code.
+ */
+struct dc_err {
+	int code;
+	char msg[sizeof(((struct dc_ctx *)0)->msg)];
+};
+void dc__err_save(struct dc_err *e, int code, const struct dc_ctx *from);
+int dc__err_restore(struct dc_ctx *to, const struct dc_err *e);
+
+/* Online cores (at least 1), and how many worker threads a parallel
+ * stage of CTX runs: one per core, fewer if CTX's thread count
+ * (dc_ctx_set_threads) says so. */
+size_t dc__ncpu(void);
+size_t dc__threads(const struct dc_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Caps (DESIGN.md §6). Documented in the man page. */
@@ -530,91 +549,16 @@ extern const struct dc_reader_ops dc__reader_docker;
 extern const struct dc_reader_ops dc__reader_legacy;
 extern const struct dc_reader_ops dc__reader_flat;
 
-enum dc_blob_flags {
-	DC_BLOB_DIFFID = 1 << 0,	/* also check the layer's diff_id */
-	/* a read's bytes are hashed later: by dc__blob_hash_along or
-	 * dc__blob_hash_pair, else at the next read. The caller leaves them
-	 * untouched until then. This lets one thread hash two streams at
-	 * once (dc__hash_update2). */
-	DC_BLOB_DEFER = 1 << 1
-};
-
 /*
- * Open a blob and wrap it so that its size and digest (and with
- * DC_BLOB_DIFFID its diff_id) are checked as it streams: the read that
- * reaches the end fails with DC_EDIGEST naming the blob on a mismatch.
+ * R as the byte source its blobs are read from (src/blob/blob.h): OUT
+ * is the caller's, valid while R is.
  */
-int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
-		  unsigned flags, struct dc_stream **out);
-/* With DC_BLOB_DEFER: hash N bytes of P into H, and as many of the bytes
- * S read last as there are, both at once. */
-void dc__blob_hash_along(struct dc_stream *s, struct dc_hash *h,
-			 const void *p, size_t n);
-/* With DC_BLOB_DEFER: hash what A and B read last, both at once. */
-void dc__blob_hash_pair(struct dc_stream *a, struct dc_stream *b);
-/*
- * The checks of a verifying stream's end (DC_BLOB_DIFFID), for an
- * uncompressed blob D read and hashed elsewhere: SIZE bytes whose digest
- * is GOT. 0, or DC_EDIGEST with the stream's message in CTX.
- */
-int dc__blob_verdict(struct dc_ctx *ctx, const struct dc_reader *r,
-		     const struct dc_desc *d, uint64_t size, const char *got);
-
-/*
- * Open layer D as an uncompressed tar stream. With VERIFY, the blob's
- * digest and size and the tar's diff_id are checked as it streams (the
- * read that reaches the end fails on a mismatch); without, the raw
- * bytes are read (cheap skips on uncompressed seekable sources).
- */
-int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
-		       int verify, struct dc_stream **out);
-
-/*
- * A copy of R for a worker thread: its own context TCTX (whose interrupt
- * also follows *INTR) and its own copy SRC of the source, which is read
- * with pread only and so can be shared.
- */
+struct dc_bsrc;
+void dc__reader_blobs(struct dc_reader *r, struct dc_bsrc *out);
 /* Open DATA with reader NAME ("oci", "docker-archive", ...) or fail:
  * no detection among the others (the per-reader fuzz targets). */
 int dc__reader_open_memory_as(struct dc_ctx *ctx, struct dc_reader **out,
 			      const void *data, size_t size, const char *name);
-void dc__reader_clone(const struct dc_reader *r, struct dc_ctx *tctx,
-		      struct dc_src *src, struct dc_reader *out,
-		      const volatile sig_atomic_t *intr);
-
-/*
- * The blob pool (src/util/pool.c): worker threads, one per core, largest
- * job first. A job with D set reads source blob D through its verifying
- * stream (size, digest, diff_id) and, when DSTFD >= 0, writes what it
- * reads there (one pass per blob); with DSTFD < 0 it only verifies. A
- * job with D NULL copies [SRCOFF, SRCOFF+LEN) of SRCFD as it is (a
- * spool, hashed when it was made). Bytes go to DSTFD at DSTOFF with
- * pwrite; with DST_OWN the pool closes DSTFD.
- * start() starts the workers and returns; wait() waits for them (with
- * REPORT, the bytes done go to CTX's progress), passes an interrupt on,
- * and puts the first failure in CTX; run() is both. free() is NULL-safe,
- * stops and joins a pool still running, and closes owned descriptors.
- */
-struct dc_cjob {
-	const struct dc_desc *d;
-	int srcfd;
-	uint64_t srcoff;
-	uint64_t len;
-	int dstfd;
-	int dst_own;
-	uint64_t dstoff;
-	const char *dst_label;	/* for messages; must outlive the pool */
-};
-struct dc_cpool;
-int dc__cpool_new(struct dc_reader *r, struct dc_cpool **out);
-int dc__cpool_add(struct dc_cpool *cp, const struct dc_cjob *j);
-int dc__cpool_start(struct dc_cpool *cp);
-int dc__cpool_wait(struct dc_cpool *cp, struct dc_ctx *ctx, int report);
-int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx);
-void dc__cpool_free(struct dc_cpool *cp);
-/* Add a job verifying blob D, writing nowhere. */
-int dc__cpool_add_verify(struct dc_cpool *cp, const struct dc_desc *d);
-
 
 /* Compute digest and size of layers whose digest is unknown. */
 int dc__set_resolve(struct dc_reader *r, struct dc_set *set);
@@ -713,12 +657,12 @@ int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
 		    const char *label);
 
 /*
- * Re-encode layer D from R to compression TO into an anonymous temp
+ * Re-encode layer D of BS to compression TO into an anonymous temp
  * file in SPOOLDIR (NULL: $TMPDIR), checking D's digest and diff_id on
  * the way. OUT gets the new digest, size, compression and media type.
  * CACHE (or NULL) holds an encoder to reuse, and gets this one back.
  */
-int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
+int dc__transcode(const struct dc_bsrc *bs, const struct dc_desc *d,
 		  enum dc_comp to, const struct dc_write_opts *opts,
 		  const char *spooldir, struct dc_enc **cache, int *fd,
 		  struct dc_desc *out);
@@ -735,9 +679,9 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
  * as it goes. OUT gets digest, size, diff_id and compression
  * (no media type).
  */
-int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
-	       size_t to, enum dc_comp comp, const struct dc_write_opts *o,
-	       const char *spooldir, const char *out_label, int direct,
+int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
+	       size_t from, size_t to, enum dc_comp comp,
+	       const struct dc_write_opts *o, const char *spooldir, const char *out_label, int direct,
 	       int *fd, struct dc_desc *out);
 /* IMG's config with layers FROM.. replaced by one layer DIFF_ID and their
  * history collapsed to one entry (empty-layer entries kept). */

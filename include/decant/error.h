@@ -54,6 +54,11 @@ DC_API void dc_ctx_set_progress(struct dc_ctx *ctx, dc_progress_fn fn,
 
 DC_API void dc_ctx_set_notice(struct dc_ctx *ctx, dc_notice_fn fn, void *arg);
 
+/* Worker threads every parallel stage (copying, verifying, squashing,
+ * compressing) may use at most; a stage never runs more than one per
+ * core. N <= 0: one per core (the default). */
+DC_API void dc_ctx_set_threads(struct dc_ctx *ctx, int n);
+
 /*
  * Ask a running operation to stop (async-signal-safe: only sets a flag).
  * The operation then fails with DC_EINTR and removes its partial output.

@@ -147,6 +147,8 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	if ((ret = split_dest(argv[optind + 1], &dest_fmt, &dest_path)) != 0)
 		goto out;
 	io.changes = changes;
+	/* --threads bounds every parallel stage, not only compression */
+	dc_ctx_set_threads(c->ctx, wo.threads);
 	if (source_open(c, argv[optind], &r) < 0) {
 		ret = fail(c);
 		goto out;

@@ -1,7 +1,9 @@
 /*
- * Reader core: detection by bidding, dispatch, and verified blob streams.
+ * Reader core: detection by bidding, dispatch, and the byte source that
+ * the blob layer reads blobs from.
  */
 #include "internal.h"
+#include "blob/blob.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -178,211 +180,7 @@ void dc_reader_free(struct dc_reader *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* Verified blob streams */
-
-struct vstream {
-	struct dc_stream s;
-	struct dc_stream *in;
-	struct dc_hash *h;
-	struct dc_hash *dh;	/* diff_id of the decompressed bytes */
-	struct dc_dec *dec;
-	const char *label;	/* the descriptor's path */
-	const char *src;	/* the archive */
-	char want[DC_DIGEST_MAX];
-	char want_diff[DC_DIGEST_MAX];
-	int64_t want_size;
-	uint64_t got;
-	int done;
-	int is_diff;		/* WANT is a diff_id (decoded stream) */
-	int defer;		/* DC_BLOB_DEFER */
-	const unsigned char *pend;	/* read, not hashed yet */
-	size_t npend;
-};
-
-/* the bytes read last that are not hashed yet */
-static void hash_pending(struct vstream *v)
-{
-	if (v->npend)
-		dc__hash_update(v->h, v->pend, v->npend);
-	v->npend = 0;
-}
-
-void dc__blob_hash_along(struct dc_stream *s, struct dc_hash *h,
-			 const void *p, size_t n)
-{
-	struct vstream *v = (struct vstream *)s;
-	size_t k = n < v->npend ? n : v->npend;
-
-	dc__hash_update2(v->h, v->pend, k, h, p, n);
-	v->pend += k;
-	v->npend -= k;
-}
-
-void dc__blob_hash_pair(struct dc_stream *a, struct dc_stream *b)
-{
-	struct vstream *x = (struct vstream *)a, *y = (struct vstream *)b;
-
-	dc__hash_update2(x->h, x->pend, x->npend, y->h, y->pend, y->npend);
-	x->npend = y->npend = 0;
-}
-
-static int diff_sink(void *arg, const void *p, size_t n)
-{
-	dc__hash_update(arg, p, n);
-	return 0;
-}
-
-/* The end of blob LABEL: SIZE bytes whose digest is GOT, as expected? */
-static int check_end(struct dc_ctx *ctx, const char *label, const char *want,
-		     int is_diff, int64_t want_size, uint64_t size,
-		     const char *got)
-{
-	if (want_size >= 0 && size != (uint64_t)want_size)
-		return dc_error(ctx, DC_EDIGEST,
-				"'%s': size is %llu bytes, expected %lld (blob %s)",
-				label, (unsigned long long)size,
-				(long long)want_size, want);
-	if (want[0] && strcmp(got, want)) {
-		/* docker-save layers have no digest of their own: what we
-		 * expect is the config's diff_id */
-		if (is_diff)
-			return dc_error(ctx, DC_EDIGEST,
-					"'%s': diff_id mismatch: uncompressed content is %s, config says %s",
-					label, got, want);
-		return dc_error(ctx, DC_EDIGEST,
-				"'%s': digest mismatch: content is %s, expected %s",
-				label, got, want);
-	}
-	return 0;
-}
-
-static int check_diff(struct dc_ctx *ctx, const char *label, const char *want,
-		      const char *got)
-{
-	if (want[0] && strcmp(got, want))
-		return dc_error(ctx, DC_EDIGEST,
-				"'%s': diff_id mismatch: uncompressed content is %s, config says %s",
-				label, got, want);
-	return 0;
-}
-
-int dc__blob_verdict(struct dc_ctx *ctx, const struct dc_reader *r,
-		     const struct dc_desc *d, uint64_t size, const char *got)
-{
-	const char *label = d->path ? d->path : d->digest;
-	int err;
-
-	if (d->comp != DC_COMP_NONE)
-		DC_BUG("verdict on compressed blob '%s'", label);
-	if ((err = check_end(ctx, label, d->digest, d->digest_is_diff,
-			     d->size, size, got)) < 0 ||
-	    (err = check_diff(ctx, label, d->diff_id, got)) < 0)
-		return dc__error_in(ctx, r->src->label);
-	return 0;
-}
-
-static int vfinish(struct vstream *v)
-{
-	struct dc_ctx *ctx = v->s.ctx;
-	char got[DC_DIGEST_MAX];
-	int err;
-
-	dc__hash_final(v->h, got);
-	if ((err = check_end(ctx, v->label, v->want, v->is_diff, v->want_size,
-			     v->got, got)) < 0)
-		return err;
-	if (v->dec) {
-		if ((err = dc__dec_finish(v->dec)) < 0)
-			return err;
-		dc__hash_final(v->dh, got);
-	}
-	/* GOT is now the uncompressed content's digest either way */
-	return check_diff(ctx, v->label, v->want_diff, got);
-}
-
-static ssize_t vread_inner(struct dc_stream *s, void *buf, size_t n);
-
-static ssize_t vread(struct dc_stream *s, void *buf, size_t n)
-{
-	struct vstream *v = (struct vstream *)s;
-	ssize_t got = vread_inner(s, buf, n);
-
-	return got < 0 ? dc__error_in(s->ctx, v->src) : got;
-}
-
-static ssize_t vread_inner(struct dc_stream *s, void *buf, size_t n)
-{
-	struct vstream *v = (struct vstream *)s;
-	ssize_t got;
-	int err;
-
-	hash_pending(v);
-	if (v->done)
-		return 0;
-	if ((err = dc__check_intr(s->ctx)) < 0)
-		return err;
-	got = dc__stream_read(v->in, buf, n);
-	if (got < 0)
-		return dc_error_prefix(s->ctx, "'%s'", v->label);
-	if (got == 0) {
-		v->done = 1;
-		return (err = vfinish(v)) < 0 ? err : 0;
-	}
-	v->got += (uint64_t)got;
-	if (v->want_size >= 0 && v->got > (uint64_t)v->want_size)
-		return dc_error(s->ctx, DC_EDIGEST,
-				"'%s': larger than the %lld bytes its descriptor says (blob %s)",
-				v->label, (long long)v->want_size, v->want);
-	if (v->defer) {
-		v->pend = buf;
-		v->npend = (size_t)got;
-	} else {
-		dc__hash_update(v->h, buf, (size_t)got);
-	}
-	if (v->dec && (err = dc__dec_push(v->dec, buf, (size_t)got, diff_sink,
-					  v->dh)) < 0)
-		return err;
-	return got;
-}
-
-static void vclose(struct dc_stream *s)
-{
-	struct vstream *v = (struct vstream *)s;
-
-	dc__stream_close(v->in);
-	dc__hash_free(v->h);
-	dc__hash_free(v->dh);
-	dc__dec_free(v->dec);
-	free(v);
-}
-
-static int vwrap(struct dc_ctx *ctx, struct dc_stream *in, const char *src,
-		 const char *label, const char *want, int64_t want_size,
-		 struct dc_stream **out)
-{
-	struct vstream *v;
-	int err;
-
-	*out = NULL;
-	if (!(v = dc__calloc(ctx, 1, sizeof(*v)))) {
-		dc__stream_close(in);
-		return DC_ENOMEM;
-	}
-	v->s.ctx = ctx;
-	v->s.read = vread;
-	v->s.close = vclose;
-	v->in = in;
-	v->src = src;
-	v->label = label;
-	memcpy(v->want, want, sizeof(v->want));
-	v->want_size = want_size;
-	if ((err = dc__hash_new(ctx, &v->h)) < 0) {
-		vclose(&v->s);
-		return err;
-	}
-	*out = &v->s;
-	return 0;
-}
+/* The reader as a byte source for the blob layer */
 
 static int open_raw(struct dc_reader *r, const struct dc_desc *d,
 		    struct dc_stream **out)
@@ -394,77 +192,42 @@ static int open_raw(struct dc_reader *r, const struct dc_desc *d,
 	return dc__src_open(r->src, d->path, out, &size);
 }
 
-void dc__reader_clone(const struct dc_reader *r, struct dc_ctx *tctx,
-		      struct dc_src *src, struct dc_reader *out,
-		      const volatile sig_atomic_t *intr)
+/* open() of the byte source: R's own, or a copy of R and its source
+ * reporting to a worker's context (read with pread only: shareable) */
+static int blobs_open(const struct dc_bsrc *bs, const struct dc_desc *d,
+		      struct dc_stream **out)
 {
-	memset(tctx, 0, sizeof(*tctx));
-	tctx->parent_intr = intr;
-	tctx->parent_intr2 = &r->ctx->interrupted;	/* a signal */
-	*src = *r->src;
-	src->ctx = tctx;
-	*out = *r;
-	out->ctx = tctx;
-	out->src = src;
+	struct dc_reader *r0 = bs->arg, r;
+	struct dc_src src;
+
+	if (bs->ctx == r0->ctx)
+		return open_raw(r0, d, out);
+	src = *r0->src;
+	src.ctx = bs->ctx;
+	r = *r0;
+	r.ctx = bs->ctx;
+	r.src = &src;
+	return open_raw(&r, d, out);
 }
 
-int dc__blob_open(struct dc_reader *r, const struct dc_desc *d,
-		  unsigned flags, struct dc_stream **out)
+static int blobs_range(const struct dc_bsrc *bs, const struct dc_desc *d,
+		       int *fd, int *own, uint64_t *off, uint64_t *len)
 {
-	struct dc_ctx *ctx = r->ctx;
-	struct dc_stream *in = NULL;
-	struct vstream *v;
-	int err;
+	struct dc_reader *r = bs->arg;
 
-	*out = NULL;
-	if ((err = open_raw(r, d, &in)) < 0)
-		return dc__error_in(ctx, r->src->label);
-	if ((err = vwrap(ctx, in, r->src->label, d->path ? d->path : d->digest,
-			 d->digest, d->size, out)) < 0)
-		return err;
-	v = (struct vstream *)*out;
-	v->is_diff = d->digest_is_diff;
-	v->defer = !!(flags & DC_BLOB_DEFER);
-	if ((flags & DC_BLOB_DIFFID) && d->diff_id[0]) {
-		memcpy(v->want_diff, d->diff_id, sizeof(v->want_diff));
-		if (d->comp != DC_COMP_NONE &&
-		    ((err = dc__dec_new(ctx, &v->dec, d->comp, v->label)) < 0 ||
-		     (err = dc__hash_new(ctx, &v->dh)) < 0)) {
-			dc__stream_close(*out);
-			*out = NULL;
-			return err;
-		}
-	}
-	return 0;
+	if (r->ops->open_blob || !d->path)
+		return 1;
+	return dc__src_range(r->src, d->path, fd, own, off, len);
 }
 
-int dc__layer_open_tar(struct dc_reader *r, const struct dc_desc *d,
-		       int verify, struct dc_stream **out)
+void dc__reader_blobs(struct dc_reader *r, struct dc_bsrc *out)
 {
-	struct dc_ctx *ctx = r->ctx;
-	const char *label = d->path ? d->path : d->digest;
-	struct dc_stream *s = NULL;
-	int err;
-
-	*out = NULL;
-	err = verify ? dc__blob_open(r, d, 0, &s) : open_raw(r, d, &s);
-	if (err < 0)
-		return dc__error_in(ctx, r->src->label);
-	if (d->comp != DC_COMP_NONE &&
-	    (err = dc__stream_decode(ctx, s, d->comp, label, &s)) < 0)
-		return dc__error_in(ctx, r->src->label);
-	/* uncompressed and digest == diff_id: already checked once */
-	if (verify && d->diff_id[0] &&
-	    (d->comp != DC_COMP_NONE || strcmp(d->digest, d->diff_id)))
-	{
-		if ((err = vwrap(ctx, s, r->src->label, label, d->diff_id, -1,
-				 out)) < 0)
-			return err;
-		((struct vstream *)*out)->is_diff = 1;
-		return 0;
-	}
-	*out = s;
-	return 0;
+	memset(out, 0, sizeof(*out));
+	out->ctx = r->ctx;
+	out->label = r->src->label;
+	out->open = blobs_open;
+	out->range = blobs_range;
+	out->arg = r;
 }
 
 int dc__set_resolve(struct dc_reader *r, struct dc_set *set)
@@ -514,6 +277,7 @@ int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
 	struct dc_ctx *ctx = r->ctx;
 	const struct dc_desc **todo = NULL;
 	struct dc_cpool *cp = NULL;
+	struct dc_bsrc bs;
 	uint64_t total = 0;
 	size_t n = 0, cap = 0, i, j, k;
 	int err = 0;
@@ -548,7 +312,8 @@ int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
 	}
 	if (ctx->progress)
 		ctx->progress(ctx->progress_arg, 0, total, n, n);
-	if ((err = dc__cpool_new(r, &cp)) == 0) {
+	dc__reader_blobs(r, &bs);
+	if ((err = dc__cpool_new(&bs, &cp)) == 0) {
 		for (k = 0; k < n && !err; k++)
 			err = dc__cpool_add_verify(cp, todo[k]);
 		if (!err)

@@ -4,6 +4,7 @@
  * (DESIGN.md §4).
  */
 #include "internal.h"
+#include "blob/blob.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -181,10 +182,10 @@ static int feed_hq(struct tc *t, struct dc_stream *in, uint64_t *n)
  * their own (above): T's output hash, and the input's, checked against
  * D at the end.
  */
-static int transcode_hq(struct tc *t, struct dc_reader *r,
+static int transcode_hq(struct tc *t, const struct dc_bsrc *bs,
 			const struct dc_desc *d)
 {
-	struct dc_ctx *ctx = r->ctx;
+	struct dc_ctx *ctx = bs->ctx;
 	struct dc_stream *in = NULL;
 	struct hq *q;
 	pthread_t th;
@@ -204,9 +205,9 @@ static int transcode_hq(struct tc *t, struct dc_reader *r,
 		err = dc__enomem(ctx);
 		goto out;
 	}
-	if ((err = dc__layer_open_tar(r, d, 0, &in)) < 0)
+	if ((err = dc__blob_open_tar(bs, d, 0, &in)) < 0)
 		goto out;
-	if (pthread_create(&th, NULL, hq_main, q)) {
+	if (!dc__threads_start(&th, 1, hq_main, q)) {
 		err = dc_error(ctx, DC_ENOMEM, "cannot start a thread");
 		goto out;
 	}
@@ -220,11 +221,11 @@ static int transcode_hq(struct tc *t, struct dc_reader *r,
 	q->end = 1;
 	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);
-	pthread_join(th, NULL);
+	dc__threads_join(&th, 1);
 	t->q = NULL;
 	if (!err) {
 		dc__hash_final(q->hin, got);
-		err = dc__blob_verdict(ctx, r, d, n, got);
+		err = dc__blob_verdict(ctx, bs, d, n, got);
 	}
 out:
 	dc__stream_close(in);
@@ -237,12 +238,12 @@ out:
 	return err;
 }
 
-int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
+int dc__transcode(const struct dc_bsrc *bs, const struct dc_desc *d,
 		  enum dc_comp to, const struct dc_write_opts *opts,
 		  const char *spooldir, struct dc_enc **cache, int *fd,
 		  struct dc_desc *out)
 {
-	struct dc_ctx *ctx = r->ctx;
+	struct dc_ctx *ctx = bs->ctx;
 	struct dc_stream *in = NULL;
 	struct dc_dec *dec = NULL;
 	struct tc t;
@@ -277,11 +278,11 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 		goto out;
 	if (!dec && !t.dh && t.enc) {
 		/* uncompressed into a compressor: hashes on a thread */
-		if ((err = transcode_hq(&t, r, d)) < 0)
+		if ((err = transcode_hq(&t, bs, d)) < 0)
 			goto out;
 		goto done;
 	}
-	if ((err = dc__blob_open(r, d, DC_BLOB_DEFER, &in)) < 0)
+	if ((err = dc__blob_open(bs, d, DC_BLOB_DEFER, &in)) < 0)
 		goto out;
 	t.in = in;
 	if (!(buf = malloc(1 << 20))) {

@@ -25,6 +25,7 @@
  * Memory grows with the number of paths, never with layer bytes.
  */
 #include "internal.h"
+#include "blob/blob.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -73,7 +74,7 @@ struct link {
 
 struct squash {
 	struct dc_ctx *ctx;
-	struct dc_reader *r;
+	const struct dc_bsrc *bs;	/* where the layers are read */
 	const struct dc_image *img;
 	int from, to;		/* layers [from, to) */
 	int keep_wh;		/* keep whiteouts: layers remain below */
@@ -222,8 +223,8 @@ static la_int64_t lr_skip(struct archive *a, void *arg, la_int64_t n)
 	return l->s->skip ? l->s->skip(l->s, n) : 0;
 }
 
-/* Open layer LAYER with reader R (q->r, or a clone on another thread). */
-static int layer_open(struct squash *q, struct dc_reader *r, int layer,
+/* Open layer LAYER from BS (q->bs, or a clone on another thread). */
+static int layer_open(struct squash *q, const struct dc_bsrc *bs, int layer,
 		      int verify, struct archive **out, struct lr *l)
 {
 	const struct dc_desc *d = &q->img->layers[layer];
@@ -232,12 +233,12 @@ static int layer_open(struct squash *q, struct dc_reader *r, int layer,
 
 	*out = NULL;
 	l->err = 0;
-	if ((err = dc__layer_open_tar(r, d, verify, &l->s)) < 0)
+	if ((err = dc__blob_open_tar(bs, d, verify, &l->s)) < 0)
 		return err;
 	if (!(a = archive_read_new())) {
 		dc__stream_close(l->s);
 		l->s = NULL;
-		return dc__enomem(r->ctx);
+		return dc__enomem(bs->ctx);
 	}
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
@@ -248,7 +249,7 @@ static int layer_open(struct squash *q, struct dc_reader *r, int layer,
 		archive_read_set_skip_callback(a, lr_skip);
 	if (archive_read_open1(a) != ARCHIVE_OK) {
 		err = l->err ? l->err :
-		      dc_error(r->ctx, DC_ECORRUPT, "layer '%s': not a tar: %s",
+		      dc_error(bs->ctx, DC_ECORRUPT, "layer '%s': not a tar: %s",
 			       d->digest, archive_error_string(a));
 		archive_read_free(a);
 		dc__stream_close(l->s);
@@ -384,8 +385,7 @@ struct p1layer {
 	struct p1rec *rec;
 	size_t n, cap;
 	int done;		/* under p1.mu */
-	int err;		/* the scan's failure; MSG says it */
-	char msg[sizeof(((struct dc_ctx *)0)->msg)];
+	struct dc_err err;	/* the scan's failure */
 };
 
 struct p1 {
@@ -400,16 +400,16 @@ struct p1 {
 #define P1_THREADS_MAX 8
 
 /* The entries of layer L as pass 1 needs them, into LY. */
-static int scan_layer(struct squash *q, struct dc_reader *r, int L,
+static int scan_layer(struct squash *q, const struct dc_bsrc *bs, int L,
 		      char *buf, struct p1layer *ly)
 {
-	struct dc_ctx *ctx = r->ctx;
+	struct dc_ctx *ctx = bs->ctx;
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	struct lr l = { NULL, buf, 0 };
 	int err, got;
 
-	if ((err = layer_open(q, r, L, 0, &a, &l)) < 0)
+	if ((err = layer_open(q, bs, L, 0, &a, &l)) < 0)
 		return err;
 	while ((got = next_header(q, ctx, a, &l, L, &e)) == 1) {
 		const char *link = archive_entry_hardlink(e);
@@ -457,8 +457,7 @@ static void *p1_main(void *arg)
 
 	for (;;) {
 		struct dc_ctx tctx;
-		struct dc_src src;
-		struct dc_reader r;
+		struct dc_bsrc bs;
 		struct p1layer *ly;
 		int L, err;
 
@@ -468,11 +467,11 @@ static void *p1_main(void *arg)
 		if (L < q->from)
 			break;
 		ly = &p->ly[L];
-		dc__reader_clone(q->r, &tctx, &src, &r, &p->stop);
-		err = buf ? scan_layer(q, &r, L, buf, ly) : dc__enomem(&tctx);
+		dc__bsrc_clone(q->bs, &tctx, &bs, &p->stop);
+		err = buf ? scan_layer(q, &bs, L, buf, ly) : dc__enomem(&tctx);
 		pthread_mutex_lock(&p->mu);
-		if ((ly->err = err) < 0) {
-			memcpy(ly->msg, tctx.msg, sizeof(ly->msg));
+		if (err < 0) {
+			dc__err_save(&ly->err, err, &tctx);
 			__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
 		}
 		ly->done = 1;
@@ -502,8 +501,8 @@ static int pass1(struct squash *q)
 {
 	struct p1 p;
 	pthread_t th[P1_THREADS_MAX];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int want = ncpu > 0 ? (int)ncpu : 1, nth = 0, L, err = 0, i;
+	size_t want = dc__threads(q->ctx), nth;
+	int L, err = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.q = q;
@@ -512,14 +511,11 @@ static int pass1(struct squash *q)
 		return DC_ENOMEM;
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
-	if (want > q->to - q->from)
-		want = q->to - q->from;
+	if (want > (size_t)(q->to - q->from))
+		want = (size_t)(q->to - q->from);
 	if (want > P1_THREADS_MAX)
 		want = P1_THREADS_MAX;
-	for (i = 0; i < want; i++)
-		if (!pthread_create(&th[nth], NULL, p1_main, &p))
-			nth++;
-	if (!nth)
+	if (!(nth = dc__threads_start(th, want, p1_main, &p)))
 		p1_main(&p);	/* no threads: every layer here, first */
 	for (L = q->to - 1; L >= q->from; L--) {
 		struct p1layer *ly = &p.ly[L];
@@ -528,9 +524,8 @@ static int pass1(struct squash *q)
 		while (!ly->done)
 			pthread_cond_wait(&p.cv, &p.mu);
 		pthread_mutex_unlock(&p.mu);
-		if (ly->err < 0) {
-			err = q->ctx->code = ly->err;
-			memcpy(q->ctx->msg, ly->msg, sizeof(q->ctx->msg));
+		if (ly->err.code < 0) {
+			err = dc__err_restore(q->ctx, &ly->err);
 			break;
 		}
 		if ((err = pass1_apply(q, L, ly)) < 0)
@@ -539,8 +534,7 @@ static int pass1(struct squash *q)
 	}
 	if (err < 0)
 		__atomic_store_n(&p.stop, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
+	dc__threads_join(th, nth);
 	for (L = q->from; L < q->to; L++)
 		p1_release(&p.ly[L]);
 	free(p.ly);
@@ -805,12 +799,10 @@ struct ring {
 	unsigned char *vmem;
 	size_t vlen[VER_N];	/* bytes read; 0: the layer's end */
 	uint64_t vread, vused;	/* buffers [0, vread) read, [0, vused) hashed */
-	int verr;		/* verification failed: vmsg says why */
-	char vmsg[sizeof(((struct dc_ctx *)0)->msg)];
+	struct dc_err verr;	/* verification failed (code < 0) */
 	volatile sig_atomic_t vintr;	/* the ring stops: so does it */
 	struct dc_ctx vctx;	/* the reader's */
-	struct dc_src vsrc;
-	struct dc_reader vrd;
+	struct dc_bsrc vbs;
 	/* the hashing thread's: layer hl, HGOT bytes of it hashed, the
 	 * first HOFF of buffer vused among them */
 	size_t hl, hoff;
@@ -836,10 +828,8 @@ static void ring_done(struct ring *g, uint64_t *done)
 static void ver_fail(struct ring *g, int err, const struct dc_ctx *ctx)
 {
 	pthread_mutex_lock(&g->mu);
-	if (!g->verr) {
-		g->verr = err;
-		memcpy(g->vmsg, ctx->msg, sizeof(g->vmsg));
-	}
+	if (!g->verr.code)
+		dc__err_save(&g->verr, err, ctx);
 	g->stop = 1;
 	g->vintr = 1;
 	pthread_cond_broadcast(&g->cv);
@@ -862,8 +852,8 @@ static void *ver_read_main(void *arg)
 		struct dc_stream *s;
 		int err;
 
-		if ((err = dc__layer_open_tar(&g->vrd, &img->layers[g->q->from + L],
-					      0, &s)) < 0) {
+		if ((err = dc__blob_open_tar(&g->vbs, &img->layers[g->q->from + L],
+					     0, &s)) < 0) {
 			ver_fail(g, err, &g->vctx);
 			return NULL;
 		}
@@ -911,7 +901,7 @@ static size_t ver_avail(struct ring *g, const unsigned char **p)
 		int have;
 
 		pthread_mutex_lock(&g->mu);
-		have = g->vused < g->vread && !g->verr;
+		have = g->vused < g->vread && !g->verr.code;
 		k = g->vused;
 		pthread_mutex_unlock(&g->mu);
 		if (!have)
@@ -926,7 +916,7 @@ static size_t ver_avail(struct ring *g, const unsigned char **p)
 			int err;
 
 			dc__hash_final(g->hh, dig);
-			if ((err = dc__blob_verdict(&g->hctx, g->q->r,
+			if ((err = dc__blob_verdict(&g->hctx, g->q->bs,
 						    &g->q->img->layers[g->q->from + g->hl],
 						    g->hgot, dig)) < 0) {
 				ver_fail(g, err, &g->hctx);
@@ -1133,11 +1123,8 @@ static int ring_error(struct ring *g)
 {
 	struct squash *q = g->q;
 
-	if (g->verr) {
-		q->ctx->code = g->verr;
-		memcpy(q->ctx->msg, g->vmsg, sizeof(q->ctx->msg));
-		return g->verr;
-	}
+	if (g->verr.code)
+		return dc__err_restore(q->ctx, &g->verr);
 	return dc_error(q->ctx, DC_EIO, "'%s': write failed: %s", q->out.label,
 			g->werr ? strerror(g->werr) : "interrupted");
 }
@@ -1244,7 +1231,7 @@ static int ring_start(struct squash *q, int direct)
 	}
 	if (q->ring_verifies) {
 		g->nv = (size_t)q->ring_verifies;
-		dc__reader_clone(q->r, &g->vctx, &g->vsrc, &g->vrd, &g->vintr);
+		dc__bsrc_clone(q->bs, &g->vctx, &g->vbs, &g->vintr);
 	}
 	g->q = q;
 	g->fd = q->out.fd;
@@ -1259,14 +1246,16 @@ static int ring_start(struct squash *q, int direct)
 		g->direct = fl >= 0 && fcntl(g->fd, F_SETFL, fl | O_DIRECT) == 0;
 	}
 	q->ring = g;
-	if (pthread_create(&g->th[0], NULL, ring_hash_main, g))
+	/* a pipeline of fixed shape, not a share of the cores: one hashing
+	 * thread, the writers, the verifying reader */
+	if (!dc__threads_start(g->th, 1, ring_hash_main, g))
 		return dc_error(q->ctx, DC_ENOMEM, "cannot start a thread");
-	for (g->nth = 1; g->nth < 1 + RING_WRITERS; g->nth++)
-		if (pthread_create(&g->th[g->nth], NULL, ring_write_main, g))
-			return dc_error(q->ctx, DC_ENOMEM,
-					"cannot start a thread");
+	g->nth = 1 + (int)dc__threads_start(&g->th[1], RING_WRITERS,
+					    ring_write_main, g);
+	if (g->nth < 1 + RING_WRITERS)
+		return dc_error(q->ctx, DC_ENOMEM, "cannot start a thread");
 	if (g->nv) {
-		if (pthread_create(&g->th[g->nth], NULL, ver_read_main, g))
+		if (!dc__threads_start(&g->th[g->nth], 1, ver_read_main, g))
 			return dc_error(q->ctx, DC_ENOMEM,
 					"cannot start a thread");
 		g->nth++;
@@ -1281,7 +1270,7 @@ static int ring_start(struct squash *q, int direct)
 static int ring_end(struct squash *q, int ok)
 {
 	struct ring *g = q->ring;
-	int err = 0, i;
+	int err = 0;
 
 	if (!g)
 		return 0;
@@ -1300,8 +1289,7 @@ static int ring_end(struct squash *q, int ok)
 		g->stop = g->vintr = 1;
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
-	for (i = 0; i < g->nth; i++)
-		pthread_join(g->th[i], NULL);
+	dc__threads_join(g->th, (size_t)g->nth);
 	if (ok && (g->stop || g->hashed != g->ready || g->wrote != g->ready ||
 		   g->hl != g->nv))
 		err = ring_error(g);
@@ -1509,13 +1497,12 @@ static int pass2_layer(struct squash *q, int L)
 	int err, r;
 
 	/* unverified: the pool in dc__squash() verifies it meanwhile */
-	if ((err = layer_open(q, q->r, L, 0, &a, &l)) < 0)
+	if ((err = layer_open(q, q->bs, L, 0, &a, &l)) < 0)
 		return err;
 	/* an uncompressed layer lying in a seekable source, as it is */
 	if (q->ring && L >= q->from && d->comp == DC_COMP_NONE &&
-	    !q->r->ops->open_blob && d->path &&
-	    dc__src_range(q->r->src, d->path, &rawfd, &rawown, &rawoff,
-			  &rawlen) == 0 && rawlen != (uint64_t)d->size) {
+	    dc__blob_range(q->bs, d, &rawfd, &rawown, &rawoff,
+			   &rawlen) == 0 && rawlen != (uint64_t)d->size) {
 		if (rawown)
 			close(rawfd);
 		rawfd = -1;
@@ -1698,9 +1685,9 @@ static int out_open(struct squash *q, enum dc_comp comp,
 	return 0;
 }
 
-int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
-	       size_t to, enum dc_comp comp, const struct dc_write_opts *o,
-	       const char *spooldir, const char *out_label, int direct,
+int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
+	       size_t from, size_t to, enum dc_comp comp,
+	       const struct dc_write_opts *o, const char *spooldir, const char *out_label, int direct,
 	       int *fd, struct dc_desc *out)
 {
 	struct squash q;
@@ -1712,8 +1699,8 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 
 	*fd = -1;
 	memset(&q, 0, sizeof(q));
-	q.ctx = r->ctx;
-	q.r = r;
+	q.ctx = bs->ctx;
+	q.bs = bs;
 	q.img = img;
 	q.from = (int)from;
 	q.to = (int)to;
@@ -1735,7 +1722,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 			if (img->layers[L].comp != DC_COMP_NONE)
 				q.ring_verifies = 0;
 	}
-	if ((err = dc__cpool_new(r, &pool)) < 0)
+	if ((err = dc__cpool_new(bs, &pool)) < 0)
 		goto out;
 	for (L = q.from + q.ring_verifies; L < q.to; L++)
 		if ((err = dc__cpool_add_verify(pool, &img->layers[L])) < 0)
@@ -1743,7 +1730,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	if ((err = dc__cpool_start(pool)) < 0)
 		goto out;
 	if ((err = pass1(&q)) < 0) {
-		err = dc__error_in(q.ctx, r->src->label);
+		err = dc__error_in(q.ctx, bs->label);
 		goto out;
 	}
 	if ((err = resolve_links(&q, &lowest)) < 0)
@@ -1755,7 +1742,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 		DC_BUG("squash: no ring to verify the layers");
 	/* kept layers read for a hardlink's content: verified too */
 	if (lowest < q.from) {
-		if ((err = dc__cpool_new(r, &low)) < 0)
+		if ((err = dc__cpool_new(bs, &low)) < 0)
 			goto out;
 		for (L = lowest; L < q.from; L++)
 			if ((err = dc__cpool_add_verify(low, &img->layers[L])) < 0)
@@ -1766,7 +1753,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	for (L = lowest; L < q.to; L++)
 		if ((err = pass2_layer(&q, L)) < 0) {
 			if (!q.err && err != DC_EIO)
-				err = dc__error_in(q.ctx, r->src->label);
+				err = dc__error_in(q.ctx, bs->label);
 			goto out;
 		}
 	if (archive_write_close(q.aw) != ARCHIVE_OK) {

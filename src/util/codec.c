@@ -358,7 +358,7 @@ int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
 	 * turns on the cores): 2.62 -> 2.51 s on the bench image, -6 MiB.
 	 * The frames do not depend on the count. */
 	if (threads <= 0)
-		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+		threads = (int)dc__threads(ctx);
 #if defined(HAVE_LIBDEFLATE) || defined(HAVE_ISAL)
 	if (c == DC_COMP_GZIP) {
 		int err = dc__pgzip_new(ctx, &e->pg, level, threads);

@@ -1,5 +1,5 @@
 /*
- * The context: error messages, progress, interruption.
+ * The context: error messages, progress, interruption, thread count.
  */
 #include "internal.h"
 
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -43,6 +44,27 @@ void dc_ctx_set_notice(struct dc_ctx *ctx, dc_notice_fn fn, void *arg)
 {
 	ctx->notice = fn;
 	ctx->notice_arg = arg;
+}
+
+void dc_ctx_set_threads(struct dc_ctx *ctx, int n)
+{
+	ctx->threads = n > 0 ? n : 0;
+}
+
+size_t dc__ncpu(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (size_t)n : 1;
+}
+
+size_t dc__threads(const struct dc_ctx *ctx)
+{
+	size_t n = dc__ncpu();
+
+	/* a bound: more threads than cores would only take turns */
+	return ctx->threads > 0 && (size_t)ctx->threads < n ?
+	       (size_t)ctx->threads : n;
 }
 
 void dc__notice(struct dc_ctx *ctx, const char *fmt, ...)
@@ -107,6 +129,19 @@ int dc__error_in(struct dc_ctx *ctx, const char *label)
 	    (!strncmp(ctx->msg, label, n) && ctx->msg[n] == ':'))
 		return ctx->code;
 	return dc_error_prefix(ctx, "%s", label);
+}
+
+void dc__err_save(struct dc_err *e, int code, const struct dc_ctx *from)
+{
+	e->code = code;
+	memcpy(e->msg, from->msg, sizeof(e->msg));
+}
+
+int dc__err_restore(struct dc_ctx *to, const struct dc_err *e)
+{
+	to->code = e->code;
+	memcpy(to->msg, e->msg, sizeof(to->msg));
+	return e->code;
 }
 
 int dc__enomem(struct dc_ctx *ctx)

@@ -4,10 +4,10 @@
  * writer through begin / put_blob / put_image / commit, or abort.
  */
 #include "internal.h"
+#include "blob/blob.h"
 
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,8 +458,7 @@ struct tjob {
 	enum dc_comp to;
 	int fd;				/* the spool, until the plan takes it */
 	struct dc_desc out;
-	int err;
-	char msg[sizeof(((struct dc_ctx *)0)->msg)];
+	struct dc_err err;		/* code 0: none */
 };
 
 static void plan_release(struct plan *p)
@@ -625,10 +624,12 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 {
 	struct dc_ctx *ctx = p->ctx;
 	struct dc_image *img;
+	struct dc_bsrc bs;
 	size_t i, keep;
 	int err;
 
 	*out = NULL;
+	dc__reader_blobs(r, &bs);
 	if ((err = dc__image_new(ctx, &img)) < 0)
 		return err;
 	if (src->index && (ops->caps & DC_WCAP_MULTI_PLATFORM)) {
@@ -692,7 +693,7 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 					goto fail;
 				in_tar = err == 0;
 			}
-			if ((err = dc__squash(r, src, keep, src->nlayers, to, o,
+			if ((err = dc__squash(&bs, src, keep, src->nlayers, to, o,
 					      spooldir, strcmp(p->dest, "-") ?
 					      p->dest : NULL,
 					      in_tar ? 2 : ops->put_blob_file != NULL,
@@ -750,7 +751,7 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 				p->jobs[k].fd = -1;
 				if ((err = keep_fd(p, fd)) < 0)
 					goto fail;
-			} else if ((err = dc__transcode(r, sl, to, o, spooldir,
+			} else if ((err = dc__transcode(&bs, sl, to, o, spooldir,
 							&p->enc, &fd, ol)) < 0 ||
 				   (err = keep_fd(p, fd)) < 0) {
 				goto fail;
@@ -869,7 +870,7 @@ static int plan_index(struct plan *p, size_t k,
 struct tpool {
 	pthread_mutex_t mu;
 	struct plan *p;
-	struct dc_reader *r;
+	struct dc_bsrc bs;
 	const struct dc_write_opts *o;
 	const char *spooldir;
 	size_t next;
@@ -881,10 +882,10 @@ static void *tworker(void *arg)
 
 	for (;;) {
 		struct dc_ctx tctx;
-		struct dc_src src;
-		struct dc_reader r;
+		struct dc_bsrc bs;
 		struct tjob *j;
 		size_t i;
+		int err;
 
 		pthread_mutex_lock(&tp->mu);
 		i = tp->next++;
@@ -892,12 +893,11 @@ static void *tworker(void *arg)
 		if (i >= tp->p->njobs)
 			break;
 		j = &tp->p->jobs[i];
-		dc__reader_clone(tp->r, &tctx, &src, &r,
-				 &tp->r->ctx->interrupted);
-		j->err = dc__transcode(&r, j->src, j->to, tp->o, tp->spooldir,
-				       NULL, &j->fd, &j->out);
-		if (j->err)
-			memcpy(j->msg, tctx.msg, sizeof(j->msg));
+		dc__bsrc_clone(&tp->bs, &tctx, &bs, &tp->bs.ctx->interrupted);
+		err = dc__transcode(&bs, j->src, j->to, tp->o, tp->spooldir,
+				    NULL, &j->fd, &j->out);
+		if (err)
+			dc__err_save(&j->err, err, &tctx);
 	}
 	return NULL;
 }
@@ -923,9 +923,7 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 	struct dc_ctx *ctx = p->ctx;
 	struct dc_write_opts jo = *o;
 	struct tpool tp;
-	pthread_t th[8];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t i, j, k, nth = 0, cpus = ncpu > 0 ? (size_t)ncpu : 1, want;
+	size_t i, j, k, cpus = dc__threads(ctx), want;
 	int err = 0;
 
 	for (i = 0; i < nsrc; i++) {
@@ -967,33 +965,22 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 	if (i == p->njobs)
 		return 0;	/* nothing to decode: one after the other */
 	want = p->njobs < cpus ? p->njobs : cpus;
-	if (want > sizeof(th) / sizeof(th[0]))
-		want = sizeof(th) / sizeof(th[0]);
+	if (want > 8)
+		want = 8;
 	jo.threads = (int)((o->threads > 0 ? (size_t)o->threads : cpus) / want);
 	if (jo.threads < 1)
 		jo.threads = 1;
 	memset(&tp, 0, sizeof(tp));
 	pthread_mutex_init(&tp.mu, NULL);
 	tp.p = p;
-	tp.r = r;
+	dc__reader_blobs(r, &tp.bs);
 	tp.o = &jo;
 	tp.spooldir = spooldir;
-	for (i = 0; i < want; i++) {
-		if (pthread_create(&th[i], NULL, tworker, &tp))
-			break;
-		nth++;
-	}
-	if (!nth)
-		tworker(&tp);
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
+	dc__threads_run(want, tworker, &tp);
 	pthread_mutex_destroy(&tp.mu);
-	for (i = 0; i < p->njobs && !err; i++) {
-		if (p->jobs[i].err) {
-			err = ctx->code = p->jobs[i].err;
-			memcpy(ctx->msg, p->jobs[i].msg, sizeof(ctx->msg));
-		}
-	}
+	for (i = 0; i < p->njobs && !err; i++)
+		if (p->jobs[i].err.code)
+			err = dc__err_restore(ctx, &p->jobs[i].err);
 	return err;
 }
 
@@ -1095,16 +1082,16 @@ static int same_file(const char *a, const char *b)
 	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static int open_blob(struct dc_reader *r, const struct pblob *b,
+static int open_blob(const struct dc_bsrc *bs, const struct pblob *b,
 		     struct dc_stream **s)
 {
 	switch (b->kind) {
 	case B_MEM:
-		return dc__stream_memory(r->ctx, s, b->mem, (size_t)b->out->size);
+		return dc__stream_memory(bs->ctx, s, b->mem, (size_t)b->out->size);
 	case B_LAYER:
-		return dc__blob_open(r, b->src, DC_BLOB_DIFFID, s);
+		return dc__blob_open(bs, b->src, DC_BLOB_DIFFID, s);
 	case B_SPOOL:
-		return dc__stream_fd_range(r->ctx, s, b->fd, 0,
+		return dc__stream_fd_range(bs->ctx, s, b->fd, 0,
 					   (uint64_t)b->out->size, 0);
 	case B_DONE:
 		break;
@@ -1124,6 +1111,7 @@ static int write_rootfs(struct dc_ctx *ctx, struct dc_reader *r,
 {
 	struct dc_outfile f;
 	struct dc_desc d;
+	struct dc_bsrc bs;
 	char *spooldir = NULL;
 	enum dc_comp comp;
 	int fd, err;
@@ -1141,7 +1129,8 @@ static int write_rootfs(struct dc_ctx *ctx, struct dc_reader *r,
 		goto out;
 	/* the squash engine writes straight into the output file */
 	fd = f.fd;
-	if ((err = dc__squash(r, imgs[0], 0, imgs[0]->nlayers, comp, o, spooldir,
+	dc__reader_blobs(r, &bs);
+	if ((err = dc__squash(&bs, imgs[0], 0, imgs[0]->nlayers, comp, o, spooldir,
 			      f.tmp || f.own ? dest : "stdout", 1, &fd, &d)) < 0)
 		goto out;
 	err = dc__outfile_commit(&f);
@@ -1163,6 +1152,7 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	const struct dc_image **srcs = NULL;
 	unsigned char *keep = NULL;
 	struct dc_cpool *cp = NULL;
+	struct dc_bsrc bs;
 	uint64_t total = 0;
 	size_t i, nsrcs = 0;
 	int err;
@@ -1238,7 +1228,8 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	for (i = 0; i < p.nb; i++)
 		if (p.b[i].kind != B_DONE)
 			total += (uint64_t)p.b[i].out->size;
-	if ((err = dc__cpool_new(r, &cp)) < 0) {
+	dc__reader_blobs(r, &bs);
+	if ((err = dc__cpool_new(&bs, &cp)) < 0) {
 		if (p.w)
 			goto fail;
 		goto out;
@@ -1276,9 +1267,9 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 		if (p.b[i].kind == B_SPOOL) {
 			job.srcfd = p.b[i].fd;
 			job.len = (uint64_t)p.b[i].out->size;
-		} else if (p.b[i].kind == B_LAYER && !r->ops->open_blob &&
-			   dc__src_range(r->src, p.b[i].src->path, &rfd, &own,
-					 &roff, &rlen) == 0) {
+		} else if (p.b[i].kind == B_LAYER &&
+			   dc__blob_range(&bs, p.b[i].src, &rfd, &own, &roff,
+					  &rlen) == 0) {
 			if (own)
 				close(rfd);
 			if (rlen == (uint64_t)p.b[i].src->size) {
@@ -1311,7 +1302,7 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 			continue;
 		}
 		/* everything else streams through here, verified as it goes */
-		if ((err = open_blob(r, &p.b[i], &s)) < 0)
+		if ((err = open_blob(&bs, &p.b[i], &s)) < 0)
 			goto fail;
 		err = ops->put_blob(&w, s, p.b[i].out);
 		/* a writer may skip a blob it holds already: the source is

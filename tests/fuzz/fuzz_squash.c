@@ -13,6 +13,7 @@
  * tmpfs (tests/fuzz/run-short.sh uses /dev/shm).
  */
 #include "internal.h"
+#include "blob/blob.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ static void squash(const struct tb *t, int flags)
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
 	struct dc_desc out;
+	struct dc_bsrc bs;
 	const struct dc_image *img;
 	size_t from = 0;
 	int fd = -1;
@@ -43,7 +45,8 @@ static void squash(const struct tb *t, int flags)
 		if ((flags & 1) && img->nlayers > 2)
 			from = img->nlayers - 2;
 		memset(&out, 0, sizeof(out));
-		if (dc__squash(r, img, from, img->nlayers,
+		dc__reader_blobs(r, &bs);
+		if (dc__squash(&bs, img, from, img->nlayers,
 			       flags & 2 ? DC_COMP_GZIP : DC_COMP_NONE, NULL,
 			       NULL, NULL, 1, &fd, &out) == 0 && fd >= 0)
 			close(fd);

@@ -1,5 +1,6 @@
 /*
- * The blob pool: worker threads, one per core, each taking the largest
+ * The blob pool: worker threads, one per core unless the context's
+ * thread count says fewer (dc__threads), each taking the largest
  * job left. A job reads a source blob through its verifying stream
  * (size, digest, diff_id: DC_BLOB_DIFFID) and, when it has a
  * destination, writes every chunk it read: a blob whose place in the
@@ -14,11 +15,10 @@
  * first failure stops the others, and the lowest-numbered job that
  * really failed (not merely stopped) is the one reported.
  */
-#include "internal.h"
+#include "blob/blob.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,12 +34,11 @@
 struct cjob {
 	struct dc_cjob j;
 	size_t seq;		/* order of submission */
-	int err;
-	char msg[sizeof(((struct dc_ctx *)0)->msg)];
+	struct dc_err err;	/* code 0: none */
 };
 
 struct dc_cpool {
-	struct dc_reader *r;
+	struct dc_bsrc bs;
 	struct cjob *jobs;
 	size_t n, cap;
 	size_t *order;		/* largest first */
@@ -55,13 +54,13 @@ struct dc_cpool {
 	int report;		/* wait() reports them as progress */
 };
 
-int dc__cpool_new(struct dc_reader *r, struct dc_cpool **out)
+int dc__cpool_new(const struct dc_bsrc *bs, struct dc_cpool **out)
 {
 	struct dc_cpool *cp;
 
-	if (!(*out = cp = dc__calloc(r->ctx, 1, sizeof(*cp))))
+	if (!(*out = cp = dc__calloc(bs->ctx, 1, sizeof(*cp))))
 		return DC_ENOMEM;
-	cp->r = r;
+	cp->bs = *bs;
 	pthread_mutex_init(&cp->mu, NULL);
 	pthread_cond_init(&cp->cv, NULL);
 	return 0;
@@ -71,7 +70,7 @@ int dc__cpool_add(struct dc_cpool *cp, const struct dc_cjob *j)
 {
 	if (cp->n == cp->cap) {
 		size_t cap = cp->cap ? cp->cap * 2 : 16;
-		struct cjob *nj = dc__reallocarray(cp->r->ctx, cp->jobs, cap,
+		struct cjob *nj = dc__reallocarray(cp->bs.ctx, cp->jobs, cap,
 						   sizeof(*nj));
 
 		if (!nj)
@@ -130,8 +129,7 @@ static void add_done(struct dc_cpool *cp, uint64_t n)
 struct slot {
 	struct cjob *cj;	/* NULL: free */
 	struct dc_ctx tctx;
-	struct dc_src src;
-	struct dc_reader r;
+	struct dc_bsrc bs;	/* the pool's, reporting to TCTX */
 	struct dc_stream *s;
 	uint64_t at, synced;
 	ssize_t got;		/* of the last read: >0, 0 at the end, <0 */
@@ -144,11 +142,11 @@ static int slot_start(struct dc_cpool *cp, struct slot *sl, struct cjob *cj)
 	sl->s = NULL;
 	sl->at = sl->synced = 0;
 	sl->got = 0;
-	dc__reader_clone(cp->r, &sl->tctx, &sl->src, &sl->r, &cp->stop);
+	dc__bsrc_clone(&cp->bs, &sl->tctx, &sl->bs, &cp->stop);
 	if (!sl->buf)
 		return dc__enomem(&sl->tctx);
 	if (cj->j.d)
-		return dc__blob_open(&sl->r, cj->j.d,
+		return dc__blob_open(&sl->bs, cj->j.d,
 				     DC_BLOB_DIFFID | DC_BLOB_DEFER, &sl->s);
 	return 0;
 }
@@ -231,8 +229,7 @@ static void slot_end(struct dc_cpool *cp, struct slot *sl, int err)
 		cj->j.dst_own = 0;
 	}
 	if (err) {
-		cj->err = err;
-		memcpy(cj->msg, sl->tctx.msg, sizeof(cj->msg));
+		dc__err_save(&cj->err, err, &sl->tctx);
 		pthread_mutex_lock(&cp->mu);
 		cp->failed = 1;
 		__atomic_store_n(&cp->stop, 1, __ATOMIC_RELAXED);
@@ -320,9 +317,8 @@ static int cmp_size(const void *a, const void *b, void *arg)
 
 int dc__cpool_start(struct dc_cpool *cp)
 {
-	struct dc_ctx *ctx = cp->r->ctx;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t i, want = ncpu > 0 ? (size_t)ncpu : 1;
+	struct dc_ctx *ctx = cp->bs.ctx;
+	size_t i, want = dc__threads(ctx);
 
 	cp->started = 1;
 	if (!cp->n)
@@ -338,11 +334,7 @@ int dc__cpool_start(struct dc_cpool *cp)
 		return DC_ENOMEM;
 	cp->running = want;	/* before any worker can finish */
 	cp->nwant = want;
-	for (i = 0; i < want; i++) {
-		if (pthread_create(&cp->th[i], NULL, cworker, cp))
-			break;
-		cp->nth++;
-	}
+	cp->nth = dc__threads_start(cp->th, want, cworker, cp);
 	pthread_mutex_lock(&cp->mu);
 	cp->running -= want - cp->nth;
 	pthread_mutex_unlock(&cp->mu);
@@ -357,7 +349,6 @@ int dc__cpool_start(struct dc_cpool *cp)
 static void join(struct dc_cpool *cp, struct dc_ctx *ctx)
 {
 	uint64_t told = 0;
-	size_t i;
 
 	pthread_mutex_lock(&cp->mu);
 	while (cp->running) {
@@ -382,8 +373,7 @@ static void join(struct dc_cpool *cp, struct dc_ctx *ctx)
 		}
 	}
 	pthread_mutex_unlock(&cp->mu);
-	for (i = 0; i < cp->nth; i++)
-		pthread_join(cp->th[i], NULL);
+	dc__threads_join(cp->th, cp->nth);
 	cp->nth = 0;
 	if (ctx && ctx->progress && cp->report && cp->done != told)
 		ctx->progress(ctx->progress_arg, cp->done - told, 0, 0, 0);
@@ -402,15 +392,14 @@ int dc__cpool_wait(struct dc_cpool *cp, struct dc_ctx *ctx, int report)
 	/* the first job, in submission order, that failed on its own (the
 	 * others may only have been stopped) */
 	for (i = 0; i < cp->n && !fail; i++)
-		if (cp->jobs[i].err && cp->jobs[i].err != DC_EINTR)
+		if (cp->jobs[i].err.code && cp->jobs[i].err.code != DC_EINTR)
 			fail = &cp->jobs[i];
 	for (i = 0; i < cp->n && !fail; i++)
-		if (cp->jobs[i].err)
+		if (cp->jobs[i].err.code)
 			fail = &cp->jobs[i];
-	if (fail) {
-		err = ctx->code = fail->err;
-		memcpy(ctx->msg, fail->msg, sizeof(ctx->msg));
-	} else if (ctx->interrupted) {
+	if (fail)
+		err = dc__err_restore(ctx, &fail->err);
+	else if (ctx->interrupted) {
 		err = dc__check_intr(ctx);
 	}
 	return err;
