@@ -401,6 +401,7 @@ void dc__reader_clone(const struct dc_reader *r, struct dc_ctx *tctx,
 	memset(tctx, 0, sizeof(*tctx));
 	tctx->parent_intr = intr;
 	tctx->parent_intr2 = &r->ctx->interrupted;	/* a signal */
+	tctx->max_memory = r->ctx->max_memory;
 	*src = *r->src;
 	src->ctx = tctx;
 	*out = *r;
