@@ -235,11 +235,16 @@ static int open_beneath(struct dc_src *src, const char *name)
 			done = end + 1;
 		}
 		if (!changed)
-			return openat(src->dirfd, cur, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			return openat(src->dirfd, cur, O_RDONLY | O_CLOEXEC |
+				      O_NOFOLLOW | O_NONBLOCK);
 	}
 }
 
-/* Directory layouts: open beneath the root; links may not lead out. */
+/*
+ * Directory layouts: open beneath the root; links may not lead out.
+ * O_NONBLOCK: a FIFO where a file should be opens at once (and is then
+ * refused as not a regular file) instead of waiting for a writer.
+ */
 static int dir_open(struct dc_src *src, const char *name, int *fd)
 {
 	struct open_how how;
@@ -250,7 +255,7 @@ static int dir_open(struct dc_src *src, const char *name, int *fd)
 	if ((err = dc__path_clean(src->ctx, &clean, name, "path")) < 0)
 		return err;
 	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_CLOEXEC;
+	how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	*fd = (int)syscall(SYS_openat2, src->dirfd, clean, &how, sizeof(how));
 	if (*fd < 0 && errno == ENOSYS)
@@ -265,6 +270,11 @@ static int dir_open(struct dc_src *src, const char *name, int *fd)
 		else
 			err = dc_error(src->ctx, DC_EIO, "'%s': %s", clean,
 				       strerror(errno));
+	} else {
+		int fl = fcntl(*fd, F_GETFL);
+
+		if (fl >= 0)
+			fcntl(*fd, F_SETFL, fl & ~O_NONBLOCK);
 	}
 	free(clean);
 	return err;
