@@ -971,13 +971,13 @@ TEST(tar_index_budget)
 {
 	struct ubuf t = { 0 };
 	struct dc_src *src = NULL;
-	char ln[3001];
+	char ln[3001], num[16];
 	int i;
 
 	for (i = 0; i < 300; i++) {
 		long_name(ln, 3000, 'n');
-		snprintf(ln, 8, "%06d", i);
-		ln[6] = 'n';
+		snprintf(num, sizeof(num), "%06d", i);
+		memcpy(ln, num, 6);	/* distinct names */
 		tarb_gnu_long(&t, 'L', ln);
 		tarb_header(&t, NULL, "x", '0', 0, NULL);
 	}
