@@ -8,7 +8,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libarchive jansson libzstd zlib libcrypto
+PKGS      := libarchive jansson libzstd liblzma zlib libcrypto
 # libdeflate (optional): parallel gzip compression, levels 4-9; zlib otherwise
 ifeq ($(shell pkg-config --exists libdeflate && echo y),y)
 PKGS      += libdeflate
@@ -57,7 +57,7 @@ LIB_SRCS += src/transform/recompress.c src/transform/squash.c
 LIB_SRCS += src/readers/flat_export.c src/transform/changes.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
-            src/cli/progress.c
+            src/cli/progress.c src/cli/esc.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 

@@ -37,6 +37,7 @@ struct dc_ctx {
 	const volatile sig_atomic_t *parent_intr;
 	const volatile sig_atomic_t *parent_intr2;
 	int threads;		/* worker threads at most; 0 = one per core */
+	uint64_t max_memory;	/* dc_ctx_set_max_memory(); 0: default */
 };
 
 /* Set the context's error and return CODE (git's error() idiom). */
@@ -53,6 +54,11 @@ void dc__notice(struct dc_ctx *ctx, const char *fmt, ...)
  * returns the current code (source errors name the archive once). */
 int dc__error_in(struct dc_ctx *ctx, const char *label);
 int dc__check_intr(struct dc_ctx *ctx);
+/* What an input may make us spend (dc_ctx_set_max_memory()): a decoder's
+ * window at most a quarter of it, a tar's member index half of it. */
+uint64_t dc__max_memory(const struct dc_ctx *ctx);
+/* Fill BUF with "N MiB"-style text for the limit in messages. */
+const char *dc__mem_str(char *buf, size_t n, uint64_t bytes);
 
 /*
  * An error carried from a worker thread's context to its caller's:
@@ -248,6 +254,16 @@ int dc__stream_fd_range(struct dc_ctx *ctx, struct dc_stream **out, int fd,
 int dc__stream_decode(struct dc_ctx *ctx, struct dc_stream *in,
 		      enum dc_comp c, const char *label,
 		      struct dc_stream **out);
+/* The same for a whole-archive zstd or xz wrapper; messages name no
+ * label (the caller prefixes the source's). */
+int dc__stream_unwrap(struct dc_ctx *ctx, struct dc_stream *in,
+		      enum dc_comp c, struct dc_stream **out);
+/* The largest window a decoder may hold (a quarter of the memory
+ * limit), and the DC_ELIMIT error for WHAT ("the zstd window") over it,
+ * NEED bytes if known (else 0); LABEL may be NULL. */
+uint64_t dc__window_max(const struct dc_ctx *ctx);
+int dc__window_error(struct dc_ctx *ctx, const char *label, const char *what,
+		     uint64_t need);
 
 /* ------------------------------------------------------------------ */
 /* Sources: a directory, or a tar (spooled if compressed or a pipe) */

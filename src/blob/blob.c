@@ -222,6 +222,7 @@ void dc__bsrc_clone(const struct dc_bsrc *bs, struct dc_ctx *tctx,
 	tctx->parent_intr = intr;
 	tctx->parent_intr2 = &bs->ctx->interrupted;	/* a signal */
 	tctx->threads = bs->ctx->threads;
+	tctx->max_memory = bs->ctx->max_memory;
 	*out = *bs;
 	out->ctx = tctx;
 }

@@ -39,6 +39,17 @@ int open_source(struct cli *c, const char *arg, struct dc_reader **r,
 int source_open(struct cli *c, const char *arg, struct dc_reader **r);
 int source_load(struct cli *c, struct dc_reader **r, struct dc_set **set);
 
+/* S with control characters and bytes that are not UTF-8 as \xNN, in
+ * one of a few rotating thread-local buffers (valid until the fourth
+ * next call on the thread); NULL for NULL. */
+const char *esc(const char *s);
+/* The same into OUT (CAP bytes, NUL-terminated, cut short if needed);
+ * returns the length. */
+size_t esc_to(char *out, size_t cap, const char *in);
+
+/* --max-memory SIZE: 0, or a usage error's exit code */
+int opt_max_memory(struct cli *c, const char *arg);
+
 void progress_start(struct cli *c);
 void progress_end(struct cli *c);
 

@@ -10,7 +10,8 @@
 
 enum {
 	OPT_IMAGE = 256, OPT_TAG, OPT_COMPRESS, OPT_LEVEL, OPT_THREADS,
-	OPT_PROGRESS, OPT_SQUASH, OPT_SQUASH_LAST, OPT_CHANGE, OPT_PLATFORM
+	OPT_PROGRESS, OPT_SQUASH, OPT_SQUASH_LAST, OPT_CHANGE, OPT_PLATFORM,
+	OPT_MAX_MEMORY
 };
 
 static const struct option longopts[] = {
@@ -24,6 +25,7 @@ static const struct option longopts[] = {
 	{ "squash-last", required_argument, NULL, OPT_SQUASH_LAST },
 	{ "change", required_argument, NULL, OPT_CHANGE },
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -124,6 +126,10 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 		}
 		case OPT_PROGRESS:
 			c->progress = 1;
+			break;
+		case OPT_MAX_MEMORY:
+			if ((ret = opt_max_memory(c, optarg)) != 0)
+				goto out;
 			break;
 		case 'q':
 			c->quiet = 1;

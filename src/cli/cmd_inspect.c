@@ -30,7 +30,7 @@ static int print_json(const struct dc_set *set)
 {
 	json_t *root = json_object(), *imgs = json_array();
 	size_t i, j;
-	char *s;
+	char *s, *p;
 
 	json_object_set_new(root, "format", json_string(dc_set_format(set)));
 	for (i = 0; i < dc_set_count(set); i++) {
@@ -54,11 +54,20 @@ static int print_json(const struct dc_set *set)
 		json_array_append_new(imgs, o);
 	}
 	json_object_set_new(root, "images", imgs);
-	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	/* ASCII only: C1 controls become \u0080-\u009f; DEL, which
+	 * jansson leaves alone, is escaped here (it occurs only in strings) */
+	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		       JSON_ENSURE_ASCII);
 	json_decref(root);
 	if (!s)
 		return EXIT_FAIL;
-	puts(s);
+	for (p = s; *p; p++) {
+		if (*p == 0x7f)
+			fputs("\\u007f", stdout);
+		else
+			putchar(*p);
+	}
+	putchar('\n');
 	free(s);
 	return EXIT_OK;
 }
@@ -80,7 +89,7 @@ static void print_table(const struct dc_set *set, const char *src)
 {
 	size_t i, j;
 
-	printf("source:  %s (%s), %zu image%s\n", src, dc_set_format(set),
+	printf("source:  %s (%s), %zu image%s\n", esc(src), esc(dc_set_format(set)),
 	       dc_set_count(set), dc_set_count(set) == 1 ? "" : "s");
 	for (i = 0; i < dc_set_count(set); i++) {
 		const struct dc_image *img = dc_set_image(set, i);
@@ -91,18 +100,18 @@ static void print_table(const struct dc_set *set, const char *src)
 		printf("\nimage @%zu\n", i);
 		printf("  tags:      ");
 		for (j = 0; j < dc_image_tag_count(img); j++)
-			printf("%s%s", j ? ", " : "", dc_image_tag(img, j));
+			printf("%s%s", j ? ", " : "", esc(dc_image_tag(img, j)));
 		printf("%s\n", dc_image_tag_count(img) ? "" : "(none)");
 		if (dc_image_ref_name(img))
-			printf("  ref name:  %s\n", dc_image_ref_name(img));
+			printf("  ref name:  %s\n", esc(dc_image_ref_name(img)));
 		printf("  platform:  %s\n", *dc_image_platform(img) ?
-		       dc_image_platform(img) : "(unknown)");
+		       esc(dc_image_platform(img)) : "(unknown)");
 		if (dc_image_index_digest(img))
 			printf("  index:     %s (multi-platform)\n",
-			       dc_image_index_digest(img));
-		printf("  id:        %s\n", dc_image_id(img));
-		printf("  manifest:  %s  %s\n", dc_desc_digest(m),
-		       dc_desc_media_type(m));
+			       esc(dc_image_index_digest(img)));
+		printf("  id:        %s\n", esc(dc_image_id(img)));
+		printf("  manifest:  %s  %s\n", esc(dc_desc_digest(m)),
+		       esc(dc_desc_media_type(m)));
 		printf("  layers:\n    %-3s %-19s %-10s %-11s %s\n", "#", "DIGEST",
 		       "SIZE", "COMPRESSION", "DIFF_ID");
 		for (j = 0; j < dc_image_layer_count(img); j++) {
@@ -112,8 +121,8 @@ static void print_table(const struct dc_set *set, const char *src)
 			size_str(sz, sizeof(sz), dc_desc_size(l));
 			total += dc_desc_size(l);
 			printf("    %-3zu %.19s %-10s %-11s %.19s\n", j,
-			       dc_desc_digest(l), sz, dc_desc_compression(l),
-			       diff ? diff : "-");
+			       esc(dc_desc_digest(l)), sz,
+			       esc(dc_desc_compression(l)), diff ? esc(diff) : "-");
 		}
 		size_str(sz, sizeof(sz), total);
 		printf("    %zu layer%s, %s\n", dc_image_layer_count(img),
@@ -125,6 +134,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "progress", no_argument, NULL, 'p' },
+	{ "max-memory", required_argument, NULL, 'm' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -132,7 +142,7 @@ static const struct option longopts[] = {
 static int parse(struct cli *c, int argc, char **argv, int *json,
 		 const char *what)
 {
-	int opt;
+	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
@@ -148,6 +158,10 @@ static int parse(struct cli *c, int argc, char **argv, int *json,
 			break;
 		case 'p':
 			c->progress = 1;
+			break;
+		case 'm':
+			if ((ret = opt_max_memory(c, optarg)) != 0)
+				return ret;
 			break;
 		case 'h':
 			print_usage(stdout);
@@ -202,7 +216,7 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 			nl += dc_image_layer_count(dc_set_image(set, i));
 		if (!c->quiet)
 			printf("%s: ok: %zu image%s, %zu layer%s verified\n",
-			       c->src_label, dc_set_count(set),
+			       esc(c->src_label), dc_set_count(set),
 			       dc_set_count(set) == 1 ? "" : "s", nl,
 			       nl == 1 ? "" : "s");
 	}

@@ -18,7 +18,7 @@ static void on_notice(void *arg, const char *msg)
 	const struct cli *c = arg;
 
 	if (!c->quiet)
-		fprintf(stderr, "decant: note: %s\n", msg);
+		fprintf(stderr, "decant: note: %s\n", esc(msg));
 }
 
 static void on_signal(int sig)
@@ -82,6 +82,9 @@ void print_usage(FILE *f)
 "  -q, --quiet        no progress, no summary\n"
 "  --progress         show progress even when stderr is not a terminal\n"
 "  --json             (inspect) machine-readable output\n"
+"  --max-memory SIZE  memory an input may make decant use (default 64M;\n"
+"                     suffixes K, M, G): a decoder's window may take a\n"
+"                     quarter of it, a tar's member index half\n"
 "  -h, --help         this text\n"
 "  -V, --version      the version\n"
 "\n"
@@ -91,13 +94,13 @@ void print_usage(FILE *f)
 
 int usage_error(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fputs("decant: error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'decant --help'.\n", stderr);
+	fprintf(stderr, "decant: error: %s\nTry 'decant --help'.\n", esc(msg));
 	return EXIT_USAGE;
 }
 
@@ -105,7 +108,7 @@ int fail(struct cli *c)
 {
 	int code = dc_ctx_errcode(c->ctx);
 
-	fprintf(stderr, "decant: error: %s\n", dc_ctx_errmsg(c->ctx));
+	fprintf(stderr, "decant: error: %s\n", esc(dc_ctx_errmsg(c->ctx)));
 	return code == DC_EINVAL ? EXIT_USAGE : EXIT_FAIL;
 }
 

@@ -1,6 +1,8 @@
 /*
  * Source and destination arguments.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,6 +90,34 @@ int open_source(struct cli *c, const char *arg, struct dc_reader **r,
 	if ((err = source_open(c, arg, r)) < 0)
 		return err;
 	return source_load(c, r, set);
+}
+
+/* SIZE: digits and an optional K, M or G (binary: KiB, MiB, GiB) */
+int opt_max_memory(struct cli *c, const char *arg)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (end != arg && *end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: shift = -1; break;
+		}
+		if (shift > 0 && end[1] && strcmp(end + 1, "iB") &&
+		    strcmp(end + 1, "B"))
+			shift = -1;
+	}
+	if (end == arg || *arg == '-' || errno || shift < 0 ||
+	    v > (1ull << 40) >> shift || (v << shift) < (1ull << 20))
+		return usage_error("--max-memory '%s': expected a size from 1M to 1024G (e.g. 256M)",
+				   arg);
+	dc_ctx_set_max_memory(c->ctx, (uint64_t)v << shift);
+	return 0;
 }
 
 int bad_option(char **argv, int missing_value)

@@ -29,8 +29,12 @@ int dc__add_ref_tag(struct dc_ctx *ctx, struct dc_image *img, const char *s,
 	char *fam = NULL;
 	int err;
 
-	if ((err = dc__ref_parse(ctx, &ref, s)) < 0)
+	if ((err = dc__ref_parse(ctx, &ref, s)) < 0) {
+		/* the archive's reference is bad input, not a usage error */
+		if (err == DC_EINVAL)
+			ctx->code = DC_EFORMAT;
 		return dc_error_prefix(ctx, "'%s'", what);
+	}
 	if (ref.digest && !ref.tag) {
 		/* name@digest is not a tag */
 		dc__ref_release(&ref);

@@ -4,11 +4,14 @@
  */
 #include "internal.h"
 
+#include <lzma.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 #ifdef HAVE_ISAL
 #include <isa-l/igzip_lib.h>
 #endif
@@ -175,17 +178,70 @@ struct dc_dec {
 };
 
 /*
+ * Decoder windows: the input chooses them (zstd up to 2 GiB, xz up to
+ * 1.5 GiB), and a decoder holds one whole. A window may use a quarter
+ * of the memory limit (16 MiB of the default 64: every zstd level up to
+ * 19, and xz up to -7, fit), as up to two decoders may run at once next
+ * to an encoder.
+ */
+uint64_t dc__window_max(const struct dc_ctx *ctx)
+{
+	return dc__max_memory(ctx) / 4;
+}
+
+int dc__window_error(struct dc_ctx *ctx, const char *label, const char *what,
+		     uint64_t need)
+{
+	char lim[32], max[32], needs[48] = "";
+
+	dc__mem_str(lim, sizeof(lim), dc__window_max(ctx));
+	dc__mem_str(max, sizeof(max), dc__max_memory(ctx));
+	if (need)
+		snprintf(needs, sizeof(needs), " (%llu MiB)",
+			 (unsigned long long)((need + (1u << 20) - 1) >> 20));
+	return dc_error(ctx, DC_ELIMIT,
+			"%s%s%s%s%s is over the %s limit for a decoder, a quarter of --max-memory (%s); raise --max-memory to decode it",
+			label ? "'" : "", label ? label : "", label ? "': " : "",
+			what, needs, lim, max);
+}
+
+/* zstd's windowLogMax for the limit: the largest power of two in it */
+static int zstd_wlog_max(const struct dc_ctx *ctx)
+{
+	uint64_t cap = dc__window_max(ctx);
+	int wlog = 10;	/* zstd's smallest; 31 its largest */
+
+	while (wlog < 31 && (2ull << wlog) <= cap)
+		wlog++;
+	return wlog;
+}
+
+/*
  * Set up a gzip (any number of members) or zstd decoder; shared by the
  * push decoder and the pull stream. 0, or -1 out of memory.
  */
-static int dec_init(enum dc_comp c, struct gzd *gz, ZSTD_DStream **zs)
+static int dec_init(struct dc_ctx *ctx, enum dc_comp c, struct gzd *gz,
+		    ZSTD_DStream **zs)
 {
 	if (c == DC_COMP_GZIP)
 		return gzd_init(gz);
 	if (!(*zs = ZSTD_createDStream()))
 		return -1;
 	ZSTD_initDStream(*zs);
+	ZSTD_DCtx_setParameter(*zs, ZSTD_d_windowLogMax, zstd_wlog_max(ctx));
 	return 0;
+}
+
+/* A zstd error: over the window limit, or corrupt data. */
+static int zstd_error(struct dc_ctx *ctx, const char *label, size_t r)
+{
+	if (ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge)
+		return dc__window_error(ctx, label, "the zstd window", 0);
+	if (!label)
+		return dc_error(ctx, DC_ECORRUPT, "corrupt zstd data: %s",
+				ZSTD_getErrorName(r));
+	return dc_error(ctx, DC_ECORRUPT, "'%s': corrupt zstd data: %s", label,
+			ZSTD_getErrorName(r));
 }
 
 int dc__dec_new(struct dc_ctx *ctx, struct dc_dec **out, enum dc_comp c,
@@ -205,7 +261,7 @@ int dc__dec_new(struct dc_ctx *ctx, struct dc_dec **out, enum dc_comp c,
 	d->label = label;
 	if (!(d->out = malloc(DEC_OUT)))
 		goto nomem;
-	if (dec_init(c, &d->gz, &d->zs) < 0)
+	if (dec_init(ctx, c, &d->gz, &d->zs) < 0)
 		goto nomem;
 	d->zs_hint = 1;
 	*out = d;
@@ -260,9 +316,7 @@ static int zs_push(struct dc_dec *d, const unsigned char *p, size_t n,
 		size_t r = ZSTD_decompressStream(d->zs, &out, &in);
 
 		if (ZSTD_isError(r))
-			return dc_error(d->ctx, DC_ECORRUPT,
-					"'%s': corrupt zstd data: %s",
-					d->label, ZSTD_getErrorName(r));
+			return zstd_error(d->ctx, d->label, r);
 		if (out.pos && (err = sink(arg, d->out, out.pos)) < 0)
 			return err;
 		/* all input taken and all output flushed: r == 0 means the
@@ -484,7 +538,7 @@ struct dstream {
 	struct dc_stream s;
 	struct dc_stream *in;
 	enum dc_comp comp;
-	const char *label;
+	const char *label;	/* NULL: a whole-archive wrapper */
 	unsigned char *buf;	/* compressed input */
 	size_t pos, len;
 	int in_eof;
@@ -492,8 +546,26 @@ struct dstream {
 	int z_end;		/* a gzip member ended */
 	ZSTD_DStream *zs;
 	size_t zs_hint;
+	lzma_stream xz;
+	int xz_init;
 	int done;
 };
+
+/* "'LABEL': MSG", or MSG for a wrapper */
+static int ds_error(struct dstream *d, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int ds_error(struct dstream *d, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!d->label)
+		return dc_error(d->s.ctx, code, "%s", msg);
+	return dc_error(d->s.ctx, code, "'%s': %s", d->label, msg);
+}
 
 static int ds_fill(struct dstream *d)
 {
@@ -509,6 +581,46 @@ static int ds_fill(struct dstream *d)
 	if (!got)
 		d->in_eof = 1;
 	return 0;
+}
+
+static const char *xz_msg(lzma_ret r)
+{
+	switch (r) {
+	case LZMA_FORMAT_ERROR: return "not in the xz format";
+	case LZMA_OPTIONS_ERROR: return "unsupported options";
+	case LZMA_DATA_ERROR: return "corrupt data";
+	case LZMA_BUF_ERROR: return "truncated input";
+	case LZMA_MEM_ERROR: return "out of memory";
+	default: return "decoder error";
+	}
+}
+
+/* xz (any number of concatenated streams), under the window limit */
+static ssize_t xz_read(struct dstream *d, void *buf, size_t n)
+{
+	lzma_ret r;
+	size_t produced;
+
+	d->xz.next_in = d->buf + d->pos;
+	d->xz.avail_in = d->len - d->pos;
+	d->xz.next_out = buf;
+	d->xz.avail_out = n;
+	r = lzma_code(&d->xz, d->in_eof ? LZMA_FINISH : LZMA_RUN);
+	d->pos = d->len - d->xz.avail_in;
+	produced = n - d->xz.avail_out;
+	if (r == LZMA_STREAM_END) {
+		d->done = 1;
+		return (ssize_t)produced;
+	}
+	if (r == LZMA_MEMLIMIT_ERROR)
+		return dc__window_error(d->s.ctx, d->label, "the xz dictionary",
+					lzma_memusage(&d->xz));
+	if (r == LZMA_MEM_ERROR)
+		return dc__enomem(d->s.ctx);
+	if (r != LZMA_OK)
+		return ds_error(d, DC_ECORRUPT, "truncated or corrupt xz data: %s",
+				xz_msg(r));
+	return (ssize_t)produced;
 }
 
 static ssize_t ds_read(struct dc_stream *s, void *buf, size_t n)
@@ -542,18 +654,23 @@ static ssize_t ds_read(struct dc_stream *s, void *buf, size_t n)
 			produced = n;
 			r = gzd_run(&d->gz, &ip, &il, buf, &produced, &msg);
 			if (r < 0)
-				return dc_error(s->ctx, DC_ECORRUPT,
-						"'%s': corrupt gzip data: %s", d->label,
-						msg);
+				return ds_error(d, DC_ECORRUPT,
+						"corrupt gzip data: %s", msg);
 			if (r == 1)
 				d->z_end = 1;
 			else if (!produced && d->in_eof && !il)
-				return dc_error(s->ctx, DC_ECORRUPT,
-						"'%s': truncated gzip data", d->label);
+				return ds_error(d, DC_ECORRUPT,
+						"truncated gzip data");
 			else if (!produced && il && ip == d->buf + d->pos)
-				return dc_error(s->ctx, DC_ECORRUPT,
-						"'%s': corrupt gzip data", d->label);
+				return ds_error(d, DC_ECORRUPT,
+						"corrupt gzip data");
 			d->pos = (size_t)(ip - d->buf);
+		} else if (d->comp == DC_COMP_XZ) {
+			ssize_t r = xz_read(d, buf, n);
+
+			if (r != 0 || d->done)
+				return r;
+			produced = 0;
 		} else {
 			ZSTD_inBuffer in = { d->buf, d->len, d->pos };
 			ZSTD_outBuffer out = { buf, n, 0 };
@@ -561,17 +678,14 @@ static ssize_t ds_read(struct dc_stream *s, void *buf, size_t n)
 
 			if (d->pos == d->len && d->in_eof) {
 				if (d->zs_hint != 0)
-					return dc_error(s->ctx, DC_ECORRUPT,
-							"'%s': truncated zstd data",
-							d->label);
+					return ds_error(d, DC_ECORRUPT,
+							"truncated zstd data");
 				d->done = 1;
 				return 0;
 			}
 			r = ZSTD_decompressStream(d->zs, &out, &in);
 			if (ZSTD_isError(r))
-				return dc_error(s->ctx, DC_ECORRUPT,
-						"'%s': corrupt zstd data: %s",
-						d->label, ZSTD_getErrorName(r));
+				return zstd_error(s->ctx, d->label, r);
 			d->zs_hint = r;
 			d->pos = in.pos;
 			produced = out.pos;
@@ -588,23 +702,17 @@ static void ds_close(struct dc_stream *s)
 	dc__stream_close(d->in);
 	gzd_end(&d->gz);
 	ZSTD_freeDStream(d->zs);
+	if (d->xz_init)
+		lzma_end(&d->xz);
 	free(d->buf);
 	free(d);
 }
 
-int dc__stream_decode(struct dc_ctx *ctx, struct dc_stream *in,
-		      enum dc_comp c, const char *label,
-		      struct dc_stream **out)
+static int ds_new(struct dc_ctx *ctx, struct dc_stream *in, enum dc_comp c,
+		  const char *label, struct dc_stream **out)
 {
 	struct dstream *d;
 
-	*out = NULL;
-	if (c != DC_COMP_GZIP && c != DC_COMP_ZSTD) {
-		dc__stream_close(in);
-		return dc_error(ctx, DC_EUNSUPPORTED,
-				"'%s': %s-compressed layers are not supported",
-				label, dc__comp_name(c));
-	}
 	if (!(d = dc__calloc(ctx, 1, sizeof(*d)))) {
 		dc__stream_close(in);
 		return DC_ENOMEM;
@@ -618,11 +726,47 @@ int dc__stream_decode(struct dc_ctx *ctx, struct dc_stream *in,
 	d->zs_hint = 1;
 	if (!(d->buf = malloc(DS_IN)))
 		goto nomem;
-	if (dec_init(c, &d->gz, &d->zs) < 0)
+	if (c == DC_COMP_XZ) {
+		lzma_stream init = LZMA_STREAM_INIT;
+
+		d->xz = init;
+		/* the decoder's own state is ~100 KiB beyond the dictionary */
+		if (lzma_stream_decoder(&d->xz, dc__window_max(ctx) + (1u << 20),
+					LZMA_CONCATENATED) != LZMA_OK)
+			goto nomem;
+		d->xz_init = 1;
+	} else if (dec_init(ctx, c, &d->gz, &d->zs) < 0) {
 		goto nomem;
+	}
 	*out = &d->s;
 	return 0;
 nomem:
 	ds_close(&d->s);
 	return dc__enomem(ctx);
+}
+
+int dc__stream_decode(struct dc_ctx *ctx, struct dc_stream *in,
+		      enum dc_comp c, const char *label,
+		      struct dc_stream **out)
+{
+	*out = NULL;
+	if (c != DC_COMP_GZIP && c != DC_COMP_ZSTD) {
+		dc__stream_close(in);
+		return dc_error(ctx, DC_EUNSUPPORTED,
+				"'%s': %s-compressed layers are not supported",
+				label, dc__comp_name(c));
+	}
+	return ds_new(ctx, in, c, label, out);
+}
+
+int dc__stream_unwrap(struct dc_ctx *ctx, struct dc_stream *in,
+		      enum dc_comp c, struct dc_stream **out)
+{
+	*out = NULL;
+	if (c != DC_COMP_ZSTD && c != DC_COMP_XZ) {
+		dc__stream_close(in);
+		return dc_error(ctx, DC_EUNSUPPORTED, "cannot decompress %s",
+				dc__comp_name(c));
+	}
+	return ds_new(ctx, in, c, NULL, out);
 }

@@ -55,13 +55,24 @@ static void advance(struct dc_out *o, uint64_t n)
 	__atomic_store_n(&o->flushed, o->flushed + n, __ATOMIC_RELEASE);
 }
 
+/*
+ * A signal interrupts a write blocked on a pipe whose reader stalled:
+ * it returns EINTR, or how much it wrote before. Either way the
+ * interrupt is checked before blocking again.
+ */
 static int write_all(struct dc_out *o, const unsigned char *p, size_t n)
 {
+	int err;
+
 	while (n) {
 		ssize_t w = write(o->fd, p, n);
 
-		if (w < 0 && errno == EINTR && !o->ctx->interrupted)
-			continue;
+		if ((w < 0 && errno == EINTR) || (w >= 0 && (size_t)w < n)) {
+			if ((err = dc__check_intr(o->ctx)) < 0)
+				return err;
+			if (w < 0)
+				continue;
+		}
 		if (w < 0)
 			return dc_error(o->ctx, DC_EIO, "'%s': write failed: %s",
 					o->label, strerror(errno));
@@ -188,6 +199,8 @@ int dc__out_copy_range(struct dc_out *o, int fd, uint64_t off, uint64_t len)
 				while (done < (size_t)n) {
 					ssize_t w = write(o->fd, buf + done, (size_t)n - done);
 
+					if ((err = dc__check_intr(o->ctx)) < 0)
+						return err;
 					if (w < 0 && errno == EINTR)
 						continue;
 					if (w < 0)

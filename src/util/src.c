@@ -235,11 +235,16 @@ static int open_beneath(struct dc_src *src, const char *name)
 			done = end + 1;
 		}
 		if (!changed)
-			return openat(src->dirfd, cur, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			return openat(src->dirfd, cur, O_RDONLY | O_CLOEXEC |
+				      O_NOFOLLOW | O_NONBLOCK);
 	}
 }
 
-/* Directory layouts: open beneath the root; links may not lead out. */
+/*
+ * Directory layouts: open beneath the root; links may not lead out.
+ * O_NONBLOCK: a FIFO where a file should be opens at once (and is then
+ * refused as not a regular file) instead of waiting for a writer.
+ */
 static int dir_open(struct dc_src *src, const char *name, int *fd)
 {
 	struct open_how how;
@@ -250,7 +255,7 @@ static int dir_open(struct dc_src *src, const char *name, int *fd)
 	if ((err = dc__path_clean(src->ctx, &clean, name, "path")) < 0)
 		return err;
 	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_CLOEXEC;
+	how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	*fd = (int)syscall(SYS_openat2, src->dirfd, clean, &how, sizeof(how));
 	if (*fd < 0 && errno == ENOSYS)
@@ -265,6 +270,11 @@ static int dir_open(struct dc_src *src, const char *name, int *fd)
 		else
 			err = dc_error(src->ctx, DC_EIO, "'%s': %s", clean,
 				       strerror(errno));
+	} else {
+		int fl = fcntl(*fd, F_GETFL);
+
+		if (fl >= 0)
+			fcntl(*fd, F_SETFL, fl & ~O_NONBLOCK);
 	}
 	free(clean);
 	return err;
@@ -471,6 +481,57 @@ out:
 	return err;
 }
 
+static int write_all(struct dc_ctx *ctx, int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return dc_error(ctx, DC_EIO,
+					"decompressing to a temp file: %s",
+					strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * zstd and xz wrappers are decoded here, not by libarchive: the input
+ * chooses their windows (up to 2 GiB, 1.5 GiB), and ours are capped.
+ */
+static int unwrap_capped(struct dc_src *src, int in, int fd, char *buf)
+{
+	struct dc_ctx *ctx = src->ctx;
+	struct dc_stream *raw = NULL, *s = NULL;
+	struct stat st;
+	int err;
+
+	if (fstat(in, &st) < 0)
+		return dc_error(ctx, DC_EIO, "%s", strerror(errno));
+	if ((err = dc__stream_fd_range(ctx, &raw, in, 0, (uint64_t)st.st_size,
+				       0)) < 0 ||
+	    (err = dc__stream_unwrap(ctx, raw, src->wrapper, &s)) < 0)
+		return err;
+	for (;;) {
+		ssize_t r = dc__stream_read(s, buf, 1 << 20);
+
+		if (r < 0) {
+			err = (int)r;
+			break;
+		}
+		if (r == 0)
+			break;
+		if ((err = write_all(ctx, fd, buf, (size_t)r)) < 0 ||
+		    (err = dc__check_intr(ctx)) < 0)
+			break;
+	}
+	dc__stream_close(s);
+	return err;
+}
+
 /* Decompress a gzip/bzip2/xz/zstd wrapper into an anonymous temp file. */
 static int unwrap(struct dc_src *src, int in, int *outfd)
 {
@@ -485,6 +546,15 @@ static int unwrap(struct dc_src *src, int in, int *outfd)
 		err = dc__enomem(ctx);
 		goto out;
 	}
+	if (src->wrapper == DC_COMP_ZSTD || src->wrapper == DC_COMP_XZ) {
+		if ((err = dc__tmp_anon(ctx, NULL, &fd)) < 0 ||
+		    (err = unwrap_capped(src, in, fd, buf)) < 0)
+			goto out;
+		*outfd = fd;
+		fd = -1;
+		goto out;
+	}
+	/* gzip (32 KiB window) and bzip2 (900 KB blocks): bounded memory */
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
 	lseek(in, 0, SEEK_SET);
@@ -498,7 +568,6 @@ static int unwrap(struct dc_src *src, int in, int *outfd)
 		goto out;
 	for (;;) {
 		la_ssize_t r = archive_read_data(a, buf, 1 << 20);
-		la_ssize_t done = 0;
 
 		if (r < 0) {
 			err = dc_error(ctx, DC_ECORRUPT,
@@ -509,19 +578,8 @@ static int unwrap(struct dc_src *src, int in, int *outfd)
 		}
 		if (r == 0)
 			break;
-		while (done < r) {
-			ssize_t w = write(fd, buf + done, (size_t)(r - done));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				err = dc_error(ctx, DC_EIO,
-					       "decompressing to a temp file: %s",
-					       strerror(errno));
-				goto out;
-			}
-			done += w;
-		}
+		if ((err = write_all(ctx, fd, buf, (size_t)r)) < 0)
+			goto out;
 		if ((err = dc__check_intr(ctx)) < 0)
 			goto out;
 	}

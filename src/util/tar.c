@@ -233,12 +233,37 @@ static int cmp_member(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static int add_member(struct dc_src *src, size_t *cap, char *name,
-		      char *link, enum dc_mtype type, uint64_t off,
-		      uint64_t size)
+/*
+ * What the index holds: the table (as grown, by doubling) and each
+ * name and link with malloc's overhead. Half of the memory limit may go
+ * to it: 150,000 members of 4 KiB names would otherwise take 600 MB.
+ */
+#define MALLOC_OVERHEAD 16
+
+static int index_budget(struct dc_src *src, uint64_t *used, size_t cap,
+			const char *name, const char *link)
+{
+	uint64_t max = dc__max_memory(src->ctx) / 2;
+	char lim[32], all[32];
+
+	*used += strlen(name) + 1 + MALLOC_OVERHEAD;
+	if (link)
+		*used += strlen(link) + 1 + MALLOC_OVERHEAD;
+	if (*used + (uint64_t)cap * sizeof(struct dc_member) <= max)
+		return 0;
+	return dc_error(src->ctx, DC_ELIMIT,
+			"the tar member index (%zu members so far) is over the %s limit, half of --max-memory (%s); raise --max-memory to read it",
+			src->n, dc__mem_str(lim, sizeof(lim), max),
+			dc__mem_str(all, sizeof(all), dc__max_memory(src->ctx)));
+}
+
+static int add_member(struct dc_src *src, size_t *cap, uint64_t *used,
+		      char *name, char *link, enum dc_mtype type,
+		      uint64_t off, uint64_t size)
 {
 	struct dc_member *m;
 	char *clean = NULL;
+	size_t nc;
 	int err;
 
 	if (src->n >= DC_MAX_MEMBERS) {
@@ -258,9 +283,10 @@ static int add_member(struct dc_src *src, size_t *cap, char *name,
 		goto fail;
 	free(name);
 	name = NULL;
-	if (src->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-
+	nc = src->n < *cap ? *cap : *cap ? *cap * 2 : 64;
+	if ((err = index_budget(src, used, nc, clean, link)) < 0)
+		goto fail;
+	if (nc != *cap) {
 		m = dc__reallocarray(src->ctx, src->m, nc, sizeof(*m));
 		if (!m) {
 			err = DC_ENOMEM;
@@ -291,7 +317,7 @@ int dc__tar_index(struct dc_src *src)
 	char *pax_path = NULL, *pax_link = NULL, *gnu_name = NULL,
 	     *gnu_link = NULL;
 	int64_t pax_size = -1;
-	uint64_t pos = 0, total = src_size(src);
+	uint64_t pos = 0, total = src_size(src), used = 0;
 	size_t cap = 0, i, j;
 	int err = 0, first = 1;
 
@@ -436,7 +462,7 @@ int dc__tar_index(struct dc_src *src)
 					goto out;
 				}
 			}
-			err = add_member(src, &cap, name, link, mt, data,
+			err = add_member(src, &cap, &used, name, link, mt, data,
 					 mt == DC_M_FILE ? (uint64_t)size : 0);
 			if (err < 0)
 				goto out;

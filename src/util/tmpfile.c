@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,30 @@ static mode_t cur_umask(void)
 	return m;
 }
 
+#define TMP_SUFFIX ".tmp-XXXXXX"
+
+/*
+ * "<dest>.tmp-XXXXXX"; when that is too long for one name (a valid
+ * 250-byte DEST), the end of DEST's last component is cut to make room
+ * (whole UTF-8 characters): "<dest, shortened>.tmp-XXXXXX".
+ */
 static int tmp_name(struct dc_ctx *ctx, const char *dest, char **path)
 {
 	struct dc_buf b = DC_BUF_INIT;
-	size_t n = strlen(dest);
+	size_t n = strlen(dest), base, room = NAME_MAX - strlen(TMP_SUFFIX);
 	int err;
 
 	while (n > 1 && dest[n - 1] == '/')
 		n--;
+	for (base = n; base > 0 && dest[base - 1] != '/'; base--)
+		;
+	if (n - base > room) {
+		n = base + room;
+		while (n > base + 1 && (dest[n] & 0xc0) == 0x80)
+			n--;	/* not inside a character */
+	}
 	if ((err = dc__buf_add(ctx, &b, dest, n)) < 0 ||
-	    (err = dc__buf_addstr(ctx, &b, ".tmp-XXXXXX")) < 0) {
+	    (err = dc__buf_addstr(ctx, &b, TMP_SUFFIX)) < 0) {
 		dc__buf_release(&b);
 		return err;
 	}

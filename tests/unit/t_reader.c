@@ -738,7 +738,7 @@ TEST(reader_docker_load_errors)
 		{ "layers not array", "[{\"Config\":\"c.json\",\"Layers\":\"l.tar\"}]", DC_EFORMAT, "wrong shape" },
 		{ "layer not string", "[{\"Config\":\"c.json\",\"Layers\":[1]}]", DC_EFORMAT, "not a string" },
 		{ "tag not string", "[{\"Config\":\"c.json\",\"RepoTags\":[1],\"Layers\":[\"l.tar\"]}]", DC_EFORMAT, "RepoTags[0]" },
-		{ "bad tag", "[{\"Config\":\"c.json\",\"RepoTags\":[\"Bad Tag\"],\"Layers\":[\"l.tar\"]}]", DC_EINVAL, "invalid image reference" },
+		{ "bad tag", "[{\"Config\":\"c.json\",\"RepoTags\":[\"Bad Tag\"],\"Layers\":[\"l.tar\"]}]", DC_EFORMAT, "invalid image reference" },
 		{ "config traversal", "[{\"Config\":\"../c.json\",\"Layers\":[]}]", DC_ECORRUPT, "leads outside" },
 		{ "layer traversal", "[{\"Config\":\"c.json\",\"Layers\":[\"/../l.tar\"]}]", DC_ECORRUPT, "leads outside" },
 		{ "missing config", "[{\"Config\":\"nope.json\",\"Layers\":[]}]", DC_ECORRUPT, "'nope.json': missing" },

@@ -180,3 +180,55 @@ TEST(stream_fd_range)
 	dc__stream_close(NULL);
 	CHECK(close(fd) < 0);	/* already closed */
 }
+
+/* A zstd frame of unknown size declaring WLOG's window. */
+static void zstd_window(int wlog, struct ubuf *out)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	unsigned char z[4096], in[1024];
+	ZSTD_outBuffer o = { z, sizeof(z), 0 };
+	ZSTD_inBuffer i = { in, sizeof(in), 0 };
+	size_t r;
+
+	memset(in, 'w', sizeof(in));
+	ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, wlog);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0);
+	r = ZSTD_compressStream2(c, &o, &i, ZSTD_e_continue);
+	if (ZSTD_isError(r))
+		abort();
+	do {
+		ZSTD_inBuffer none = { NULL, 0, 0 };
+
+		r = ZSTD_compressStream2(c, &o, &none, ZSTD_e_end);
+		if (ZSTD_isError(r))
+			abort();
+	} while (r);
+	ZSTD_freeCCtx(c);
+	out->p = unit_xmalloc(o.pos);
+	memcpy(out->p, z, o.pos);
+	out->len = o.pos;
+}
+
+/* A decoder's window may take a quarter of the memory limit. */
+TEST(stream_zstd_window_limit)
+{
+	struct ubuf z = { 0 }, got = { 0 };
+
+	zstd_window(27, &z);
+	CHECK_ERR(decode_with(DC_COMP_ZSTD, z.p, z.len, 4096, &got), DC_ELIMIT);
+	CHECK_CONTAINS(dc_ctx_errmsg(unit_ctx()),
+		       "'blob': the zstd window is over the 16 MiB limit");
+	CHECK_CONTAINS(dc_ctx_errmsg(unit_ctx()), "raise --max-memory");
+	ubuf_free(&got);
+	dc_ctx_set_max_memory(unit_ctx(), 512u << 20);
+	CHECK_OK(decode_with(DC_COMP_ZSTD, z.p, z.len, 4096, &got));
+	CHECK_EQ_INT(got.len, 1024);
+	dc_ctx_set_max_memory(unit_ctx(), 0);
+	ubuf_free(&got);
+	ubuf_free(&z);
+	/* 16 MiB is within the default */
+	zstd_window(24, &z);
+	CHECK_OK(decode_with(DC_COMP_ZSTD, z.p, z.len, 4096, &got));
+	ubuf_free(&got);
+	ubuf_free(&z);
+}

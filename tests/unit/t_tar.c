@@ -965,3 +965,32 @@ TEST(out_write_error)
 	dc__out_release(&o);
 	close(fds[1]);
 }
+
+/* The index may take half of the memory limit, names included. */
+TEST(tar_index_budget)
+{
+	struct ubuf t = { 0 };
+	struct dc_src *src = NULL;
+	char ln[3001], num[16];
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		long_name(ln, 3000, 'n');
+		snprintf(num, sizeof(num), "%06d", i);
+		memcpy(ln, num, 6);	/* distinct names */
+		tarb_gnu_long(&t, 'L', ln);
+		tarb_header(&t, NULL, "x", '0', 0, NULL);
+	}
+	tarb_end(&t);
+	/* 300 names of 3,000 bytes: over 512 KiB, under 1 MiB */
+	dc_ctx_set_max_memory(unit_ctx(), 1u << 20);
+	CHECK_ERR(dc__src_open_memory(unit_ctx(), &src, t.p, t.len), DC_ELIMIT);
+	CHECK_CONTAINS(dc_ctx_errmsg(unit_ctx()), "over the 512 KiB limit");
+	CHECK_CONTAINS(dc_ctx_errmsg(unit_ctx()), "raise --max-memory");
+	dc_ctx_set_max_memory(unit_ctx(), 2u << 20);
+	CHECK_OK(dc__src_open_memory(unit_ctx(), &src, t.p, t.len));
+	CHECK(src && src->n == 300);
+	dc_ctx_set_max_memory(unit_ctx(), 0);
+	dc__src_free(src);
+	ubuf_free(&t);
+}
