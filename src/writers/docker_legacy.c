@@ -20,6 +20,7 @@
  * the same order is kept when it is streamed.
  */
 #include "internal.h"
+#include "writers/writers.h"
 
 #include <errno.h>
 #include <jansson.h>
