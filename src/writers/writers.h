@@ -154,6 +154,50 @@ int dc__writer_commit(struct dc_writer *w);
 void dc__writer_abort(struct dc_writer *w);
 
 /* ------------------------------------------------------------------ */
+/* The tar layout base (src/writers/tarlayout.c) */
+
+/*
+ * The tar writers (oci-archive, docker-archive, docker-legacy) keep
+ * every blob as a member of one tar. A writer's priv starts with a
+ * struct dc_tarlayout whose ops name the members; its vtable takes
+ * put_blob, put_blob_range, reserve_blob, put_blob_open and
+ * put_blob_close from here.
+ */
+struct dc_tarlayout_ops {
+	/* Write the member header of blob WANT (dc__tarlayout_member with
+	 * the layout's name for it): 0, or 1 when the layout has no place
+	 * for WANT, which is then skipped. */
+	int (*header)(struct dc_writer *w, const struct dc_desc *want);
+	/* put_blob_open()'s blob is D, its header block at AT: name it */
+	int (*close)(struct dc_writer *w, const struct dc_desc *d,
+		     uint64_t at);
+};
+
+struct dc_tarlayout {
+	struct dc_outfile f;
+	const struct dc_tarlayout_ops *ops;	/* set before begin() returns */
+	uint64_t open_from;	/* where put_blob_open's output began */
+	uint64_t open_at;	/* ... and its member header */
+};
+
+/* A squashed layer's data starts on a 4 KiB boundary: the squash can
+ * write it with O_DIRECT, and stdout gets the same bytes as a file. */
+#define DC_TAR_ALIGN 4096u
+
+/* The header of member NAME of SIZE bytes; a squashed layer's
+ * (w->align_next) aligned, as put_blob_open() writes it. */
+int dc__tarlayout_member(struct dc_writer *w, const char *name,
+			 uint64_t size);
+int dc__tarlayout_put_blob(struct dc_writer *w, struct dc_stream *in,
+			   const struct dc_desc *want);
+int dc__tarlayout_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
+				 const struct dc_desc *want);
+int dc__tarlayout_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
+			       int *fd, uint64_t *off, int *own);
+int dc__tarlayout_put_blob_open(struct dc_writer *w, int *fd);
+int dc__tarlayout_put_blob_close(struct dc_writer *w, const struct dc_desc *d);
+
+/* ------------------------------------------------------------------ */
 /* Shared by the writers */
 
 /*
