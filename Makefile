@@ -47,13 +47,14 @@ LIB_SRCS :=
 LIB_SRCS += src/util/ctx.c src/util/buf.c src/util/hash.c src/util/codec.c
 LIB_SRCS += src/util/json.c src/util/stream.c src/util/src.c src/util/tar.c
 LIB_SRCS += src/util/out.c src/util/tmpfile.c src/util/pgzip.c
-LIB_SRCS += src/model/image.c src/model/ref.c
+LIB_SRCS += src/model/image.c src/model/ref.c src/model/platform.c
 LIB_SRCS += src/moby/gojson.c src/moby/config.c src/moby/v1.c
 LIB_SRCS += src/blob/blob.c src/blob/pool.c src/blob/thread.c
 LIB_SRCS += src/readers/reader.c src/readers/docker_save.c src/readers/oci_layout.c
 LIB_SRCS += src/readers/legacy.c src/writers/docker_legacy.c
 LIB_SRCS += src/writers/writer.c src/writers/oci_layout.c src/writers/docker_archive.c
-LIB_SRCS += src/transform/recompress.c src/transform/squash.c
+LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/select.c
+LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/writers/tarlayout.c
 LIB_SRCS += src/readers/flat_export.c src/transform/changes.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \

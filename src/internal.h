@@ -582,95 +582,6 @@ int dc__set_resolve(struct dc_reader *r, struct dc_set *set);
 /* ------------------------------------------------------------------ */
 /* Writers */
 
-struct dc_writer;
-
-enum dc_writer_caps {
-	DC_WCAP_MULTI_IMAGE = 1 << 0,
-	DC_WCAP_STDOUT = 1 << 1,	/* a tar format: "-" is stdout */
-	DC_WCAP_DOCKER_TYPES = 1 << 2,	/* default to uncompressed layers */
-	DC_WCAP_MULTI_PLATFORM = 1 << 3	/* holds image indexes */
-};
-
-/*
- * A writer knows one format. The core calls begin(), then put_blob()
- * for every blob (layers, configs, manifests) in digest order, each
- * once, then put_image() for every image, then commit(), which alone
- * makes the output visible. On any failure it calls abort(), which
- * removes everything written. The core enforces the order.
- */
-struct dc_writer_ops {
-	const char *name;
-	size_t priv_size;
-	unsigned caps;
-	int (*begin)(struct dc_writer *w);
-	int (*put_blob)(struct dc_writer *w, struct dc_stream *in,
-			const struct dc_desc *want);
-	/* optional: the blob is [OFF, OFF+LEN) of FD, verified elsewhere */
-	int (*put_blob_range)(struct dc_writer *w, int fd, uint64_t off,
-			      const struct dc_desc *want);
-	/* optional: the blob is all of FD, an anonymous spool file that the
-	 * writer may keep (link into place) instead of copying */
-	int (*put_blob_file)(struct dc_writer *w, int fd,
-			     const struct dc_desc *want);
-	/* optional: make room for blob WANT and say where its bytes go:
-	 * *FD at *OFF (with *OWN, the caller closes *FD when done). The
-	 * caller fills it before put_image(). Returns 1 when this writer
-	 * cannot (e.g. a pipe): the caller then uses put_blob. */
-	int (*reserve_blob)(struct dc_writer *w, const struct dc_desc *want,
-			    int *fd, uint64_t *off, int *own);
-	/* optional: a blob whose digest and size are not known yet (a
-	 * squash) is written now, by the caller, at *FD's offset; then
-	 * put_blob_close() with its descriptor, before anything else is
-	 * written. Returns 1 when this writer cannot (a pipe). A writer
-	 * that has it gets begin() before the images are planned, to
-	 * take the squash at planning time: images are not set yet. */
-	int (*put_blob_open)(struct dc_writer *w, int *fd);
-	/* D NULL: the output holds the blob already, take it back out */
-	int (*put_blob_close)(struct dc_writer *w, const struct dc_desc *d);
-	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
-	int (*commit)(struct dc_writer *w);
-	void (*abort)(struct dc_writer *w);
-};
-
-enum dc_writer_state {
-	DC_W_NEW = 0,
-	DC_W_BLOBS,
-	DC_W_IMAGES,
-	DC_W_DONE,
-	DC_W_FAILED
-};
-
-struct dc_writer {
-	struct dc_ctx *ctx;
-	const struct dc_writer_ops *ops;
-	const char *dest;	/* "-" for stdout */
-	const char *src_path;	/* refuse writing over it */
-	enum dc_writer_state state;
-	/* every output image, final, before begin(): put_image() will be
-	 * called for each of them in this order */
-	const struct dc_image *const *images;
-	size_t nimages;
-	const struct dc_index *const *indexes;	/* for OCI layouts */
-	size_t nindexes;
-	/* the written descriptor of a blob -> is it a layer? (for writers
-	 * that place layers and configs differently) */
-	void *priv;
-	/* the blob put next is a squashed layer: a tar writer starts its
-	 * data on a 4 KiB boundary, as put_blob_open() does */
-	int align_next;
-};
-
-extern const struct dc_writer_ops dc__writer_oci;
-extern const struct dc_writer_ops dc__writer_oci_archive;
-extern const struct dc_writer_ops dc__writer_docker_archive;
-extern const struct dc_writer_ops dc__writer_docker_legacy;
-
-/*
- * Copy IN to O, reading until the end (which is where a verifying
- * stream checks its digest); fails unless exactly SIZE bytes came.
- */
-int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
-		    const char *label);
 
 /*
  * Re-encode layer D of BS to compression TO into an anonymous temp
@@ -714,10 +625,5 @@ int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 int dc__changes_apply(struct dc_ctx *ctx, struct json_t **out,
 		      const struct json_t *in, const char *const *changes,
 		      size_t n);
-
-/* Shared by the OCI-layout writers: index.json for the writer's images
- * and multi-platform indexes. */
-int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
-		       const struct dc_writer *w);
 
 #endif

@@ -30,14 +30,13 @@
  * the members that mark an image archive, and lowest of all readers.
  */
 #include "internal.h"
+#include "model/model.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,8 +49,9 @@
 
 struct flat {
 	int loaded;
-	/* dc_reader_set_import(), owned copies; NULL: the defaults */
-	char *os, *arch, *variant;
+	/* dc_reader_set_import()'s platform; unset: the host's */
+	struct dc_platform plat;
+	int plat_set;
 	char *message;		/* NULL: DEFAULT_MESSAGE; "": none */
 	json_t *config;		/* the container config after the changes */
 	uint64_t size;		/* of the tar, once loaded */
@@ -93,162 +93,14 @@ static int flat_bid(struct dc_src *src)
 }
 
 /* ------------------------------------------------------------------ */
-/* Platform */
-
-static int plat_part_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (!n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
-		    s[i] != '-' && s[i] != '.')
-			return 0;
-	return 1;
-}
-
-static char *lower_dup(struct dc_ctx *ctx, const char *s, size_t n)
-{
-	char *p = dc__calloc(ctx, 1, n + 1);
-	size_t i;
-
-	if (p)
-		for (i = 0; i < n; i++)
-			p[i] = (char)tolower((unsigned char)s[i]);
-	return p;
-}
-
-/*
- * Normalize as containerd's platforms.Normalize does for the common
- * aliases (x86_64 is amd64, aarch64 is arm64, a bare arm is arm/v7),
- * keeping an explicit variant such as arm64/v8 as given.
- */
-static int plat_normalize(struct dc_ctx *ctx, char **arch, char **variant)
-{
-	static const struct {
-		const char *from, *to, *variant;
-	} alias[] = {
-		{ "x86_64", "amd64", NULL }, { "x86-64", "amd64", NULL },
-		{ "aarch64", "arm64", NULL }, { "i386", "386", NULL },
-		{ "i486", "386", NULL }, { "i586", "386", NULL },
-		{ "i686", "386", NULL }, { "armhf", "arm", "v7" },
-		{ "armel", "arm", "v6" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
-		if (strcmp(*arch, alias[i].from))
-			continue;
-		free(*arch);
-		if (!(*arch = dc__strdup(ctx, alias[i].to)))
-			return DC_ENOMEM;
-		if (alias[i].variant && !*variant &&
-		    !(*variant = dc__strdup(ctx, alias[i].variant)))
-			return DC_ENOMEM;
-		break;
-	}
-	if (*variant && isdigit((unsigned char)**variant)) {
-		/* "7" is "v7" */
-		char *v = dc__calloc(ctx, 1, strlen(*variant) + 2);
-
-		if (!v)
-			return DC_ENOMEM;
-		v[0] = 'v';
-		memcpy(v + 1, *variant, strlen(*variant) + 1);
-		free(*variant);
-		*variant = v;
-	}
-	if (!strcmp(*arch, "arm") && !*variant &&
-	    !(*variant = dc__strdup(ctx, "v7")))
-		return DC_ENOMEM;
-	return 0;
-}
-
-static int plat_parse(struct dc_ctx *ctx, const char *s, char **os,
-		      char **arch, char **variant)
-{
-	const char *a = strchr(s, '/'), *v = a ? strchr(a + 1, '/') : NULL;
-	int err;
-
-	*os = *arch = *variant = NULL;
-	if (!a || !plat_part_ok(s, (size_t)(a - s)) ||
-	    !plat_part_ok(a + 1, v ? (size_t)(v - a - 1) : strlen(a + 1)) ||
-	    (v && (!plat_part_ok(v + 1, strlen(v + 1)))))
-		return dc_error(ctx, DC_EINVAL,
-				"--platform '%s': expected OS/ARCH[/VARIANT]", s);
-	if (!(*os = lower_dup(ctx, s, (size_t)(a - s))) ||
-	    !(*arch = lower_dup(ctx, a + 1, v ? (size_t)(v - a - 1) :
-					     strlen(a + 1))) ||
-	    (v && !(*variant = lower_dup(ctx, v + 1, strlen(v + 1))))) {
-		err = DC_ENOMEM;
-		goto fail;
-	}
-	if ((err = plat_normalize(ctx, arch, variant)) < 0)
-		goto fail;
-	return 0;
-fail:
-	free(*os);
-	free(*arch);
-	free(*variant);
-	*os = *arch = *variant = NULL;
-	return err;
-}
-
-/* The host, in GOOS/GOARCH terms (containerd's platforms.DefaultSpec). */
-static int plat_host(struct dc_ctx *ctx, char **os, char **arch,
-		     char **variant)
-{
-	static const struct {
-		const char *prefix, *arch, *variant;
-	} machines[] = {
-		{ "x86_64", "amd64", NULL }, { "aarch64", "arm64", NULL },
-		{ "arm64", "arm64", NULL }, { "armv8l", "arm", "v7" },
-		{ "armv7", "arm", "v7" }, { "armv6", "arm", "v6" },
-		{ "armv5", "arm", "v5" }, { "i686", "386", NULL },
-		{ "i586", "386", NULL }, { "i486", "386", NULL },
-		{ "i386", "386", NULL }, { "ppc64le", "ppc64le", NULL },
-		{ "ppc64", "ppc64", NULL }, { "s390x", "s390x", NULL },
-		{ "riscv64", "riscv64", NULL }, { "mips64el", "mips64le", NULL },
-		{ "mips64", "mips64", NULL }, { "loongarch64", "loong64", NULL },
-	};
-	struct utsname u;
-	const char *a = NULL, *v = NULL;
-	size_t i;
-
-	*os = *arch = *variant = NULL;
-	if (uname(&u) == 0) {
-		a = u.machine;
-		for (i = 0; i < sizeof(machines) / sizeof(machines[0]); i++)
-			if (!strncmp(u.machine, machines[i].prefix,
-				     strlen(machines[i].prefix))) {
-				a = machines[i].arch;
-				v = machines[i].variant;
-				break;
-			}
-	}
-	if (!(*os = dc__strdup(ctx, "linux")) ||
-	    !(*arch = dc__strdup(ctx, a && *a ? a : "unknown")) ||
-	    (v && !(*variant = dc__strdup(ctx, v)))) {
-		free(*os);
-		free(*arch);
-		*os = *arch = NULL;
-		return DC_ENOMEM;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* Import options */
 
 static void flat_reset(struct flat *f)
 {
-	free(f->os);
-	free(f->arch);
-	free(f->variant);
 	free(f->message);
 	json_decref(f->config);
-	f->os = f->arch = f->variant = f->message = NULL;
+	f->plat_set = 0;
+	f->message = NULL;
 	f->config = NULL;
 }
 
@@ -266,10 +118,11 @@ int dc_reader_set_import(struct dc_reader *r, const struct dc_import_opts *o)
 	if (f->loaded)
 		return dc_error(ctx, DC_EINVAL,
 				"import options must be set before the source is loaded");
-	if (o && o->platform &&
-	    (err = plat_parse(ctx, o->platform, &nf.os, &nf.arch,
-			      &nf.variant)) < 0)
-		goto fail;
+	if (o && o->platform) {
+		if ((err = dc__platform_parse(ctx, &nf.plat, o->platform)) < 0)
+			goto fail;
+		nf.plat_set = 1;
+	}
 	if (o && o->message && !(nf.message = dc__strdup(ctx, o->message))) {
 		err = DC_ENOMEM;
 		goto fail;
@@ -366,17 +219,20 @@ static int build_config(struct dc_reader *r, const char *diff_id,
 	struct flat *f = r->priv;
 	json_t *root = NULL, *cfg = NULL, *zero = NULL, *hist, *h, *rootfs,
 	       *ids;
-	char *os = NULL, *arch = NULL, *variant = NULL, created[32];
+	struct dc_platform host;
+	const struct dc_platform *p = &f->plat;
+	const char *os, *arch, *variant;
+	char created[32];
 	const char *msg = f->message ? f->message : DEFAULT_MESSAGE;
 	int err, bad = 0;
 
-	if (f->os) {
-		os = f->os;
-		arch = f->arch;
-		variant = f->variant;
-	} else if ((err = plat_host(ctx, &os, &arch, &variant)) < 0) {
-		return err;
+	if (!f->plat_set) {
+		dc__platform_host(&host);
+		p = &host;
 	}
+	os = p->os;
+	arch = p->arch;
+	variant = p->variant[0] ? p->variant : NULL;
 	created_at(created);
 	if ((err = dc__changes_apply(ctx, &zero, NULL, NULL, 0)) < 0)
 		goto out;
@@ -418,11 +274,6 @@ out:
 	json_decref(root);
 	json_decref(cfg);
 	json_decref(zero);
-	if (!f->os) {
-		free(os);
-		free(arch);
-		free(variant);
-	}
 	return err;
 }
 

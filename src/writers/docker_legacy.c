@@ -20,6 +20,7 @@
  * the same order is kept when it is streamed.
  */
 #include "internal.h"
+#include "writers/writers.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -48,19 +49,17 @@ struct lsquash {
 	int64_t at;
 };
 
-/* its data on a 4 KiB boundary, for O_DIRECT (as in oci_layout.c) */
-#define TAR_ALIGN 4096u
-
 struct legacy_priv {
-	struct dc_outfile f;
+	struct dc_tarlayout tl;	/* first: the tar layout base's */
 	int planned;
 	struct ldir *d;		/* unique v1 directories, first seen first */
 	size_t nd;
 	size_t *layer_dir;	/* every image's layers, flattened: dir index */
 	struct lsquash *sq;	/* their directories are written after them */
 	size_t nsq, sq_done;
-	uint64_t open_from, open_at;	/* of put_blob_open's output */
 };
+
+static const struct dc_tarlayout_ops legacy_naming;
 
 static const char *image_name(const struct dc_image *img)
 {
@@ -191,10 +190,11 @@ static int legacy_begin(struct dc_writer *w)
 	struct legacy_priv *p = w->priv;
 	int err;
 
-	p->f.fd = -1;
+	p->tl.ops = &legacy_naming;
+	p->tl.f.fd = -1;
 	if (w->images && (err = plan(w)) < 0)
 		return err;
-	return dc__outfile_open(w->ctx, &p->f, w->dest);
+	return dc__outfile_open(w->ctx, &p->tl.f, w->dest);
 }
 
 /* <v1id>/, VERSION and json; then layer.tar is the caller's. */
@@ -204,13 +204,13 @@ static int write_dir(struct legacy_priv *p, struct ldir *d)
 	int err;
 
 	snprintf(name, sizeof(name), "%s/", d->v1id);
-	if ((err = dc__tarw_header(&p->f.o, name, DC_M_DIR, 0, 0755, NULL)) < 0)
+	if ((err = dc__tarw_header(&p->tl.f.o, name, DC_M_DIR, 0, 0755, NULL)) < 0)
 		return err;
 	snprintf(name, sizeof(name), "%s/VERSION", d->v1id);
-	if ((err = dc__tarw_file(&p->f.o, name, "1.0", 3)) < 0)
+	if ((err = dc__tarw_file(&p->tl.f.o, name, "1.0", 3)) < 0)
 		return err;
 	snprintf(name, sizeof(name), "%s/json", d->v1id);
-	if ((err = dc__tarw_file(&p->f.o, name, d->json.data, d->json.len)) < 0)
+	if ((err = dc__tarw_file(&p->tl.f.o, name, d->json.data, d->json.len)) < 0)
 		return err;
 	d->written = 1;
 	return 0;
@@ -264,7 +264,7 @@ static int squash_dirs(struct dc_writer *w)
 			DC_BUG("squashed layer %s has no directory", sq->digest);
 		snprintf(name, sizeof(name), "%s/layer.tar", dir->v1id);
 		if ((sq->at >= 0 &&
-		     (err = dc__tarw_patch(&p->f.o, (uint64_t)sq->at, name,
+		     (err = dc__tarw_patch(&p->tl.f.o, (uint64_t)sq->at, name,
 					   sq->size)) < 0) ||
 		    (err = write_dir(p, dir)) < 0)
 			return err;
@@ -291,11 +291,10 @@ static int blob_header(struct dc_writer *w, const struct dc_desc *want)
 		if (!(dir = owner_of(p, want->digest)))
 			DC_BUG("squashed layer %s has no directory", want->digest);
 		snprintf(name, sizeof(name), "%s/layer.tar", dir->v1id);
-		if ((err = add_squash(w, want, -1)) < 0 ||
-		    (err = dc__tarw_align(&p->f.o, TAR_ALIGN)) < 0)
+		if ((err = add_squash(w, want, -1)) < 0)
 			return err;
 		/* as put_blob_open() and squash_dirs() write it */
-		return dc__tarw_header1(&p->f.o, name, (uint64_t)want->size);
+		return dc__tarlayout_member(w, name, (uint64_t)want->size);
 	}
 	if ((err = squash_dirs(w)) < 0)
 		return err;
@@ -310,79 +309,21 @@ static int blob_header(struct dc_writer *w, const struct dc_desc *want)
 				 dc__digest_hex(want->digest));
 	if (!name[0])
 		return 1;
-	return dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
-			       0644, NULL);
+	return dc__tarlayout_member(w, name, (uint64_t)want->size);
 }
 
-static int legacy_put_blob(struct dc_writer *w, struct dc_stream *in,
-			   const struct dc_desc *want)
+/* put_blob_open()'s layer: its header is written once the plan names
+ * its directory (squash_dirs), before the output is complete. */
+static int legacy_blob_close(struct dc_writer *w, const struct dc_desc *d,
+			     uint64_t at)
 {
-	struct legacy_priv *p = w->priv;
-	int err;
-
-	if ((err = blob_header(w, want)) != 0)
-		return err < 0 ? err : 0;	/* a manifest: skipped */
-	if ((err = dc__copy_stream(&p->f.o, in, want->size, want->digest)) < 0)
-		return err;
-	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
+	return add_squash(w, d, (int64_t)at);
 }
 
-/* A spool (recompressed or squashed) into a pipe: copied by the kernel. */
-static int legacy_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
-				 const struct dc_desc *want)
-{
-	struct legacy_priv *p = w->priv;
-	int err;
-
-	if ((err = blob_header(w, want)) != 0)
-		return err < 0 ? err : 0;
-	if ((err = dc__out_copy_range(&p->f.o, fd, off, (uint64_t)want->size)) < 0)
-		return err;
-	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
-}
-
-/*
- * A tar file of our own (not a pipe): the header now, the data later, in
- * the gap left for it, by the copy pool (several layers at once). The
- * bytes are those put_blob() writes. (A squashed layer does not come
- * here: put_blob_open() has it written in place.)
- */
-static int legacy_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
-			       int *fd, uint64_t *off, int *own)
-{
-	struct legacy_priv *p = w->priv;
-	int err;
-
-	if (!p->f.tmp)
-		return 1;
-	if ((err = blob_header(w, want)) != 0)
-		return err;	/* a manifest: put_blob() skips it */
-	return dc__tarw_reserve(&p->f, (uint64_t)want->size, fd, off, own);
-}
-
-/* The squash writes its layer now, into the file, at *FD's offset. */
-static int legacy_put_blob_open(struct dc_writer *w, int *fd)
-{
-	struct legacy_priv *p = w->priv;
-
-	return dc__tarw_open_member(&p->f, TAR_ALIGN, &p->open_from,
-				    &p->open_at, fd);
-}
-
-/* Its header is written once the plan names its directory
- * (squash_dirs), before the output is complete. */
-static int legacy_put_blob_close(struct dc_writer *w, const struct dc_desc *d)
-{
-	struct legacy_priv *p = w->priv;
-	int err;
-
-	if (!d)
-		return dc__out_truncate(&p->f.o, p->open_from);
-	if ((err = add_squash(w, d, (int64_t)p->open_at)) < 0)
-		return err;
-	dc__out_adopt(&p->f.o, (uint64_t)d->size);
-	return dc__tarw_pad(&p->f.o, (uint64_t)d->size);
-}
+static const struct dc_tarlayout_ops legacy_naming = {
+	.header = blob_header,
+	.close = legacy_blob_close,
+};
 
 static int legacy_put_image(struct dc_writer *w, const struct dc_image *img)
 {
@@ -499,21 +440,21 @@ static int legacy_commit(struct dc_writer *w)
 		snprintf(link, sizeof(link), "../%s/layer.tar",
 			 p->d[d->owner].v1id);
 		if ((err = write_dir(p, d)) == 0)
-			err = dc__tarw_header(&p->f.o, name, DC_M_SYMLINK, 0, 0777,
+			err = dc__tarw_header(&p->tl.f.o, name, DC_M_SYMLINK, 0, 0777,
 					      link);
 	}
 	if (err)
 		goto out;
 	if ((err = manifest_json(w, &mj)) < 0 ||
-	    (err = dc__tarw_file(&p->f.o, "manifest.json", mj.data, mj.len)) < 0 ||
+	    (err = dc__tarw_file(&p->tl.f.o, "manifest.json", mj.data, mj.len)) < 0 ||
 	    (err = repositories(w, &repos)) < 0)
 		goto out;
 	if (repos.len &&
-	    (err = dc__tarw_file(&p->f.o, "repositories", repos.data,
+	    (err = dc__tarw_file(&p->tl.f.o, "repositories", repos.data,
 				 repos.len)) < 0)
 		goto out;
-	if ((err = dc__tarw_end(&p->f.o)) < 0 ||
-	    (err = dc__outfile_commit(&p->f)) < 0)
+	if ((err = dc__tarw_end(&p->tl.f.o)) < 0 ||
+	    (err = dc__outfile_commit(&p->tl.f)) < 0)
 		goto out;
 out:
 	dc__buf_release(&mj);
@@ -527,7 +468,7 @@ static void legacy_abort(struct dc_writer *w)
 {
 	struct legacy_priv *p = w->priv;
 
-	dc__outfile_abort(&p->f);
+	dc__outfile_abort(&p->tl.f);
 	legacy_release(p);
 }
 
@@ -547,11 +488,11 @@ const struct dc_writer_ops dc__writer_docker_legacy = {
 	.priv_size = sizeof(struct legacy_priv),
 	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_DOCKER_TYPES,
 	.begin = legacy_begin,
-	.put_blob = legacy_put_blob,
-	.put_blob_range = legacy_put_blob_range,
-	.reserve_blob = legacy_reserve_blob,
-	.put_blob_open = legacy_put_blob_open,
-	.put_blob_close = legacy_put_blob_close,
+	.put_blob = dc__tarlayout_put_blob,
+	.put_blob_range = dc__tarlayout_put_blob_range,
+	.reserve_blob = dc__tarlayout_reserve_blob,
+	.put_blob_open = dc__tarlayout_put_blob_open,
+	.put_blob_close = dc__tarlayout_put_blob_close,
 	.put_image = legacy_put_image,
 	.commit = legacy_commit,
 	.abort = legacy_abort,

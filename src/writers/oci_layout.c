@@ -525,11 +525,33 @@ const struct dc_writer_ops dc__writer_oci = {
 /* Tar: oci-archive and docker-archive */
 
 struct tar_priv {
-	struct dc_outfile f;
+	struct dc_tarlayout tl;		/* first: the tar layout base's */
 	const struct dc_image **img;
 	size_t n;
-	uint64_t open_from;	/* where put_blob_open's output began */
-	uint64_t open_at;	/* ... and its member header */
+};
+
+/* Every blob is "blobs/sha256/<hex>". */
+static int tar_blob_header(struct dc_writer *w, const struct dc_desc *want)
+{
+	char name[128];
+
+	dc__blob_name(name, sizeof(name), want->digest);
+	return dc__tarlayout_member(w, name, (uint64_t)want->size);
+}
+
+static int tar_blob_close(struct dc_writer *w, const struct dc_desc *d,
+			  uint64_t at)
+{
+	struct tar_priv *p = w->priv;
+	char name[128];
+
+	dc__blob_name(name, sizeof(name), d->digest);
+	return dc__tarw_patch(&p->tl.f.o, at, name, (uint64_t)d->size);
+}
+
+static const struct dc_tarlayout_ops tar_naming = {
+	.header = tar_blob_header,
+	.close = tar_blob_close,
 };
 
 static int tar_begin(struct dc_writer *w)
@@ -537,95 +559,11 @@ static int tar_begin(struct dc_writer *w)
 	struct tar_priv *p = w->priv;
 	int err;
 
-	if ((err = dc__outfile_open(w->ctx, &p->f, w->dest)) < 0 ||
-	    (err = dc__tarw_header(&p->f.o, "blobs/", DC_M_DIR, 0, 0755, NULL)) < 0)
+	p->tl.ops = &tar_naming;
+	if ((err = dc__outfile_open(w->ctx, &p->tl.f, w->dest)) < 0 ||
+	    (err = dc__tarw_header(&p->tl.f.o, "blobs/", DC_M_DIR, 0, 0755, NULL)) < 0)
 		return err;
-	return dc__tarw_header(&p->f.o, "blobs/sha256/", DC_M_DIR, 0, 0755, NULL);
-}
-
-/* A squashed layer's data starts on a 4 KiB boundary: the squash can
- * write it with O_DIRECT, and stdout gets the same bytes as a file. */
-#define TAR_ALIGN 4096u
-
-/* The header of blob WANT, before its data. */
-static int tar_blob_header(struct dc_writer *w, const struct dc_desc *want)
-{
-	struct tar_priv *p = w->priv;
-	char name[128];
-	int err;
-
-	dc__blob_name(name, sizeof(name), want->digest);
-	/* a squash: as put_blob_open() and tar_put_blob_close() write it */
-	if (w->align_next)
-		return (err = dc__tarw_align(&p->f.o, TAR_ALIGN)) < 0 ? err :
-		       dc__tarw_header1(&p->f.o, name, (uint64_t)want->size);
-	return dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
-			       0644, NULL);
-}
-
-static int tar_put_blob(struct dc_writer *w, struct dc_stream *in,
-			const struct dc_desc *want)
-{
-	struct tar_priv *p = w->priv;
-	int err;
-
-	if ((err = tar_blob_header(w, want)) < 0 ||
-	    (err = dc__copy_stream(&p->f.o, in, want->size, want->digest)) < 0)
-		return err;
-	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
-}
-
-static int tar_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
-			      const struct dc_desc *want)
-{
-	struct tar_priv *p = w->priv;
-	int err;
-
-	if ((err = tar_blob_header(w, want)) < 0 ||
-	    (err = dc__out_copy_range(&p->f.o, fd, off, (uint64_t)want->size)) < 0)
-		return err;
-	return dc__tarw_pad(&p->f.o, (uint64_t)want->size);
-}
-
-/* A tar file of our own (not a pipe): the header now, the data later,
- * in the gap left for it. */
-static int tar_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
-			    int *fd, uint64_t *off, int *own)
-{
-	struct tar_priv *p = w->priv;
-	int err;
-
-	if (!p->f.tmp)
-		return 1;
-	if ((err = tar_blob_header(w, want)) < 0)
-		return err;
-	return dc__tarw_reserve(&p->f, (uint64_t)want->size, fd, off, own);
-}
-
-/* The blob comes straight from the squash: a header block to fill in
- * once its digest and size are known, and its bytes after it. */
-static int tar_put_blob_open(struct dc_writer *w, int *fd)
-{
-	struct tar_priv *p = w->priv;
-
-	return dc__tarw_open_member(&p->f, TAR_ALIGN, &p->open_from,
-				    &p->open_at, fd);
-}
-
-static int tar_put_blob_close(struct dc_writer *w, const struct dc_desc *d)
-{
-	struct tar_priv *p = w->priv;
-	char name[128];
-	int err;
-
-	if (!d)
-		return dc__out_truncate(&p->f.o, p->open_from);
-	dc__blob_name(name, sizeof(name), d->digest);
-	if ((err = dc__tarw_patch(&p->f.o, p->open_at, name,
-				  (uint64_t)d->size)) < 0)
-		return err;
-	dc__out_adopt(&p->f.o, (uint64_t)d->size);
-	return dc__tarw_pad(&p->f.o, (uint64_t)d->size);
+	return dc__tarw_header(&p->tl.f.o, "blobs/sha256/", DC_M_DIR, 0, 0755, NULL);
 }
 
 static int tar_put_image(struct dc_writer *w, const struct dc_image *img)
@@ -642,14 +580,14 @@ static int tar_finish(struct dc_writer *w, int docker)
 	int err;
 
 	if ((err = dc__oci_index_json(w->ctx, &idx, w)) < 0 ||
-	    (err = dc__tarw_file(&p->f.o, "index.json", idx.data, idx.len)) < 0)
+	    (err = dc__tarw_file(&p->tl.f.o, "index.json", idx.data, idx.len)) < 0)
 		goto out;
 	if (docker) {
 		if ((err = dc__docker_manifest_json(w->ctx, &mj, p->img, p->n)) < 0 ||
-		    (err = dc__tarw_file(&p->f.o, "manifest.json", mj.data, mj.len)) < 0)
+		    (err = dc__tarw_file(&p->tl.f.o, "manifest.json", mj.data, mj.len)) < 0)
 			goto out;
 	}
-	if ((err = dc__tarw_file(&p->f.o, "oci-layout", OCI_LAYOUT,
+	if ((err = dc__tarw_file(&p->tl.f.o, "oci-layout", OCI_LAYOUT,
 				 strlen(OCI_LAYOUT))) < 0)
 		goto out;
 	if (docker) {
@@ -657,12 +595,12 @@ static int tar_finish(struct dc_writer *w, int docker)
 						   p->n)) < 0)
 			goto out;
 		if (repos.len &&
-		    (err = dc__tarw_file(&p->f.o, "repositories", repos.data,
+		    (err = dc__tarw_file(&p->tl.f.o, "repositories", repos.data,
 					 repos.len)) < 0)
 			goto out;
 	}
-	if ((err = dc__tarw_end(&p->f.o)) < 0 ||
-	    (err = dc__outfile_commit(&p->f)) < 0)
+	if ((err = dc__tarw_end(&p->tl.f.o)) < 0 ||
+	    (err = dc__outfile_commit(&p->tl.f)) < 0)
 		goto out;
 	free(p->img);
 	p->img = NULL;
@@ -687,7 +625,7 @@ static void tar_abort(struct dc_writer *w)
 {
 	struct tar_priv *p = w->priv;
 
-	dc__outfile_abort(&p->f);
+	dc__outfile_abort(&p->tl.f);
 	free(p->img);
 	p->img = NULL;
 }
@@ -697,11 +635,11 @@ const struct dc_writer_ops dc__writer_oci_archive = {
 	.priv_size = sizeof(struct tar_priv),
 	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_MULTI_PLATFORM,
 	.begin = tar_begin,
-	.put_blob = tar_put_blob,
-	.put_blob_range = tar_put_blob_range,
-	.reserve_blob = tar_reserve_blob,
-	.put_blob_open = tar_put_blob_open,
-	.put_blob_close = tar_put_blob_close,
+	.put_blob = dc__tarlayout_put_blob,
+	.put_blob_range = dc__tarlayout_put_blob_range,
+	.reserve_blob = dc__tarlayout_reserve_blob,
+	.put_blob_open = dc__tarlayout_put_blob_open,
+	.put_blob_close = dc__tarlayout_put_blob_close,
 	.put_image = tar_put_image,
 	.commit = oci_tar_commit,
 	.abort = tar_abort,
@@ -712,11 +650,11 @@ const struct dc_writer_ops dc__writer_docker_archive = {
 	.priv_size = sizeof(struct tar_priv),
 	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_DOCKER_TYPES,
 	.begin = tar_begin,
-	.put_blob = tar_put_blob,
-	.put_blob_range = tar_put_blob_range,
-	.reserve_blob = tar_reserve_blob,
-	.put_blob_open = tar_put_blob_open,
-	.put_blob_close = tar_put_blob_close,
+	.put_blob = dc__tarlayout_put_blob,
+	.put_blob_range = dc__tarlayout_put_blob_range,
+	.reserve_blob = dc__tarlayout_reserve_blob,
+	.put_blob_open = dc__tarlayout_put_blob_open,
+	.put_blob_close = dc__tarlayout_put_blob_close,
 	.put_image = tar_put_image,
 	.commit = docker_commit,
 	.abort = tar_abort,

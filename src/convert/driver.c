@@ -1,0 +1,300 @@
+/*
+ * The driver: dc_write() takes a read image set through the plan (which
+ * runs the transforms) to a writer: begin, every blob once, every
+ * image, commit; abort on any failure.
+ */
+#include "internal.h"
+#include "blob/blob.h"
+#include "convert/convert.h"
+#include "transform/transform.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int open_blob(const struct dc_bsrc *bs, const struct pblob *b,
+		     struct dc_stream **s)
+{
+	switch (b->kind) {
+	case B_MEM:
+		return dc__stream_memory(bs->ctx, s, b->mem, (size_t)b->out->size);
+	case B_LAYER:
+		return dc__blob_open(bs, b->src, DC_BLOB_DIFFID, s);
+	case B_SPOOL:
+		return dc__stream_fd_range(bs->ctx, s, b->fd, 0,
+					   (uint64_t)b->out->size, 0);
+	case B_DONE:
+		break;
+	}
+	return DC_EINVAL;
+}
+
+static void progress_done(struct dc_ctx *ctx, const struct pblob *b)
+{
+	if (ctx->progress)
+		ctx->progress(ctx->progress_arg, (uint64_t)b->out->size, 0, 0, 0);
+}
+
+/*
+ * A layer lying as a byte range of the source, or a spool: the copy
+ * pool fills its place in one pass, several at once. 1: not this blob
+ * (or not this writer), it goes another way.
+ */
+static int pool_blob(struct dc_writer *w, const struct dc_bsrc *bs,
+		     struct dc_cpool *cp, const struct pblob *b)
+{
+	struct dc_cjob job;
+	int rfd = -1, own = 0, err;
+	uint64_t roff = 0, rlen = 0;
+
+	memset(&job, 0, sizeof(job));
+	job.srcfd = -1;
+	if (b->kind == B_SPOOL) {
+		job.srcfd = b->fd;
+		job.len = (uint64_t)b->out->size;
+	} else if (b->kind == B_LAYER &&
+		   dc__blob_range(bs, b->src, &rfd, &own, &roff, &rlen) == 0) {
+		if (own)
+			close(rfd);
+		if (rlen == (uint64_t)b->src->size) {
+			job.d = b->src;
+			job.len = rlen;
+		}
+	}
+	if (!job.d && job.srcfd < 0)
+		return 1;
+	err = dc__writer_reserve_blob(w, b->out, &job.dstfd, &job.dstoff,
+				      &job.dst_own);
+	if (err != 0)
+		return err;
+	job.dst_label = w->dest;
+	if ((err = dc__cpool_add(cp, &job)) < 0 && job.dst_own)
+		close(job.dstfd);
+	return err;
+}
+
+/* Blob B of the plan into W, by the cheapest way W and B allow. */
+static int put_one_blob(struct dc_writer *w, const struct dc_bsrc *bs,
+			struct dc_cpool *cp, const struct pblob *b)
+{
+	struct dc_ctx *ctx = w->ctx;
+	struct dc_stream *s = NULL;
+	int err;
+
+	if (b->kind == B_SPOOL) {
+		/* spooled (recompressed, squashed), already hashed:
+		 * the writer may link it into place */
+		if ((err = dc__writer_put_blob_file(w, b->fd, b->out)) <= 0) {
+			if (!err)
+				progress_done(ctx, b);
+			return err;
+		}
+	}
+	if ((err = pool_blob(w, bs, cp, b)) <= 0)
+		return err;
+	if (b->kind == B_SPOOL) {
+		if ((err = dc__writer_put_blob_range(w, b->fd, 0, b->out)) <= 0) {
+			if (!err)
+				progress_done(ctx, b);
+			return err;
+		}
+	}
+	/* everything else streams through here, verified as it goes */
+	if ((err = open_blob(bs, b, &s)) < 0)
+		return err;
+	err = dc__writer_put_blob(w, s, b->out);
+	/* a writer may skip a blob it holds already: the source is
+	 * still read to its end, where it is checked */
+	if (!err)
+		err = dc__stream_drain(s);
+	dc__stream_close(s);
+	return err;
+}
+
+/* Every blob of the plan into W, then W's images, then commit. */
+static int write_planned(struct dc_writer *w, struct dc_reader *r,
+			 const struct plan *p)
+{
+	struct dc_ctx *ctx = w->ctx;
+	struct dc_cpool *cp = NULL;
+	struct dc_bsrc bs;
+	uint64_t total = 0;
+	size_t i;
+	int err;
+
+	dc__reader_blobs(r, &bs);
+	for (i = 0; i < p->nb; i++)
+		if (p->b[i].kind != B_DONE)
+			total += (uint64_t)p->b[i].out->size;
+	if ((err = dc__cpool_new(&bs, &cp)) < 0)
+		return err;
+	if (w->state == DC_W_NEW && (err = dc__writer_begin(w)) < 0)
+		goto out;
+	for (i = 0; i < p->nb; i++) {
+		if ((err = dc__check_intr(ctx)) < 0)
+			goto out;
+		if (p->b[i].kind == B_DONE)
+			continue;
+		w->align_next = p->b[i].squash != 0;
+		if (ctx->progress)
+			ctx->progress(ctx->progress_arg, 0, total, i + 1, p->nb);
+		if ((err = put_one_blob(w, &bs, cp, &p->b[i])) < 0)
+			goto out;
+	}
+	if ((err = dc__cpool_run(cp, ctx)) < 0)
+		goto out;
+	for (i = 0; i < p->n; i++)
+		if ((err = dc__writer_put_image(w, p->img[i])) < 0)
+			goto out;
+	if ((err = dc__check_intr(ctx)) < 0)
+		goto out;
+	err = dc__writer_commit(w);
+out:
+	dc__cpool_free(cp);
+	return err;
+}
+
+/* A layout: the plan, then its blobs and images. */
+static int write_layout(struct dc_writer *w, struct dc_reader *r,
+			const struct dc_image *const *imgs, size_t n,
+			const char *dest, const struct dc_write_opts *o)
+{
+	struct dc_ctx *ctx = w->ctx;
+	const struct dc_writer_ops *ops = w->ops;
+	struct plan p;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	p.ctx = ctx;
+	/* a squash goes straight into a tar: begun before planning */
+	if (ops->put_blob_open && o->squash_last) {
+		if ((err = dc__writer_begin(w)) < 0)
+			goto out;
+		p.w = w;
+	}
+	if ((err = dc__plan_build(&p, r, ops, imgs, n, o, dest)) < 0)
+		goto out;
+	dc__enc_free(p.enc);	/* recompression is over: its threads too */
+	p.enc = NULL;
+	dc__writer_set_images(w, (const struct dc_image *const *)p.img, p.n,
+			      (const struct dc_index *const *)p.idx, p.nidx);
+	err = write_planned(w, r, &p);
+out:
+	if (err < 0)
+		dc__writer_abort(w);
+	dc__plan_release(&p);
+	return err;
+}
+
+/*
+ * A flat filesystem (rootfs): the one image's layers squashed, written
+ * by the squash engine straight into the writer's output file.
+ */
+static int write_flat(struct dc_writer *w, struct dc_reader *r,
+		      const struct dc_image *img, const char *dest,
+		      const struct dc_write_opts *o)
+{
+	struct dc_ctx *ctx = w->ctx;
+	struct dc_desc d;
+	struct dc_bsrc bs;
+	char *spooldir = NULL;
+	enum dc_comp comp;
+	int fd = -1, err;
+
+	if (!img->nlayers)
+		return dc_error(ctx, DC_EINVAL, "the image has no layers");
+	comp = o->compress == DC_COMPRESS_GZIP ? DC_COMP_GZIP :
+	       o->compress == DC_COMPRESS_ZSTD ? DC_COMP_ZSTD : DC_COMP_NONE;
+	if ((err = dc__writer_begin(w)) < 0 ||
+	    (err = dc__spool_dir(ctx, dest, &spooldir)) < 0 ||
+	    (err = dc__writer_put_blob_open(w, &fd)) < 0)
+		goto out;
+	dc__reader_blobs(r, &bs);
+	if ((err = dc__squash(&bs, img, 0, img->nlayers, comp, o, spooldir,
+			      strcmp(dest, "-") ? dest : "stdout", 1, &fd,
+			      &d)) < 0 ||
+	    (err = dc__writer_put_blob_close(w, &d)) < 0)
+		goto out;
+	dc__writer_set_images(w, &img, 1, NULL, 0);
+	if ((err = dc__writer_put_image(w, img)) < 0)
+		goto out;
+	err = dc__writer_commit(w);
+out:
+	if (err < 0)
+		dc__writer_abort(w);
+	free(spooldir);
+	return err;
+}
+
+/* What can be refused before anything is read or written. */
+static int check_target(struct dc_ctx *ctx, struct dc_reader *r,
+			const struct dc_set *set,
+			const struct dc_writer_ops *ops, const char *format,
+			const char *dest)
+{
+	if (!ops)
+		return dc_error(ctx, DC_EINVAL, "'%s': unknown output format",
+				format);
+	if (!strcmp(dest, "-") && !(ops->caps & DC_WCAP_STDOUT))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s' output is a directory and cannot go to stdout",
+				format);
+	if (!set->n)
+		return dc_error(ctx, DC_EFORMAT, "the source holds no images");
+	if (!r->src->mem && !r->src->is_stdin && strcmp(dest, "-") &&
+	    (!strcmp(r->src->label, dest) || same_file(r->src->label, dest)))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s': the destination is the source", dest);
+	return 0;
+}
+
+int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
+	     const struct dc_set *set, const char *format, const char *dest,
+	     const struct dc_write_opts *opts)
+{
+	static const struct dc_write_opts defaults;
+	const struct dc_writer_ops *ops = dc__writer_find(format);
+	const struct dc_image **srcs = NULL;
+	struct dc_writer w;
+	size_t nsrcs = 0;
+	int err;
+
+	memset(&w, 0, sizeof(w));
+	if (!opts)
+		opts = &defaults;
+	if ((err = check_target(ctx, r, set, ops, format, dest)) < 0)
+		return err;
+	/* single-platform targets take one image per index */
+	if ((err = dc__select_for_target(ctx, set,
+					 !!(ops->caps & DC_WCAP_MULTI_PLATFORM),
+					 &srcs, &nsrcs)) < 0)
+		goto out;
+	if ((ops->caps & DC_WCAP_FLAT) ? nsrcs != 1 :
+	    nsrcs > 1 && !(ops->caps & DC_WCAP_MULTI_IMAGE)) {
+		err = dc_error(ctx, DC_EINVAL,
+			       "'%s' holds one image, the selection has %zu (use --image)",
+			       format, nsrcs);
+		goto out;
+	}
+	if ((err = dc__writer_init(ctx, &w, ops, dest)) < 0)
+		goto out;
+	if (ops->caps & DC_WCAP_FLAT)
+		err = write_flat(&w, r, srcs[0], dest, opts);
+	else
+		err = write_layout(&w, r, srcs, nsrcs, dest, opts);
+out:
+	dc__writer_release(&w);
+	free(srcs);
+	return err;
+}
