@@ -434,33 +434,170 @@ static int walk_index(struct walk *w, json_t *index, const char *what,
 	return 0;
 }
 
-/* Images still untagged get their RepoTags from manifest.json. */
-static int tags_from_manifest_json(struct dc_reader *r, struct dc_set *set)
+/* Images still untagged get their RepoTags from manifest.json's MJ. */
+static int tags_from_manifest_json(struct dc_reader *r, struct dc_set *set,
+				   const struct dc_set *mj)
 {
-	struct dc_set *docker = NULL;
 	size_t i, j, k;
 	int err;
 
-	if ((err = dc__set_new(r->ctx, &docker, "docker-archive")) < 0)
-		return err;
-	if ((err = dc__docker_load_into(r, docker)) < 0)
-		goto out;
 	for (i = 0; i < set->n; i++) {
 		struct dc_image *img = set->img[i];
 
 		if (img->ntags || img->index)
 			continue;
-		for (j = 0; j < docker->n; j++) {
-			if (strcmp(docker->img[j]->config.digest, img->config.digest))
+		for (j = 0; j < mj->n; j++) {
+			if (strcmp(mj->img[j]->config.digest, img->config.digest))
 				continue;
-			for (k = 0; k < docker->img[j]->ntags; k++)
+			for (k = 0; k < mj->img[j]->ntags; k++)
 				if ((err = dc__image_add_tag(r->ctx, img,
-						docker->img[j]->tags[k])) < 0)
-					goto out;
+						mj->img[j]->tags[k])) < 0)
+					return err;
 		}
 	}
-out:
-	dc_set_free(docker);
+	return 0;
+}
+
+/* Are IMG's layers (index.json) the ones manifest.json's M lists? *AT is
+ * the first that differs (M's count when the counts differ). */
+static int layers_agree(const struct dc_image *img, const struct dc_image *m,
+			size_t *at)
+{
+	size_t i;
+
+	*at = m->nlayers;
+	if (img->nlayers != m->nlayers)
+		return 0;
+	for (i = 0; i < m->nlayers; i++) {
+		const struct dc_desc *a = &img->layers[i], *b = &m->layers[i];
+
+		if (strcmp(a->path, b->path) &&
+		    (!b->digest[0] || strcmp(a->digest, b->digest))) {
+			*at = i;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The same names, in any order (neither list has duplicates)? */
+static int same_names(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t i, j;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb && strcmp(a[i], b[j]); j++)
+			;
+		if (j == nb)
+			return 0;
+	}
+	return 1;
+}
+
+static void names_str(char *buf, size_t n, char *const *t, size_t nt)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < nt && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s",
+					i ? ", " : "", t[i]);
+}
+
+#define DISAGREE "'index.json' and 'manifest.json' disagree (decant reads index.json; docker load and skopeo read manifest.json): "
+
+/*
+ * A Docker 25+ archive is read through index.json, while Docker's own
+ * loader and containers/image read manifest.json: both must describe
+ * the same images (configs, layers, names), or the archive means one
+ * thing to decant and another to them.
+ */
+static int check_hybrid(struct dc_ctx *ctx, const struct dc_set *set,
+			const struct dc_set *mj)
+{
+	char a[256], b[256];
+	size_t i, j, at;
+
+	for (j = 0; j < mj->n; j++) {
+		const struct dc_image *m = mj->img[j], *same = NULL, *found = NULL;
+
+		for (i = 0; i < set->n && !found; i++) {
+			if (strcmp(set->img[i]->config.digest, m->config.digest))
+				continue;
+			if (!same)
+				same = set->img[i];
+			if (layers_agree(set->img[i], m, &at))
+				found = set->img[i];
+		}
+		if (!same)
+			return dc_error(ctx, DC_ECORRUPT, DISAGREE
+					"manifest.json[%zu] is image %s, which index.json does not hold",
+					j, m->config.digest);
+		if (!found) {
+			layers_agree(same, m, &at);
+			if (at == m->nlayers)
+				return dc_error(ctx, DC_ECORRUPT, DISAGREE
+						"image %s has %zu layers in index.json, %zu in manifest.json[%zu]",
+						m->config.digest, same->nlayers,
+						m->nlayers, j);
+			return dc_error(ctx, DC_ECORRUPT, DISAGREE
+					"image %s: layer %zu is '%s' in index.json, '%s' in manifest.json[%zu]",
+					m->config.digest, at, same->layers[at].path,
+					m->layers[at].path, j);
+		}
+		if (found->index) {
+			names_str(a, sizeof(a), found->index->tags,
+				  found->index->ntags);
+			if (!found->index->ntags || !m->ntags ||
+			    same_names(found->index->tags, found->index->ntags,
+				       m->tags, m->ntags))
+				continue;
+		} else {
+			names_str(a, sizeof(a), found->tags, found->ntags);
+			if (!found->ntags || !m->ntags ||
+			    same_names(found->tags, found->ntags, m->tags,
+				       m->ntags))
+				continue;
+		}
+		names_str(b, sizeof(b), m->tags, m->ntags);
+		return dc_error(ctx, DC_ECORRUPT, DISAGREE
+				"image %s is '%s' in index.json, '%s' in manifest.json[%zu]",
+				m->config.digest, a, b, j);
+	}
+	/* a named image that Docker would not load at all */
+	for (i = 0; i < set->n; i++) {
+		const struct dc_image *img = set->img[i];
+
+		if (img->index || !img->ntags)
+			continue;
+		for (j = 0; j < mj->n; j++)
+			if (!strcmp(mj->img[j]->config.digest, img->config.digest))
+				break;
+		if (j == mj->n) {
+			names_str(a, sizeof(a), img->tags, img->ntags);
+			return dc_error(ctx, DC_ECORRUPT, DISAGREE
+					"index.json holds image %s ('%s'), which manifest.json does not list",
+					img->config.digest, a);
+		}
+	}
+	return 0;
+}
+
+/* index.json's images SET checked against manifest.json's, whose tags
+ * name the images index.json leaves untagged. */
+static int hybrid(struct dc_reader *r, struct dc_set *set)
+{
+	struct dc_set *mj = NULL;
+	int err;
+
+	if ((err = dc__set_new(r->ctx, &mj, "docker-archive")) < 0)
+		return err;
+	if ((err = dc__docker_load_into(r, mj)) == 0 &&
+	    (err = check_hybrid(r->ctx, set, mj)) == 0)
+		err = tags_from_manifest_json(r, set, mj);
+	dc_set_free(mj);
 	return err;
 }
 
@@ -521,11 +658,8 @@ static int oci_load(struct dc_reader *r, struct dc_set **out)
 			       w.skipped_type);
 		goto out;
 	}
-	for (size_t i = 0; has_mj && i < (*out)->n; i++)
-		if (!(*out)->img[i]->ntags && !(*out)->img[i]->index) {
-			err = tags_from_manifest_json(r, *out);
-			break;
-		}
+	if (has_mj)
+		err = hybrid(r, *out);
 out:
 	json_decref(layout);
 	json_decref(index);
