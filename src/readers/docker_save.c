@@ -236,6 +236,12 @@ int dc__docker_load_into(struct dc_reader *r, struct dc_set *set)
 		goto out;
 	if ((err = dc__json_parse(ctx, &root, &b, "manifest.json")) < 0)
 		goto out;
+	if (json_is_object(root) && json_object_get(root, "schemaVersion")) {
+		/* a containers/image dir: layout without its "version" */
+		err = dc__unrecognized(r->src,
+			"'manifest.json' is one image manifest, not a list of images as docker save writes, and no 'version' file marks a containers/image dir: layout");
+		goto out;
+	}
 	if (!json_is_array(root)) {
 		err = dc_error(ctx, DC_EFORMAT,
 			       "'manifest.json': %s, expected an array of images",

@@ -44,7 +44,7 @@ int dc__add_ref_tag(struct dc_ctx *ctx, struct dc_image *img, const char *s,
 }
 
 static int blob_path(struct dc_ctx *ctx, const char *digest, char **out,
-		     const char *what)
+		     const char *prefix, const char *what)
 {
 	struct dc_buf b = DC_BUF_INIT;
 	int err;
@@ -54,16 +54,15 @@ static int blob_path(struct dc_ctx *ctx, const char *digest, char **out,
 		return dc_error(ctx, DC_EFORMAT,
 				"%s: digest '%s' is not a valid sha256 digest",
 				what, digest ? digest : "(none)");
-	if ((err = dc__buf_addf(ctx, &b, "blobs/sha256/%s",
+	if ((err = dc__buf_addf(ctx, &b, "%s%s", prefix,
 				dc__digest_hex(digest))) < 0)
 		return err;
 	*out = dc__buf_detach(&b, NULL);
 	return 0;
 }
 
-/* Parse a JSON descriptor into D (media type, digest, size, path). */
-static int parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
-		      const char *what)
+int dc__parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
+		   const char *prefix, const char *what)
 {
 	json_t *mt = json_object_get(j, "mediaType"),
 	       *dg = json_object_get(j, "digest"),
@@ -76,7 +75,8 @@ static int parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
 	    json_integer_value(sz) < 0 || (mt && !json_is_string(mt)))
 		return dc_error(ctx, DC_EFORMAT,
 				"%s: descriptor needs a digest and a size", what);
-	if ((err = blob_path(ctx, json_string_value(dg), &d->path, what)) < 0)
+	if ((err = blob_path(ctx, json_string_value(dg), &d->path, prefix,
+			     what)) < 0)
 		return err;
 	memcpy(d->digest, json_string_value(dg), DC_DIGEST_MAX);
 	d->size = json_integer_value(sz);
@@ -87,9 +87,14 @@ static int parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
 	return 0;
 }
 
-/* Read a small blob and check it against its descriptor. */
-static int read_blob(struct dc_reader *r, const struct dc_desc *d,
-		     struct dc_buf *out)
+static int parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
+		      const char *what)
+{
+	return dc__parse_desc(ctx, j, d, "blobs/sha256/", what);
+}
+
+int dc__read_meta_blob(struct dc_reader *r, const struct dc_desc *d,
+		       struct dc_buf *out)
 {
 	struct dc_ctx *ctx = r->ctx;
 	char got[DC_DIGEST_MAX];
@@ -131,8 +136,7 @@ static void skip(struct walk *w, const char *mt)
 			 mt ? mt : "(none)");
 }
 
-/* Image configs; artifacts (SBOMs, signatures, Helm charts) are not. */
-static int is_image_config(const char *mt)
+int dc__is_image_config(const char *mt)
 {
 	return !mt || !strcmp(mt, "application/vnd.oci.image.config.v1+json") ||
 	       !strcmp(mt, "application/vnd.docker.container.image.v1+json");
@@ -256,7 +260,7 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 		return dc_error(ctx, DC_EFORMAT,
 				"'%s': manifest needs config and layers", d->path);
 	if (json_is_string(json_object_get(m, "artifactType")) ||
-	    !is_image_config(json_string_value(json_object_get(cfg, "mediaType")))) {
+	    !dc__is_image_config(json_string_value(json_object_get(cfg, "mediaType")))) {
 		skip(w, json_string_value(json_object_get(m, "artifactType")) ?
 		     json_string_value(json_object_get(m, "artifactType")) :
 		     json_string_value(json_object_get(cfg, "mediaType")));
@@ -269,7 +273,7 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 	img->manifest_raw = *raw;
 	memset(raw, 0, sizeof(*raw));
 	if ((err = parse_desc(ctx, cfg, &img->config, d->path)) < 0 ||
-	    (err = read_blob(w->r, &img->config, &img->config_raw)) < 0)
+	    (err = dc__read_meta_blob(w->r, &img->config, &img->config_raw)) < 0)
 		goto fail;
 	if ((err = config_diff_ids(ctx, img, &ndiff)) < 0)
 		goto fail;
@@ -349,7 +353,7 @@ static int walk_desc(struct walk *w, json_t *jd, const char *what, int depth,
 	}
 	if (depth > 0 && !dc__src_exists(w->r->src, d.path))
 		goto out;	/* other platforms are often not exported */
-	if ((err = read_blob(w->r, &d, &raw)) < 0 ||
+	if ((err = dc__read_meta_blob(w->r, &d, &raw)) < 0 ||
 	    (err = dc__json_parse(ctx, &doc, &raw, d.path)) < 0)
 		goto out;
 	if (!json_is_object(doc)) {

@@ -17,12 +17,14 @@
 #include <unistd.h>
 
 #include "banned.h"
+#include "writers/writers.h"
 
 static const struct dc_writer_ops *const writers[] = {
 	&dc__writer_oci,
 	&dc__writer_oci_archive,
 	&dc__writer_docker_archive,
 	&dc__writer_docker_legacy,
+	&dc__writer_dir,
 	NULL
 };
 
