@@ -135,6 +135,17 @@ expect_success 'skopeo dir: layouts read (OCI and Docker schema 2 manifests)' '
 	skopeo inspect docker-archive:v.tar >/dev/null
 ' skopeo jq
 
+expect_success 'podman save --format docker-dir reads, with the image ID docker gave it' '
+	p="podman --root $T/work/root --runroot $T/work/run --storage-driver vfs"
+	$p load -q -i $M >/dev/null
+	$p save -q --format docker-dir -o pd decant-test/multi:1.0
+	decant inspect --json pd >i.json
+	[ "$(jq -r ".images[0].id" i.json)" = "$(cat $TESTDATA/expected/multilayer.id)" ]
+	decant verify -q pd
+	$p rmi -a -f >/dev/null 2>&1 || true
+	rm -rf root run
+' podman jq
+
 expect_success 'dir: layouts with a manifest list (skopeo copy --all), some instances absent' '
 	decant inspect --json $TESTDATA/fuzz-seeds/read/dir-index.tar >i.json
 	[ "$(jq ".images|length" i.json)" = 1 ]
