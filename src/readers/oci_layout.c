@@ -484,17 +484,44 @@ static int layers_agree(const struct dc_image *img, const struct dc_image *m,
 	return 1;
 }
 
-/* The same names, in any order (neither list has duplicates)? */
-static int same_names(char *const *a, size_t na, char *const *b, size_t nb)
+static int has_name(char *const *t, size_t nt, const char *name)
 {
-	size_t i, j;
+	size_t i;
 
-	if (na != nb)
-		return 0;
-	for (i = 0; i < na; i++) {
-		for (j = 0; j < nb && strcmp(a[i], b[j]); j++)
-			;
-		if (j == nb)
+	for (i = 0; i < nt; i++)
+		if (!strcmp(t[i], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * Do the names T (index.json's for an image with config CONFIG) and the
+ * RepoTags of manifest.json's items for that config agree? Either side
+ * may have none (then the other names the image). *J is an item that
+ * disagrees.
+ */
+static int names_agree(const struct dc_set *mj, const char *config,
+		       char *const *t, size_t nt, size_t *j)
+{
+	size_t k, i, any = 0;
+
+	for (k = 0; k < mj->n; k++) {
+		const struct dc_image *m = mj->img[k];
+
+		if (strcmp(m->config.digest, config) || !m->ntags)
+			continue;
+		any = 1;
+		*j = k;
+		for (i = 0; i < m->ntags; i++)
+			if (nt && !has_name(t, nt, m->tags[i]))
+				return 0;
+	}
+	for (i = 0; any && i < nt; i++) {
+		for (k = 0; k < mj->n; k++)
+			if (!strcmp(mj->img[k]->config.digest, config) &&
+			    has_name(mj->img[k]->tags, mj->img[k]->ntags, t[i]))
+				break;
+		if (k == mj->n)
 			return 0;
 	}
 	return 1;
@@ -521,8 +548,8 @@ static void names_str(char *buf, size_t n, char *const *t, size_t nt)
 static int check_hybrid(struct dc_ctx *ctx, const struct dc_set *set,
 			const struct dc_set *mj)
 {
-	char a[256], b[256];
-	size_t i, j, at;
+	char a[256], b[256], *const *t;
+	size_t i, j, k, at, nt;
 
 	for (j = 0; j < mj->n; j++) {
 		const struct dc_image *m = mj->img[j], *same = NULL, *found = NULL;
@@ -552,23 +579,20 @@ static int check_hybrid(struct dc_ctx *ctx, const struct dc_set *set,
 					m->layers[at].path, j);
 		}
 		if (found->index) {
-			names_str(a, sizeof(a), found->index->tags,
-				  found->index->ntags);
-			if (!found->index->ntags || !m->ntags ||
-			    same_names(found->index->tags, found->index->ntags,
-				       m->tags, m->ntags))
-				continue;
+			t = found->index->tags;
+			nt = found->index->ntags;
 		} else {
-			names_str(a, sizeof(a), found->tags, found->ntags);
-			if (!found->ntags || !m->ntags ||
-			    same_names(found->tags, found->ntags, m->tags,
-				       m->ntags))
-				continue;
+			t = found->tags;
+			nt = found->ntags;
 		}
-		names_str(b, sizeof(b), m->tags, m->ntags);
+		k = j;
+		if (names_agree(mj, m->config.digest, t, nt, &k))
+			continue;
+		names_str(a, sizeof(a), t, nt);
+		names_str(b, sizeof(b), mj->img[k]->tags, mj->img[k]->ntags);
 		return dc_error(ctx, DC_ECORRUPT, DISAGREE
 				"image %s is '%s' in index.json, '%s' in manifest.json[%zu]",
-				m->config.digest, a, b, j);
+				m->config.digest, a, b, k);
 	}
 	/* a named image that Docker would not load at all */
 	for (i = 0; i < set->n; i++) {

@@ -44,6 +44,24 @@ expect_success 'hybrids that agree still read: decant, ctr and Docker 25 style' 
 	fi
 '
 
+expect_success 'an image under several names: one manifest.json item per name agrees too' '
+	decant convert -q $TESTDATA/docker-1.10/two-images.tar docker-archive:t.tar
+	mkdir x && tar -C x -xf t.tar
+	python3 - <<'"'"'PY'"'"'
+import json
+m = json.load(open("x/manifest.json"))
+out = []
+for i in m:
+    for t in i["RepoTags"]:
+        out.append(dict(i, RepoTags=[t]))
+assert len(out) == 3
+json.dump(out, open("x/manifest.json", "w"))
+PY
+	tar -C x -cf split.tar .
+	decant verify -q split.tar
+	[ "$(decant inspect --json split.tar | jq ".images[0].tags|length")" = 2 ]
+' python3 jq
+
 # manifest.json keyed as Go reads it: KEYS is a python dict literal
 # mapping our field names to the keys to use
 go_keys_tar() {
