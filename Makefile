@@ -56,6 +56,7 @@ LIB_SRCS += src/writers/writer.c src/writers/oci_layout.c src/writers/docker_arc
 LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/select.c
 LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/writers/tarlayout.c
 LIB_SRCS += src/readers/flat_export.c src/transform/changes.c
+LIB_SRCS += src/readers/dir.c src/writers/dir.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
             src/cli/progress.c src/cli/esc.c
@@ -78,7 +79,8 @@ FUZZ_RD_oci := oci
 FUZZ_RD_docker := docker-archive
 FUZZ_RD_legacy := docker-legacy-v1
 FUZZ_RD_rootfs := rootfs
-FUZZ_READERS := oci docker legacy rootfs
+FUZZ_RD_dir := dir
+FUZZ_READERS := oci docker legacy rootfs dir
 REPLAY_READERS := $(FUZZ_READERS:%=$(BUILD)/fuzz-replay-read-%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%) \
              $(FUZZ_READERS:%=build/fuzz/fuzz_read_%)
@@ -146,7 +148,7 @@ check-headers:
 
 # libFuzzer targets: build/fuzz/fuzz_read (every reader, through
 # detection), build/fuzz/fuzz_read_READER (one reader each: oci, docker,
-# legacy, rootfs) and build/fuzz/fuzz_json (the JSON documents)
+# legacy, rootfs, dir) and build/fuzz/fuzz_json (the JSON documents)
 fuzz: $(FUZZ_BINS)
 FUZZ_CC = clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -DDC_BUILDING -DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS)

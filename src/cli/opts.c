@@ -10,7 +10,8 @@
 #include "cli/cli.h"
 
 static const char *const formats[] = {
-	"docker-archive", "docker-legacy", "oci", "oci-archive", "rootfs", NULL
+	"dir", "docker-archive", "docker-legacy", "oci", "oci-archive", "rootfs",
+	NULL
 };
 
 static int known(const char *s, size_t n)
@@ -45,7 +46,7 @@ int split_dest(const char *arg, char **fmt, const char **path)
 		return usage_error("'%s': DEST must be FORMAT:PATH (e.g. oci:./out)",
 				   arg);
 	if (!known(arg, (size_t)(colon - arg)))
-		return usage_error("'%.*s': unknown output format (docker-archive, docker-legacy, oci, oci-archive, rootfs)",
+		return usage_error("'%.*s': unknown output format (dir, docker-archive, docker-legacy, oci, oci-archive, rootfs)",
 				   (int)(colon - arg), arg);
 	if (!colon[1])
 		return usage_error("'%s': no path after the format", arg);

@@ -259,6 +259,63 @@ static int check_target(struct dc_ctx *ctx, struct dc_reader *r,
 	return 0;
 }
 
+/* What a file name's extension says about its compression: "gzip",
+ * "zstd", "xz", "bzip2", "none" (.tar), or NULL (it does not say). */
+static const char *name_comp(const char *dest)
+{
+	static const struct { const char *ext, *comp; } exts[] = {
+		{ ".tar", "none" }, { ".gz", "gzip" }, { ".tgz", "gzip" },
+		{ ".zst", "zstd" }, { ".zstd", "zstd" }, { ".tzst", "zstd" },
+		{ ".xz", "xz" }, { ".txz", "xz" }, { ".bz2", "bzip2" },
+	};
+	size_t n = strlen(dest), i;
+
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		size_t k = strlen(exts[i].ext);
+
+		if (n > k && !strcmp(dest + n - k, exts[i].ext))
+			return exts[i].comp;
+	}
+	return NULL;
+}
+
+/*
+ * Notes on an output compression its consumers may not expect. It
+ * belongs where the output compression is decided, and stands alone so
+ * that it can move there.
+ */
+static void note_output_compression(struct dc_ctx *ctx,
+				    const struct dc_writer_ops *ops,
+				    const char *format, const char *dest,
+				    const struct dc_write_opts *o)
+{
+	const char *want, *named;
+
+	/* moby reads zstd layers from v23.0.0 on (pkg/archive
+	 * DetectCompression); 20.10's docker load fails on them with
+	 * "ApplyLayer ... invalid tar header" */
+	if ((ops->caps & DC_WCAP_DOCKER_TYPES) &&
+	    o->compress == DC_COMPRESS_ZSTD)
+		dc__notice(ctx, "'%s': zstd layers load only in Docker 23.0 and later (Docker 20.10 fails with 'invalid tar header'); --compress gzip or none loads in every Docker",
+			   format);
+	/* rootfs: --compress compresses the whole tar */
+	if (!(ops->caps & DC_WCAP_FLAT) || dc__dest_is_stream(dest) ||
+	    !(named = name_comp(dest)))
+		return;
+	want = o->compress == DC_COMPRESS_GZIP ? "gzip" :
+	       o->compress == DC_COMPRESS_ZSTD ? "zstd" : "none";
+	if (!strcmp(want, named))
+		return;
+	if (!strcmp(want, "none"))
+		dc__notice(ctx, "'%s': the name says %s, but the rootfs tar is not compressed (--compress %s compresses it whole)",
+			   dest, named, strcmp(named, "zstd") ? "gzip" : "zstd");
+	else
+		dc__notice(ctx, "'%s': --compress %s compresses the whole rootfs tar, but the name says %s (name it .tar.%s)",
+			   dest, want,
+			   strcmp(named, "none") ? named : "uncompressed",
+			   strcmp(want, "gzip") ? "zst" : "gz");
+}
+
 int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	     const struct dc_set *set, const char *format, const char *dest,
 	     const struct dc_write_opts *opts)
@@ -275,6 +332,7 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 		opts = &defaults;
 	if ((err = check_target(ctx, r, set, ops, format, dest)) < 0)
 		return err;
+	note_output_compression(ctx, ops, format, dest, opts);
 	/* single-platform targets take one image per index */
 	if ((err = dc__select_for_target(ctx, set,
 					 !!(ops->caps & DC_WCAP_MULTI_PLATFORM),

@@ -64,20 +64,77 @@ int dc__sniff_member(struct dc_src *src, const char *path, uint64_t *size,
 	return err;
 }
 
+/*
+ * Go's encoding/json matches an object key to a struct field exactly or
+ * else case-insensitively (strings.EqualFold: ASCII letters, plus the
+ * Kelvin sign for k and the long s for s), and the last matching key
+ * wins. 1 if KEY is FIELD (ASCII) under that rule.
+ */
+static int go_key_matches(const char *key, const char *field)
+{
+	const unsigned char *k = (const unsigned char *)key;
+	const char *f;
+
+	for (f = field; *f; f++) {
+		int c = *f | 0x20;	/* fields are ASCII letters */
+
+		if ((*k | 0x20) == c && *k < 0x80) {
+			k++;
+		} else if (c == 'k' && k[0] == 0xe2 && k[1] == 0x84 &&
+			   k[2] == 0xaa) {
+			k += 3;		/* U+212A KELVIN SIGN */
+		} else if (c == 's' && k[0] == 0xc5 && k[1] == 0xbf) {
+			k += 2;		/* U+017F LATIN SMALL LETTER LONG S */
+		} else {
+			return 0;
+		}
+	}
+	return *k == '\0';
+}
+
+/*
+ * ITEM's value for FIELD as moby and containers/image (Go) read it, or
+ * NULL. Two keys that both match FIELD (say "Config" and "config") give
+ * an archive two meanings, one to Go and one to a reader that matches
+ * exactly: refused.
+ */
+static int go_field(struct dc_ctx *ctx, json_t *item, const char *field,
+		    size_t idx, json_t **out)
+{
+	const char *key, *first = NULL;
+	json_t *v;
+
+	*out = NULL;
+	json_object_foreach(item, key, v) {
+		if (!go_key_matches(key, field))
+			continue;
+		if (first)
+			return dc_error(ctx, DC_EFORMAT,
+					"'manifest.json': item %zu: keys \"%s\" and \"%s\" are one field to Go tools (docker load, skopeo), two to others: the archive means two things",
+					idx, first, key);
+		first = key;
+		*out = v;
+	}
+	return 0;
+}
+
 static int load_item(struct dc_reader *r, json_t *item, size_t idx,
 		     struct dc_image **out, int *legacy_dirs)
 {
 	struct dc_ctx *ctx = r->ctx;
 	struct dc_image *img = NULL;
-	json_t *cfg = json_object_get(item, "Config"),
-	       *tags = json_object_get(item, "RepoTags"),
-	       *layers = json_object_get(item, "Layers");
+	json_t *cfg = NULL, *tags = NULL, *layers = NULL;
 	char label[64];
 	size_t i;
 	int err;
 
 	*out = NULL;
 	snprintf(label, sizeof(label), "manifest.json[%zu]", idx);
+	if (json_is_object(item) &&
+	    ((err = go_field(ctx, item, "Config", idx, &cfg)) < 0 ||
+	     (err = go_field(ctx, item, "RepoTags", idx, &tags)) < 0 ||
+	     (err = go_field(ctx, item, "Layers", idx, &layers)) < 0))
+		return err;
 	if (!json_is_object(item) || !json_is_string(cfg) ||
 	    !(json_is_array(layers) || json_is_null(layers)) ||
 	    !(json_is_array(tags) || json_is_null(tags) || !tags))
@@ -179,6 +236,12 @@ int dc__docker_load_into(struct dc_reader *r, struct dc_set *set)
 		goto out;
 	if ((err = dc__json_parse(ctx, &root, &b, "manifest.json")) < 0)
 		goto out;
+	if (json_is_object(root) && json_object_get(root, "schemaVersion")) {
+		/* a containers/image dir: layout without its "version" */
+		err = dc__unrecognized(r->src,
+			"'manifest.json' is one image manifest, not a list of images as docker save writes, and no 'version' file marks a containers/image dir: layout");
+		goto out;
+	}
 	if (!json_is_array(root)) {
 		err = dc_error(ctx, DC_EFORMAT,
 			       "'manifest.json': %s, expected an array of images",

@@ -48,7 +48,7 @@ int dc__add_ref_tag(struct dc_ctx *ctx, struct dc_image *img, const char *s,
 }
 
 static int blob_path(struct dc_ctx *ctx, const char *digest, char **out,
-		     const char *what)
+		     const char *prefix, const char *what)
 {
 	struct dc_buf b = DC_BUF_INIT;
 	int err;
@@ -58,16 +58,15 @@ static int blob_path(struct dc_ctx *ctx, const char *digest, char **out,
 		return dc_error(ctx, DC_EFORMAT,
 				"%s: digest '%s' is not a valid sha256 digest",
 				what, digest ? digest : "(none)");
-	if ((err = dc__buf_addf(ctx, &b, "blobs/sha256/%s",
+	if ((err = dc__buf_addf(ctx, &b, "%s%s", prefix,
 				dc__digest_hex(digest))) < 0)
 		return err;
 	*out = dc__buf_detach(&b, NULL);
 	return 0;
 }
 
-/* Parse a JSON descriptor into D (media type, digest, size, path). */
-static int parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
-		      const char *what)
+int dc__parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
+		   const char *prefix, const char *what)
 {
 	json_t *mt = json_object_get(j, "mediaType"),
 	       *dg = json_object_get(j, "digest"),
@@ -80,7 +79,8 @@ static int parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
 	    json_integer_value(sz) < 0 || (mt && !json_is_string(mt)))
 		return dc_error(ctx, DC_EFORMAT,
 				"%s: descriptor needs a digest and a size", what);
-	if ((err = blob_path(ctx, json_string_value(dg), &d->path, what)) < 0)
+	if ((err = blob_path(ctx, json_string_value(dg), &d->path, prefix,
+			     what)) < 0)
 		return err;
 	memcpy(d->digest, json_string_value(dg), DC_DIGEST_MAX);
 	d->size = json_integer_value(sz);
@@ -91,9 +91,14 @@ static int parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
 	return 0;
 }
 
-/* Read a small blob and check it against its descriptor. */
-static int read_blob(struct dc_reader *r, const struct dc_desc *d,
-		     struct dc_buf *out)
+static int parse_desc(struct dc_ctx *ctx, json_t *j, struct dc_desc *d,
+		      const char *what)
+{
+	return dc__parse_desc(ctx, j, d, "blobs/sha256/", what);
+}
+
+int dc__read_meta_blob(struct dc_reader *r, const struct dc_desc *d,
+		       struct dc_buf *out)
 {
 	struct dc_ctx *ctx = r->ctx;
 	char got[DC_DIGEST_MAX];
@@ -135,8 +140,7 @@ static void skip(struct walk *w, const char *mt)
 			 mt ? mt : "(none)");
 }
 
-/* Image configs; artifacts (SBOMs, signatures, Helm charts) are not. */
-static int is_image_config(const char *mt)
+int dc__is_image_config(const char *mt)
 {
 	return !mt || !strcmp(mt, "application/vnd.oci.image.config.v1+json") ||
 	       !strcmp(mt, "application/vnd.docker.container.image.v1+json");
@@ -260,7 +264,7 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 		return dc_error(ctx, DC_EFORMAT,
 				"'%s': manifest needs config and layers", d->path);
 	if (json_is_string(json_object_get(m, "artifactType")) ||
-	    !is_image_config(json_string_value(json_object_get(cfg, "mediaType")))) {
+	    !dc__is_image_config(json_string_value(json_object_get(cfg, "mediaType")))) {
 		skip(w, json_string_value(json_object_get(m, "artifactType")) ?
 		     json_string_value(json_object_get(m, "artifactType")) :
 		     json_string_value(json_object_get(cfg, "mediaType")));
@@ -273,7 +277,7 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 	img->manifest_raw = *raw;
 	memset(raw, 0, sizeof(*raw));
 	if ((err = parse_desc(ctx, cfg, &img->config, d->path)) < 0 ||
-	    (err = read_blob(w->r, &img->config, &img->config_raw)) < 0)
+	    (err = dc__read_meta_blob(w->r, &img->config, &img->config_raw)) < 0)
 		goto fail;
 	if ((err = config_diff_ids(ctx, img, &ndiff)) < 0)
 		goto fail;
@@ -353,7 +357,7 @@ static int walk_desc(struct walk *w, json_t *jd, const char *what, int depth,
 	}
 	if (depth > 0 && !dc__src_exists(w->r->src, d.path))
 		goto out;	/* other platforms are often not exported */
-	if ((err = read_blob(w->r, &d, &raw)) < 0 ||
+	if ((err = dc__read_meta_blob(w->r, &d, &raw)) < 0 ||
 	    (err = dc__json_parse(ctx, &doc, &raw, d.path)) < 0)
 		goto out;
 	if (!json_is_object(doc)) {
@@ -438,33 +442,194 @@ static int walk_index(struct walk *w, json_t *index, const char *what,
 	return 0;
 }
 
-/* Images still untagged get their RepoTags from manifest.json. */
-static int tags_from_manifest_json(struct dc_reader *r, struct dc_set *set)
+/* Images still untagged get their RepoTags from manifest.json's MJ. */
+static int tags_from_manifest_json(struct dc_reader *r, struct dc_set *set,
+				   const struct dc_set *mj)
 {
-	struct dc_set *docker = NULL;
 	size_t i, j, k;
 	int err;
 
-	if ((err = dc__set_new(r->ctx, &docker, "docker-archive")) < 0)
-		return err;
-	if ((err = dc__docker_load_into(r, docker)) < 0)
-		goto out;
 	for (i = 0; i < set->n; i++) {
 		struct dc_image *img = set->img[i];
 
 		if (img->ntags || img->index)
 			continue;
-		for (j = 0; j < docker->n; j++) {
-			if (strcmp(docker->img[j]->config.digest, img->config.digest))
+		for (j = 0; j < mj->n; j++) {
+			if (strcmp(mj->img[j]->config.digest, img->config.digest))
 				continue;
-			for (k = 0; k < docker->img[j]->ntags; k++)
+			for (k = 0; k < mj->img[j]->ntags; k++)
 				if ((err = dc__image_add_tag(r->ctx, img,
-						docker->img[j]->tags[k])) < 0)
-					goto out;
+						mj->img[j]->tags[k])) < 0)
+					return err;
 		}
 	}
-out:
-	dc_set_free(docker);
+	return 0;
+}
+
+/* Are IMG's layers (index.json) the ones manifest.json's M lists? *AT is
+ * the first that differs (M's count when the counts differ). */
+static int layers_agree(const struct dc_image *img, const struct dc_image *m,
+			size_t *at)
+{
+	size_t i;
+
+	*at = m->nlayers;
+	if (img->nlayers != m->nlayers)
+		return 0;
+	for (i = 0; i < m->nlayers; i++) {
+		const struct dc_desc *a = &img->layers[i], *b = &m->layers[i];
+
+		if (strcmp(a->path, b->path) &&
+		    (!b->digest[0] || strcmp(a->digest, b->digest))) {
+			*at = i;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int has_name(char *const *t, size_t nt, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nt; i++)
+		if (!strcmp(t[i], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * Do the names T (index.json's for an image with config CONFIG) and the
+ * RepoTags of manifest.json's items for that config agree? Either side
+ * may have none (then the other names the image). *J is an item that
+ * disagrees.
+ */
+static int names_agree(const struct dc_set *mj, const char *config,
+		       char *const *t, size_t nt, size_t *j)
+{
+	size_t k, i, any = 0;
+
+	for (k = 0; k < mj->n; k++) {
+		const struct dc_image *m = mj->img[k];
+
+		if (strcmp(m->config.digest, config) || !m->ntags)
+			continue;
+		any = 1;
+		*j = k;
+		for (i = 0; i < m->ntags; i++)
+			if (nt && !has_name(t, nt, m->tags[i]))
+				return 0;
+	}
+	for (i = 0; any && i < nt; i++) {
+		for (k = 0; k < mj->n; k++)
+			if (!strcmp(mj->img[k]->config.digest, config) &&
+			    has_name(mj->img[k]->tags, mj->img[k]->ntags, t[i]))
+				break;
+		if (k == mj->n)
+			return 0;
+	}
+	return 1;
+}
+
+static void names_str(char *buf, size_t n, char *const *t, size_t nt)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < nt && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s",
+					i ? ", " : "", t[i]);
+}
+
+#define DISAGREE "'index.json' and 'manifest.json' disagree (decant reads index.json; docker load and skopeo read manifest.json): "
+
+/*
+ * A Docker 25+ archive is read through index.json, while Docker's own
+ * loader and containers/image read manifest.json: both must describe
+ * the same images (configs, layers, names), or the archive means one
+ * thing to decant and another to them.
+ */
+static int check_hybrid(struct dc_ctx *ctx, const struct dc_set *set,
+			const struct dc_set *mj)
+{
+	char a[256], b[256], *const *t;
+	size_t i, j, k, at, nt;
+
+	for (j = 0; j < mj->n; j++) {
+		const struct dc_image *m = mj->img[j], *same = NULL, *found = NULL;
+
+		for (i = 0; i < set->n && !found; i++) {
+			if (strcmp(set->img[i]->config.digest, m->config.digest))
+				continue;
+			if (!same)
+				same = set->img[i];
+			if (layers_agree(set->img[i], m, &at))
+				found = set->img[i];
+		}
+		if (!same)
+			return dc_error(ctx, DC_ECORRUPT, DISAGREE
+					"manifest.json[%zu] is image %s, which index.json does not hold",
+					j, m->config.digest);
+		if (!found) {
+			layers_agree(same, m, &at);
+			if (at == m->nlayers)
+				return dc_error(ctx, DC_ECORRUPT, DISAGREE
+						"image %s has %zu layers in index.json, %zu in manifest.json[%zu]",
+						m->config.digest, same->nlayers,
+						m->nlayers, j);
+			return dc_error(ctx, DC_ECORRUPT, DISAGREE
+					"image %s: layer %zu is '%s' in index.json, '%s' in manifest.json[%zu]",
+					m->config.digest, at, same->layers[at].path,
+					m->layers[at].path, j);
+		}
+		if (found->index) {
+			t = found->index->tags;
+			nt = found->index->ntags;
+		} else {
+			t = found->tags;
+			nt = found->ntags;
+		}
+		k = j;
+		if (names_agree(mj, m->config.digest, t, nt, &k))
+			continue;
+		names_str(a, sizeof(a), t, nt);
+		names_str(b, sizeof(b), mj->img[k]->tags, mj->img[k]->ntags);
+		return dc_error(ctx, DC_ECORRUPT, DISAGREE
+				"image %s is '%s' in index.json, '%s' in manifest.json[%zu]",
+				m->config.digest, a, b, k);
+	}
+	/* a named image that Docker would not load at all */
+	for (i = 0; i < set->n; i++) {
+		const struct dc_image *img = set->img[i];
+
+		if (img->index || !img->ntags)
+			continue;
+		for (j = 0; j < mj->n; j++)
+			if (!strcmp(mj->img[j]->config.digest, img->config.digest))
+				break;
+		if (j == mj->n) {
+			names_str(a, sizeof(a), img->tags, img->ntags);
+			return dc_error(ctx, DC_ECORRUPT, DISAGREE
+					"index.json holds image %s ('%s'), which manifest.json does not list",
+					img->config.digest, a);
+		}
+	}
+	return 0;
+}
+
+/* index.json's images SET checked against manifest.json's, whose tags
+ * name the images index.json leaves untagged. */
+static int hybrid(struct dc_reader *r, struct dc_set *set)
+{
+	struct dc_set *mj = NULL;
+	int err;
+
+	if ((err = dc__set_new(r->ctx, &mj, "docker-archive")) < 0)
+		return err;
+	if ((err = dc__docker_load_into(r, mj)) == 0 &&
+	    (err = check_hybrid(r->ctx, set, mj)) == 0)
+		err = tags_from_manifest_json(r, set, mj);
+	dc_set_free(mj);
 	return err;
 }
 
@@ -525,11 +690,8 @@ static int oci_load(struct dc_reader *r, struct dc_set **out)
 			       w.skipped_type);
 		goto out;
 	}
-	for (size_t i = 0; has_mj && i < (*out)->n; i++)
-		if (!(*out)->img[i]->ntags && !(*out)->img[i]->index) {
-			err = tags_from_manifest_json(r, *out);
-			break;
-		}
+	if (has_mj)
+		err = hybrid(r, *out);
 out:
 	json_decref(layout);
 	json_decref(index);

@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "banned.h"
+#include "readers/readers.h"
 
 static const struct dc_reader_ops *const readers[] = {
 	&dc__reader_oci,
+	&dc__reader_dir,
 	&dc__reader_docker,
 	&dc__reader_legacy,
 	&dc__reader_flat,
@@ -24,9 +26,11 @@ static int format_allows(const char *format, const char *reader)
 	if (!strcmp(format, "oci") || !strcmp(format, "oci-archive"))
 		return !strcmp(reader, "oci");
 	if (!strcmp(format, "docker-archive"))	/* Docker 25+: OCI layouts */
-		return strcmp(reader, "rootfs") != 0;
+		return strcmp(reader, "rootfs") && strcmp(reader, "dir");
 	if (!strcmp(format, "rootfs"))
 		return !strcmp(reader, "rootfs");
+	if (!strcmp(format, "dir"))
+		return !strcmp(reader, "dir");
 	if (!strcmp(format, "docker-legacy"))
 		return !strcmp(reader, "docker-archive") ||
 		       !strcmp(reader, "docker-legacy-v1");
@@ -40,7 +44,7 @@ static int pick(struct dc_reader *r, const char *format)
 
 	if (format && !format_allows(format, "oci") &&
 	    !format_allows(format, "docker-archive") &&
-	    !format_allows(format, "rootfs"))
+	    !format_allows(format, "rootfs") && !format_allows(format, "dir"))
 		return dc_error(ctx, DC_EINVAL, "'%s': unknown source format",
 				format);
 	for (i = 0; readers[i]; i++) {
@@ -56,8 +60,8 @@ static int pick(struct dc_reader *r, const char *format)
 	if (ctx->code == DC_ENOMEM)
 		return DC_ENOMEM;	/* a bid could not look */
 	if (!r->ops)
-		return dc_error(ctx, DC_EFORMAT,
-				"unknown format: no manifest.json, index.json or oci-layout found");
+		return dc__unrecognized(r->src,
+					"not an OCI layout, docker save or dir: layout");
 	if (format && !format_allows(format, r->ops->name))
 		return dc_error(ctx, DC_EFORMAT, "not a '%s' source (it reads as %s)",
 				format, r->ops->name);

@@ -15,4 +15,23 @@ int dc__sniff_member(struct dc_src *src, const char *path, uint64_t *size,
 int dc__add_ref_tag(struct dc_ctx *ctx, struct dc_image *img, const char *ref,
 		    const char *what);
 
+/* containers/image dir: layouts (src/readers/dir.c) */
+extern const struct dc_reader_ops dc__reader_dir;
+/* DC_EFORMAT "unrecognized format: WHAT; it holds 'a', 'b'": what SRC
+ * looks like, by its top-level names, when no reader takes it. */
+int dc__unrecognized(struct dc_src *src, const char *what);
+
+/* Parse the JSON descriptor J into D (media type, digest, size); its
+ * blob is PREFIX<hex> ("blobs/sha256/" in an OCI layout, "" in a dir:
+ * layout). WHAT names J in errors (src/readers/oci_layout.c). */
+struct json_t;
+int dc__parse_desc(struct dc_ctx *ctx, struct json_t *j, struct dc_desc *d,
+		   const char *prefix, const char *what);
+/* Read the small blob D (a manifest, a config: at most DC_MAX_JSON
+ * bytes) and check its size and digest. */
+int dc__read_meta_blob(struct dc_reader *r, const struct dc_desc *d,
+		       struct dc_buf *out);
+/* Image configs; artifacts (SBOMs, signatures, Helm charts) are not. */
+int dc__is_image_config(const char *mt);
+
 #endif

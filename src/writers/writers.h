@@ -227,4 +227,7 @@ int dc__docker_manifest_json(struct dc_ctx *ctx, struct dc_buf *out,
 int dc__docker_repositories(struct dc_ctx *ctx, struct dc_buf *out,
 			    const struct dc_image *const *img, size_t n);
 
+/* containers/image dir: layouts (src/writers/dir.c) */
+extern const struct dc_writer_ops dc__writer_dir;
+
 #endif

@@ -129,15 +129,18 @@ def index(descs):
 INDEX = index([desc(MT_MANIFEST, MANIFEST, annotations=REF)])
 
 
-def oci_tar(index_bytes=INDEX, blobs=None):
-    """An OCI archive; BLOBS maps hex name -> content (default: the image)."""
+def oci_tar(index_bytes=INDEX, blobs=None, manifest_json=None):
+    """An OCI archive; BLOBS maps hex name -> content (default: the image).
+    MANIFEST_JSON (bytes) makes it a Docker 25+ style archive."""
     if blobs is None:
         blobs = {sha(b): b for b in (LAYER, CONFIG, MANIFEST)}
     ms = [member("blobs/", kind=tarfile.DIRTYPE),
           member("blobs/sha256/", kind=tarfile.DIRTYPE)]
     ms += [member("blobs/sha256/" + h, blobs[h]) for h in sorted(blobs)]
-    ms += [member("index.json", index_bytes),
-           member("oci-layout", OCI_LAYOUT)]
+    ms += [member("index.json", index_bytes)]
+    if manifest_json is not None:
+        ms += [member("manifest.json", manifest_json)]
+    ms += [member("oci-layout", OCI_LAYOUT)]
     return tar(ms)
 
 
@@ -247,4 +250,37 @@ u = js({"hello": "not an image"})
 write("unknown-mediatype.tar", oci_tar(
     index([desc("application/x-decant-unknown", u, annotations=REF)]),
     {sha(u): u}))
+
+# ------------------------------------------------- archives with two meanings
+# the image of the bases, but another command: another config, another image
+OTHER = js({
+    "architecture": "amd64", "os": "linux",
+    "config": {"Cmd": ["/bin/rm", "-rf", "/"]},
+    "created": "2000-01-01T00:00:00Z",
+    "history": [{"created": "2000-01-01T00:00:00Z",
+                 "created_by": "testdata/bad/make-bad.sh"}],
+    "rootfs": {"type": "layers", "diff_ids": [DIFF]},
+})
+# Docker 25 style: index.json holds the base image, manifest.json (what
+# docker load and skopeo read) another
+write("hybrid-disagree.tar", oci_tar(
+    blobs={sha(x): x for x in (LAYER, CONFIG, MANIFEST, OTHER)},
+    manifest_json=js([{"Config": "blobs/sha256/" + sha(OTHER),
+                       "RepoTags": [TAG],
+                       "Layers": ["blobs/sha256/" + sha(LAYER)]}])))
+# "Config" and "config": Go's encoding/json takes the last key that
+# matches case-insensitively ("config", the other image), jansson "Config"
+write("manifest-key-case.tar", docker_tar(manifest=[{
+    "Config": sha(CONFIG) + ".json", "RepoTags": [TAG],
+    "Layers": [V1ID + "/layer.tar"], "config": sha(OTHER) + ".json"}],
+    extra=[member(sha(OTHER) + ".json", OTHER)]))
+# the same image, named differently by each
+NAMED = index([desc(MT_MANIFEST, MANIFEST, annotations={
+    "io.containerd.image.name": "docker.io/decant-bad/base:1",
+    "org.opencontainers.image.ref.name": "1"})])
+write("hybrid-names.tar", oci_tar(NAMED, manifest_json=js([{
+    "Config": "blobs/sha256/" + sha(CONFIG), "RepoTags": ["decant-bad/other:2"],
+    "Layers": ["blobs/sha256/" + sha(LAYER)]}])))
+# a named image in index.json that manifest.json does not list
+write("hybrid-unlisted.tar", oci_tar(NAMED, manifest_json=b"[]"))
 PY

@@ -67,6 +67,11 @@ bad_case index-manifests-string index-manifests-string.tar
 bad_case index-cycle index-cycle.tar
 bad_case index-too-deep index-too-deep.tar
 bad_case unknown-mediatype unknown-mediatype.tar
+# archives with two meanings (also in t0124-hybrid-dir.sh)
+bad_case hybrid-disagree hybrid-disagree.tar
+bad_case hybrid-names hybrid-names.tar
+bad_case hybrid-unlisted hybrid-unlisted.tar
+bad_case manifest-key-case manifest-key-case.tar
 
 test_ok 'oversized-json (9 MiB manifest.json, built now): exit 1, exact message, no output' '
 	"$TESTDATA/bad/make-bad.sh" --oversized "$T/work"

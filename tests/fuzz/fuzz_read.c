@@ -3,7 +3,7 @@
  * Open the bytes as an archive in memory, load the image set, read
  * every accessor, verify every blob, free everything. Built with
  * FUZZ_READER defined to a reader's name (as the Makefile does for
- * build/fuzz/fuzz_read_oci, _docker, _legacy and _rootfs), it is that
+ * build/fuzz/fuzz_read_oci, _docker, _legacy, _rootfs and _dir), it is that
  * one reader's target: no detection among the others.
  *
  * Built with libFuzzer by `make fuzz CC=clang` (build/fuzz/fuzz_read),

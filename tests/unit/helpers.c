@@ -385,3 +385,30 @@ void fx_docker_tar(struct ubuf *t, const struct fx_layer *l, size_t n,
 	ubuf_free(&cfg);
 	ubuf_free(&mj);
 }
+
+void fx_dir_tar(struct ubuf *t, const struct fx_layer *l, size_t n)
+{
+	struct ubuf cfg = { 0 }, man = { 0 };
+	char cfg_d[DC_DIGEST_MAX];
+	size_t i;
+
+	fx_config(&cfg, l, n, NULL);
+	dc__sha256_digest(cfg.p, cfg.len, cfg_d);
+	ubuf_addf(&man, "{\"schemaVersion\":2,"
+		  "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		  "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+		  "\"digest\":\"%s\",\"size\":%zu},\"layers\":[", cfg_d, cfg.len);
+	for (i = 0; i < n; i++)
+		ubuf_addf(&man, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}",
+			  i ? "," : "", layer_mt(&l[i]), l[i].digest,
+			  l[i].blob.len);
+	ubuf_addstr(&man, "]}");
+	tarb_str(t, "version", "Directory Transport Version: 1.1\n");
+	tarb_file(t, "manifest.json", man.p, man.len);
+	tarb_file(t, cfg_d + 7, cfg.p, cfg.len);
+	for (i = 0; i < n; i++)
+		tarb_file(t, l[i].digest + 7, l[i].blob.p, l[i].blob.len);
+	tarb_end(t);
+	ubuf_free(&cfg);
+	ubuf_free(&man);
+}

@@ -221,3 +221,27 @@ TEST(failalloc_tar_index)
 	CHECK(n > 5 && n < 10000);
 	ubuf_free(&t);
 }
+
+/* The dir: reader, and the listing of an unrecognized layout. */
+TEST(failalloc_dir_layout)
+{
+	struct fx_layer l[3];
+	struct ubuf t = { 0 }, u = { 0 };
+	long n, masked;
+
+	layers3(l);
+	fx_dir_tar(&t, l, 3);
+	n = torture(&t, 1, &masked, 1);
+	CHECK(n > 10);
+	ubuf_free(&t);
+	/* no reader takes it: the error lists its names */
+	tarb_str(&u, "oci-layout", "{}");
+	tarb_str(&u, "x/y", "z");
+	tarb_end(&u);
+	CHECK_ERR(run(&u, 0), DC_EFORMAT);
+	CHECK_CONTAINS(last_msg, "it holds 'oci-layout', 'x'");
+	ubuf_free(&u);
+	fx_layer_free(&l[0]);
+	fx_layer_free(&l[1]);
+	fx_layer_free(&l[2]);
+}

@@ -250,7 +250,7 @@ TEST(reader_bid_unknown)
 		CHECK_ERR(dc_reader_open_memory(unit_ctx(), &r, t.p, t.len),
 			  DC_EFORMAT);
 		CHECK(r == NULL);
-		CHECK_CONTAINS(dc_ctx_errmsg(unit_ctx()), "unknown format");
+		CHECK_CONTAINS(dc_ctx_errmsg(unit_ctx()), "unrecognized format");
 		ubuf_free(&t);
 	}
 	/* a tar of plain files is a root filesystem (docker export) */

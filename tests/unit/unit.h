@@ -173,4 +173,8 @@ void fx_oci_tar(struct ubuf *t, const struct fx_layer *l, size_t n,
 void fx_docker_tar(struct ubuf *t, const struct fx_layer *l, size_t n,
 		   int legacy, const char *repo_tag);
 
+/* A containers/image dir: layout (version, manifest.json, hex-named
+ * blobs) as a tar, for LAYERS. */
+void fx_dir_tar(struct ubuf *t, const struct fx_layer *l, size_t n);
+
 #endif
