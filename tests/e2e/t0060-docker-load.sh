@@ -7,18 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dockerd.sh"
 
-# lib.sh evaluates a body inside `if ( ... )`, where bash ignores `set -e`, so
-# a failing command in the middle of a body would not fail the test. Run each
-# body in a child bash instead, where `set -e` holds.
-export T TESTDATA SAMPLES DECANT TOP
-export -f decant check_error no_leftovers blobs_ok have
-test_ok() {
-	_title=$1 _body=$2
-	shift 2
-	expect_success "$_title" "bash -euo pipefail -c $(printf %q "$_body")" "$@"
-}
-
-
 have_docker() { have dockerd && have docker; }
 
 # Fails unless the daemon holds no image at all.
@@ -39,10 +27,8 @@ id_is() {
 	[ "$got" = "$2" ] || { echo "$1: image ID $got, expected $2"; return 1; }
 }
 
-export -f daemon_is_empty run_is id_is
-
 have_docker && fresh_daemon
-test_ok 'docker-1.10 multilayer -> docker-archive loads with the same ID and runs' '
+expect_success 'docker-1.10 multilayer -> docker-archive loads with the same ID and runs' '
 	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:out.tar
 	daemon_is_empty
 	docker load -i out.tar >load.out
@@ -53,7 +39,7 @@ test_ok 'docker-1.10 multilayer -> docker-archive loads with the same ID and run
 ' dockerd docker
 
 have_docker && fresh_daemon
-test_ok 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and runs' '
+expect_success 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and runs' '
 	src=$TESTDATA/oci/skopeo-dir
 	m=$(jq -r ".manifests[0].digest" "$src/index.json")
 	cfg=$(jq -r ".config.digest" "$src/blobs/sha256/${m#sha256:}")
@@ -68,7 +54,7 @@ test_ok 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and runs' '
 ' dockerd docker jq
 
 have_docker && fresh_daemon
-test_ok 'two-images.tar -> docker-archive: both images load with their IDs and run' '
+expect_success 'two-images.tar -> docker-archive: both images load with their IDs and run' '
 	decant convert "$TESTDATA/docker-1.10/two-images.tar" docker-archive:out.tar
 	daemon_is_empty
 	docker load -i out.tar
@@ -82,7 +68,7 @@ test_ok 'two-images.tar -> docker-archive: both images load with their IDs and r
 ' dockerd docker
 
 have_docker && fresh_daemon
-test_ok 'docker-archive written to stdout, gzipped, loads with docker load' '
+expect_success 'docker-archive written to stdout, gzipped, loads with docker load' '
 	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:- | gzip -n >out.tar.gz
 	gzip -t out.tar.gz
 	daemon_is_empty
@@ -93,7 +79,7 @@ test_ok 'docker-archive written to stdout, gzipped, loads with docker load' '
 
 # containerd (the one this dockerd runs) in its own namespace: the docker
 # store above does not share content with it, and "t" is a new namespace.
-test_ok 'docker-archive imports into containerd (ctr) and runs' '
+expect_success 'docker-archive imports into containerd (ctr) and runs' '
 	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:out.tar
 	sock=$DK/exec/containerd/containerd.sock
 	ctr() { command ctr -a "$sock" -n t "$@"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# --squash / --squash-last against real docker (DESIGN.md §5: "the result
-# must have exactly the filesystem that docker run/docker export shows for
-# the original image").
+# --squash / --squash-last against real docker: the result must have
+# exactly the filesystem that docker run/docker export shows for the
+# original image.
 #
 # Daemon A (private, fresh) loads testdata/docker-1.10/multilayer.tar and
 # builds squash-test/edge:1 on top of it with RUN steps that make docker
