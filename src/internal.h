@@ -54,7 +54,7 @@ int dc__error_in(struct dc_ctx *ctx, const char *label);
 int dc__check_intr(struct dc_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
-/* Caps (DESIGN.md §6). Documented in the man page. */
+/* Caps on untrusted input. Documented in the man page. */
 
 #define DC_MAX_JSON		(8u << 20)	/* any JSON document */
 #define DC_MAX_JSON_DEPTH	64		/* nesting of any JSON document */

@@ -1,6 +1,6 @@
 /*
  * Reader for flat root filesystem tars: `docker export` output, or any
- * plain tar of files (FORMATS.md §5). The whole tar, after the source
+ * plain tar of files. The whole tar, after the source
  * layer took off any gzip/bzip2/xz/zstd wrapper, becomes the one layer
  * of one image, as `docker import` makes it (moby:
  * daemon/images/image_import.go, graphdriver store): the layer is

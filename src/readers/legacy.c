@@ -1,5 +1,5 @@
 /*
- * Reader for pre-1.10 `docker save` archives (FORMATS.md §1.2): one
+ * Reader for pre-1.10 `docker save` archives (Docker 1.9 and older): one
  * <id>/{VERSION,json,layer.tar} directory per layer, chained by
  * "parent", plus "repositories"; no manifest.json and no image config.
  *

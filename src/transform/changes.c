@@ -3,7 +3,7 @@
  * `docker import --change` and `docker commit --change` do
  * (moby: daemon/builder/dockerfile BuildFromConfig; the parser and the
  * variable expansion are buildkit's frontend/dockerfile parser and
- * shell lexer; FORMATS.md §5).
+ * shell lexer).
  *
  * The allowed instructions are moby's: CMD, ENTRYPOINT, ENV, EXPOSE,
  * HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME and WORKDIR

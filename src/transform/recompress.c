@@ -1,7 +1,6 @@
 /*
  * Recompression: decode a layer and encode it again, spooling the result
- * to a temp file because a tar member needs its size before its data
- * (DESIGN.md §4).
+ * to a temp file because a tar member needs its size before its data.
  */
 #include "internal.h"
 

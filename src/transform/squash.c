@@ -1,5 +1,6 @@
 /*
- * Layer squashing (DESIGN.md §5).
+ * Layer squashing: the layers of an image merged into one whose
+ * filesystem is the one the unsquashed image shows when run.
  *
  * Pass 1 reads the layers' headers only (on threads, a layer each) and,
  * walking the layers top down, decides the winning entry of every path:

@@ -1,6 +1,6 @@
 /*
  * Writer for the Docker 1.10-24 `docker save` layout ("docker-legacy",
- * FORMATS.md §1.3, moby@v24.0.9 image/tarexport/save.go):
+ * as moby@v24.0.9 image/tarexport/save.go writes it):
  *
  *   <v1id>/  <v1id>/VERSION ("1.0")  <v1id>/json  <v1id>/layer.tar
  *   <config hex>.json   manifest.json   repositories
