@@ -384,9 +384,17 @@ static int build_config(struct dc_reader *r, const char *diff_id,
 		cfg = json_incref(f->config);
 	else if ((err = dc__changes_apply(ctx, &cfg, NULL, NULL, 0)) < 0)
 		goto out;
-	if (!(root = json_object()) || !(hist = json_array()) ||
-	    !(h = json_object()) || !(rootfs = json_object()) ||
-	    !(ids = json_array())) {
+	root = json_object();
+	hist = json_array();
+	h = json_object();
+	rootfs = json_object();
+	ids = json_array();
+	if (!root || !hist || !h || !rootfs || !ids) {
+		/* none is in ROOT yet */
+		json_decref(hist);
+		json_decref(h);
+		json_decref(rootfs);
+		json_decref(ids);
 		err = dc__enomem(ctx);
 		goto out;
 	}

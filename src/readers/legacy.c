@@ -1130,7 +1130,7 @@ static int hash_layer(struct legacy *l, struct node *nd)
 	    ((err = dc__dec_new(ctx, &dec, nd->comp, nd->path)) < 0 ||
 	     (err = dc__hash_new(ctx, &dh)) < 0))
 		goto out;
-	if (!(buf = malloc(1 << 16))) {
+	if (!(buf = dc__malloc(NULL, 1 << 16))) {
 		err = dc__enomem(ctx);
 		goto out;
 	}

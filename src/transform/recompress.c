@@ -198,8 +198,8 @@ static int transcode_hq(struct tc *t, struct dc_reader *r,
 	q->hout = t->h;
 	if ((err = dc__hash_new(ctx, &q->hin)) < 0)
 		goto out;
-	if (!(q->in = malloc((size_t)HQ_N * HQ_CHUNK)) ||
-	    !(q->out = malloc(HQ_OUT))) {
+	if (!(q->in = dc__malloc(NULL, (size_t)HQ_N * HQ_CHUNK)) ||
+	    !(q->out = dc__malloc(NULL, HQ_OUT))) {
 		err = dc__enomem(ctx);
 		goto out;
 	}
@@ -283,7 +283,7 @@ int dc__transcode(struct dc_reader *r, const struct dc_desc *d,
 	if ((err = dc__blob_open(r, d, DC_BLOB_DEFER, &in)) < 0)
 		goto out;
 	t.in = in;
-	if (!(buf = malloc(1 << 20))) {
+	if (!(buf = dc__malloc(NULL, 1 << 20))) {
 		err = dc__enomem(ctx);
 		goto out;
 	}

@@ -454,7 +454,7 @@ static void *p1_main(void *arg)
 {
 	struct p1 *p = arg;
 	struct squash *q = p->q;
-	char *buf = malloc(LR_HEADERS);
+	char *buf = dc__malloc(NULL, LR_HEADERS);
 
 	for (;;) {
 		struct dc_ctx tctx;
@@ -499,6 +499,28 @@ static void p1_release(struct p1layer *ly)
 
 static int pass1_apply(struct squash *q, int L, struct p1layer *ly);
 
+/*
+ * Layer L was interrupted: by a signal, or by the failure of a layer
+ * below it, scanned at the same time. The failing layer, if any, tells
+ * why (the others stop soon once one failed).
+ */
+static struct p1layer *p1_cause(struct p1 *p, int from, int L)
+{
+	int k;
+
+	for (k = L - 1; k >= from; k--) {
+		struct p1layer *ly = &p->ly[k];
+
+		pthread_mutex_lock(&p->mu);
+		while (!ly->done)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+		if (ly->err < 0 && ly->err != DC_EINTR)
+			return ly;
+	}
+	return &p->ly[L];
+}
+
 static int pass1(struct squash *q)
 {
 	struct p1 p;
@@ -529,6 +551,8 @@ static int pass1(struct squash *q)
 		while (!ly->done)
 			pthread_cond_wait(&p.cv, &p.mu);
 		pthread_mutex_unlock(&p.mu);
+		if (ly->err == DC_EINTR)
+			ly = p1_cause(&p, q->from, L);
 		if (ly->err < 0) {
 			err = q->ctx->code = ly->err;
 			memcpy(q->ctx->msg, ly->msg, sizeof(q->ctx->msg));
@@ -1236,7 +1260,7 @@ static int ring_start(struct squash *q, int direct)
 		return DC_ENOMEM;
 	if (posix_memalign(&mem, DIO_ALIGN, (size_t)RING_N * RING_CAP) ||
 	    (q->ring_verifies &&
-	     (!(g->vmem = malloc((size_t)VER_N * VER_CHUNK)) ||
+	     (!(g->vmem = dc__malloc(NULL, (size_t)VER_N * VER_CHUNK)) ||
 	      dc__hash_new(q->ctx, &g->hh) < 0))) {
 		free(g->vmem);
 		free(mem);
@@ -1723,7 +1747,7 @@ int dc__squash(struct dc_reader *r, const struct dc_image *img, size_t from,
 	if (from >= to || to > img->nlayers)
 		DC_BUG("squash range [%zu, %zu) of %zu layers", from, to,
 		       img->nlayers);
-	if (!(q.buf = malloc(2u << 20))) {
+	if (!(q.buf = dc__malloc(NULL, 2u << 20))) {
 		err = dc__enomem(q.ctx);
 		goto out;
 	}
@@ -1829,13 +1853,18 @@ static json_t *squash_entry(json_t *last, size_t from, size_t n)
 {
 	json_t *e = json_object();
 	char by[128];
+	int bad = 0;
 
 	/* the time of the newest squashed layer keeps output deterministic */
 	if (last && json_object_get(last, "created"))
-		json_object_set(e, "created", json_object_get(last, "created"));
+		bad |= json_object_set(e, "created", json_object_get(last, "created"));
 	snprintf(by, sizeof(by), "decant squash: layers %zu-%zu", from + 1, n);
-	json_object_set_new(e, "created_by", json_string(by));
-	json_object_set_new(e, "comment", json_string("squashed by decant"));
+	bad |= json_object_set_new(e, "created_by", json_string(by));
+	bad |= json_object_set_new(e, "comment", json_string("squashed by decant"));
+	if (bad) {
+		json_decref(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -1844,7 +1873,7 @@ int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 {
 	json_t *root = NULL, *rootfs, *ids, *hist, *nh = NULL, *last = NULL;
 	size_t i, nonempty = 0;
-	int err;
+	int err, bad = 0;
 
 	if ((err = dc__json_parse(ctx, &root, &img->config_raw,
 				  img->config.digest)) < 0)
@@ -1858,7 +1887,7 @@ int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 	}
 	while (json_array_size(ids) > from)
 		json_array_remove(ids, from);
-	json_array_append_new(ids, json_string(diff_id));
+	bad |= json_array_append_new(ids, json_string(diff_id));
 	hist = json_object_get(root, "history");
 	if (json_is_array(hist)) {
 		/* keep empty-layer entries and those of kept layers; one
@@ -1870,28 +1899,28 @@ int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 			json_t *h = json_array_get(hist, i);
 
 			if (json_is_true(json_object_get(h, "empty_layer"))) {
-				json_array_append(nh, h);
+				bad |= json_array_append(nh, h);
 				continue;
 			}
 			if (nonempty++ < from) {
-				json_array_append(nh, h);
+				bad |= json_array_append(nh, h);
 				continue;
 			}
 			json_decref(last);
 			last = json_incref(h);
 			if (nonempty == img->nlayers) {
-				json_array_append_new(nh, squash_entry(last, from,
-								       img->nlayers));
+				bad |= json_array_append_new(nh, squash_entry(last, from,
+									      img->nlayers));
 				added = 1;
 			}
 		}
 		if (!added)
-			json_array_append_new(nh, squash_entry(last, from,
-							       img->nlayers));
-		json_object_set(root, "history", nh);
+			bad |= json_array_append_new(nh, squash_entry(last, from,
+								      img->nlayers));
+		bad |= json_object_set(root, "history", nh);
 	}
 	out->len = 0;
-	err = dc__json_dump(ctx, out, root);
+	err = bad ? dc__enomem(ctx) : dc__json_dump(ctx, out, root);
 out:
 	json_decref(last);
 	json_decref(nh);
