@@ -114,6 +114,29 @@ no_leftovers() {
 	if ls -a "$d" | grep -q "^$b\.tmp-"; then echo "temp file left in $d"; return 1; fi
 }
 
+# image_says ENGINE IMAGE WANT_FILE: what IMAGE's default command prints
+# is WANT_FILE, found without starting a container (no container runtime
+# needed). The test images run `cat FILE` (["/bin/sh","-c","cat /hello.txt"]
+# or ["/bin/cat","/small.txt"]): the command comes from `ENGINE image
+# inspect`, FILE from `ENGINE create` + `ENGINE export`. ENGINE is docker or
+# a podman wrapper (a command or a function).
+image_says() {
+	_eng=$1 _img=$2 _want=$3
+	_f=$("$_eng" image inspect "$_img" | jq -r '.[0].Config |
+		(.Entrypoint // []) + (.Cmd // []) |
+		if .[0:2] == ["/bin/sh", "-c"] then .[2] | split(" ") else . end |
+		if length == 2 and (.[0] == "cat" or .[0] == "/bin/cat") and
+		   (.[1] | startswith("/")) then .[1]
+		else error("the command is not cat /FILE: \(.)") end') || return 1
+	_cid=$("$_eng" create "$_img") || return 1
+	_rc=0
+	"$_eng" export "$_cid" | tar -xOf - "${_f#/}" >image_says.out || _rc=1
+	"$_eng" rm "$_cid" >/dev/null || _rc=1
+	[ $_rc = 0 ] || { echo "$_img: no $_f in its export"; return 1; }
+	cmp "$_want" image_says.out ||
+		{ echo "$_img: its command would print:"; cat image_says.out; return 1; }
+}
+
 # sha256sum of every blob must equal its file name.
 blobs_ok() {
 	for f in "$1"/blobs/sha256/*; do

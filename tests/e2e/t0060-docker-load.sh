@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# decant's docker-archive output must load and run in a real dockerd (20.10)
-# and import into containerd. `docker load` skips layers the daemon already
+# decant's docker-archive output must load in a real dockerd (20.10) with
+# the right files (docker create + export: no container started; the first
+# test alone runs one) and import into containerd (and run there). `docker load` skips layers the daemon already
 # has, so every load check gets a daemon that has never seen the image: a
 # fresh dockerd is started before each test, and the test proves the store is
 # empty before loading.
@@ -16,6 +17,7 @@ daemon_is_empty() {
 }
 
 # run_is IMAGE EXPECTED_FILE: `docker run` prints exactly the expected text.
+# The one docker test that starts a container; the others read files.
 run_is() {
 	docker run --rm --network none "$1" >run.out
 	cmp "$2" run.out || { echo "docker run $1 printed:"; cat run.out; return 1; }
@@ -39,7 +41,7 @@ expect_success 'docker-1.10 multilayer -> docker-archive loads with the same ID 
 ' dockerd docker
 
 have_docker && fresh_daemon
-expect_success 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and runs' '
+expect_success 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads with its files' '
 	src=$TESTDATA/oci/skopeo-dir
 	m=$(jq -r ".manifests[0].digest" "$src/index.json")
 	cfg=$(jq -r ".config.digest" "$src/blobs/sha256/${m#sha256:}")
@@ -50,11 +52,11 @@ expect_success 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and r
 	grep -qx "Loaded image: decant-test/fromoci:1" load.out
 	# The config bytes pass through, so the image ID is the OCI config digest.
 	id_is decant-test/fromoci:1 "$cfg"
-	run_is decant-test/fromoci:1 "$TESTDATA/expected/multilayer.txt"
+	image_says docker decant-test/fromoci:1 "$TESTDATA/expected/multilayer.txt"
 ' dockerd docker jq
 
 have_docker && fresh_daemon
-expect_success 'two-images.tar -> docker-archive: both images load with their IDs and run' '
+expect_success 'two-images.tar -> docker-archive: both images load with their IDs and files' '
 	decant convert "$TESTDATA/docker-1.10/two-images.tar" docker-archive:out.tar
 	daemon_is_empty
 	docker load -i out.tar
@@ -62,10 +64,10 @@ expect_success 'two-images.tar -> docker-archive: both images load with their ID
 		id_is "$ref" "$id"
 	done <"$TESTDATA/expected/two-images.ids"
 	[ "$(docker images -q --no-trunc | sort -u | wc -l)" = 2 ]
-	run_is decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
-	run_is decant-test/multi:latest "$TESTDATA/expected/multilayer.txt"
-	run_is decant-test/small:2.0 "$TESTDATA/expected/small.txt"
-' dockerd docker
+	image_says docker decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
+	image_says docker decant-test/multi:latest "$TESTDATA/expected/multilayer.txt"
+	image_says docker decant-test/small:2.0 "$TESTDATA/expected/small.txt"
+' dockerd docker jq
 
 have_docker && fresh_daemon
 expect_success 'docker-archive written to stdout, gzipped, loads with docker load' '
@@ -74,8 +76,8 @@ expect_success 'docker-archive written to stdout, gzipped, loads with docker loa
 	daemon_is_empty
 	docker load -i out.tar.gz
 	id_is decant-test/multi:1.0 "$(cat "$TESTDATA/expected/multilayer.id")"
-	run_is decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
-' dockerd docker gzip
+	image_says docker decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
+' dockerd docker gzip jq
 
 # containerd (the one this dockerd runs) in its own namespace: the docker
 # store above does not share content with it, and "t" is a new namespace.

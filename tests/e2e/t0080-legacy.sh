@@ -346,16 +346,15 @@ expect_success 'OCI skopeo-dir (gzip layers) -> docker-legacy: uncompressed laye
 ' jq
 
 if have_docker; then fresh_daemon; fi
-expect_success 'docker-legacy loads in dockerd 20.10 with its image ID and runs' '
+expect_success 'docker-legacy loads in dockerd 20.10 with its image ID and files' '
 	decant convert "$ML" docker-legacy:out.tar
 	daemon_is_empty
 	docker load -i out.tar >load.out
 	cat load.out
 	grep -qx "Loaded image: decant-test/multi:1.0" load.out
 	[ "$(docker inspect -f "{{.Id}}" decant-test/multi:1.0)" = "$ML_ID" ]
-	docker run --rm --network none decant-test/multi:1.0 >run.out
-	cmp "$TESTDATA/expected/multilayer.txt" run.out
-' dockerd docker
+	image_says docker decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
+' dockerd docker jq
 
 if have_docker; then fresh_daemon; fi
 expect_success 'two-images.tar -> docker-legacy: both images load with their IDs' '
@@ -365,14 +364,13 @@ expect_success 'two-images.tar -> docker-legacy: both images load with their IDs
 	while read -r ref id; do
 		[ "$(docker inspect -f "{{.Id}}" "$ref")" = "$id" ]
 	done <"$TESTDATA/expected/two-images.ids"
-	docker run --rm --network none decant-test/small:2.0 >run.out
-	cmp "$TESTDATA/expected/small.txt" run.out
-' dockerd docker
+	image_says docker decant-test/small:2.0 "$TESTDATA/expected/small.txt"
+' dockerd docker jq
 
 # A squash written straight into the tar (its header filled in afterwards,
-# its directory's entries after it) is what dockerd loads and runs.
+# its directory's entries after it) is what dockerd loads, with its files.
 if have_docker; then fresh_daemon; fi
-expect_success '--squash -> docker-legacy: dockerd loads it, one layer, and it runs the same' '
+expect_success '--squash -> docker-legacy: dockerd loads it, one layer, the same files' '
 	decant convert --squash "$ML" docker-legacy:sq.tar
 	cfg=$(tar -xOf sq.tar manifest.json | jq -r ".[0].Config")
 	[ "$(tar -xOf sq.tar manifest.json | jq ".[0].Layers | length")" = 1 ]
@@ -380,19 +378,17 @@ expect_success '--squash -> docker-legacy: dockerd loads it, one layer, and it r
 	docker load -i sq.tar
 	[ "$(docker inspect -f "{{.Id}}" decant-test/multi:1.0)" = "sha256:${cfg%.json}" ]
 	[ "$(docker inspect -f "{{len .RootFS.Layers}}" decant-test/multi:1.0)" = 1 ]
-	docker run --rm --network none decant-test/multi:1.0 >run.out
-	cmp "$TESTDATA/expected/multilayer.txt" run.out
+	image_says docker decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
 ' dockerd docker jq
 
 if have_docker; then fresh_daemon; fi
-expect_success 'OCI skopeo-dir -> docker-legacy loads in dockerd and runs' '
+expect_success 'OCI skopeo-dir -> docker-legacy loads in dockerd with its files' '
 	cfg=$(jq -r .config.digest "$SKD/blobs/sha256/$(jq -r ".manifests[0].digest | ltrimstr(\"sha256:\")" "$SKD/index.json")")
 	decant convert --tag decant-test/fromoci:1 "$SKD" docker-legacy:out.tar
 	daemon_is_empty
 	docker load -i out.tar
 	[ "$(docker inspect -f "{{.Id}}" decant-test/fromoci:1)" = "$cfg" ]
-	docker run --rm --network none decant-test/fromoci:1 >run.out
-	cmp "$TESTDATA/expected/multilayer.txt" run.out
+	image_says docker decant-test/fromoci:1 "$TESTDATA/expected/multilayer.txt"
 ' dockerd docker jq
 
 expect_success 'podman loads docker-legacy output with the image IDs' '
