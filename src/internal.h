@@ -79,7 +79,7 @@ size_t dc__ncpu(void);
 size_t dc__threads(const struct dc_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
-/* Caps (DESIGN.md §6). Documented in the man page. */
+/* Caps on untrusted input. Documented in the man page. */
 
 #define DC_MAX_JSON		(8u << 20)	/* any JSON document */
 #define DC_MAX_JSON_DEPTH	64		/* nesting of any JSON document */
@@ -111,8 +111,16 @@ char *dc__strdup(struct dc_ctx *ctx, const char *s);
 void *dc__calloc(struct dc_ctx *ctx, size_t n, size_t size);
 void *dc__reallocarray(struct dc_ctx *ctx, void *p, size_t n, size_t size);
 
+/* malloc with failure injection; on failure an error in CTX unless NULL. */
+void *dc__malloc(struct dc_ctx *ctx, size_t n);
 /* Failure injection for tests: the Nth allocation from now fails. */
 void dc__fail_alloc_at(long n);
+/* Route jansson's allocations through the failure injection (once). */
+void dc__alloc_init(void);
+/* Did a jansson allocation fail on this thread since the last call (or
+ * since dc_ctx_new)? Parses and dumps check it: one that failed while a
+ * JSON value was built shows when the value is written. */
+int dc__json_oom_take(void);
 
 /* ------------------------------------------------------------------ */
 /* Digests */
@@ -214,7 +222,9 @@ struct json_t;
 /* Parse B as JSON (checks the nesting cap first); LABEL names it. */
 int dc__json_parse(struct dc_ctx *ctx, struct json_t **out,
 		   const struct dc_buf *b, const char *label);
-/* Serialize compactly with keys in insertion order, as Go does. */
+/* Serialize compactly with keys in insertion order, as Go does. Fails
+ * with DC_ENOMEM if a jansson allocation on this thread failed since the
+ * last parse or dump: J may lack a member. */
 int dc__json_dump(struct dc_ctx *ctx, struct dc_buf *out,
 		  const struct json_t *j);
 

@@ -143,7 +143,8 @@ static int slot_start(struct dc_cpool *cp, struct slot *sl, struct cjob *cj)
 	sl->at = sl->synced = 0;
 	sl->got = 0;
 	dc__bsrc_clone(&cp->bs, &sl->tctx, &sl->bs, &cp->stop);
-	if (!sl->buf)
+	/* allocated when first used: a slot may never be */
+	if (!sl->buf && !(sl->buf = dc__malloc(NULL, CP_CHUNK)))
 		return dc__enomem(&sl->tctx);
 	if (cj->j.d)
 		return dc__blob_open(&sl->bs, cj->j.d,
@@ -261,8 +262,6 @@ static void *cworker(void *arg)
 	size_t k;
 
 	memset(sl, 0, sizeof(sl));
-	for (k = 0; k < 2; k++)
-		sl[k].buf = malloc(CP_CHUNK);
 	for (;;) {
 		int busy = 0, err;
 

@@ -28,8 +28,8 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_usage(FILE *f);
 
 /* Split "FORMAT:PATH" when FORMAT is known; else *fmt = NULL. */
-void split_src(const char *arg, char **fmt, const char **path);
-int split_dest(const char *arg, char **fmt, const char **path);
+void split_src(const char *arg, const char **fmt, const char **path);
+int split_dest(const char *arg, const char **fmt, const char **path);
 
 /* Open SRC and load its images; the error is in c->ctx. */
 int open_source(struct cli *c, const char *arg, struct dc_reader **r,

@@ -50,7 +50,7 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
 	const char **images = NULL, **changes = NULL, *tag = NULL, *dest_path;
-	char *dest_fmt = NULL;
+	const char *dest_fmt = NULL;
 	size_t nimages = 0;
 	int opt, err, ret = EXIT_OK;
 
@@ -61,12 +61,18 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_IMAGE:
-			images = realloc(images, (nimages + 1) * sizeof(*images));
-			if (!images)
-				return usage_error("out of memory");
+		case OPT_IMAGE: {
+			const char **p = realloc(images, (nimages + 1) *
+						 sizeof(*images));
+
+			if (!p) {
+				ret = usage_error("out of memory");
+				goto out;
+			}
+			images = p;
 			images[nimages++] = optarg;
 			break;
+		}
 		case OPT_TAG:
 			tag = optarg;
 			break;
@@ -195,7 +201,6 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 out:
 	dc_set_free(set);
 	dc_reader_free(r);
-	free(dest_fmt);
 	free(images);
 	free(changes);
 	return ret;

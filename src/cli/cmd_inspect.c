@@ -12,16 +12,21 @@
 static json_t *desc_json(const struct dc_desc *d, int layer)
 {
 	json_t *o = json_object();
+	int bad = 0;
 
-	json_object_set_new(o, "digest", json_string(dc_desc_digest(d)));
-	json_object_set_new(o, "mediaType", json_string(dc_desc_media_type(d)));
-	json_object_set_new(o, "size", json_integer(dc_desc_size(d)));
+	bad |= json_object_set_new(o, "digest", json_string(dc_desc_digest(d)));
+	bad |= json_object_set_new(o, "mediaType", json_string(dc_desc_media_type(d)));
+	bad |= json_object_set_new(o, "size", json_integer(dc_desc_size(d)));
 	if (layer) {
 		const char *diff = dc_desc_diff_id(d);
 
-		json_object_set_new(o, "diff_id", diff ? json_string(diff) : json_null());
-		json_object_set_new(o, "compression",
-				    json_string(dc_desc_compression(d)));
+		bad |= json_object_set_new(o, "diff_id", diff ? json_string(diff) : json_null());
+		bad |= json_object_set_new(o, "compression",
+					   json_string(dc_desc_compression(d)));
+	}
+	if (bad) {
+		json_decref(o);
+		return NULL;
 	}
 	return o;
 }
@@ -31,36 +36,39 @@ static int print_json(const struct dc_set *set)
 	json_t *root = json_object(), *imgs = json_array();
 	size_t i, j;
 	char *s, *p;
+	int bad = 0;
 
-	json_object_set_new(root, "format", json_string(dc_set_format(set)));
+	bad |= json_object_set_new(root, "format", json_string(dc_set_format(set)));
 	for (i = 0; i < dc_set_count(set); i++) {
 		const struct dc_image *img = dc_set_image(set, i);
 		json_t *o = json_object(), *tags = json_array(), *layers = json_array();
 
 		for (j = 0; j < dc_image_tag_count(img); j++)
-			json_array_append_new(tags, json_string(dc_image_tag(img, j)));
-		json_object_set_new(o, "tags", tags);
-		json_object_set_new(o, "ref_name", dc_image_ref_name(img) ?
-				    json_string(dc_image_ref_name(img)) : json_null());
-		json_object_set_new(o, "platform", json_string(dc_image_platform(img)));
-		json_object_set_new(o, "index", dc_image_index_digest(img) ?
-				    json_string(dc_image_index_digest(img)) : json_null());
-		json_object_set_new(o, "id", json_string(dc_image_id(img)));
-		json_object_set_new(o, "manifest", desc_json(dc_image_manifest(img), 0));
-		json_object_set_new(o, "config", desc_json(dc_image_config(img), 0));
+			bad |= json_array_append_new(tags, json_string(dc_image_tag(img, j)));
+		bad |= json_object_set_new(o, "tags", tags);
+		bad |= json_object_set_new(o, "ref_name", dc_image_ref_name(img) ?
+					   json_string(dc_image_ref_name(img)) : json_null());
+		bad |= json_object_set_new(o, "platform", json_string(dc_image_platform(img)));
+		bad |= json_object_set_new(o, "index", dc_image_index_digest(img) ?
+					   json_string(dc_image_index_digest(img)) : json_null());
+		bad |= json_object_set_new(o, "id", json_string(dc_image_id(img)));
+		bad |= json_object_set_new(o, "manifest", desc_json(dc_image_manifest(img), 0));
+		bad |= json_object_set_new(o, "config", desc_json(dc_image_config(img), 0));
 		for (j = 0; j < dc_image_layer_count(img); j++)
-			json_array_append_new(layers, desc_json(dc_image_layer(img, j), 1));
-		json_object_set_new(o, "layers", layers);
-		json_array_append_new(imgs, o);
+			bad |= json_array_append_new(layers, desc_json(dc_image_layer(img, j), 1));
+		bad |= json_object_set_new(o, "layers", layers);
+		bad |= json_array_append_new(imgs, o);
 	}
-	json_object_set_new(root, "images", imgs);
+	bad |= json_object_set_new(root, "images", imgs);
 	/* ASCII only: C1 controls become \u0080-\u009f; DEL, which
 	 * jansson leaves alone, is escaped here (it occurs only in strings) */
-	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-		       JSON_ENSURE_ASCII);
+	s = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+				    JSON_ENSURE_ASCII);
 	json_decref(root);
-	if (!s)
+	if (!s) {
+		fputs("decant: error: out of memory\n", stderr);
 		return EXIT_FAIL;
+	}
 	for (p = s; *p; p++) {
 		if (*p == 0x7f)
 			fputs("\\u007f", stdout);

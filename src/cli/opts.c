@@ -14,29 +14,28 @@ static const char *const formats[] = {
 	NULL
 };
 
-static int known(const char *s, size_t n)
+/* The format named by the N bytes at S, or NULL: no copy to allocate. */
+static const char *known(const char *s, size_t n)
 {
 	int i;
 
 	for (i = 0; formats[i]; i++)
 		if (strlen(formats[i]) == n && !strncmp(formats[i], s, n))
-			return 1;
-	return 0;
+			return formats[i];
+	return NULL;
 }
 
-void split_src(const char *arg, char **fmt, const char **path)
+void split_src(const char *arg, const char **fmt, const char **path)
 {
 	const char *colon = strchr(arg, ':');
 
 	*fmt = NULL;
 	*path = arg;
-	if (colon && known(arg, (size_t)(colon - arg))) {
-		*fmt = strndup(arg, (size_t)(colon - arg));
+	if (colon && (*fmt = known(arg, (size_t)(colon - arg))))
 		*path = colon + 1;
-	}
 }
 
-int split_dest(const char *arg, char **fmt, const char **path)
+int split_dest(const char *arg, const char **fmt, const char **path)
 {
 	const char *colon = strchr(arg, ':');
 
@@ -50,23 +49,19 @@ int split_dest(const char *arg, char **fmt, const char **path)
 				   (int)(colon - arg), arg);
 	if (!colon[1])
 		return usage_error("'%s': no path after the format", arg);
-	*fmt = strndup(arg, (size_t)(colon - arg));
+	*fmt = known(arg, (size_t)(colon - arg));
 	*path = colon + 1;
 	return 0;
 }
 
 int source_open(struct cli *c, const char *arg, struct dc_reader **r)
 {
-	char *fmt;
-	const char *path;
-	int err;
+	const char *fmt, *path;
 
 	*r = NULL;
 	split_src(arg, &fmt, &path);
 	c->src_label = path;
-	err = dc_reader_open(c->ctx, r, path, fmt);
-	free(fmt);
-	return err;
+	return dc_reader_open(c->ctx, r, path, fmt);
 }
 
 int source_load(struct cli *c, struct dc_reader **r, struct dc_set **set)

@@ -444,15 +444,20 @@ static int cmp_blob(const void *a, const void *b)
 static json_t *index_entry(const struct dc_image *img)
 {
 	json_t *o = json_object(), *pl = json_object();
+	int bad = 0;
 
-	json_object_set_new(o, "mediaType", json_string(img->manifest.media_type));
-	json_object_set_new(o, "digest", json_string(img->manifest.digest));
-	json_object_set_new(o, "size", json_integer(img->manifest.size));
-	json_object_set_new(pl, "architecture", json_string(img->arch ? img->arch : ""));
-	json_object_set_new(pl, "os", json_string(img->os ? img->os : ""));
+	bad |= json_object_set_new(o, "mediaType", json_string(img->manifest.media_type));
+	bad |= json_object_set_new(o, "digest", json_string(img->manifest.digest));
+	bad |= json_object_set_new(o, "size", json_integer(img->manifest.size));
+	bad |= json_object_set_new(pl, "architecture", json_string(img->arch ? img->arch : ""));
+	bad |= json_object_set_new(pl, "os", json_string(img->os ? img->os : ""));
 	if (img->variant)
-		json_object_set_new(pl, "variant", json_string(img->variant));
-	json_object_set_new(o, "platform", pl);
+		bad |= json_object_set_new(pl, "variant", json_string(img->variant));
+	bad |= json_object_set_new(o, "platform", pl);
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -469,7 +474,7 @@ static int plan_index(struct plan *p, size_t k,
 	const struct dc_index *sx = p->src_idx[k];
 	json_t *root = NULL, *list;
 	size_t i, n = 0;
-	int same = sx->complete, err;
+	int same = sx->complete, err, bad = 0;
 
 	for (i = 0; i < p->n; i++) {
 		if (p->img[i]->index != x)
@@ -487,14 +492,14 @@ static int plan_index(struct plan *p, size_t k,
 	}
 	root = json_object();
 	list = json_array();
-	json_object_set_new(root, "schemaVersion", json_integer(2));
-	json_object_set_new(root, "mediaType",
-			    json_string("application/vnd.oci.image.index.v1+json"));
+	bad |= json_object_set_new(root, "schemaVersion", json_integer(2));
+	bad |= json_object_set_new(root, "mediaType",
+				   json_string("application/vnd.oci.image.index.v1+json"));
 	for (i = 0; i < p->n; i++)
 		if (p->img[i]->index == x)
-			json_array_append_new(list, index_entry(p->img[i]));
-	json_object_set_new(root, "manifests", list);
-	err = dc__json_dump(ctx, &x->raw, root);
+			bad |= json_array_append_new(list, index_entry(p->img[i]));
+	bad |= json_object_set_new(root, "manifests", list);
+	err = bad ? dc__enomem(ctx) : dc__json_dump(ctx, &x->raw, root);
 	json_decref(root);
 	if (err)
 		return err;

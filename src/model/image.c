@@ -285,10 +285,15 @@ int dc__media_is_index(const char *mt)
 static json_t *desc_json(const char *mt, const char *digest, int64_t size)
 {
 	json_t *o = json_object();
+	int bad = 0;
 
-	json_object_set_new(o, "mediaType", json_string(mt));
-	json_object_set_new(o, "digest", json_string(digest));
-	json_object_set_new(o, "size", json_integer(size));
+	bad |= json_object_set_new(o, "mediaType", json_string(mt));
+	bad |= json_object_set_new(o, "digest", json_string(digest));
+	bad |= json_object_set_new(o, "size", json_integer(size));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -296,27 +301,31 @@ int dc__image_synth_manifest(struct dc_ctx *ctx, struct dc_image *img)
 {
 	json_t *m = json_object(), *layers = json_array();
 	size_t i;
-	int err = 0;
+	int err = 0, bad = 0;
 
 	if (!m || !layers) {
 		err = dc__enomem(ctx);
 		goto out;
 	}
-	json_object_set_new(m, "schemaVersion", json_integer(2));
-	json_object_set_new(m, "mediaType",
-			    json_string("application/vnd.oci.image.manifest.v1+json"));
-	json_object_set_new(m, "config",
-			    desc_json("application/vnd.oci.image.config.v1+json",
-				      img->config.digest, img->config.size));
+	bad |= json_object_set_new(m, "schemaVersion", json_integer(2));
+	bad |= json_object_set_new(m, "mediaType",
+				   json_string("application/vnd.oci.image.manifest.v1+json"));
+	bad |= json_object_set_new(m, "config",
+				   desc_json("application/vnd.oci.image.config.v1+json",
+					     img->config.digest, img->config.size));
 	for (i = 0; i < img->nlayers; i++) {
 		const struct dc_desc *l = &img->layers[i];
 
 		if (!l->digest[0])
 			DC_BUG("layer %zu digest unknown when making a manifest", i);
-		json_array_append_new(layers,
-				      desc_json(l->media_type, l->digest, l->size));
+		bad |= json_array_append_new(layers,
+					     desc_json(l->media_type, l->digest, l->size));
 	}
-	json_object_set(m, "layers", layers);
+	bad |= json_object_set(m, "layers", layers);
+	if (bad) {
+		err = dc__enomem(ctx);
+		goto out;
+	}
 	img->manifest_raw.len = 0;
 	if ((err = dc__json_dump(ctx, &img->manifest_raw, m)) < 0)
 		goto out;

@@ -1,6 +1,6 @@
 /*
  * Reader for flat root filesystem tars: `docker export` output, or any
- * plain tar of files (FORMATS.md §5). The whole tar, after the source
+ * plain tar of files. The whole tar, after the source
  * layer took off any gzip/bzip2/xz/zstd wrapper, becomes the one layer
  * of one image, as `docker import` makes it (moby:
  * daemon/images/image_import.go, graphdriver store): the layer is
@@ -240,9 +240,17 @@ static int build_config(struct dc_reader *r, const char *diff_id,
 		cfg = json_incref(f->config);
 	else if ((err = dc__changes_apply(ctx, &cfg, NULL, NULL, 0)) < 0)
 		goto out;
-	if (!(root = json_object()) || !(hist = json_array()) ||
-	    !(h = json_object()) || !(rootfs = json_object()) ||
-	    !(ids = json_array())) {
+	root = json_object();
+	hist = json_array();
+	h = json_object();
+	rootfs = json_object();
+	ids = json_array();
+	if (!root || !hist || !h || !rootfs || !ids) {
+		/* none is in ROOT yet */
+		json_decref(hist);
+		json_decref(h);
+		json_decref(rootfs);
+		json_decref(ids);
 		err = dc__enomem(ctx);
 		goto out;
 	}

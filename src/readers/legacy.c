@@ -1,5 +1,5 @@
 /*
- * Reader for pre-1.10 `docker save` archives: one
+ * Reader for pre-1.10 `docker save` archives (Docker 1.9 and older): one
  * <id>/{VERSION,json,layer.tar} directory per layer, chained by
  * "parent", plus "repositories"; no manifest.json and no image config.
  *
@@ -235,7 +235,7 @@ static int hash_layer(struct legacy *l, struct node *nd)
 	    ((err = dc__dec_new(ctx, &dec, nd->comp, nd->path)) < 0 ||
 	     (err = dc__hash_new(ctx, &dh)) < 0))
 		goto out;
-	if (!(buf = malloc(1 << 16))) {
+	if (!(buf = dc__malloc(NULL, 1 << 16))) {
 		err = dc__enomem(ctx);
 		goto out;
 	}

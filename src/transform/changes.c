@@ -3,7 +3,7 @@
  * `docker import --change` and `docker commit --change` do
  * (moby: daemon/builder/dockerfile BuildFromConfig; the parser and the
  * variable expansion are buildkit's frontend/dockerfile parser and
- * shell lexer; FORMATS.md §5).
+ * shell lexer).
  *
  * The allowed instructions are moby's: CMD, ENTRYPOINT, ENV, EXPOSE,
  * HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME and WORKDIR
@@ -455,6 +455,10 @@ static int parse_json(struct chg *c, const char *rest, json_t **arr)
 	if (*rest != '[')
 		return 0;
 	j = json_loads(rest, JSON_DISABLE_EOF_CHECK, NULL);
+	if (dc__json_oom_take()) {
+		json_decref(j);
+		return dc__enomem(c->ctx);
+	}
 	if (!json_is_array(j)) {
 		json_decref(j);
 		return 0;
@@ -502,7 +506,7 @@ static int command_line(struct chg *c, const char *rest, json_t **out,
 {
 	json_t *arr, *sh;
 	size_t i;
-	int err;
+	int err, lost = 0;
 
 	*out = NULL;
 	if ((err = parse_json(c, rest, &arr)) < 0)
@@ -517,12 +521,12 @@ static int command_line(struct chg *c, const char *rest, json_t **out,
 	sh = json_object_get(c->cfg, "Shell");
 	if (json_array_size(sh)) {
 		for (i = 0; i < json_array_size(sh); i++)
-			json_array_append(arr, json_array_get(sh, i));
+			lost |= json_array_append(arr, json_array_get(sh, i));
 	} else {
-		json_array_append_new(arr, json_string("/bin/sh"));
-		json_array_append_new(arr, json_string("-c"));
+		lost |= json_array_append_new(arr, json_string("/bin/sh"));
+		lost |= json_array_append_new(arr, json_string("-c"));
 	}
-	if (*rest && json_array_append_new(arr, json_string(rest)) < 0) {
+	if (lost || (*rest && json_array_append_new(arr, json_string(rest)) < 0)) {
 		json_decref(arr);
 		return dc__enomem(c->ctx);
 	}
@@ -1059,7 +1063,7 @@ static int do_healthcheck(struct chg *c, const struct strv *flags,
 	char typ[16];
 	json_t *hc = NULL, *arr = NULL, *test = NULL;
 	size_t i, j, n;
-	int err = 0, is_json;
+	int err = 0, is_json, lost = 0;
 
 	for (n = 0; rest[n] && !is_space((unsigned char)rest[n]); n++)
 		;
@@ -1130,12 +1134,16 @@ static int do_healthcheck(struct chg *c, const struct strv *flags,
 		err = dc__enomem(c->ctx);
 		goto out;
 	}
-	json_array_append_new(test, json_string(is_json ? "CMD" : "CMD-SHELL"));
+	lost |= json_array_append_new(test, json_string(is_json ? "CMD" : "CMD-SHELL"));
 	if (is_json)
-		json_array_extend(test, arr);
+		lost |= json_array_extend(test, arr);
 	else
-		json_array_append_new(test, json_string(cmd));
-	json_object_set_new(hc, "Test", test);
+		lost |= json_array_append_new(test, json_string(cmd));
+	/* hc takes test, also when this fails */
+	if (json_object_set_new(hc, "Test", test) < 0 || lost) {
+		err = dc__enomem(c->ctx);
+		goto out;
+	}
 	for (j = 0; j < 4; j++) {
 		int64_t v;
 		char *end;
@@ -1345,8 +1353,11 @@ static json_t *sorted_copy(struct dc_ctx *ctx, json_t *m)
 		keys[n++] = k;
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	if ((out = json_object()))
-		for (i = 0; i < n; i++)
-			json_object_set(out, keys[i], json_object_get(m, keys[i]));
+		for (i = 0; i < n && out; i++)
+			if (json_object_set(out, keys[i], json_object_get(m, keys[i])) < 0) {
+				json_decref(out);
+				out = NULL;
+			}
 	free(keys);
 	return out;
 }
@@ -1399,8 +1410,11 @@ static int canonical(struct dc_ctx *ctx, json_t *in, json_t **out)
 			for (i = 0; i < dc__moby_nconfig_fields; i++)
 				if (!strcmp(dc__moby_config_fields[i].name, k))
 					break;
-			if (i == dc__moby_nconfig_fields)
-				json_object_set(o, k, v);
+			if (i == dc__moby_nconfig_fields &&
+			    json_object_set(o, k, v) < 0) {
+				json_decref(o);
+				return dc__enomem(ctx);
+			}
 		}
 	}
 	*out = o;

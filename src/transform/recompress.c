@@ -1,7 +1,6 @@
 /*
  * Recompression: decode a layer and encode it again, spooling the result
- * to a temp file because a tar member needs its size before its data
- * (DESIGN.md §4).
+ * to a temp file because a tar member needs its size before its data.
  */
 #include "internal.h"
 #include "blob/blob.h"
@@ -200,8 +199,8 @@ static int transcode_hq(struct tc *t, const struct dc_bsrc *bs,
 	q->hout = t->h;
 	if ((err = dc__hash_new(ctx, &q->hin)) < 0)
 		goto out;
-	if (!(q->in = malloc((size_t)HQ_N * HQ_CHUNK)) ||
-	    !(q->out = malloc(HQ_OUT))) {
+	if (!(q->in = dc__malloc(NULL, (size_t)HQ_N * HQ_CHUNK)) ||
+	    !(q->out = dc__malloc(NULL, HQ_OUT))) {
 		err = dc__enomem(ctx);
 		goto out;
 	}
@@ -285,7 +284,7 @@ int dc__transcode(const struct dc_bsrc *bs, const struct dc_desc *d,
 	if ((err = dc__blob_open(bs, d, DC_BLOB_DEFER, &in)) < 0)
 		goto out;
 	t.in = in;
-	if (!(buf = malloc(1 << 20))) {
+	if (!(buf = dc__malloc(NULL, 1 << 20))) {
 		err = dc__enomem(ctx);
 		goto out;
 	}

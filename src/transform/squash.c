@@ -1,5 +1,6 @@
 /*
- * Layer squashing (DESIGN.md §5).
+ * Layer squashing: the layers of an image merged into one whose
+ * filesystem is the one the unsquashed image shows when run.
  *
  * Pass 1 reads the layers' headers only (on threads, a layer each) and,
  * walking the layers top down, decides the winning entry of every path:
@@ -453,7 +454,7 @@ static void *p1_main(void *arg)
 {
 	struct p1 *p = arg;
 	struct squash *q = p->q;
-	char *buf = malloc(LR_HEADERS);
+	char *buf = dc__malloc(NULL, LR_HEADERS);
 
 	for (;;) {
 		struct dc_ctx tctx;
@@ -497,6 +498,28 @@ static void p1_release(struct p1layer *ly)
 
 static int pass1_apply(struct squash *q, int L, struct p1layer *ly);
 
+/*
+ * Layer L was interrupted: by a signal, or by the failure of a layer
+ * below it, scanned at the same time. The failing layer, if any, tells
+ * why (the others stop soon once one failed).
+ */
+static struct p1layer *p1_cause(struct p1 *p, int from, int L)
+{
+	int k;
+
+	for (k = L - 1; k >= from; k--) {
+		struct p1layer *ly = &p->ly[k];
+
+		pthread_mutex_lock(&p->mu);
+		while (!ly->done)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+		if (ly->err.code < 0 && ly->err.code != DC_EINTR)
+			return ly;
+	}
+	return &p->ly[L];
+}
+
 static int pass1(struct squash *q)
 {
 	struct p1 p;
@@ -524,6 +547,8 @@ static int pass1(struct squash *q)
 		while (!ly->done)
 			pthread_cond_wait(&p.cv, &p.mu);
 		pthread_mutex_unlock(&p.mu);
+		if (ly->err.code == DC_EINTR)
+			ly = p1_cause(&p, q->from, L);
 		if (ly->err.code < 0) {
 			err = dc__err_restore(q->ctx, &ly->err);
 			break;
@@ -1222,7 +1247,7 @@ static int ring_start(struct squash *q, int direct)
 		return DC_ENOMEM;
 	if (posix_memalign(&mem, DIO_ALIGN, (size_t)RING_N * RING_CAP) ||
 	    (q->ring_verifies &&
-	     (!(g->vmem = malloc((size_t)VER_N * VER_CHUNK)) ||
+	     (!(g->vmem = dc__malloc(NULL, (size_t)VER_N * VER_CHUNK)) ||
 	      dc__hash_new(q->ctx, &g->hh) < 0))) {
 		free(g->vmem);
 		free(mem);
@@ -1709,7 +1734,7 @@ int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
 	if (from >= to || to > img->nlayers)
 		DC_BUG("squash range [%zu, %zu) of %zu layers", from, to,
 		       img->nlayers);
-	if (!(q.buf = malloc(2u << 20))) {
+	if (!(q.buf = dc__malloc(NULL, 2u << 20))) {
 		err = dc__enomem(q.ctx);
 		goto out;
 	}
@@ -1815,13 +1840,18 @@ static json_t *squash_entry(json_t *last, size_t from, size_t n)
 {
 	json_t *e = json_object();
 	char by[128];
+	int bad = 0;
 
 	/* the time of the newest squashed layer keeps output deterministic */
 	if (last && json_object_get(last, "created"))
-		json_object_set(e, "created", json_object_get(last, "created"));
+		bad |= json_object_set(e, "created", json_object_get(last, "created"));
 	snprintf(by, sizeof(by), "decant squash: layers %zu-%zu", from + 1, n);
-	json_object_set_new(e, "created_by", json_string(by));
-	json_object_set_new(e, "comment", json_string("squashed by decant"));
+	bad |= json_object_set_new(e, "created_by", json_string(by));
+	bad |= json_object_set_new(e, "comment", json_string("squashed by decant"));
+	if (bad) {
+		json_decref(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -1830,7 +1860,7 @@ int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 {
 	json_t *root = NULL, *rootfs, *ids, *hist, *nh = NULL, *last = NULL;
 	size_t i, nonempty = 0;
-	int err;
+	int err, bad = 0;
 
 	if ((err = dc__json_parse(ctx, &root, &img->config_raw,
 				  img->config.digest)) < 0)
@@ -1844,7 +1874,7 @@ int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 	}
 	while (json_array_size(ids) > from)
 		json_array_remove(ids, from);
-	json_array_append_new(ids, json_string(diff_id));
+	bad |= json_array_append_new(ids, json_string(diff_id));
 	hist = json_object_get(root, "history");
 	if (json_is_array(hist)) {
 		/* keep empty-layer entries and those of kept layers; one
@@ -1856,28 +1886,28 @@ int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 			json_t *h = json_array_get(hist, i);
 
 			if (json_is_true(json_object_get(h, "empty_layer"))) {
-				json_array_append(nh, h);
+				bad |= json_array_append(nh, h);
 				continue;
 			}
 			if (nonempty++ < from) {
-				json_array_append(nh, h);
+				bad |= json_array_append(nh, h);
 				continue;
 			}
 			json_decref(last);
 			last = json_incref(h);
 			if (nonempty == img->nlayers) {
-				json_array_append_new(nh, squash_entry(last, from,
-								       img->nlayers));
+				bad |= json_array_append_new(nh, squash_entry(last, from,
+									      img->nlayers));
 				added = 1;
 			}
 		}
 		if (!added)
-			json_array_append_new(nh, squash_entry(last, from,
-							       img->nlayers));
-		json_object_set(root, "history", nh);
+			bad |= json_array_append_new(nh, squash_entry(last, from,
+								      img->nlayers));
+		bad |= json_object_set(root, "history", nh);
 	}
 	out->len = 0;
-	err = dc__json_dump(ctx, out, root);
+	err = bad ? dc__enomem(ctx) : dc__json_dump(ctx, out, root);
 out:
 	json_decref(last);
 	json_decref(nh);

@@ -3,24 +3,71 @@
  */
 #include "internal.h"
 
+#include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "banned.h"
 
-static long fail_countdown;	/* 0 = off; tests only, single-threaded */
+static long fail_countdown;	/* 0 = off; set by tests only */
 
 void dc__fail_alloc_at(long n)
 {
-	fail_countdown = n;
+	__atomic_store_n(&fail_countdown, n, __ATOMIC_RELAXED);
 }
 
+/* Atomic: worker threads allocate too. */
 static int should_fail(void)
 {
-	if (fail_countdown <= 0)
+	if (__atomic_load_n(&fail_countdown, __ATOMIC_RELAXED) <= 0)
 		return 0;
-	return --fail_countdown == 0;
+	return __atomic_sub_fetch(&fail_countdown, 1, __ATOMIC_RELAXED) == 0;
+}
+
+void *dc__malloc(struct dc_ctx *ctx, size_t n)
+{
+	void *p = should_fail() ? NULL : malloc(n ? n : 1);
+
+	if (!p && ctx)
+		dc__enomem(ctx);
+	return p;
+}
+
+/* jansson's allocations go through the same failure injection. jansson
+ * does not always report a failed allocation as such (a parse may fail
+ * with a syntax error, or drop a value), so each thread notes one. */
+static __thread int json_oom;
+
+static void *json_malloc(size_t n)
+{
+	void *p = should_fail() ? NULL : malloc(n);
+
+	if (!p)
+		json_oom = 1;
+	return p;
+}
+
+int dc__json_oom_take(void)
+{
+	int r = json_oom;
+
+	json_oom = 0;
+	return r;
+}
+
+static void json_hook(void)
+{
+	json_set_alloc_funcs(json_malloc, free);
+}
+
+void dc__alloc_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, json_hook);
+	json_oom = 0;
 }
 
 void *dc__calloc(struct dc_ctx *ctx, size_t n, size_t size)

@@ -259,7 +259,7 @@ int dc__dec_new(struct dc_ctx *ctx, struct dc_dec **out, enum dc_comp c,
 	d->ctx = ctx;
 	d->comp = c;
 	d->label = label;
-	if (!(d->out = malloc(DEC_OUT)))
+	if (!(d->out = dc__malloc(NULL, DEC_OUT)))
 		goto nomem;
 	if (dec_init(ctx, c, &d->gz, &d->zs) < 0)
 		goto nomem;
@@ -405,7 +405,7 @@ int dc__enc_new(struct dc_ctx *ctx, struct dc_enc **out, enum dc_comp c,
 	e->comp = c;
 	e->level = level;
 	e->threads = threads;
-	if (!(e->out = malloc(DEC_OUT)))
+	if (!(e->out = dc__malloc(NULL, DEC_OUT)))
 		goto nomem;
 	/* zstd: one worker per core, as zstd -T0. A third worker on 2
 	 * cores kept them 2% busier, but cost 6% more CPU (the workers take
@@ -724,7 +724,7 @@ static int ds_new(struct dc_ctx *ctx, struct dc_stream *in, enum dc_comp c,
 	d->comp = c;
 	d->label = label;
 	d->zs_hint = 1;
-	if (!(d->buf = malloc(DS_IN)))
+	if (!(d->buf = dc__malloc(NULL, DS_IN)))
 		goto nomem;
 	if (c == DC_COMP_XZ) {
 		lzma_stream init = LZMA_STREAM_INIT;

@@ -13,8 +13,10 @@
 
 int dc_ctx_new(struct dc_ctx **out)
 {
-	struct dc_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct dc_ctx *ctx;
 
+	dc__alloc_init();
+	ctx = calloc(1, sizeof(*ctx));
 	*out = ctx;
 	return ctx ? 0 : DC_ENOMEM;
 }

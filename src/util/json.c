@@ -50,6 +50,10 @@ int dc__json_parse(struct dc_ctx *ctx, struct json_t **out,
 				"'%s': JSON nested deeper than %d levels",
 				label, DC_MAX_JSON_DEPTH);
 	j = json_loadb(b->data, b->len, JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+	if (dc__json_oom_take()) {
+		json_decref(j);
+		return dc__enomem(ctx);
+	}
 	if (!j)
 		return dc_error(ctx, DC_EFORMAT,
 				"'%s': invalid JSON at line %d: %s", label,
@@ -63,8 +67,11 @@ int dc__json_dump(struct dc_ctx *ctx, struct dc_buf *out, const json_t *j)
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int err;
 
-	if (!s)
+	/* a failed allocation while J was built may have dropped a member */
+	if (dc__json_oom_take() || !s) {
+		free(s);
 		return dc__enomem(ctx);
+	}
 	err = dc__buf_addstr(ctx, out, s);
 	free(s);
 	return err;

@@ -24,8 +24,8 @@ int dc__out_init(struct dc_ctx *ctx, struct dc_out *o, int fd,
 	o->fd = fd;
 	o->label = label;
 	o->cap = OUT_BUF;
-	if (!(o->buf = malloc(o->cap)))
-		return dc__enomem(ctx);
+	if (!(o->buf = dc__malloc(ctx, o->cap)))
+		return DC_ENOMEM;
 	return 0;
 }
 

@@ -87,7 +87,7 @@ static int comp_init(struct comp *c, int level)
 #ifdef HAVE_ISAL
 	if ((c->isal = isal_level(level)) != 0) {
 		c->lbuf_size = isal_lbuf_size(c->isal);
-		return (c->lbuf = malloc(c->lbuf_size)) ? 0 : -1;
+		return (c->lbuf = dc__malloc(NULL, c->lbuf_size)) ? 0 : DC_ENOMEM;
 	}
 #endif
 #ifdef HAVE_LIBDEFLATE
@@ -146,7 +146,7 @@ static void *worker(void *arg)
 {
 	struct dc_pgzip *g = arg;
 	struct comp c;
-	int ok = comp_init(&c, g->level) == 0;
+	int init = comp_init(&c, g->level);
 
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
@@ -165,10 +165,10 @@ static void *worker(void *arg)
 		}
 		s->state = 3;	/* taken */
 		pthread_mutex_unlock(&g->mu);
-		s->outlen = ok ? comp_run(&c, s->in, s->inlen, s->out, BOUND) : 0;
+		s->outlen = !init ? comp_run(&c, s->in, s->inlen, s->out, BOUND) : 0;
 		pthread_mutex_lock(&g->mu);
 		if (!s->outlen)
-			g->failed = 1;
+			g->failed = init == DC_ENOMEM ? DC_ENOMEM : 1;
 		s->state = 2;
 		pthread_cond_broadcast(&g->cv);
 	}
@@ -189,7 +189,7 @@ void dc__pgzip_free(struct dc_pgzip *g)
 	pthread_mutex_unlock(&g->mu);
 	for (i = 0; i < g->nth; i++)
 		pthread_join(g->th[i], NULL);
-	for (i = 0; i < g->nslots; i++) {
+	for (i = 0; g->slots && i < g->nslots; i++) {
 		free(g->slots[i].in);
 		free(g->slots[i].out);
 	}
@@ -206,6 +206,7 @@ int dc__pgzip_new(struct dc_ctx *ctx, struct dc_pgzip **out, int level,
 	struct dc_pgzip *g;
 	size_t i;
 	struct comp probe;
+	int err;
 
 	*out = NULL;
 	if (threads < 1)
@@ -216,11 +217,13 @@ int dc__pgzip_new(struct dc_ctx *ctx, struct dc_pgzip **out, int level,
 	g->level = level ? level : DC_GZIP_DEFAULT_LEVEL;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
-	if (comp_init(&probe, g->level) < 0) {
+	if ((err = comp_init(&probe, g->level)) < 0) {
 		comp_free(&probe);
 		dc__pgzip_free(g);
+		if (err == DC_ENOMEM)
+			return dc__enomem(ctx);
 		return dc_error(ctx, DC_EINVAL, "gzip level %d not supported",
-				g->level);
+				level ? level : DC_GZIP_DEFAULT_LEVEL);
 	}
 	comp_free(&probe);
 	g->nslots = (size_t)threads * 2;
@@ -228,8 +231,8 @@ int dc__pgzip_new(struct dc_ctx *ctx, struct dc_pgzip **out, int level,
 	    !(g->th = dc__calloc(ctx, (size_t)threads, sizeof(*g->th))))
 		goto nomem;
 	for (i = 0; i < g->nslots; i++)
-		if (!(g->slots[i].in = malloc(CHUNK)) ||
-		    !(g->slots[i].out = malloc(BOUND)))
+		if (!(g->slots[i].in = dc__malloc(NULL, CHUNK)) ||
+		    !(g->slots[i].out = dc__malloc(NULL, BOUND)))
 			goto nomem;
 	for (i = 0; i < (size_t)threads; i++) {
 		if (pthread_create(&g->th[i], NULL, worker, g))
@@ -263,6 +266,8 @@ static int emit_one(struct dc_pgzip *g, dc_sink_fn sink, void *arg)
 		pthread_cond_wait(&g->cv, &g->mu);
 	failed = g->failed;
 	pthread_mutex_unlock(&g->mu);
+	if (failed == DC_ENOMEM)
+		return dc__enomem(g->ctx);
 	if (failed)
 		return dc_error(g->ctx, DC_EIO, "gzip compression failed");
 	err = sink(arg, s->out, s->outlen);

@@ -443,11 +443,11 @@ int dc__src_peek(struct dc_src *src, const char *name, void *buf, size_t n,
 
 static int copy_fd(struct dc_ctx *ctx, int from, int to, const char *label)
 {
-	char *buf = malloc(1 << 20);
+	char *buf = dc__malloc(ctx, 1 << 20);
 	int err = 0;
 
 	if (!buf)
-		return dc__enomem(ctx);
+		return DC_ENOMEM;
 	for (;;) {
 		ssize_t r = read(from, buf, 1 << 20), w, done = 0;
 
@@ -542,7 +542,7 @@ static int unwrap(struct dc_src *src, int in, int *outfd)
 	int err = 0, fd = -1;
 
 	*outfd = -1;
-	if (!a || !(buf = malloc(1 << 20))) {
+	if (!a || !(buf = dc__malloc(NULL, 1 << 20))) {
 		err = dc__enomem(ctx);
 		goto out;
 	}

@@ -117,7 +117,7 @@ static int all_zero(const unsigned char *h)
 static char *field_str(const unsigned char *p, size_t n)
 {
 	size_t len = strnlen((const char *)p, n);
-	char *s = malloc(len + 1);
+	char *s = dc__malloc(NULL, len + 1);
 
 	if (s) {
 		memcpy(s, p, len);
@@ -190,10 +190,10 @@ static int parse_pax(struct dc_src *src, const struct dc_buf *b,
 		val = eq + 1;
 		{
 			size_t vlen = (size_t)(b->data + pos + len - 1 - val);
-			char *v = malloc(vlen + 1);
+			char *v = dc__malloc(src->ctx, vlen + 1);
 
 			if (!v)
-				return dc__enomem(src->ctx);
+				return DC_ENOMEM;
 			memcpy(v, val, vlen);
 			v[vlen] = '\0';
 			if (klen == 4 && !memcmp(rec, "path", 4)) {
@@ -423,7 +423,7 @@ int dc__tar_index(struct dc_src *src)
 				if (pre && nm) {
 					a = strlen(pre);
 					b = strlen(nm);
-					name = malloc(a + b + 2);
+					name = dc__malloc(NULL, a + b + 2);
 					if (name) {
 						memcpy(name, pre, a);
 						name[a] = '/';
@@ -593,8 +593,8 @@ int dc__tarw_align(struct dc_out *o, unsigned align)
 		len = align;
 	digits = len >= 1000 ? 4 : 3;	/* 512 <= len <= 4096 */
 	fill = len - digits - sizeof(" comment=\n") + 1;
-	if (!(rec = malloc(len + 1)))
-		return dc__enomem(o->ctx);
+	if (!(rec = dc__malloc(o->ctx, len + 1)))
+		return DC_ENOMEM;
 	snprintf(rec, len + 1, "%zu comment=%*s\n", len, (int)fill, "");
 	memset(rec + digits + 9, '.', fill);
 	if ((err = raw_header(o, "PaxHeader", 'x', len, 0644, NULL)) == 0)

@@ -25,27 +25,27 @@ int dc__docker_manifest_json(struct dc_ctx *ctx, struct dc_buf *out,
 {
 	json_t *arr = json_array();
 	size_t i, j;
-	int err;
+	int err, bad = 0;
 
 	for (i = 0; i < n; i++) {
 		json_t *item = json_object(), *tags, *layers = json_array();
 
-		json_object_set_new(item, "Config", blob_ref(img[i]->config.digest));
+		bad |= json_object_set_new(item, "Config", blob_ref(img[i]->config.digest));
 		if (img[i]->ntags) {
 			tags = json_array();
 			for (j = 0; j < img[i]->ntags; j++)
-				json_array_append_new(tags, json_string(img[i]->tags[j]));
+				bad |= json_array_append_new(tags, json_string(img[i]->tags[j]));
 		} else {
 			tags = json_null();
 		}
-		json_object_set_new(item, "RepoTags", tags);
+		bad |= json_object_set_new(item, "RepoTags", tags);
 		for (j = 0; j < img[i]->nlayers; j++)
-			json_array_append_new(layers,
-					      blob_ref(img[i]->layers[j].digest));
-		json_object_set_new(item, "Layers", layers);
-		json_array_append_new(arr, item);
+			bad |= json_array_append_new(layers,
+						     blob_ref(img[i]->layers[j].digest));
+		bad |= json_object_set_new(item, "Layers", layers);
+		bad |= json_array_append_new(arr, item);
 	}
-	err = dc__json_dump(ctx, out, arr);
+	err = bad ? dc__enomem(ctx) : dc__json_dump(ctx, out, arr);
 	if (!err)
 		err = dc__buf_add(ctx, out, "\n", 1);
 	json_decref(arr);
@@ -79,11 +79,13 @@ int dc__docker_repositories(struct dc_ctx *ctx, struct dc_buf *out,
 			}
 			memcpy(name, t, (size_t)(colon - t));
 			r = json_object_get(repos, name);
-			if (!r) {
-				r = json_object();
-				json_object_set_new(repos, name, r);
+			if (!r && json_object_set_new(repos, name, r = json_object()))
+				r = NULL;	/* freed */
+			if (!r || json_object_set_new(r, colon + 1, json_string(top))) {
+				free(name);
+				err = dc__enomem(ctx);
+				goto out;
 			}
-			json_object_set_new(r, colon + 1, json_string(top));
 			free(name);
 			any = 1;
 		}

@@ -1,6 +1,6 @@
 /*
  * Writer for the Docker 1.10-24 `docker save` layout ("docker-legacy",
- * FORMATS.md §1.3, moby@v24.0.9 image/tarexport/save.go):
+ * as moby@v24.0.9 image/tarexport/save.go writes it):
  *
  *   <v1id>/  <v1id>/VERSION ("1.0")  <v1id>/json  <v1id>/layer.tar
  *   <config hex>.json   manifest.json   repositories
@@ -337,7 +337,7 @@ static int manifest_json(struct dc_writer *w, struct dc_buf *out)
 	struct legacy_priv *p = w->priv;
 	json_t *arr = json_array();
 	size_t i, j, k = 0;
-	int err;
+	int err, bad = 0;
 
 	for (i = 0; i < w->nimages; i++) {
 		const struct dc_image *img = w->images[i];
@@ -346,24 +346,24 @@ static int manifest_json(struct dc_writer *w, struct dc_buf *out)
 
 		snprintf(name, sizeof(name), "%s.json",
 			 dc__digest_hex(img->config.digest));
-		json_object_set_new(item, "Config", json_string(name));
+		bad |= json_object_set_new(item, "Config", json_string(name));
 		if (img->ntags) {
 			tags = json_array();
 			for (j = 0; j < img->ntags; j++)
-				json_array_append_new(tags, json_string(img->tags[j]));
+				bad |= json_array_append_new(tags, json_string(img->tags[j]));
 		} else {
 			tags = json_null();
 		}
-		json_object_set_new(item, "RepoTags", tags);
+		bad |= json_object_set_new(item, "RepoTags", tags);
 		for (j = 0; j < img->nlayers; j++, k++) {
 			snprintf(name, sizeof(name), "%s/layer.tar",
 				 p->d[p->layer_dir[k]].v1id);
-			json_array_append_new(layers, json_string(name));
+			bad |= json_array_append_new(layers, json_string(name));
 		}
-		json_object_set_new(item, "Layers", layers);
-		json_array_append_new(arr, item);
+		bad |= json_object_set_new(item, "Layers", layers);
+		bad |= json_array_append_new(arr, item);
 	}
-	err = dc__json_dump(w->ctx, out, arr);
+	err = bad ? dc__enomem(w->ctx) : dc__json_dump(w->ctx, out, arr);
 	if (!err)
 		err = dc__buf_add(w->ctx, out, "\n", 1);
 	json_decref(arr);
@@ -398,17 +398,22 @@ static int repositories(struct dc_writer *w, struct dc_buf *out)
 				goto out;
 			}
 			memcpy(name, t, (size_t)(colon - t));
-			if (!(r = json_object_get(repos, name))) {
-				r = json_object();
-				json_object_set_new(repos, name, r);
+			if (!(r = json_object_get(repos, name)) &&
+			    json_object_set_new(repos, name, r = json_object()))
+				r = NULL;	/* freed */
+			if (!r || json_object_set_new(r, colon + 1, json_string(top))) {
+				free(name);
+				err = dc__enomem(w->ctx);
+				goto out;
 			}
-			json_object_set_new(r, colon + 1, json_string(top));
 			free(name);
 		}
 	}
 	if (!json_object_size(repos))
 		goto out;
-	if (!(s = json_dumps(repos, JSON_COMPACT | JSON_SORT_KEYS))) {
+	s = json_dumps(repos, JSON_COMPACT | JSON_SORT_KEYS);
+	if (dc__json_oom_take() || !s) {
+		free(s);
 		err = dc__enomem(w->ctx);
 		goto out;
 	}

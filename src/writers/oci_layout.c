@@ -27,10 +27,15 @@ static const char OCI_LAYOUT[] = "{\"imageLayoutVersion\": \"1.0.0\"}";
 static json_t *desc_json(const struct dc_desc *d)
 {
 	json_t *o = json_object();
+	int bad = 0;
 
-	json_object_set_new(o, "mediaType", json_string(d->media_type));
-	json_object_set_new(o, "digest", json_string(d->digest));
-	json_object_set_new(o, "size", json_integer(d->size));
+	bad |= json_object_set_new(o, "mediaType", json_string(d->media_type));
+	bad |= json_object_set_new(o, "digest", json_string(d->digest));
+	bad |= json_object_set_new(o, "size", json_integer(d->size));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -46,6 +51,7 @@ static int add_named(struct dc_ctx *ctx, json_t *list, const struct dc_desc *des
 		struct dc_ref ref;
 		char *norm = NULL;
 		json_t *d, *ann;
+		int bad = 0;
 
 		if ((err = dc__ref_parse(ctx, &ref, tags[t])) < 0)
 			break;
@@ -53,27 +59,32 @@ static int add_named(struct dc_ctx *ctx, json_t *list, const struct dc_desc *des
 		if (!err) {
 			d = desc_json(desc);
 			ann = json_object();
-			json_object_set_new(ann, "io.containerd.image.name",
-					    json_string(norm));
-			json_object_set_new(ann, "org.opencontainers.image.ref.name",
-					    json_string(ref.tag ? ref.tag : "latest"));
-			json_object_set_new(d, "annotations", ann);
-			json_array_append_new(list, d);
+			bad |= json_object_set_new(ann, "io.containerd.image.name",
+						   json_string(norm));
+			bad |= json_object_set_new(ann, "org.opencontainers.image.ref.name",
+						   json_string(ref.tag ? ref.tag : "latest"));
+			bad |= json_object_set_new(d, "annotations", ann);
+			bad |= json_array_append_new(list, d);
+			if (bad)
+				err = dc__enomem(ctx);
 		}
 		free(norm);
 		dc__ref_release(&ref);
 	}
-	if (!ntags) {
+	if (!ntags && !err) {
 		json_t *d = desc_json(desc);
+		int bad = 0;
 
 		if (ref_name) {
 			json_t *ann = json_object();
 
-			json_object_set_new(ann, "org.opencontainers.image.ref.name",
-					    json_string(ref_name));
-			json_object_set_new(d, "annotations", ann);
+			bad |= json_object_set_new(ann, "org.opencontainers.image.ref.name",
+						   json_string(ref_name));
+			bad |= json_object_set_new(d, "annotations", ann);
 		}
-		json_array_append_new(list, d);
+		bad |= json_array_append_new(list, d);
+		if (bad)
+			err = dc__enomem(ctx);
 	}
 	return err;
 }
@@ -85,9 +96,10 @@ int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
 	size_t i;
 	int err = 0;
 
-	json_object_set_new(idx, "schemaVersion", json_integer(2));
-	json_object_set_new(idx, "mediaType",
-			    json_string("application/vnd.oci.image.index.v1+json"));
+	if (json_object_set_new(idx, "schemaVersion", json_integer(2)) ||
+	    json_object_set_new(idx, "mediaType",
+				json_string("application/vnd.oci.image.index.v1+json")))
+		err = dc__enomem(ctx);
 	for (i = 0; i < w->nindexes && !err; i++)
 		err = add_named(ctx, list, &w->indexes[i]->desc,
 				w->indexes[i]->tags, w->indexes[i]->ntags,
@@ -97,7 +109,8 @@ int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
 			err = add_named(ctx, list, &w->images[i]->manifest,
 					w->images[i]->tags, w->images[i]->ntags,
 					w->images[i]->ref_name);
-	json_object_set_new(idx, "manifests", list);
+	if (json_object_set_new(idx, "manifests", list) && !err)
+		err = dc__enomem(ctx);
 	if (!err)
 		err = dc__json_dump(ctx, out, idx);
 	json_decref(idx);
@@ -347,7 +360,7 @@ static int merge_index(struct dc_writer *w, int dirfd, struct dc_buf *ours)
 	json_t *oj = NULL, *nj = NULL, *olist, *nlist, *res = NULL;
 	struct stat st;
 	size_t i, j;
-	int fd = -1, err = 0;
+	int fd = -1, err = 0, bad = 0;
 
 	fd = openat(dirfd, "index.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -399,13 +412,13 @@ static int merge_index(struct dc_writer *w, int dirfd, struct dc_buf *ours)
 			dup = nr && !strcmp(nr, rn);
 		}
 		if (!dup)
-			json_array_append(res, d);
+			bad |= json_array_append(res, d);
 	}
 	for (j = 0; j < json_array_size(nlist); j++)
-		json_array_append(res, json_array_get(nlist, j));
-	json_object_set(nj, "manifests", res);
+		bad |= json_array_append(res, json_array_get(nlist, j));
+	bad |= json_object_set(nj, "manifests", res);
 	ours->len = 0;
-	err = dc__json_dump(ctx, ours, nj);
+	err = bad ? dc__enomem(ctx) : dc__json_dump(ctx, ours, nj);
 out:
 	if (fd >= 0)
 		close(fd);

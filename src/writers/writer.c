@@ -187,7 +187,7 @@ int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
 		    const char *label)
 {
 	struct dc_ctx *ctx = o->ctx;
-	char *buf = malloc(1 << 20);
+	char *buf = dc__malloc(NULL, 1 << 20);
 	uint64_t n = 0;
 	int err = 0;
 

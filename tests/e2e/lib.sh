@@ -7,13 +7,23 @@
 #
 # A test whose TOOL is missing is skipped, except under CI=true, where a
 # missing tool is a failure: CI must have every real consumer installed.
+# The TOOL "samples" marks a test of the optional suite over archives other
+# tools wrote (a third-party corpus, not in the repository): it runs only
+# when DECANT_SAMPLES=DIR names that corpus, found as $SAMPLES, and is
+# skipped otherwise, under CI=true too (.ci/run sets DECANT_SAMPLES).
 # Each test body runs in a subshell with `set -eu` in a fresh $T/work dir.
 set -eu
 export LC_ALL=C TZ=UTC
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TESTDATA=$TOP/testdata
 : "${DECANT:=$TOP/decant}"
-SAMPLES=$(cd "$TOP/.." && pwd)/shared/samples
+SAMPLES=""
+if [ -n "${DECANT_SAMPLES:-}" ]; then
+	SAMPLES=$(cd "$DECANT_SAMPLES" 2>/dev/null && pwd) || {
+		echo "not ok - $(basename "$0" .sh): DECANT_SAMPLES=$DECANT_SAMPLES is not a directory"
+		exit 1
+	}
+fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/decant-e2e.XXXXXX")
 SCRIPT=$(basename "$0" .sh)
 n_test=0
@@ -33,7 +43,12 @@ have() { command -v "$1" >/dev/null 2>&1; }
 decant() { "$DECANT" "$@"; }
 
 _missing() {
-	for t in "$@"; do have "$t" || { echo "$t"; return 0; }; done
+	for t in "$@"; do
+		case $t in
+		samples) [ -n "$SAMPLES" ] || { echo "$t"; return 0; } ;;
+		*) have "$t" || { echo "$t"; return 0; } ;;
+		esac
+	done
 	return 1
 }
 
@@ -42,7 +57,9 @@ expect_success() {
 	shift 2
 	n_test=$((n_test + 1))
 	if m=$(_missing "$@"); then
-		if [ "${CI:-}" = true ]; then
+		if [ "$m" = samples ]; then
+			echo "skip $n_test - $SCRIPT: $title (optional suite: DECANT_SAMPLES not set)"
+		elif [ "${CI:-}" = true ]; then
 			echo "not ok $n_test - $SCRIPT: $title (missing tool '$m' under CI)"
 			n_fail=$((n_fail + 1))
 		else
@@ -95,6 +112,29 @@ no_leftovers() {
 	b=$(basename "$1")
 	if [ -e "$1" ]; then echo "'$1' exists"; return 1; fi
 	if ls -a "$d" | grep -q "^$b\.tmp-"; then echo "temp file left in $d"; return 1; fi
+}
+
+# image_says ENGINE IMAGE WANT_FILE: what IMAGE's default command prints
+# is WANT_FILE, found without starting a container (no container runtime
+# needed). The test images run `cat FILE` (["/bin/sh","-c","cat /hello.txt"]
+# or ["/bin/cat","/small.txt"]): the command comes from `ENGINE image
+# inspect`, FILE from `ENGINE create` + `ENGINE export`. ENGINE is docker or
+# a podman wrapper (a command or a function).
+image_says() {
+	_eng=$1 _img=$2 _want=$3
+	_f=$("$_eng" image inspect "$_img" | jq -r '.[0].Config |
+		(.Entrypoint // []) + (.Cmd // []) |
+		if .[0:2] == ["/bin/sh", "-c"] then .[2] | split(" ") else . end |
+		if length == 2 and (.[0] == "cat" or .[0] == "/bin/cat") and
+		   (.[1] | startswith("/")) then .[1]
+		else error("the command is not cat /FILE: \(.)") end') || return 1
+	_cid=$("$_eng" create "$_img") || return 1
+	_rc=0
+	"$_eng" export "$_cid" | tar -xOf - "${_f#/}" >image_says.out || _rc=1
+	"$_eng" rm "$_cid" >/dev/null || _rc=1
+	[ $_rc = 0 ] || { echo "$_img: no $_f in its export"; return 1; }
+	cmp "$_want" image_says.out ||
+		{ echo "$_img: its command would print:"; cat image_says.out; return 1; }
 }
 
 # sha256sum of every blob must equal its file name.

@@ -1,23 +1,12 @@
 #!/usr/bin/env bash
-# decant's docker-archive output must load and run in a real dockerd (20.10)
-# and import into containerd. `docker load` skips layers the daemon already
+# decant's docker-archive output must load in a real dockerd (20.10) with
+# the right files (docker create + export: no container started; the first
+# test alone runs one) and import into containerd (and run there). `docker load` skips layers the daemon already
 # has, so every load check gets a daemon that has never seen the image: a
 # fresh dockerd is started before each test, and the test proves the store is
 # empty before loading.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dockerd.sh"
-
-# lib.sh evaluates a body inside `if ( ... )`, where bash ignores `set -e`, so
-# a failing command in the middle of a body would not fail the test. Run each
-# body in a child bash instead, where `set -e` holds.
-export T TESTDATA SAMPLES DECANT TOP
-export -f decant check_error no_leftovers blobs_ok have
-test_ok() {
-	_title=$1 _body=$2
-	shift 2
-	expect_success "$_title" "bash -euo pipefail -c $(printf %q "$_body")" "$@"
-}
-
 
 have_docker() { have dockerd && have docker; }
 
@@ -28,6 +17,7 @@ daemon_is_empty() {
 }
 
 # run_is IMAGE EXPECTED_FILE: `docker run` prints exactly the expected text.
+# The one docker test that starts a container; the others read files.
 run_is() {
 	docker run --rm --network none "$1" >run.out
 	cmp "$2" run.out || { echo "docker run $1 printed:"; cat run.out; return 1; }
@@ -39,10 +29,8 @@ id_is() {
 	[ "$got" = "$2" ] || { echo "$1: image ID $got, expected $2"; return 1; }
 }
 
-export -f daemon_is_empty run_is id_is
-
 have_docker && fresh_daemon
-test_ok 'docker-1.10 multilayer -> docker-archive loads with the same ID and runs' '
+expect_success 'docker-1.10 multilayer -> docker-archive loads with the same ID and runs' '
 	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:out.tar
 	daemon_is_empty
 	docker load -i out.tar >load.out
@@ -53,7 +41,7 @@ test_ok 'docker-1.10 multilayer -> docker-archive loads with the same ID and run
 ' dockerd docker
 
 have_docker && fresh_daemon
-test_ok 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and runs' '
+expect_success 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads with its files' '
 	src=$TESTDATA/oci/skopeo-dir
 	m=$(jq -r ".manifests[0].digest" "$src/index.json")
 	cfg=$(jq -r ".config.digest" "$src/blobs/sha256/${m#sha256:}")
@@ -64,11 +52,11 @@ test_ok 'OCI skopeo dir (gzip layers) -> docker-archive --tag loads and runs' '
 	grep -qx "Loaded image: decant-test/fromoci:1" load.out
 	# The config bytes pass through, so the image ID is the OCI config digest.
 	id_is decant-test/fromoci:1 "$cfg"
-	run_is decant-test/fromoci:1 "$TESTDATA/expected/multilayer.txt"
+	image_says docker decant-test/fromoci:1 "$TESTDATA/expected/multilayer.txt"
 ' dockerd docker jq
 
 have_docker && fresh_daemon
-test_ok 'two-images.tar -> docker-archive: both images load with their IDs and run' '
+expect_success 'two-images.tar -> docker-archive: both images load with their IDs and files' '
 	decant convert "$TESTDATA/docker-1.10/two-images.tar" docker-archive:out.tar
 	daemon_is_empty
 	docker load -i out.tar
@@ -76,24 +64,24 @@ test_ok 'two-images.tar -> docker-archive: both images load with their IDs and r
 		id_is "$ref" "$id"
 	done <"$TESTDATA/expected/two-images.ids"
 	[ "$(docker images -q --no-trunc | sort -u | wc -l)" = 2 ]
-	run_is decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
-	run_is decant-test/multi:latest "$TESTDATA/expected/multilayer.txt"
-	run_is decant-test/small:2.0 "$TESTDATA/expected/small.txt"
-' dockerd docker
+	image_says docker decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
+	image_says docker decant-test/multi:latest "$TESTDATA/expected/multilayer.txt"
+	image_says docker decant-test/small:2.0 "$TESTDATA/expected/small.txt"
+' dockerd docker jq
 
 have_docker && fresh_daemon
-test_ok 'docker-archive written to stdout, gzipped, loads with docker load' '
+expect_success 'docker-archive written to stdout, gzipped, loads with docker load' '
 	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:- | gzip -n >out.tar.gz
 	gzip -t out.tar.gz
 	daemon_is_empty
 	docker load -i out.tar.gz
 	id_is decant-test/multi:1.0 "$(cat "$TESTDATA/expected/multilayer.id")"
-	run_is decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
-' dockerd docker gzip
+	image_says docker decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
+' dockerd docker gzip jq
 
 # containerd (the one this dockerd runs) in its own namespace: the docker
 # store above does not share content with it, and "t" is a new namespace.
-test_ok 'docker-archive imports into containerd (ctr) and runs' '
+expect_success 'docker-archive imports into containerd (ctr) and runs' '
 	decant convert "$TESTDATA/docker-1.10/multilayer.tar" docker-archive:out.tar
 	sock=$DK/exec/containerd/containerd.sock
 	ctr() { command ctr -a "$sock" -n t "$@"; }

@@ -5,24 +5,13 @@
 # existing destination alone, and a destination that is the source is refused.
 . "$(dirname "$0")/lib.sh"
 
-# lib.sh evaluates a body inside `if ( ... )`, where bash ignores `set -e`, so
-# a failing command in the middle of a body would not fail the test. Run each
-# body in a child bash instead, where `set -e` holds.
-export T TESTDATA SAMPLES DECANT TOP
-export -f decant check_error no_leftovers blobs_ok have
-test_ok() {
-	_title=$1 _body=$2
-	shift 2
-	expect_success "$_title" "bash -euo pipefail -c $(printf %q "$_body")" "$@"
-}
-
 BAD=$TESTDATA/bad
 
 # The messages name the source as given on the command line, so decant runs
 # in testdata/bad with the bare file name; output goes to $T/work.
 # bad_case NAME FILE: both an oci: directory and an oci-archive: tar.
 bad_case() {
-	test_ok "$1: exit 1, exact message, no output" '
+	expect_success "$1: exit 1, exact message, no output" '
 		cd "$TESTDATA/bad"
 		check_error 1 '"$1"'.stderr convert '"$2"' "oci:$T/work/out"
 		no_leftovers "$T/work/out"
@@ -32,7 +21,7 @@ bad_case() {
 	'
 }
 
-test_ok 'the bases of testdata/bad convert (each bad file breaks one thing)' '
+expect_success 'the bases of testdata/bad convert (each bad file breaks one thing)' '
 	for b in base-docker base-oci; do
 		decant convert "$TESTDATA/bad/$b.tar" "oci:$b"
 		blobs_ok "$b"
@@ -73,7 +62,7 @@ bad_case hybrid-names hybrid-names.tar
 bad_case hybrid-unlisted hybrid-unlisted.tar
 bad_case manifest-key-case manifest-key-case.tar
 
-test_ok 'oversized-json (9 MiB manifest.json, built now): exit 1, exact message, no output' '
+expect_success 'oversized-json (9 MiB manifest.json, built now): exit 1, exact message, no output' '
 	"$TESTDATA/bad/make-bad.sh" --oversized "$T/work"
 	check_error 1 "$TESTDATA/bad/oversized-json.stderr" convert oversized-json.tar oci:out
 	no_leftovers out
@@ -81,7 +70,7 @@ test_ok 'oversized-json (9 MiB manifest.json, built now): exit 1, exact message,
 	no_leftovers out.tar
 ' python3
 
-test_ok 'every bad file has its .stderr and a test here' '
+expect_success 'every bad file has its .stderr and a test here' '
 	cd "$TESTDATA/bad"
 	for f in *.tar *.tar.gz; do
 		case $f in base-*) continue ;; esac
@@ -97,7 +86,7 @@ test_ok 'every bad file has its .stderr and a test here' '
 	done
 '
 
-test_ok 'a failed conversion leaves an existing oci-archive destination untouched' '
+expect_success 'a failed conversion leaves an existing oci-archive destination untouched' '
 	for b in digest-lie missing-layer truncated-tar; do
 		printf "precious\n" >out.tar
 		rc=0
@@ -109,8 +98,8 @@ test_ok 'a failed conversion leaves an existing oci-archive destination untouche
 '
 
 # (decant refuses a non-empty directory for now, exit 2; once it adds to an
-# existing layout as DESIGN.md says, the failure must still leave it alone.)
-test_ok 'a failed conversion into an existing oci layout leaves it as it was' '
+# existing layout, the failure must still leave it alone.)
+expect_success 'a failed conversion into an existing oci layout leaves it as it was' '
 	decant convert "$TESTDATA/bad/base-oci.tar" oci:lay
 	snap() { (cd lay && find . -printf "%p %s %m\n" | sort && find . -type f -exec sha256sum {} + | sort); }
 	snap >before
@@ -126,7 +115,7 @@ test_ok 'a failed conversion into an existing oci layout leaves it as it was' '
 
 # A destination that is the source, by any name, is refused before anything
 # is written: exit 1 or 2, one error line, the source byte-identical.
-test_ok 'a destination that is the source is refused (tar, by name, ./name, symlink, hardlink)' '
+expect_success 'a destination that is the source is refused (tar, by name, ./name, symlink, hardlink)' '
 	refused() { # SRC DEST...
 		src=$1
 		shift
@@ -151,7 +140,7 @@ test_ok 'a destination that is the source is refused (tar, by name, ./name, syml
 	refused in.tar in.tar oci-archive:hard.tar
 '
 
-test_ok 'an oci layout converted into itself is refused and unchanged' '
+expect_success 'an oci layout converted into itself is refused and unchanged' '
 	decant convert "$TESTDATA/bad/base-oci.tar" oci:lay
 	(cd lay && find . -type f -exec sha256sum {} + | sort) >before
 	rc=0
@@ -165,7 +154,7 @@ test_ok 'an oci layout converted into itself is refused and unchanged' '
 	diff -u before after
 '
 
-test_ok 'nothing was written into testdata/bad' '
+expect_success 'nothing was written into testdata/bad' '
 	cd "$TESTDATA/bad"
 	! ls -A | grep -v -E "^(make-bad\.sh|[a-z0-9-]+\.(tar|tar\.gz|stderr))\$"
 	! ls -A | grep -q "\.tmp-"

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dockerd.sh"
 
+# from the optional corpus (DECANT_SAMPLES): tests using these need "samples"
 EMPTY=$SAMPLES/moby+moby/integration-cli/testdata/emptyLayer.tar
 LINK=$SAMPLES/google+go-containerregistry/pkg/v1/tarball/testdata/test_link.tar
 TWO_XZ=$SAMPLES/containers+skopeo/systemtest/testdata/docker-two-images.tar.xz
@@ -68,7 +69,7 @@ expect_success 'emptyLayer.tar: 3 layers as Docker hashes them, Docker'"'"'s ima
 	diff want diffs
 	[ "$(jq -r ".images[0].id" i.json)" = "$(expected_ids emptyLayer.tar)" ]
 	decant verify "$EMPTY"
-' jq
+' jq samples
 
 expect_success 'crafted and Docker 0.9 legacy fixtures: the IDs dockerd 20.10 reported' '
 	for f in crafted.tar docker09.tar; do
@@ -86,19 +87,22 @@ expect_success 'crafted and Docker 0.9 legacy fixtures: the IDs dockerd 20.10 re
 	decant verify "$LEG/crafted.tar"
 ' jq
 
-expect_success 'legacy sources: as a directory, gzip-wrapped, and with a format prefix' '
-	mkdir d
-	tar -xf "$EMPTY" -C d
-	[ "$(decant_ids d)" = "$(expected_ids emptyLayer.tar)" ]
+expect_success 'legacy sources: gzip-wrapped' '
 	gzip -n -c "$LEG/crafted.tar" >c.tar.gz
 	decant_ids c.tar.gz >got
 	expected_ids crafted.tar | diff - got
+' jq gzip
+
+expect_success 'legacy sources: as a directory, and with a format prefix' '
+	mkdir d
+	tar -xf "$EMPTY" -C d
+	[ "$(decant_ids d)" = "$(expected_ids emptyLayer.tar)" ]
 	decant inspect --json docker-legacy:"$EMPTY" >/dev/null
 	rc=0
 	decant inspect oci:"$EMPTY" 2>err || rc=$?
 	[ $rc = 1 ]
 	grep -q "docker-legacy-v1" err
-' jq gzip
+' jq samples
 
 expect_success 'emptyLayer.tar -> oci: valid layout, umoci unpacks it' '
 	decant convert "$EMPTY" oci:out
@@ -116,7 +120,7 @@ expect_success 'emptyLayer.tar -> oci: valid layout, umoci unpacks it' '
 	oci-image-tool validate --type image --ref name=6-2015.03.20 out
 	umoci unpack --rootless --image out:6-2015.03.20 bundle >/dev/null
 	[ "$(cat bundle/rootfs/tmp/foo)" = "$(tar -xOf "$EMPTY" 25445a0fc5025c3917a0cd6e307d92322540e0da691614312ddea22511b71513/layer.tar | tar -xOf - tmp/foo)" ]
-' jq umoci oci-image-tool
+' jq umoci oci-image-tool samples
 
 expect_success 'broken legacy archives fail naming the member' '
 	A=$(printf a | sha256sum | cut -c1-64)
@@ -149,8 +153,9 @@ expect_success 'broken legacy archives fail naming the member' '
 '
 
 if have_docker; then fresh_daemon; fi
-expect_success 'dockerd 20.10 loads the legacy originals with the IDs decant reads' '
-	for f in "$EMPTY" "$LEG/crafted.tar" "$LEG/docker09.tar"; do
+# SRCS: the originals to load
+LOAD_ORIGINALS='
+	for f in $SRCS; do
 		docker rmi -f $(docker images -a -q) >/dev/null 2>&1 || true
 		daemon_is_empty
 		docker load -i "$f"
@@ -166,7 +171,11 @@ expect_success 'dockerd 20.10 loads the legacy originals with the IDs decant rea
 			[ "$(docker inspect -f "{{.Id}}" "$ref")" = "$id" ]
 		done
 	done
-' dockerd docker jq
+'
+expect_success 'dockerd 20.10 loads the legacy originals with the IDs decant reads' \
+	"SRCS='$LEG/crafted.tar $LEG/docker09.tar'; $LOAD_ORIGINALS" dockerd docker jq
+expect_success 'dockerd 20.10 loads emptyLayer.tar with the ID decant reads' \
+	"SRCS='$EMPTY'; $LOAD_ORIGINALS" dockerd docker jq samples
 
 if have_docker; then fresh_daemon; fi
 expect_success 'docker save of the loaded legacy fixtures: the v1 directories decant writes' '
@@ -224,7 +233,7 @@ expect_success 'emptyLayer.tar -> docker-archive and -> docker-legacy load with 
 	docker save matthughes/library-centos:6-2015.03.20 | tar -xf - -C saved
 	tar -xf lg.tar -C mine
 	diff -r saved mine
-' dockerd docker
+' dockerd docker samples
 
 # ---------------------------------------------------------------- writing
 
@@ -245,8 +254,9 @@ expect_success 'multilayer.tar -> docker-legacy: the same v1 IDs, JSONs and mani
 	tar -tf out.tar >/dev/null
 ' jq
 
-expect_success 'two-images.tar and real Docker saves (test_link, docker-two-images) keep their v1 IDs' '
-	for src in "$TWO" "$LINK" "$TWO_XZ"; do
+# SRCS: the Docker saves to write back
+SAME_V1_IDS='
+	for src in $SRCS; do
 		rm -rf got want
 		mkdir got want
 		decant convert "$src" docker-legacy:out.tar
@@ -260,7 +270,10 @@ expect_success 'two-images.tar and real Docker saves (test_link, docker-two-imag
 		diff <(norm_manifest want/manifest.json) <(norm_manifest got/manifest.json)
 		diff <(jq -S . want/repositories) <(jq -S . got/repositories)
 	done
-' jq xz
+'
+expect_success 'two-images.tar keeps its v1 IDs' "SRCS='$TWO'; $SAME_V1_IDS" jq
+expect_success 'real Docker saves (test_link, docker-two-images) keep their v1 IDs' \
+	"SRCS='$LINK $TWO_XZ'; $SAME_V1_IDS" jq xz samples
 
 expect_success 'docker-legacy output: skopeo inspects it, decant reads it back, stdout works' '
 	decant convert "$TWO" docker-legacy:out.tar
@@ -274,9 +287,6 @@ expect_success 'docker-legacy output: skopeo inspects it, decant reads it back, 
 	decant verify out.tar
 	decant convert "$ML" docker-legacy:- >stdout.tar
 	tar -xOf stdout.tar manifest.json | cmp - <(tar -xOf "$ML" manifest.json)
-	# a legacy (pre-1.10) source written as docker-legacy
-	decant convert "$EMPTY" docker-legacy:e.tar
-	[ "$(decant_ids e.tar)" = "$(expected_ids emptyLayer.tar)" ]
 	# refusing a directory destination leaves nothing behind
 	mkdir isdir
 	rc=0
@@ -285,6 +295,11 @@ expect_success 'docker-legacy output: skopeo inspects it, decant reads it back, 
 	grep -q "is a directory" err
 	if ls -a . | grep -q "^isdir\.tmp-"; then echo "temp file left"; exit 1; fi
 ' skopeo jq
+
+expect_success 'a legacy (pre-1.10) source written as docker-legacy keeps its ID' '
+	decant convert "$EMPTY" docker-legacy:e.tar
+	[ "$(decant_ids e.tar)" = "$(expected_ids emptyLayer.tar)" ]
+' jq samples
 
 # Into a file, the layers are copied into gaps left after their headers,
 # several at once, verified as they go (a squashed layer is copied in by the
@@ -331,16 +346,15 @@ expect_success 'OCI skopeo-dir (gzip layers) -> docker-legacy: uncompressed laye
 ' jq
 
 if have_docker; then fresh_daemon; fi
-expect_success 'docker-legacy loads in dockerd 20.10 with its image ID and runs' '
+expect_success 'docker-legacy loads in dockerd 20.10 with its image ID and files' '
 	decant convert "$ML" docker-legacy:out.tar
 	daemon_is_empty
 	docker load -i out.tar >load.out
 	cat load.out
 	grep -qx "Loaded image: decant-test/multi:1.0" load.out
 	[ "$(docker inspect -f "{{.Id}}" decant-test/multi:1.0)" = "$ML_ID" ]
-	docker run --rm --network none decant-test/multi:1.0 >run.out
-	cmp "$TESTDATA/expected/multilayer.txt" run.out
-' dockerd docker
+	image_says docker decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
+' dockerd docker jq
 
 if have_docker; then fresh_daemon; fi
 expect_success 'two-images.tar -> docker-legacy: both images load with their IDs' '
@@ -350,14 +364,13 @@ expect_success 'two-images.tar -> docker-legacy: both images load with their IDs
 	while read -r ref id; do
 		[ "$(docker inspect -f "{{.Id}}" "$ref")" = "$id" ]
 	done <"$TESTDATA/expected/two-images.ids"
-	docker run --rm --network none decant-test/small:2.0 >run.out
-	cmp "$TESTDATA/expected/small.txt" run.out
-' dockerd docker
+	image_says docker decant-test/small:2.0 "$TESTDATA/expected/small.txt"
+' dockerd docker jq
 
 # A squash written straight into the tar (its header filled in afterwards,
-# its directory's entries after it) is what dockerd loads and runs.
+# its directory's entries after it) is what dockerd loads, with its files.
 if have_docker; then fresh_daemon; fi
-expect_success '--squash -> docker-legacy: dockerd loads it, one layer, and it runs the same' '
+expect_success '--squash -> docker-legacy: dockerd loads it, one layer, the same files' '
 	decant convert --squash "$ML" docker-legacy:sq.tar
 	cfg=$(tar -xOf sq.tar manifest.json | jq -r ".[0].Config")
 	[ "$(tar -xOf sq.tar manifest.json | jq ".[0].Layers | length")" = 1 ]
@@ -365,19 +378,17 @@ expect_success '--squash -> docker-legacy: dockerd loads it, one layer, and it r
 	docker load -i sq.tar
 	[ "$(docker inspect -f "{{.Id}}" decant-test/multi:1.0)" = "sha256:${cfg%.json}" ]
 	[ "$(docker inspect -f "{{len .RootFS.Layers}}" decant-test/multi:1.0)" = 1 ]
-	docker run --rm --network none decant-test/multi:1.0 >run.out
-	cmp "$TESTDATA/expected/multilayer.txt" run.out
+	image_says docker decant-test/multi:1.0 "$TESTDATA/expected/multilayer.txt"
 ' dockerd docker jq
 
 if have_docker; then fresh_daemon; fi
-expect_success 'OCI skopeo-dir -> docker-legacy loads in dockerd and runs' '
+expect_success 'OCI skopeo-dir -> docker-legacy loads in dockerd with its files' '
 	cfg=$(jq -r .config.digest "$SKD/blobs/sha256/$(jq -r ".manifests[0].digest | ltrimstr(\"sha256:\")" "$SKD/index.json")")
 	decant convert --tag decant-test/fromoci:1 "$SKD" docker-legacy:out.tar
 	daemon_is_empty
 	docker load -i out.tar
 	[ "$(docker inspect -f "{{.Id}}" decant-test/fromoci:1)" = "$cfg" ]
-	docker run --rm --network none decant-test/fromoci:1 >run.out
-	cmp "$TESTDATA/expected/multilayer.txt" run.out
+	image_says docker decant-test/fromoci:1 "$TESTDATA/expected/multilayer.txt"
 ' dockerd docker jq
 
 expect_success 'podman loads docker-legacy output with the image IDs' '

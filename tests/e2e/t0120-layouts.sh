@@ -50,7 +50,7 @@ expect_success 'multi-platform indexes are kept, byte for byte when complete' '
 	done &&
 	[ "$(skopeo inspect --raw oci:mp:b1 | jq ".manifests|length")" = 4 ] &&
 	skopeo copy -q --all oci:mp:b1 oci:copy:b1
-' skopeo jq
+' skopeo jq samples
 
 expect_success 'a single-platform target picks the host platform and says so' '
 	decant convert --image b1 $MP docker-archive:one.tar 2>err &&
@@ -58,13 +58,13 @@ expect_success 'a single-platform target picks the host platform and says so' '
 	[ "$(tar -xOf one.tar manifest.json | jq length)" = 1 ] &&
 	cfg=$(tar -xOf one.tar manifest.json | jq -r ".[0].Config") &&
 	[ "$(tar -xOf one.tar $cfg | jq -r .architecture)" = amd64 ]
-' jq
+' jq samples
 
 expect_success 'inspect shows the index of multi-platform images' '
 	decant inspect --json $MP >i.json &&
 	[ "$(jq "[.images[]|select(.ref_name==\"b1\")]|length" i.json)" = 4 ] &&
 	[ "$(jq -r "[.images[]|select(.ref_name==\"b1\")|.index]|unique|length" i.json)" = 1 ]
-' jq
+' jq samples
 
 expect_success '--image name:tag keeps only that tag; by name, id or @N all tags' '
 	T2=$TESTDATA/docker-1.10/two-images.tar

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --squash / --squash-last (DESIGN.md §5, FORMATS.md §4) without docker.
+# --squash / --squash-last without docker.
 #
 # Oracle: `umoci unpack` of the UNSQUASHED image, made an OCI layout by
 # skopeo (not by decant), is the reference filesystem; the squashed image,
@@ -18,8 +18,8 @@
 # umoci applies whiteouts as image-spec layer.md says (checked first, in
 # test 2): a whiteout hides lower layers only, so an upper file in the same
 # layer survives whichever comes first in the tar; the opaque marker hides
-# only lower-layer children. (Moby's UnpackLayer is order-dependent there,
-# FORMATS.md §4.2; docker itself never writes a file and its whiteout in one
+# only lower-layer children. (Moby's UnpackLayer is order-dependent there;
+# docker itself never writes a file and its whiteout in one
 # layer, and t0135 compares against real docker.)
 #
 # The crafted images come from tests/e2e/squash/mklayers.py (deterministic).
@@ -524,12 +524,12 @@ expect_success 'ggcr whiteout_dir.tar (dir whiteout, then the dir re-created): -
 	squash_matches "$GGCR" --squash
 	[ "$(cut -f1 ref.tree | tr "\n" " ")" = "a a/baz b b/bar " ]
 	squash_matches "$GGCR" --squash-last 2
-' $TOOLS
+' $TOOLS samples
 
 expect_success 'dive test-docker-image.tar (14 layers, mode-0000 whiteouts): --squash' '
 	squash_matches "$DIVE" --squash
 	no_whiteouts "$(top_layer_of s)"
 	squash_matches "$DIVE" --squash-last 5
-' $TOOLS
+' $TOOLS samples
 
 finish

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# --squash / --squash-last against real docker (DESIGN.md §5: "the result
-# must have exactly the filesystem that docker run/docker export shows for
-# the original image").
+# --squash / --squash-last against real docker: the result must have
+# exactly the filesystem that docker run/docker export shows for the
+# original image.
 #
 # Daemon A (private, fresh) loads testdata/docker-1.10/multilayer.tar and
 # builds squash-test/edge:1 on top of it with RUN steps that make docker
 # write the hard cases itself (hardlinks whose target is deleted later,
 # chmod/chown of lower files, a moved dir, file <-> dir replacements, an
 # opaque dir, a device node and a FIFO). Daemon A records, for every image,
-# what `docker run` prints and the `docker export` of a container, then
-# `docker save`s them. decant squashes the saves (docker-archive output) and
-# a SECOND fresh daemon B loads them; its run output and export must be the
-# same. Exports are compared as `tar -tvf` listings and as tree.py listings
+# its config and the `docker export` of a container (created, never
+# started: no container runtime needed), then `docker save`s them. decant
+# squashes the saves (docker-archive output) and a SECOND fresh daemon B
+# loads them; config and export must be the same. Exports are compared as `tar -tvf` listings and as tree.py listings
 # (content hashes, modes, owners, hardlink groups, xattrs, devices) of the
 # export extracted as root. Both leave out what docker adds to every
 # container: .dockerenv, etc/hostname, etc/hosts, etc/resolv.conf, etc/mtab,
@@ -68,9 +68,6 @@ same_export() {
 	return $rc
 }
 
-# What docker run prints: OUT (stdout) and OUT.err (stderr).
-run_out() { docker run --rm --network none "$1" >"$2" 2>"$2.err"; }
-
 write_dockerfile() {
 	mkdir -p "$1"
 	cat >"$1/Dockerfile" <<'EOF'
@@ -96,7 +93,7 @@ TOOLS="dockerd docker python3 jq"
 
 # ------------------------------------------------------------- daemon A
 have_docker && fresh_daemon overlay2
-expect_success 'daemon A: load multilayer.tar, build squash-test/edge:1, record run + export, save' '
+expect_success 'daemon A: load multilayer.tar, build squash-test/edge:1, record config + export, save' '
 	daemon_is_empty
 	docker load -i "$TESTDATA/docker-1.10/multilayer.tar"
 	write_dockerfile ctx
@@ -104,18 +101,17 @@ expect_success 'daemon A: load multilayer.tar, build squash-test/edge:1, record 
 	docker build -q -t squash-test/edge:1 ctx
 	for img in decant-test/multi:1.0 squash-test/edge:1; do
 		n=$(echo "$img" | tr /: __)
-		run_out "$img" "$FX/$n.run"
 		export_of "$img" "$FX/$n.orig"
 		docker inspect -f "{{json .Config}}" "$img" >"$FX/$n.config"
 		docker save -o "$FX/$n.tar" "$img"
 	done
-	cat "$FX/squash-test_edge_1.run"
 	docker inspect -f "{{len .RootFS.Layers}}" squash-test/edge:1 >"$FX/edge.nlayers"
 	# the built layers hold what this test is about
 	[ "$(cat "$FX/edge.nlayers")" = 16 ]
-	grep -qx "/h2 644 0:0 7 regular file" "$FX/squash-test_edge_1.run"
-	grep -qx "/opt/olddir 644 0:0 11 regular file" "$FX/squash-test_edge_1.run"
-	grep -q "can.t stat ./etc/remove-me.txt.: No such file" "$FX/squash-test_edge_1.run.err"
+	l=$FX/squash-test_edge_1.orig.list
+	grep -Eq "^-rw-r--r-- 0/0 +7 [^ ]+ [^ ]+ h2\$" "$l"
+	grep -Eq "^-rw-r--r-- 0/0 +11 [^ ]+ [^ ]+ opt/olddir\$" "$l"
+	if grep " etc/remove-me.txt\$" "$l"; then exit 1; fi
 	# docker export shows h2+h3 as one inode: a hardlink in the tar
 	grep -q "^h.* h3 link to h2$" "$FX/squash-test_edge_1.orig.list"
 ' $TOOLS
@@ -143,15 +139,12 @@ expect_success 'daemon B (fresh) loads the squashed images' '
 
 for n in decant-test_multi_1.0 squash-test_edge_1; do
 	for v in full last3; do
-		expect_success "$n $v: docker run prints the same, docker export is the same" '
+		expect_success "$n $v: the same config, docker export is the same" '
 			n='"$n"' v='"$v"'
 			img=squashed/$n:$v
 			rc=0
 			docker inspect -f "{{json .Config}}" "$img" >config
 			diff -u "$FX/$n.config" config || rc=1
-			run_out "$img" run.out
-			diff -u "$FX/$n.run" run.out || rc=1
-			diff -u "$FX/$n.run.err" run.out.err || rc=1
 			export_of "$img" got
 			same_export "$FX/$n.orig" got || rc=1
 			exit $rc

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Producer quirks decant must read (FORMATS.md §1.4, §1.5).
+# Producer quirks decant must read: Docker 25+ `docker save` (graphdriver
+# store) and Docker with the containerd image store.
 . "$(dirname "$0")/lib.sh"
 D=$TESTDATA/docker-1.10
 
@@ -41,7 +42,7 @@ expect_success 'Docker 25.0.0-25.0.2 untagged saves: "manifests": null' '
 	decant inspect --json $SAMPLES/google+go-containerregistry/pkg/v1/tarball/testdata/hello-world-v25.tar >i.json &&
 	[ "$(jq ".images|length" i.json)" = 1 ] &&
 	[ "$(jq -r ".images[0].platform" i.json)" = linux/arm64 ]
-' jq
+' jq samples
 
 expect_success 'containerd 1.x exports: no mediaType, missing platforms skipped' '
 	decant inspect --json $SAMPLES/oras-project+oras-go/content/oci/testdata/hello-world.tar >i.json &&
@@ -50,13 +51,13 @@ expect_success 'containerd 1.x exports: no mediaType, missing platforms skipped'
 	[ "$(jq -r ".images[0].tags[0]" i.json)" = hello-world:latest ] &&
 	decant convert -q $SAMPLES/oras-project+oras-go/content/oci/testdata/hello-world.tar oci:o &&
 	blobs_ok o
-' jq
+' jq samples
 
 expect_success 'kaniko / go-containerregistry tarballs' '
 	decant convert -q $SAMPLES/wagoodman+dive/.data/test-kaniko-image.tar oci:o &&
 	blobs_ok o && decant verify -q o &&
 	[ "$(jq ".layers|length" o/blobs/sha256/$(jq -r ".manifests[0].digest" o/index.json | cut -d: -f2))" = 14 ]
-' jq
+' jq samples
 
 expect_success 'bzip2 and xz wrappers, and stdin' '
 	bzip2 -c $D/multilayer.tar >m.tar.bz2 && xz -T1 -c $D/multilayer.tar >m.tar.xz &&

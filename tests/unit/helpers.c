@@ -4,7 +4,9 @@
  */
 #include "unit.h"
 
+#include <dirent.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 void *unit_xmalloc(size_t n)
 {
@@ -411,4 +413,61 @@ void fx_dir_tar(struct ubuf *t, const struct fx_layer *l, size_t n)
 	tarb_end(t);
 	ubuf_free(&cfg);
 	ubuf_free(&man);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing round trips */
+
+int rt_setup(struct rt *t, const char *format)
+{
+	struct fx_oci opt = { .ref_name = "example.com/app:v1" };
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->dir, sizeof(t->dir), "/tmp/decant-unit-XXXXXX");
+	if (!mkdtemp(t->dir))
+		return -1;
+	snprintf(t->dest, sizeof(t->dest), "%s/out.%s", t->dir, format);
+	fx_layer_make(&t->l[0], "a", "gzip layer", DC_COMP_GZIP);
+	fx_layer_make(&t->l[1], "b", "plain layer", DC_COMP_NONE);
+	fx_oci_tar(&t->tar, t->l, 2, &opt);
+	return 0;
+}
+
+void rt_free(struct rt *t)
+{
+	dc__rm_rf(t->dir);
+	fx_layer_free(&t->l[0]);
+	fx_layer_free(&t->l[1]);
+	ubuf_free(&t->tar);
+}
+
+/* Entries in DIR other than "." and "..". */
+int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+int write_from_memory(struct dc_ctx *ctx, const struct rt *t,
+			     const char *format, const struct dc_write_opts *o)
+{
+	struct dc_reader *r = NULL;
+	struct dc_set *set = NULL;
+	int err;
+
+	if ((err = dc_reader_open_memory(ctx, &r, t->tar.p, t->tar.len)) == 0 &&
+	    (err = dc_reader_load(r, &set)) == 0)
+		err = dc_write(ctx, r, set, format, t->dest, o);
+	dc_set_free(set);
+	dc_reader_free(r);
+	return err;
 }

@@ -554,6 +554,7 @@ TEST(rootfs_failalloc)
 		struct dc_reader *r = NULL;
 		struct dc_set *set = NULL;
 		int err, hit;
+		char msg[512];
 
 		if (dc_ctx_new(&ctx) < 0)
 			abort();
@@ -566,6 +567,7 @@ TEST(rootfs_failalloc)
 		if (!err)
 			err = dc_reader_verify(r, set);
 		hit = fired(ctx, n);
+		snprintf(msg, sizeof(msg), "%s", dc_ctx_errmsg(ctx));
 		UNIT_CASE("n=%ld", n);
 		if (!err && set)
 			CHECK_STR(dc_set_format(set), "rootfs");
@@ -580,7 +582,7 @@ TEST(rootfs_failalloc)
 		/* 0: a failure in another reader's bid, where
 		 * dc__src_exists() takes it for "no such member"; the
 		 * source still reads as rootfs (checked above) */
-		CHECKF(err == DC_ENOMEM || err == 0, "n=%ld: %d", n, err);
+		CHECKF(err == DC_ENOMEM || err == 0, "n=%ld: %d %s", n, err, msg);
 	}
 	CHECK(n > 10 && n < 100000);
 	ubuf_free(&t);

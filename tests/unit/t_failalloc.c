@@ -245,3 +245,76 @@ TEST(failalloc_dir_layout)
 	fx_layer_free(&l[1]);
 	fx_layer_free(&l[2]);
 }
+
+/* The writers: a conversion into each output format (also recompressed
+ * and squashed) with the Nth allocation failing. Each run fails with
+ * DC_ENOMEM or succeeds: no crash, no leak, no partial output. */
+TEST(failalloc_write)
+{
+	static const struct {
+		const char *format;
+		enum dc_compress compress;
+		size_t squash_last;
+	} rows[] = {
+		{ "oci-archive", DC_COMPRESS_KEEP, 0 },
+		{ "oci", DC_COMPRESS_KEEP, 0 },
+		{ "docker-archive", DC_COMPRESS_KEEP, 0 },
+		{ "docker-legacy", DC_COMPRESS_KEEP, 0 },
+		{ "rootfs", DC_COMPRESS_KEEP, 0 },
+		{ "oci-archive", DC_COMPRESS_ZSTD, 0 },
+		{ "oci", DC_COMPRESS_GZIP, SIZE_MAX },
+		{ "docker-archive", DC_COMPRESS_KEEP, SIZE_MAX },
+		{ "docker-legacy", DC_COMPRESS_KEEP, 1 },
+	};
+	size_t f;
+
+	for (f = 0; f < sizeof(rows) / sizeof(rows[0]); f++) {
+		struct rt t;
+		long n;
+
+		UNIT_CASE("%s, compress %d, squash %zu", rows[f].format,
+			  rows[f].compress, rows[f].squash_last);
+		if (rt_setup(&t, rows[f].format) < 0) {
+			CHECK(!"setup");
+			continue;
+		}
+		for (n = 1; n < 100000; n++) {
+			struct dc_ctx *ctx;
+			struct dc_write_opts o;
+			int err;
+
+			memset(&o, 0, sizeof(o));
+			o.threads = 1;
+			o.compress = rows[f].compress;
+			o.squash_last = rows[f].squash_last;
+			if (dc_ctx_new(&ctx) < 0)
+				abort();
+			dc__fail_alloc_at(n);
+			err = write_from_memory(ctx, &t, rows[f].format, &o);
+			snprintf(last_msg, sizeof(last_msg), "%s",
+				 dc_ctx_errmsg(ctx));
+			dc_ctx_free(ctx);
+			if (err) {
+				CHECKF(dir_entries(t.dir) == 0,
+				       "n=%ld: failed (%s) but left output", n,
+				       last_msg);
+			} else {
+				CHECKF(dir_entries(t.dir) == 1,
+				       "n=%ld: succeeded without output", n);
+				dc__rm_rf(t.dest);
+			}
+			if (still_pending(n)) {
+				CHECKF(err == 0, "n=%ld: no allocation failed, yet %d",
+				       n, err);
+				break;
+			}
+			CHECKF(err == 0 || err == DC_ENOMEM,
+			       "n=%ld: an allocation failed, reported as %d: %s",
+			       n, err, last_msg);
+			if (unit_failed())
+				break;
+		}
+		CHECK(n > 10);
+		rt_free(&t);
+	}
+}

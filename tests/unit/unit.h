@@ -176,5 +176,20 @@ void fx_docker_tar(struct ubuf *t, const struct fx_layer *l, size_t n,
 /* A containers/image dir: layout (version, manifest.json, hex-named
  * blobs) as a tar, for LAYERS. */
 void fx_dir_tar(struct ubuf *t, const struct fx_layer *l, size_t n);
+/* A write round trip: an OCI archive of two layers (tagged
+ * example.com/app:v1) in memory, written to DEST = DIR/out.FORMAT. */
+struct rt {
+	char dir[64];
+	char dest[256];
+	struct fx_layer l[2];
+	struct ubuf tar;
+};
+int rt_setup(struct rt *t, const char *format);
+void rt_free(struct rt *t);	/* removes DIR */
+/* Entries in DIR other than "." and "..", or -1. */
+int dir_entries(const char *dir);
+/* Read T's archive and write it as FORMAT to T->dest. */
+int write_from_memory(struct dc_ctx *ctx, const struct rt *t,
+		      const char *format, const struct dc_write_opts *o);
 
 #endif
