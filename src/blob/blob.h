@@ -12,7 +12,19 @@
 
 #include <pthread.h>
 
-#include "internal.h"
+#include "util/util.h"
+
+/* What a blob is: media type, digest, size; a layer also its compression
+ * and diff_id. The model's images are made of these. */
+struct dc_desc {
+	char *media_type;
+	char digest[DC_DIGEST_MAX];	/* "" while unknown */
+	int64_t size;			/* -1 while unknown */
+	enum dc_comp comp;		/* layers: sniffed from the bytes */
+	char diff_id[DC_DIGEST_MAX];	/* layers */
+	char *path;			/* where the reader finds it */
+	unsigned char digest_is_diff;	/* digest taken from the diff_id */
+};
 
 /* ------------------------------------------------------------------ */
 /* Byte sources */

@@ -10,7 +10,8 @@
 #error "convert/convert.h is private to decant"
 #endif
 
-#include "internal.h"
+#include "readers/readers.h"
+#include "transform/transform.h"
 #include "writers/writers.h"
 
 /* B_DONE: in the output already (a squash written into a tar) */

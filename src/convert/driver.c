@@ -3,7 +3,6 @@
  * runs the transforms) to a writer: begin, every blob once, every
  * image, commit; abort on any failure.
  */
-#include "internal.h"
 #include "blob/blob.h"
 #include "convert/convert.h"
 #include "transform/transform.h"

@@ -4,7 +4,6 @@
  * source, memory, or a spool file that a transform made: recompress,
  * squash). Every blob is listed once, in the order a writer gets it.
  */
-#include "internal.h"
 #include "blob/blob.h"
 #include "convert/convert.h"
 

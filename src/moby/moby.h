@@ -14,7 +14,7 @@
 #error "moby/moby.h is private to decant: build with -DDC_BUILDING"
 #endif
 
-#include "internal.h"
+#include "util/util.h"
 
 #include <jansson.h>
 

@@ -1,7 +1,7 @@
 /*
  * The image model: sets, images, descriptors.
  */
-#include "internal.h"
+#include "model/model.h"
 
 #include <jansson.h>
 #include <stdio.h>

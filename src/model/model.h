@@ -1,6 +1,7 @@
 /*
- * Private header of src/model/: the parts of the model that have a
- * module of their own. The image set itself is still in internal.h.
+ * Private header of src/model/: the image set (images, indexes, their
+ * descriptors), references and platforms. Readers fill it, transforms
+ * and writers read it.
  */
 #ifndef DC_MODEL_H
 #define DC_MODEL_H
@@ -9,7 +10,95 @@
 #error "model/model.h is private to decant"
 #endif
 
-#include "internal.h"
+#include "blob/blob.h"
+
+/* ------------------------------------------------------------------ */
+/* The model */
+
+
+/*
+ * A multi-platform image index (OCI index or Docker manifest list). It
+ * owns the tags; its platform images point at it.
+ */
+struct dc_index {
+	char **tags;
+	size_t ntags;
+	char *ref_name;
+	struct dc_desc desc;
+	struct dc_buf raw;
+	int complete;		/* raw lists exactly the images we hold */
+	size_t nimages;		/* images of the set that point here */
+};
+
+struct dc_image {
+	struct dc_index *index;	/* borrowed from the set, or NULL */
+	char **tags;		/* familiar references */
+	size_t ntags;
+	char *ref_name;		/* OCI ref.name that is not a reference */
+	char *os, *arch, *variant;
+	char platform[96];
+	struct dc_desc manifest;
+	struct dc_buf manifest_raw;
+	int manifest_synth;	/* manifest made by decant, not the source */
+	struct dc_desc config;
+	struct dc_buf config_raw;
+	struct dc_desc *layers;
+	size_t nlayers;
+};
+
+struct dc_set {
+	char *format;
+	struct dc_image **img;
+	size_t n;
+	struct dc_index **idx;
+	size_t nidx;
+};
+
+int dc__index_new(struct dc_ctx *ctx, struct dc_set *set,
+		  struct dc_index **out);
+void dc__index_free(struct dc_index *x);
+/* Add TAG to a tag list (no duplicates). */
+int dc__tags_add(struct dc_ctx *ctx, char ***tags, size_t *n, const char *tag);
+/* Drop indexes no image points to any more. */
+void dc__set_prune_indexes(struct dc_set *set);
+
+int dc__set_new(struct dc_ctx *ctx, struct dc_set **out, const char *format);
+int dc__set_add(struct dc_ctx *ctx, struct dc_set *set, struct dc_image *img);
+int dc__image_new(struct dc_ctx *ctx, struct dc_image **out);
+void dc__image_free(struct dc_image *img);
+int dc__image_add_tag(struct dc_ctx *ctx, struct dc_image *img,
+		      const char *tag);
+void dc__desc_release(struct dc_desc *d);
+int dc__desc_copy(struct dc_ctx *ctx, struct dc_desc *dst,
+		  const struct dc_desc *src);
+/*
+ * Fill os/arch/variant/platform and check rootfs.diff_ids against the
+ * layers (setting each layer's diff_id) from img->config_raw.
+ */
+int dc__image_parse_config(struct dc_ctx *ctx, struct dc_image *img,
+			   const char *label);
+/* Build an OCI manifest for IMG's config and layers into manifest_raw. */
+int dc__image_synth_manifest(struct dc_ctx *ctx, struct dc_image *img);
+/* Truthful layer media type for a compression, OCI or Docker flavour. */
+const char *dc__layer_media_type(enum dc_comp c, int docker);
+int dc__media_is_manifest(const char *mt);
+int dc__media_is_index(const char *mt);
+
+/* References (src/model/ref.c) */
+struct dc_ref {
+	char *domain;		/* "docker.io", "example.com:5000" */
+	char *path;		/* "library/busybox" */
+	char *tag;		/* NULL if none */
+	char *digest;		/* NULL if none */
+};
+int dc__ref_parse(struct dc_ctx *ctx, struct dc_ref *ref, const char *s);
+void dc__ref_release(struct dc_ref *ref);
+/* "busybox:latest", "example.com/x:y" (tag defaults to "latest") */
+int dc__ref_familiar(struct dc_ctx *ctx, const struct dc_ref *ref,
+		     char **out);
+/* "docker.io/library/busybox:latest" */
+int dc__ref_normalized(struct dc_ctx *ctx, const struct dc_ref *ref,
+		       char **out);
 
 /* ------------------------------------------------------------------ */
 /* Platforms (src/model/platform.c) */

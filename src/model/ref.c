@@ -2,7 +2,7 @@
  * Image references, after distribution/reference: normalizing to
  * "docker.io/library/busybox:latest" and back to "busybox:latest".
  */
-#include "internal.h"
+#include "model/model.h"
 
 #include <stdlib.h>
 #include <string.h>

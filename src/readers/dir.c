@@ -12,7 +12,6 @@
  * Also here: what a source that no reader takes looks like, for the
  * "unrecognized format" error.
  */
-#include "internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -4,7 +4,6 @@
  * and kaniko tarballs (config "sha256:<hex>", "<hex>.tar.gz" layers),
  * and manifest.json-only exports. moby: image/tarexport/load.go.
  */
-#include "internal.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -29,7 +29,7 @@
  * The format is the fallback: it bids only for a tar that has none of
  * the members that mark an image archive, and lowest of all readers.
  */
-#include "internal.h"
+#include "readers/readers.h"
 #include "model/model.h"
 
 #include <errno.h>

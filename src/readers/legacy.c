@@ -14,7 +14,6 @@
  * its bytes (the emptyLayer.tar sample has both; dockerd 20.10 reports
  * exactly these diff_ids). Go's archive/tar reads both as valid tars.
  */
-#include "internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>

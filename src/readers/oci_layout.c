@@ -4,7 +4,6 @@
  * exports (a layout plus manifest.json). Blobs are addressed only
  * through validated digests, never through paths from the input.
  */
-#include "internal.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -2,7 +2,6 @@
  * Reader core: detection by bidding, dispatch, and the byte source that
  * the blob layer reads blobs from.
  */
-#include "internal.h"
 #include "blob/blob.h"
 
 #include <stdlib.h>

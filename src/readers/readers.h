@@ -4,7 +4,55 @@
 #ifndef DC_READERS_H
 #define DC_READERS_H
 
-#include "internal.h"
+#include "model/model.h"
+#include "blob/blob.h"
+
+/* ------------------------------------------------------------------ */
+/* Readers */
+
+struct dc_reader;
+
+/*
+ * A reader knows one format. bid() looks at the source without
+ * consuming it and scores what it verified (0 = not mine). load()
+ * fills an image set whose descriptors carry the blob paths.
+ * open_blob() may be NULL: the core then opens desc->path.
+ */
+struct dc_reader_ops {
+	const char *name;
+	size_t priv_size;
+	int (*bid)(struct dc_src *src);
+	int (*load)(struct dc_reader *r, struct dc_set **out);
+	int (*open_blob)(struct dc_reader *r, const struct dc_desc *d,
+			 struct dc_stream **out);
+	void (*close)(struct dc_reader *r);
+};
+
+struct dc_reader {
+	struct dc_ctx *ctx;
+	const struct dc_reader_ops *ops;
+	struct dc_src *src;
+	void *priv;
+};
+
+extern const struct dc_reader_ops dc__reader_oci;
+extern const struct dc_reader_ops dc__reader_docker;
+extern const struct dc_reader_ops dc__reader_legacy;
+extern const struct dc_reader_ops dc__reader_flat;
+
+/*
+ * R as the byte source its blobs are read from (src/blob/blob.h): OUT
+ * is the caller's, valid while R is.
+ */
+struct dc_bsrc;
+void dc__reader_blobs(struct dc_reader *r, struct dc_bsrc *out);
+/* Open DATA with reader NAME ("oci", "docker-archive", ...) or fail:
+ * no detection among the others (the per-reader fuzz targets). */
+int dc__reader_open_memory_as(struct dc_ctx *ctx, struct dc_reader **out,
+			      const void *data, size_t size, const char *name);
+
+/* Compute digest and size of layers whose digest is unknown. */
+int dc__set_resolve(struct dc_reader *r, struct dc_set *set);
 
 /* Load manifest.json's images into SET (src/readers/docker_save.c). */
 int dc__docker_load_into(struct dc_reader *r, struct dc_set *set);

@@ -2,7 +2,7 @@
  * Recompression: decode a layer and encode it again, spooling the result
  * to a temp file because a tar member needs its size before its data.
  */
-#include "internal.h"
+#include "transform/transform.h"
 #include "blob/blob.h"
 
 #include <errno.h>

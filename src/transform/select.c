@@ -3,7 +3,6 @@
  * their names (--tag). Each takes an image set and leaves the part of
  * it that was asked for.
  */
-#include "internal.h"
 #include "model/model.h"
 #include "transform/transform.h"
 

@@ -25,7 +25,7 @@
  *
  * Memory grows with the number of paths, never with layer bytes.
  */
-#include "internal.h"
+#include "transform/transform.h"
 #include "blob/blob.h"
 
 #include <archive.h>

@@ -1,7 +1,6 @@
 /*
- * Private header of src/transform/: transforms that take an image set
- * and give one back. (squash, recompress and the config edits are
- * still declared in internal.h.)
+ * Private header of src/transform/: selection and retagging (image set
+ * -> image set), the squash engine, recompression and config edits.
  */
 #ifndef DC_TRANSFORM_H
 #define DC_TRANSFORM_H
@@ -10,7 +9,55 @@
 #error "transform/transform.h is private to decant"
 #endif
 
-#include "internal.h"
+#include "model/model.h"
+#include "blob/blob.h"
+
+/* ------------------------------------------------------------------ */
+/* Transforms */
+
+
+/*
+ * Re-encode layer D of BS to compression TO into an anonymous temp
+ * file in SPOOLDIR (NULL: $TMPDIR), checking D's digest and diff_id on
+ * the way. OUT gets the new digest, size, compression and media type.
+ * CACHE (or NULL) holds an encoder to reuse, and gets this one back.
+ */
+int dc__transcode(const struct dc_bsrc *bs, const struct dc_desc *d,
+		  enum dc_comp to, const struct dc_write_opts *opts,
+		  const char *spooldir, struct dc_enc **cache, int *fd,
+		  struct dc_desc *out);
+
+/*
+ * Squash layers [FROM, TO) of IMG into one layer compressed as COMP
+ * (src/transform/squash.c), written to *FD if it is >= 0 (from its
+ * offset on), else spooled to an anonymous temp file in SPOOLDIR whose
+ * fd is returned in *FD. OUT_LABEL (or NULL) names the output in errors.
+ * With FROM > 0 the whiteouts that may hide lower content are kept.
+ * DIRECT 1: no one reads the output back, write it past the page cache
+ * where it can (from a 4 KiB aligned offset); 2: the same for a member
+ * of a tar being written, where a buffered fallback starts its writeback
+ * as it goes. OUT gets digest, size, diff_id and compression
+ * (no media type).
+ */
+int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
+	       size_t from, size_t to, enum dc_comp comp,
+	       const struct dc_write_opts *o, const char *spooldir, const char *out_label, int direct,
+	       int *fd, struct dc_desc *out);
+/* IMG's config with layers FROM.. replaced by one layer DIFF_ID and their
+ * history collapsed to one entry (empty-layer entries kept). */
+int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
+		      size_t from, const char *diff_id, struct dc_buf *out);
+
+/*
+ * Apply CHANGES, Dockerfile instructions as `docker import --change`
+ * takes them, to the container config IN (NULL: an all-zero one). *out
+ * is a new container config laid out as Go marshals moby's
+ * container.Config (src/transform/changes.c). A bad change is DC_EINVAL
+ * "--change 'CHANGE': problem".
+ */
+int dc__changes_apply(struct dc_ctx *ctx, struct json_t **out,
+		      const struct json_t *in, const char *const *changes,
+		      size_t n);
 
 /*
  * The images of SET a target takes, in set order: all of them for a

@@ -1,7 +1,7 @@
 /*
  * Growable buffers and allocation helpers (with failure injection).
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <jansson.h>
 #include <pthread.h>

@@ -2,7 +2,7 @@
  * Compression: sniffing by magic bytes, and push decoders used to hash
  * the uncompressed bytes of a layer (its diff_id) while it is copied.
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <lzma.h>
 #include <stdio.h>

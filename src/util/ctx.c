@@ -1,7 +1,7 @@
 /*
  * The context: error messages, progress, interruption, thread count.
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  * of BENCHMARKS.md). Elsewhere OpenSSL's EVP does the work, one stream
  * at a time.
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <openssl/evp.h>
 #include <stdint.h>

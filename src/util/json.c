@@ -1,7 +1,7 @@
 /*
  * JSON through jansson, from capped buffers only.
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <jansson.h>
 #include <stdlib.h>

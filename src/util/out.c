@@ -1,7 +1,7 @@
 /*
  * Buffered output to a file descriptor; errors name the destination.
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
  * same number. Whichever library is missing, the other takes every
  * level (ISA-L tops out at its level 3).
  */
-#include "internal.h"
+#include "util/util.h"
 
 #if defined(HAVE_LIBDEFLATE) || defined(HAVE_ISAL)
 

@@ -4,7 +4,7 @@
  * uncompressed, to an anonymous temp file; then every source is read
  * the same way: a header-only index, and member data by pread.
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>

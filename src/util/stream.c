@@ -1,7 +1,7 @@
 /*
  * Byte streams over memory and file ranges.
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

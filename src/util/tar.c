@@ -7,7 +7,7 @@
  * with prefix, GNU long names ('L'/'K') and base-256 sizes, PAX 'x'
  * records (path, linkpath, size), and ignores PAX 'g' (as moby does).
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <stdio.h>

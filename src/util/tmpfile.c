@@ -2,7 +2,7 @@
  * Temporary names beside a destination, anonymous spool files, and
  * removal of partial output.
  */
-#include "internal.h"
+#include "util/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -9,7 +9,6 @@
  * is an existing dir: layout (skopeo overwrites one too); anything else
  * at DEST is refused.
  */
-#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,6 @@
  * The Docker parts of a docker-archive: manifest.json and repositories
  * (moby image/tarexport/save.go, Docker 25+).
  */
-#include "internal.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -19,7 +19,6 @@
  * filled in then, its directory's other entries written after it, and
  * the same order is kept when it is streamed.
  */
-#include "internal.h"
 #include "writers/writers.h"
 
 #include <errno.h>

@@ -7,7 +7,6 @@
  * index.json, manifest.json, oci-layout, repositories) with fixed
  * owners and mtimes, so the same input gives the same bytes.
  */
-#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,7 +4,6 @@
  * blob, the squash of all layers, which the caller writes straight into
  * the temp file that becomes DEST (put_blob_open); nothing else.
  */
-#include "internal.h"
 #include "writers/writers.h"
 
 #include "banned.h"

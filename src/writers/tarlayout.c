@@ -5,7 +5,6 @@
  * copied by the kernel, left to the copy pool in a reserved gap, or
  * written in place by a squash (put_blob_open).
  */
-#include "internal.h"
 #include "writers/writers.h"
 
 #include "banned.h"

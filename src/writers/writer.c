@@ -4,7 +4,6 @@
  * (writers/writers.h), as libarchive's archive_check_magic does. A call
  * out of order is a bug in decant, not bad input: DC_BUG.
  */
-#include "internal.h"
 #include "writers/writers.h"
 
 #include <stdlib.h>

@@ -9,7 +9,8 @@
 #error "writers/writers.h is private to decant"
 #endif
 
-#include "internal.h"
+#include "model/model.h"
+#include "blob/blob.h"
 
 #include <stdio.h>
 

@@ -12,7 +12,14 @@
  *   5  an image reference string (parse, familiar, normalized)
  *   6  any JSON document (parse and dump)
  */
-#include "internal.h"
+#include "util/util.h"
+#include "blob/blob.h"
+#include "model/model.h"
+#include "moby/moby.h"
+#include "readers/readers.h"
+#include "transform/transform.h"
+#include "writers/writers.h"
+#include "convert/convert.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -14,7 +14,14 @@
 #include <string.h>
 
 #ifdef FUZZ_READER
-#include "internal.h"
+#include "util/util.h"
+#include "blob/blob.h"
+#include "model/model.h"
+#include "moby/moby.h"
+#include "readers/readers.h"
+#include "transform/transform.h"
+#include "writers/writers.h"
+#include "convert/convert.h"
 #else
 #include "decant/decant.h"
 #endif

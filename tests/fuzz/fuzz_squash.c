@@ -12,7 +12,14 @@
  * The squashed layer is spooled to $TMPDIR, then dropped: point it at a
  * tmpfs (tests/fuzz/run-short.sh uses /dev/shm).
  */
-#include "internal.h"
+#include "util/util.h"
+#include "blob/blob.h"
+#include "model/model.h"
+#include "moby/moby.h"
+#include "readers/readers.h"
+#include "transform/transform.h"
+#include "writers/writers.h"
+#include "convert/convert.h"
 #include "blob/blob.h"
 
 #include <stdio.h>

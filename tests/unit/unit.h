@@ -16,7 +16,14 @@
 #ifndef DC_UNIT_H
 #define DC_UNIT_H
 
-#include "internal.h"
+#include "util/util.h"
+#include "blob/blob.h"
+#include "model/model.h"
+#include "moby/moby.h"
+#include "readers/readers.h"
+#include "transform/transform.h"
+#include "writers/writers.h"
+#include "convert/convert.h"
 
 #include <stdint.h>
 #include <stdio.h>
