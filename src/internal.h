@@ -449,6 +449,11 @@ struct dc_set {
 	size_t n;
 	struct dc_index **idx;
 	size_t nidx;
+	/* descriptors in an index whose blob the source lacks (read past,
+	 * as other platforms often are not exported; verify fails on them):
+	 * how many, and the first, as "'BLOB' (listed in WHERE)" */
+	size_t nmissing;
+	char *missing;
 };
 
 int dc__index_new(struct dc_ctx *ctx, struct dc_set *set,
@@ -769,8 +774,10 @@ int dc__changes_apply(struct dc_ctx *ctx, struct json_t **out,
 		      size_t n);
 
 /* Shared by the OCI-layout writers: index.json for the writer's images
- * and multi-platform indexes. */
+ * and multi-platform indexes. FULL_NAMES: ref.name holds the whole
+ * normalized reference (oci, oci-archive), else the bare tag as Docker
+ * writes it (docker-archive). */
 int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
-		       const struct dc_writer *w);
+		       const struct dc_writer *w, int full_names);
 
 #endif

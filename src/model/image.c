@@ -119,6 +119,7 @@ void dc_set_free(struct dc_set *set)
 		dc__index_free(set->idx[i]);
 	free(set->idx);
 	free(set->format);
+	free(set->missing);
 	free(set);
 }
 
