@@ -421,6 +421,8 @@ struct dc_index {
 	char **tags;
 	size_t ntags;
 	char *ref_name;
+	char **src_refs;	/* as struct dc_image's */
+	size_t nsrc_refs;
 	struct dc_desc desc;
 	struct dc_buf raw;
 	int complete;		/* raw lists exactly the images we hold */
@@ -432,6 +434,10 @@ struct dc_image {
 	char **tags;		/* familiar references */
 	size_t ntags;
 	char *ref_name;		/* OCI ref.name that is not a reference */
+	/* OCI ref.names that are whole references, spelled as the source
+	 * spelled them: oci output writes a tag's name back unchanged */
+	char **src_refs;
+	size_t nsrc_refs;
 	char *os, *arch, *variant;
 	char platform[96];
 	struct dc_desc manifest;
@@ -461,6 +467,11 @@ int dc__index_new(struct dc_ctx *ctx, struct dc_set *set,
 void dc__index_free(struct dc_index *x);
 /* Add TAG to a tag list (no duplicates). */
 int dc__tags_add(struct dc_ctx *ctx, char ***tags, size_t *n, const char *tag);
+/* Add every one of SRC's N tags to a tag list. */
+int dc__tags_add_all(struct dc_ctx *ctx, char ***tags, size_t *n,
+		     char *const *src, size_t nsrc);
+/* Free a tag list and empty it. */
+void dc__tags_clear(char ***tags, size_t *n);
 /* Drop indexes no image points to any more. */
 void dc__set_prune_indexes(struct dc_set *set);
 

@@ -47,8 +47,9 @@ static json_t *desc_json(const struct dc_desc *d)
  * podman: `oci:DIR:NAME` matches ref.name exactly; podman load prefers
  * io.containerd.image.name), umoci (--image DIR:NAME matches ref.name)
  * and containerd (`ctr images import` takes io.containerd.image.name,
- * else ref.name, prefixing a bare one). A ref.name of the source that
- * is no reference ("1.0") is written back as it was.
+ * else ref.name, prefixing a bare one). The source's own ref.name is
+ * written back as it was: a whole reference spelled its way
+ * ("busybox:latest"), or one that is no reference ("1.0").
  */
 struct names {
 	json_t *seen;		/* full name -> digest it was given to */
@@ -90,10 +91,32 @@ static int add_one(struct dc_ctx *ctx, json_t *list, struct names *nm,
 	return 0;
 }
 
-/* index.json descriptors for DESC named by TAGS / REF_NAME */
+/* The one of the source's own ref.names (SRC, N) that is NORM, or NORM */
+static const char *src_spelling(struct dc_ctx *ctx, char *const *src, size_t n,
+				const char *norm)
+{
+	const char *found = NULL;
+	size_t i;
+
+	for (i = 0; i < n && !found; i++) {
+		struct dc_ref ref;
+		char *s = NULL;
+
+		if (dc__ref_parse(ctx, &ref, src[i]) < 0)
+			continue;	/* the reader took it as a reference */
+		if (dc__ref_normalized(ctx, &ref, &s) == 0 && !strcmp(s, norm))
+			found = src[i];
+		free(s);
+		dc__ref_release(&ref);
+	}
+	return found ? found : norm;
+}
+
+/* index.json descriptors for DESC named by TAGS / REF_NAME / SRC_REFS */
 static int add_named(struct dc_ctx *ctx, json_t *list, struct names *nm,
 		     const struct dc_desc *desc, char *const *tags,
-		     size_t ntags, const char *ref_name)
+		     size_t ntags, const char *ref_name, char *const *src_refs,
+		     size_t nsrc_refs)
 {
 	size_t t;
 	int err = 0;
@@ -107,7 +130,8 @@ static int add_named(struct dc_ctx *ctx, json_t *list, struct names *nm,
 			break;
 		err = dc__ref_normalized(ctx, &ref, &norm);
 		if (!err)
-			err = add_one(ctx, list, nm, desc, nm->full ? norm :
+			err = add_one(ctx, list, nm, desc, nm->full ?
+				      src_spelling(ctx, src_refs, nsrc_refs, norm) :
 				      ref.tag ? ref.tag : "latest", norm);
 		free(norm);
 		dc__ref_release(&ref);
@@ -131,12 +155,14 @@ int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
 	for (i = 0; i < w->nindexes && !err; i++)
 		err = add_named(ctx, list, &nm, &w->indexes[i]->desc,
 				w->indexes[i]->tags, w->indexes[i]->ntags,
-				w->indexes[i]->ref_name);
+				w->indexes[i]->ref_name, w->indexes[i]->src_refs,
+				w->indexes[i]->nsrc_refs);
 	for (i = 0; i < w->nimages && !err; i++)
 		if (!w->images[i]->index)
 			err = add_named(ctx, list, &nm, &w->images[i]->manifest,
 					w->images[i]->tags, w->images[i]->ntags,
-					w->images[i]->ref_name);
+					w->images[i]->ref_name, w->images[i]->src_refs,
+					w->images[i]->nsrc_refs);
 	json_object_set_new(idx, "manifests", list);
 	if (!err)
 		err = dc__json_dump(ctx, out, idx);

@@ -228,6 +228,11 @@ int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set, const char *tag)
 	*ntags = 0;
 	free(*ref_name);
 	*ref_name = NULL;
+	if (set->img[0]->index)
+		dc__tags_clear(&set->img[0]->index->src_refs,
+			       &set->img[0]->index->nsrc_refs);
+	else
+		dc__tags_clear(&set->img[0]->src_refs, &set->img[0]->nsrc_refs);
 	err = dc__tags_add(ctx, tags, ntags, fam);
 	free(fam);
 	return err;
@@ -408,6 +413,10 @@ int dc_set_select_platform(struct dc_ctx *ctx, struct dc_set *set,
 			if (!err && x->ref_name && !img->ref_name &&
 			    !(img->ref_name = dc__strdup(ctx, x->ref_name)))
 				err = DC_ENOMEM;
+			if (!err)
+				err = dc__tags_add_all(ctx, &img->src_refs,
+						       &img->nsrc_refs, x->src_refs,
+						       x->nsrc_refs);
 		}
 		set->img[k++] = img;
 	}
@@ -599,6 +608,9 @@ static int out_index(struct plan *p, const struct dc_index *src,
 		err = dc__tags_add(ctx, &x->tags, &x->ntags, src->tags[i]);
 	if (!err && src->ref_name && !(x->ref_name = dc__strdup(ctx, src->ref_name)))
 		err = DC_ENOMEM;
+	if (!err)
+		err = dc__tags_add_all(ctx, &x->src_refs, &x->nsrc_refs,
+				       src->src_refs, src->nsrc_refs);
 	if (!err && !(np = dc__reallocarray(ctx, p->idx, p->nidx + 1, sizeof(*p->idx))))
 		err = DC_ENOMEM;
 	else if (!err)
@@ -645,6 +657,12 @@ static int plan_image(struct plan *p, struct dc_reader *r,
 			err = DC_ENOMEM;
 			goto fail;
 		}
+		if ((err = src->index ?
+		     dc__tags_add_all(ctx, &img->src_refs, &img->nsrc_refs,
+				      src->index->src_refs, src->index->nsrc_refs) :
+		     dc__tags_add_all(ctx, &img->src_refs, &img->nsrc_refs,
+				      src->src_refs, src->nsrc_refs)) < 0)
+			goto fail;
 	}
 	memcpy(img->platform, src->platform, sizeof(img->platform));
 	if ((src->os && !(img->os = dc__strdup(ctx, src->os))) ||

@@ -145,6 +145,12 @@ expect_success 'a source ref.name that is a whole reference is kept (item 3)' '
 	decant convert -q src oci:out
 	same "$(refs out)" "localhost/corpus/a-multi:1.0 localhost/corpus/a-multi:1.0" refs
 	skopeo inspect oci:out:localhost/corpus/a-multi:1.0 >/dev/null
+	# spelled as the source spelled it, not normalized
+	jq ".manifests[0].annotations = {\"org.opencontainers.image.ref.name\": \"decant-test/small:2.0\"}" \
+		src/index.json >i && mv i src/index.json
+	decant convert -q src oci:out2
+	same "$(refs out2)" "decant-test/small:2.0 $SM:2.0" refs
+	skopeo inspect oci:out2:decant-test/small:2.0 >/dev/null
 	# a name that is no reference is kept as it was
 	jq ".manifests[0].annotations = {\"org.opencontainers.image.ref.name\": \"v1\"}" \
 		src/index.json >i && mv i src/index.json
