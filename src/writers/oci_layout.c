@@ -596,7 +596,7 @@ static char *entry_name(struct dc_ctx *ctx, json_t *d)
 		ctx->code = code;	/* not a reference: its own name */
 		memcpy(ctx->msg, msg, sizeof(msg));
 	}
-	return norm ? norm : strdup(s);
+	return norm ? norm : dc__strdup(ctx, s);
 }
 
 /*

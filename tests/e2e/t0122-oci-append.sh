@@ -199,6 +199,16 @@ expect_success 'concurrent adds all land (item 7)' '
 	done
 ' jq
 
+expect_success 'an add waits for the lock on the layout and says so (item 7)' '
+	decant convert -q --image @1 "$TWO" oci:l
+	flock l sleep 2 &
+	sleep 0.5
+	decant convert --image @0 "$TWO" oci:l 2>err
+	wait
+	grep -q "^decant: note: .l.: another process is adding to this layout; waiting for it" err
+	same "$(jq ".manifests|length" l/index.json)" 3 entries
+' flock jq
+
 expect_success 'a blob already there is reused only when its content is right (item 8)' '
 	decant convert -q --image @0 "$TWO" oci:l
 	b=$(ls -S l/blobs/sha256 | head -1)
