@@ -48,9 +48,9 @@ unpack_output() {
 	case $fmt in
 	oci)
 		oci-image-tool validate --type image "$out" >/dev/null &&
-		umoci unpack --image "$out:1" "$dir" >/dev/null ;;
+		umoci unpack --image "$out:docker.io/matrix/t:1" "$dir" >/dev/null ;;
 	oci-archive)
-		skopeo copy -q "oci-archive:$out:1" oci:o2:r >/dev/null &&
+		skopeo copy -q "oci-archive:$out:docker.io/matrix/t:1" oci:o2:r >/dev/null &&
 		umoci unpack --image o2:r "$dir" >/dev/null ;;
 	docker-archive|docker-legacy)
 		skopeo copy -q "docker-archive:$out" oci:o2:r >/dev/null &&
