@@ -29,7 +29,8 @@ reference() {
 		# Docker's own legacy loader is the reference (t0080); here
 		# umoci unpacks decant's plain OCI conversion
 		"$DECANT" convert -q "$src" oci:ref-oci &&
-		umoci unpack --image ref-oci "$out" >/dev/null ;;
+		umoci unpack --image "ref-oci:$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' ref-oci/index.json)" \
+			"$out" >/dev/null ;;
 	oci-dir|oci-tar)
 		skopeo copy -q "oci:${src}:1.0" oci:ref-oci:r >/dev/null 2>&1 ||
 		skopeo copy -q "oci-archive:${src}:1.0" oci:ref-oci:r >/dev/null
