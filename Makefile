@@ -55,7 +55,7 @@ LIB_SRCS += src/readers/legacy.c src/writers/docker_legacy.c
 LIB_SRCS += src/writers/writer.c src/writers/oci_layout.c src/writers/docker_archive.c
 LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/select.c
 LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/writers/tarlayout.c
-LIB_SRCS += src/readers/flat_export.c src/transform/changes.c
+LIB_SRCS += src/readers/flat_export.c src/model/changes.c
 LIB_SRCS += src/readers/dir.c src/writers/dir.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \

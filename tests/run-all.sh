@@ -12,6 +12,8 @@ sum_testdata() { find testdata -type f -print0 | sort -z | xargs -0 sha256sum | 
 before=$(sum_testdata)
 
 {
+	echo "# source layers"
+	bash tests/check-layers.sh 2>&1
 	echo "# unit tests"
 	"${UNIT:?}" 2>&1
 	echo "# fuzz corpus replay (testdata, testdata/bad)"

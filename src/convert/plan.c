@@ -162,6 +162,9 @@ static int out_index(struct plan *p, const struct dc_index *src,
 		err = dc__tags_add(ctx, &x->tags, &x->ntags, src->tags[i]);
 	if (!err && src->ref_name && !(x->ref_name = dc__strdup(ctx, src->ref_name)))
 		err = DC_ENOMEM;
+	if (!err)
+		err = dc__tags_add_all(ctx, &x->src_refs, &x->nsrc_refs,
+				       src->src_refs, src->nsrc_refs);
 	if (!err && !(np = dc__reallocarray(ctx, p->idx, p->nidx + 1, sizeof(*p->idx))))
 		err = DC_ENOMEM;
 	else if (!err)
@@ -209,6 +212,12 @@ static int plan_names(struct plan *p, const struct dc_writer_ops *ops,
 		if (dc_image_ref_name(src) &&
 		    !(img->ref_name = dc__strdup(ctx, dc_image_ref_name(src))))
 			return DC_ENOMEM;
+		if ((err = src->index ?
+		     dc__tags_add_all(ctx, &img->src_refs, &img->nsrc_refs,
+				      src->index->src_refs, src->index->nsrc_refs) :
+		     dc__tags_add_all(ctx, &img->src_refs, &img->nsrc_refs,
+				      src->src_refs, src->nsrc_refs)) < 0)
+			return err;
 	}
 	memcpy(img->platform, src->platform, sizeof(img->platform));
 	if ((src->os && !(img->os = dc__strdup(ctx, src->os))) ||

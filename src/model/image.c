@@ -54,6 +54,28 @@ int dc__tags_add(struct dc_ctx *ctx, char ***tags, size_t *n, const char *tag)
 	return 0;
 }
 
+int dc__tags_add_all(struct dc_ctx *ctx, char ***tags, size_t *n,
+		     char *const *src, size_t nsrc)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < nsrc && !err; i++)
+		err = dc__tags_add(ctx, tags, n, src[i]);
+	return err;
+}
+
+void dc__tags_clear(char ***tags, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		free((*tags)[i]);
+	free(*tags);
+	*tags = NULL;
+	*n = 0;
+}
+
 int dc__index_new(struct dc_ctx *ctx, struct dc_set *set,
 		  struct dc_index **out)
 {
@@ -83,6 +105,7 @@ void dc__index_free(struct dc_index *x)
 		free(x->tags[i]);
 	free(x->tags);
 	free(x->ref_name);
+	dc__tags_clear(&x->src_refs, &x->nsrc_refs);
 	dc__desc_release(&x->desc);
 	dc__buf_release(&x->raw);
 	free(x);
@@ -119,6 +142,7 @@ void dc_set_free(struct dc_set *set)
 		dc__index_free(set->idx[i]);
 	free(set->idx);
 	free(set->format);
+	free(set->missing);
 	free(set);
 }
 
@@ -165,6 +189,7 @@ void dc__image_free(struct dc_image *img)
 		free(img->tags[i]);
 	free(img->tags);
 	free(img->ref_name);
+	dc__tags_clear(&img->src_refs, &img->nsrc_refs);
 	free(img->os);
 	free(img->arch);
 	free(img->variant);

@@ -24,6 +24,8 @@ struct dc_index {
 	char **tags;
 	size_t ntags;
 	char *ref_name;
+	char **src_refs;	/* as struct dc_image's */
+	size_t nsrc_refs;
 	struct dc_desc desc;
 	struct dc_buf raw;
 	int complete;		/* raw lists exactly the images we hold */
@@ -35,6 +37,10 @@ struct dc_image {
 	char **tags;		/* familiar references */
 	size_t ntags;
 	char *ref_name;		/* OCI ref.name that is not a reference */
+	/* OCI ref.names that are whole references, spelled as the source
+	 * spelled them: oci output writes a tag's name back unchanged */
+	char **src_refs;
+	size_t nsrc_refs;
 	char *os, *arch, *variant;
 	char platform[96];
 	struct dc_desc manifest;
@@ -52,6 +58,11 @@ struct dc_set {
 	size_t n;
 	struct dc_index **idx;
 	size_t nidx;
+	/* descriptors in an index whose blob the source lacks (read past,
+	 * as other platforms often are not exported; verify fails on them):
+	 * how many, and the first, as "'BLOB' (listed in WHERE)" */
+	size_t nmissing;
+	char *missing;
 };
 
 int dc__index_new(struct dc_ctx *ctx, struct dc_set *set,
@@ -59,6 +70,11 @@ int dc__index_new(struct dc_ctx *ctx, struct dc_set *set,
 void dc__index_free(struct dc_index *x);
 /* Add TAG to a tag list (no duplicates). */
 int dc__tags_add(struct dc_ctx *ctx, char ***tags, size_t *n, const char *tag);
+/* Add every one of SRC's N tags to a tag list. */
+int dc__tags_add_all(struct dc_ctx *ctx, char ***tags, size_t *n,
+		     char *const *src, size_t nsrc);
+/* Free a tag list and empty it. */
+void dc__tags_clear(char ***tags, size_t *n);
 /* Drop indexes no image points to any more. */
 void dc__set_prune_indexes(struct dc_set *set);
 
@@ -133,5 +149,17 @@ int dc__platform_match(const struct dc_platform *want, const char *os,
 		       const char *arch, const char *variant);
 /* "os/arch[/variant]" into BUF of N bytes (truncated to fit). */
 void dc__platform_str(const struct dc_platform *p, char *buf, size_t n);
+
+struct json_t;
+/*
+ * Apply CHANGES, Dockerfile instructions as `docker import --change`
+ * takes them, to the container config IN (NULL: an all-zero one). *out
+ * is a new container config laid out as Go marshals moby's
+ * container.Config (src/model/changes.c). A bad change is DC_EINVAL
+ * "--change 'CHANGE': problem".
+ */
+int dc__changes_apply(struct dc_ctx *ctx, struct json_t **out,
+		      const struct json_t *in, const char *const *changes,
+		      size_t n);
 
 #endif

@@ -163,6 +163,9 @@ static int add_names(struct dc_ctx *ctx, struct dc_image *img,
 	       *rn = json_object_get(ann, "org.opencontainers.image.ref.name");
 	const char *ref = json_string_value(rn);
 	char **rname = x ? &x->ref_name : &img->ref_name;
+	char ***srefs = x ? &x->src_refs : &img->src_refs;
+	size_t *nsrefs = x ? &x->nsrc_refs : &img->nsrc_refs;
+	int whole = ref && (strchr(ref, ':') || strchr(ref, '/')), err;
 	struct dc_image tmp;
 
 	if (x) {
@@ -171,19 +174,24 @@ static int add_names(struct dc_ctx *ctx, struct dc_image *img,
 		tmp.index = x;
 		img = &tmp;
 	}
-	if (json_is_string(cn))
-		return dc__add_ref_tag(ctx, img, json_string_value(cn),
-				       "index.json: io.containerd.image.name");
+	if (json_is_string(cn)) {
+		err = dc__add_ref_tag(ctx, img, json_string_value(cn),
+				      "index.json: io.containerd.image.name");
+		if (!err && whole)
+			err = dc__tags_add(ctx, srefs, nsrefs, ref);
+		return err;
+	}
 	if (!ref)
 		return 0;
 	/* Docker puts only the tag in ref.name; others a whole name:tag */
-	if (strchr(ref, ':') || strchr(ref, '/')) {
-		int code = ctx->code, err;
+	if (whole) {
+		int code = ctx->code;
 		char msg[sizeof(ctx->msg)];
 
 		memcpy(msg, ctx->msg, sizeof(msg));
-		if ((err = dc__add_ref_tag(ctx, img, ref, "ref.name")) == 0 ||
-		    err == DC_ENOMEM)
+		if ((err = dc__add_ref_tag(ctx, img, ref, "ref.name")) == 0)
+			return dc__tags_add(ctx, srefs, nsrefs, ref);
+		if (err == DC_ENOMEM)
 			return err;
 		ctx->code = code;	/* not a reference: keep it as a name */
 		memcpy(ctx->msg, msg, sizeof(msg));
@@ -354,8 +362,18 @@ static int walk_desc(struct walk *w, json_t *jd, const char *what, int depth,
 		skip(w, d.media_type);	/* artifacts, attestations */
 		goto out;
 	}
-	if (depth > 0 && !dc__src_exists(w->r->src, d.path))
-		goto out;	/* other platforms are often not exported */
+	if (depth > 0 && !dc__src_exists(w->r->src, d.path)) {
+		/* other platforms are often not exported: read past, but
+		 * verify must not call it whole */
+		struct dc_buf m = DC_BUF_INIT;
+
+		if (!w->set->nmissing++ &&
+		    (err = dc__buf_addf(ctx, &m, "'%s' (listed in %s)", d.path,
+					what)) == 0)
+			w->set->missing = dc__buf_detach(&m, NULL);
+		dc__buf_release(&m);
+		goto out;
+	}
 	if ((err = dc__read_meta_blob(w->r, &d, &raw)) < 0 ||
 	    (err = dc__json_parse(ctx, &doc, &raw, d.path)) < 0)
 		goto out;

@@ -324,5 +324,10 @@ int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
 	}
 	dc__cpool_free(cp);
 	free(todo);
+	/* a descriptor at any depth whose blob is not there */
+	if (!err && set->nmissing)
+		err = dc_error(ctx, DC_ECORRUPT, "%s: blob missing%s",
+			       set->missing ? set->missing : "a descriptor",
+			       set->nmissing > 1 ? " (and more)" : "");
 	return err;
 }

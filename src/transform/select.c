@@ -199,6 +199,11 @@ int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set, const char *tag)
 	*ntags = 0;
 	free(*ref_name);
 	*ref_name = NULL;
+	if (set->img[0]->index)
+		dc__tags_clear(&set->img[0]->index->src_refs,
+			       &set->img[0]->index->nsrc_refs);
+	else
+		dc__tags_clear(&set->img[0]->src_refs, &set->img[0]->nsrc_refs);
 	err = dc__tags_add(ctx, tags, ntags, fam);
 	free(fam);
 	return err;
@@ -318,6 +323,10 @@ int dc_set_select_platform(struct dc_ctx *ctx, struct dc_set *set,
 			if (!err && x->ref_name && !img->ref_name &&
 			    !(img->ref_name = dc__strdup(ctx, x->ref_name)))
 				err = DC_ENOMEM;
+			if (!err)
+				err = dc__tags_add_all(ctx, &img->src_refs,
+						       &img->nsrc_refs, x->src_refs,
+						       x->nsrc_refs);
 		}
 		set->img[k++] = img;
 	}

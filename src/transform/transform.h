@@ -48,16 +48,6 @@ int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
 int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 		      size_t from, const char *diff_id, struct dc_buf *out);
 
-/*
- * Apply CHANGES, Dockerfile instructions as `docker import --change`
- * takes them, to the container config IN (NULL: an all-zero one). *out
- * is a new container config laid out as Go marshals moby's
- * container.Config (src/transform/changes.c). A bad change is DC_EINVAL
- * "--change 'CHANGE': problem".
- */
-int dc__changes_apply(struct dc_ctx *ctx, struct json_t **out,
-		      const struct json_t *in, const char *const *changes,
-		      size_t n);
 
 /*
  * The images of SET a target takes, in set order: all of them for a

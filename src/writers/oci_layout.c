@@ -13,8 +13,11 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,9 +41,88 @@ static json_t *desc_json(const struct dc_desc *d)
 	return o;
 }
 
-/* index.json descriptors for DESC named by TAGS / REF_NAME */
-static int add_named(struct dc_ctx *ctx, json_t *list, const struct dc_desc *desc,
-		     char *const *tags, size_t ntags, const char *ref_name)
+/*
+ * Names in index.json. Docker 25+ and containerd write the bare tag in
+ * org.opencontainers.image.ref.name and the whole reference in
+ * io.containerd.image.name; docker-archive keeps that. In oci and
+ * oci-archive output both hold the whole normalized reference
+ * ("docker.io/library/busybox:latest"), so that several images in one
+ * layout are told apart by every reader: containers/image (skopeo,
+ * podman: `oci:DIR:NAME` matches ref.name exactly; podman load prefers
+ * io.containerd.image.name), umoci (--image DIR:NAME matches ref.name)
+ * and containerd (`ctr images import` takes io.containerd.image.name,
+ * else ref.name, prefixing a bare one). The source's own ref.name is
+ * written back as it was: a whole reference spelled its way
+ * ("busybox:latest"), or one that is no reference ("1.0").
+ */
+struct names {
+	json_t *seen;		/* full name -> digest it was given to */
+	int full;		/* oci, oci-archive: whole references */
+};
+
+static int add_one(struct dc_ctx *ctx, json_t *list, struct names *nm,
+		   const struct dc_desc *desc, const char *ref_name,
+		   const char *image_name)
+{
+	json_t *d = desc_json(desc), *ann, *was;
+	int bad = 0;
+
+	if (nm->full && ref_name) {
+		was = json_object_get(nm->seen, ref_name);
+		if (was && strcmp(json_string_value(was), desc->digest)) {
+			json_decref(d);
+			return dc_error(ctx, DC_EINVAL,
+					"'%s': names two images (%s and %s)",
+					ref_name, json_string_value(was),
+					desc->digest);
+		}
+		if (was) {		/* the same image twice */
+			json_decref(d);
+			return 0;
+		}
+		bad |= json_object_set_new(nm->seen, ref_name,
+					   json_string(desc->digest));
+	}
+	if (ref_name || image_name) {
+		ann = json_object();
+		if (image_name)
+			bad |= json_object_set_new(ann, "io.containerd.image.name",
+						   json_string(image_name));
+		if (ref_name)
+			bad |= json_object_set_new(ann, "org.opencontainers.image.ref.name",
+						   json_string(ref_name));
+		bad |= json_object_set_new(d, "annotations", ann);
+	}
+	bad |= json_array_append_new(list, d);
+	return bad ? dc__enomem(ctx) : 0;
+}
+
+/* The one of the source's own ref.names (SRC, N) that is NORM, or NORM */
+static const char *src_spelling(struct dc_ctx *ctx, char *const *src, size_t n,
+				const char *norm)
+{
+	const char *found = NULL;
+	size_t i;
+
+	for (i = 0; i < n && !found; i++) {
+		struct dc_ref ref;
+		char *s = NULL;
+
+		if (dc__ref_parse(ctx, &ref, src[i]) < 0)
+			continue;	/* the reader took it as a reference */
+		if (dc__ref_normalized(ctx, &ref, &s) == 0 && !strcmp(s, norm))
+			found = src[i];
+		free(s);
+		dc__ref_release(&ref);
+	}
+	return found ? found : norm;
+}
+
+/* index.json descriptors for DESC named by TAGS / REF_NAME / SRC_REFS */
+static int add_named(struct dc_ctx *ctx, json_t *list, struct names *nm,
+		     const struct dc_desc *desc, char *const *tags,
+		     size_t ntags, const char *ref_name, char *const *src_refs,
+		     size_t nsrc_refs)
 {
 	size_t t;
 	int err = 0;
@@ -49,49 +131,27 @@ static int add_named(struct dc_ctx *ctx, json_t *list, const struct dc_desc *des
 	for (t = 0; t < ntags && !err; t++) {
 		struct dc_ref ref;
 		char *norm = NULL;
-		json_t *d, *ann;
-		int bad = 0;
 
 		if ((err = dc__ref_parse(ctx, &ref, tags[t])) < 0)
 			break;
 		err = dc__ref_normalized(ctx, &ref, &norm);
-		if (!err) {
-			d = desc_json(desc);
-			ann = json_object();
-			bad |= json_object_set_new(ann, "io.containerd.image.name",
-						   json_string(norm));
-			bad |= json_object_set_new(ann, "org.opencontainers.image.ref.name",
-						   json_string(ref.tag ? ref.tag : "latest"));
-			bad |= json_object_set_new(d, "annotations", ann);
-			bad |= json_array_append_new(list, d);
-			if (bad)
-				err = dc__enomem(ctx);
-		}
+		if (!err)
+			err = add_one(ctx, list, nm, desc, nm->full ?
+				      src_spelling(ctx, src_refs, nsrc_refs, norm) :
+				      ref.tag ? ref.tag : "latest", norm);
 		free(norm);
 		dc__ref_release(&ref);
 	}
-	if (!ntags && !err) {
-		json_t *d = desc_json(desc);
-		int bad = 0;
-
-		if (ref_name) {
-			json_t *ann = json_object();
-
-			bad |= json_object_set_new(ann, "org.opencontainers.image.ref.name",
-						   json_string(ref_name));
-			bad |= json_object_set_new(d, "annotations", ann);
-		}
-		bad |= json_array_append_new(list, d);
-		if (bad)
-			err = dc__enomem(ctx);
-	}
+	if (!ntags)
+		err = add_one(ctx, list, nm, desc, ref_name, NULL);
 	return err;
 }
 
 int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
-		       const struct dc_writer *w)
+		       const struct dc_writer *w, int full_names)
 {
 	json_t *idx = json_object(), *list = json_array();
+	struct names nm = { json_object(), full_names };
 	size_t i;
 	int err = 0;
 
@@ -100,35 +160,50 @@ int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
 				json_string("application/vnd.oci.image.index.v1+json")))
 		err = dc__enomem(ctx);
 	for (i = 0; i < w->nindexes && !err; i++)
-		err = add_named(ctx, list, &w->indexes[i]->desc,
+		err = add_named(ctx, list, &nm, &w->indexes[i]->desc,
 				w->indexes[i]->tags, w->indexes[i]->ntags,
-				w->indexes[i]->ref_name);
+				w->indexes[i]->ref_name, w->indexes[i]->src_refs,
+				w->indexes[i]->nsrc_refs);
 	for (i = 0; i < w->nimages && !err; i++)
 		if (!w->images[i]->index)
-			err = add_named(ctx, list, &w->images[i]->manifest,
+			err = add_named(ctx, list, &nm, &w->images[i]->manifest,
 					w->images[i]->tags, w->images[i]->ntags,
-					w->images[i]->ref_name);
+					w->images[i]->ref_name, w->images[i]->src_refs,
+					w->images[i]->nsrc_refs);
 	if (json_object_set_new(idx, "manifests", list) && !err)
 		err = dc__enomem(ctx);
 	if (!err)
 		err = dc__json_dump(ctx, out, idx);
 	json_decref(idx);
+	json_decref(nm.seen);
 	return err;
 }
 
 /* ------------------------------------------------------------------ */
 /* Directory */
 
+/*
+ * A new layout is made in <dest>.tmp-XXXXXX and renamed into place.
+ * Adding to an existing one works in place, under an flock(2) on the
+ * layout directory, so that two decants adding at once both get in:
+ * blobs go in under temporary names and are renamed, index.json is
+ * re-read under the lock and replaced last. Every file is reached from
+ * the layout's own directory descriptors, never through a symbolic
+ * link: a layout received from elsewhere cannot redirect a write.
+ */
 struct dir_priv {
-	char *tmp;			/* <dest>.tmp-XXXXXX */
-	int dirfd;
+	char *tmp;			/* <dest>.tmp-XXXXXX: a new layout */
+	int dirfd;			/* the layout (or tmp) */
+	int shafd;			/* its blobs/sha256 */
+	int lockfd;			/* appending: holds the lock, or -1 */
 	const struct dc_image **img;
 	size_t n;
-	/* adding to an existing layout: blobs go straight in (under temp
-	 * names, renamed), index.json is replaced last */
 	int append;
-	char **added;			/* blobs we created, removed on abort */
+	char **added;			/* blobs that were not there: removed on abort */
 	size_t nadded;
+	size_t reserved, max_reserved;	/* blob files open for the copy pool */
+	size_t nreused;			/* blobs there already, verified */
+	struct dc_buf reused;		/* ... their short digests */
 };
 
 static int is_layout(int dirfd)
@@ -167,27 +242,98 @@ static int dir_empty(const char *path)
 	return empty;
 }
 
+/* *OUT = directory NAME under AT (made if missing), never a symlink. */
+static int open_subdir(struct dc_writer *w, int at, const char *name,
+		       const char *shown, int *out)
+{
+	struct stat st;
+
+	if (mkdirat(at, name, 0755) < 0 && errno != EEXIST)
+		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, shown,
+				strerror(errno));
+	*out = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*out >= 0)
+		return 0;
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return dc_error(w->ctx, DC_EINVAL,
+				"'%s/%s': is a symbolic link: decant writes nothing outside the layout",
+				w->dest, shown);
+	return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, shown,
+			strerror(errno));
+}
+
+/*
+ * flock FD, waiting (and saying so) while another process holds it;
+ * polled, so that an interrupt still ends the wait. 1: flock does not
+ * work here (some network filesystems refuse it on a directory).
+ */
+static int lock_wait(struct dc_writer *w, int fd)
+{
+	int told = 0, err;
+
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return 1;
+		if (!told++)
+			dc__notice(w->ctx,
+				   "'%s': another process is adding to this layout; waiting for it",
+				   w->dest);
+		if ((err = dc__check_intr(w->ctx)) < 0)
+			return err;
+		usleep(50 * 1000);
+	}
+	return 0;
+}
+
+static int lock_layout(struct dc_writer *w)
+{
+	struct dir_priv *p = w->priv;
+	int err;
+
+	if ((err = lock_wait(w, p->dirfd)) <= 0)
+		return err;
+	/* a lock file inside the layout, then */
+	p->lockfd = openat(p->dirfd, ".decant-lock",
+			   O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (p->lockfd < 0 || (err = lock_wait(w, p->lockfd)) > 0)
+		return dc_error(w->ctx, DC_EIO, "'%s': cannot lock the layout: %s",
+				w->dest, strerror(errno));
+	return err;
+}
+
 static int dir_begin(struct dc_writer *w)
 {
 	struct dir_priv *p = w->priv;
+	struct rlimit rl;
 	struct stat st;
-	int err;
+	int err, blobsfd = -1;
 
-	p->dirfd = -1;
+	p->dirfd = p->shafd = p->lockfd = -1;
+	/* the copy pool holds each reserved blob's file open until it has
+	 * run: leave most descriptors free, write the rest one at a time */
+	p->max_reserved = 256;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 < p->max_reserved)
+		p->max_reserved = (size_t)(rl.rlim_cur / 4);
 	if (lstat(w->dest, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return dc_error(w->ctx, DC_EINVAL,
 					"'%s': exists and is not a directory",
 					w->dest);
-		p->dirfd = open(w->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		p->dirfd = open(w->dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				O_CLOEXEC);
 		if (p->dirfd >= 0 && is_layout(p->dirfd)) {
 			p->append = 1;
-			if ((mkdirat(p->dirfd, "blobs", 0755) < 0 && errno != EEXIST) ||
-			    (mkdirat(p->dirfd, "blobs/sha256", 0755) < 0 &&
-			     errno != EEXIST))
-				return dc_error(w->ctx, DC_EIO, "'%s/blobs/sha256': %s",
-						w->dest, strerror(errno));
-			return 0;
+			if ((err = lock_layout(w)) < 0 ||
+			    (err = open_subdir(w, p->dirfd, "blobs", "blobs",
+					       &blobsfd)) < 0)
+				return err;
+			err = open_subdir(w, blobsfd, "sha256", "blobs/sha256",
+					  &p->shafd);
+			close(blobsfd);
+			return err;
 		}
 		if (p->dirfd >= 0)
 			close(p->dirfd);
@@ -202,23 +348,27 @@ static int dir_begin(struct dc_writer *w)
 		return err;
 	p->dirfd = open(p->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p->dirfd < 0 || mkdirat(p->dirfd, "blobs", 0755) < 0 ||
-	    mkdirat(p->dirfd, "blobs/sha256", 0755) < 0)
+	    mkdirat(p->dirfd, "blobs/sha256", 0755) < 0 ||
+	    (p->shafd = openat(p->dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY |
+			       O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return dc_error(w->ctx, DC_EIO, "'%s': %s", p->tmp,
 				strerror(errno));
 	return 0;
 }
 
-/* Write a file from IN, or from [OFF, OFF+SIZE) of RFD when IN is NULL. */
+/* Write file NAME under DIRFD (SHOWN in messages) from IN, or from
+ * [OFF, OFF+SIZE) of RFD when IN is NULL; closed when written. */
 static int write_file_at(struct dc_writer *w, int dirfd, const char *name,
-			 struct dc_stream *in, int rfd, uint64_t off,
-			 int64_t size, const char *label)
+			 const char *shown, struct dc_stream *in, int rfd,
+			 uint64_t off, int64_t size, const char *label)
 {
 	struct dc_out o;
 	int fd, err;
 
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
 	if (fd < 0)
-		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
+		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, shown,
 				strerror(errno));
 	if ((err = dc__out_init(w->ctx, &o, fd, w->dest)) == 0) {
 		if (in)
@@ -230,7 +380,7 @@ static int write_file_at(struct dc_writer *w, int dirfd, const char *name,
 		dc__out_release(&o);
 	}
 	if (close(fd) < 0 && !err)
-		err = dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
+		err = dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, shown,
 			       strerror(errno));
 	return err;
 }
@@ -243,52 +393,124 @@ static int write_mem_at(struct dc_writer *w, int dirfd, const char *name,
 
 	if ((err = dc__stream_memory(w->ctx, &s, p, n)) < 0)
 		return err;
-	err = write_file_at(w, dirfd, name, s, -1, 0, (int64_t)n, name);
+	err = write_file_at(w, dirfd, name, name, s, -1, 0, (int64_t)n, name);
 	dc__stream_close(s);
 	return err;
+}
+
+/* 1 if blob file HEX under SHAFD is DIGEST, 0 if not (*WHY says how). */
+static int blob_intact(struct dc_writer *w, int shafd, const char *hex,
+		       const char *digest, const char **why)
+{
+	struct dc_hash *h = NULL;
+	char got[DC_DIGEST_MAX], *buf = NULL;
+	ssize_t r;
+	int fd, err;
+
+	*why = "it cannot be read";
+	/* O_NONBLOCK: a FIFO in its place must not stall us */
+	fd = openat(shafd, hex, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if ((err = dc__hash_new(w->ctx, &h)) < 0 ||
+	    !(buf = dc__calloc(w->ctx, 1, 1u << 18))) {
+		err = err < 0 ? err : DC_ENOMEM;
+		goto out;
+	}
+	while ((r = read(fd, buf, 1u << 18)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;	/* err is 0: not intact */
+		dc__hash_update(h, buf, (size_t)r);
+		if ((err = dc__check_intr(w->ctx)) < 0)
+			goto out;
+	}
+	dc__hash_final(h, got);
+	*why = "its content does not match its digest";
+	err = !strcmp(got, digest);
+out:
+	close(fd);
+	free(buf);
+	dc__hash_free(h);
+	return err;
+}
+
+static int note_added(struct dc_writer *w, const char *hex)
+{
+	struct dir_priv *p = w->priv;
+	char **added = dc__reallocarray(w->ctx, p->added, p->nadded + 1,
+					sizeof(*added));
+
+	if (!added)
+		return DC_ENOMEM;
+	p->added = added;
+	if (!(added[p->nadded] = dc__strdup(w->ctx, hex)))
+		return DC_ENOMEM;
+	p->nadded++;
+	return 0;
 }
 
 static int dir_put(struct dc_writer *w, struct dc_stream *in, int rfd,
 		   uint64_t off, const struct dc_desc *want)
 {
 	struct dir_priv *p = w->priv;
-	char name[128], tmp[160];
+	const char *hex = dc__digest_hex(want->digest), *why = NULL;
+	char shown[128], tmp[160];
 	struct stat st;
-	char **added;
-	int err;
+	int err, had;
 
-	dc__blob_name(name, sizeof(name), want->digest);
+	dc__blob_name(shown, sizeof(shown), want->digest);
 	if (!p->append)
-		return write_file_at(w, p->dirfd, name, in, rfd, off, want->size,
-				     want->digest);
-	/* content-addressed: a blob already there is the same blob */
-	if (fstatat(p->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode) && st.st_size == want->size)
+		return write_file_at(w, p->shafd, hex, shown, in, rfd, off,
+				     want->size, want->digest);
+	/* content-addressed: a blob already there is reused once its
+	 * content proves to be that blob */
+	had = fstatat(p->shafd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (had && S_ISLNK(st.st_mode)) {
+		why = "it is a symbolic link";
+	} else if (had && !S_ISREG(st.st_mode)) {
+		return dc_error(w->ctx, DC_EINVAL, "'%s/%s': not a regular file",
+				w->dest, shown);
+	} else if (had && st.st_size != want->size) {
+		why = "it has the wrong size";
+	} else if (had) {
+		if ((err = blob_intact(w, p->shafd, hex, want->digest, &why)) < 0)
+			return err;
+		if (err) {
+			if (p->nreused++ < 8)
+				return dc__buf_addf(w->ctx, &p->reused, "%s%.12s",
+						    p->reused.len ? ", " : "", hex);
+			return 0;
+		}
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", hex, (long)getpid());
+	unlinkat(p->shafd, tmp, 0);
+	if ((err = write_file_at(w, p->shafd, tmp, shown, in, rfd, off,
+				 want->size, want->digest)) < 0)
+		goto fail;
+	if (had) {
+		/* a bad copy gives way to a good one: nothing is lost */
+		if (renameat(p->shafd, tmp, p->shafd, hex) < 0)
+			goto fail_io;
+		dc__notice(w->ctx, "'%s': replaced %s: %s", w->dest, shown, why);
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", name, (long)getpid());
-	unlinkat(p->dirfd, tmp, 0);
-	if ((err = write_file_at(w, p->dirfd, tmp, in, rfd, off, want->size,
-				 want->digest)) < 0) {
-		unlinkat(p->dirfd, tmp, 0);
-		return err;
 	}
-	if (!(added = dc__reallocarray(w->ctx, p->added, p->nadded + 1,
-				       sizeof(*added))) ||
-	    !(added[p->nadded] = dc__strdup(w->ctx, name))) {
-		if (added)
-			p->added = added;
-		unlinkat(p->dirfd, tmp, 0);
-		return DC_ENOMEM;
+	if ((err = note_added(w, hex)) < 0)
+		goto fail;
+	if (renameat2(p->shafd, tmp, p->shafd, hex, RENAME_NOREPLACE) < 0) {
+		free(p->added[--p->nadded]);
+		if (errno != EEXIST)
+			goto fail_io;
+		unlinkat(p->shafd, tmp, 0);	/* someone else put it there */
 	}
-	p->added = added;
-	if (renameat(p->dirfd, tmp, p->dirfd, name) < 0) {
-		free(added[p->nadded]);
-		unlinkat(p->dirfd, tmp, 0);
-		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
-				strerror(errno));
-	}
-	p->nadded++;
 	return 0;
+fail_io:
+	err = dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, shown,
+		       strerror(errno));
+fail:
+	unlinkat(p->shafd, tmp, 0);
+	return err;
 }
 
 static int dir_put_blob(struct dc_writer *w, struct dc_stream *in,
@@ -303,21 +525,27 @@ static int dir_put_blob_range(struct dc_writer *w, int fd, uint64_t off,
 	return dir_put(w, NULL, fd, off, want);
 }
 
-/* A new layout: each blob gets its file now, filled by the copy pool. */
+/*
+ * A new layout: a blob gets its file now, filled by the copy pool, up
+ * to max_reserved of them (the pool holds them open until it runs);
+ * the others are written and closed one at a time.
+ */
 static int dir_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 			    int *fd, uint64_t *off, int *own)
 {
 	struct dir_priv *p = w->priv;
 	char name[128];
 
-	if (p->append)
+	if (p->append || p->reserved >= p->max_reserved)
 		return 1;	/* blobs appear under their name only whole */
-	dc__blob_name(name, sizeof(name), want->digest);
-	*fd = openat(p->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		     0644);
-	if (*fd < 0)
+	*fd = openat(p->shafd, dc__digest_hex(want->digest),
+		     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		dc__blob_name(name, sizeof(name), want->digest);
 		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
 				strerror(errno));
+	}
+	p->reserved++;
 	*off = 0;
 	*own = 1;
 	return 0;
@@ -332,16 +560,14 @@ static int dir_put_blob_file(struct dc_writer *w, int fd,
 			     const struct dc_desc *want)
 {
 	struct dir_priv *p = w->priv;
-	char name[128], proc[64];
+	char proc[64];
 	struct stat st;
 
-	dc__blob_name(name, sizeof(name), want->digest);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (p->append && fstatat(p->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return dir_put(w, NULL, fd, 0, want);	/* already there */
 	if (!p->append && fstat(fd, &st) == 0 && st.st_nlink == 0 &&
 	    st.st_size == want->size &&
-	    linkat(AT_FDCWD, proc, p->dirfd, name, AT_SYMLINK_FOLLOW) == 0) {
+	    linkat(AT_FDCWD, proc, p->shafd, dc__digest_hex(want->digest),
+		   AT_SYMLINK_FOLLOW) == 0) {
 		fchmod(fd, 0644);
 		return 0;
 	}
@@ -349,16 +575,52 @@ static int dir_put_blob_file(struct dc_writer *w, int fd,
 }
 
 /*
- * The existing index.json with our descriptors added; an old entry
- * with the same ref.name loses it (as skopeo does), others stay.
+ * The name an index.json entry is known by: io.containerd.image.name,
+ * else ref.name; a reference normalized ("busybox:latest" and
+ * "docker.io/library/busybox:latest" are one). NULL: no name.
+ */
+static char *entry_name(struct dc_ctx *ctx, json_t *d)
+{
+	json_t *ann = json_object_get(d, "annotations");
+	const char *s = json_string_value(json_object_get(ann,
+					"io.containerd.image.name"));
+	int code = ctx->code;
+	char msg[sizeof(ctx->msg)], *norm = NULL;
+	struct dc_ref ref;
+
+	if (!s)
+		s = json_string_value(json_object_get(ann,
+					"org.opencontainers.image.ref.name"));
+	if (!s)
+		return NULL;
+	/* a bare "1.0" is a tag of no name in particular */
+	if (strchr(s, ':') || strchr(s, '/')) {
+		memcpy(msg, ctx->msg, sizeof(msg));
+		if (dc__ref_parse(ctx, &ref, s) == 0) {
+			if (dc__ref_normalized(ctx, &ref, &norm) < 0)
+				norm = NULL;
+			dc__ref_release(&ref);
+		}
+		ctx->code = code;	/* not a reference: its own name */
+		memcpy(ctx->msg, msg, sizeof(msg));
+	}
+	return norm ? norm : dc__strdup(ctx, s);
+}
+
+/*
+ * The existing index.json with our descriptors added. An old entry
+ * goes only when one of ours has its name (and the user hears of it
+ * when that name now holds another image); entries of no name go only
+ * when one of ours is the same descriptor.
  */
 static int merge_index(struct dc_writer *w, int dirfd, struct dc_buf *ours)
 {
 	struct dc_ctx *ctx = w->ctx;
 	struct dc_buf old = DC_BUF_INIT;
 	json_t *oj = NULL, *nj = NULL, *olist, *nlist, *res = NULL;
+	char **nnames = NULL;
 	struct stat st;
-	size_t i, j;
+	size_t i, j, nn = 0;
 	int fd = -1, err = 0, bad = 0;
 
 	fd = openat(dirfd, "index.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -395,25 +657,37 @@ static int merge_index(struct dc_writer *w, int dirfd, struct dc_buf *ours)
 			       "'%s/index.json': not an image index", w->dest);
 		goto out;
 	}
+	nn = json_array_size(nlist);
+	if (nn && !(nnames = dc__calloc(ctx, nn, sizeof(*nnames)))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
+	for (j = 0; j < nn; j++)
+		nnames[j] = entry_name(ctx, json_array_get(nlist, j));
 	res = json_array();
 	for (i = 0; i < json_array_size(olist); i++) {
-		json_t *d = json_array_get(olist, i);
-		const char *rn = json_string_value(json_object_get(
-			json_object_get(d, "annotations"),
-			"org.opencontainers.image.ref.name"));
-		int dup = 0;
+		json_t *d = json_array_get(olist, i), *nd = NULL;
+		const char *od = json_string_value(json_object_get(d, "digest"));
+		char *name = entry_name(ctx, d);
 
-		for (j = 0; rn && j < json_array_size(nlist) && !dup; j++) {
-			const char *nr = json_string_value(json_object_get(
-				json_object_get(json_array_get(nlist, j), "annotations"),
-				"org.opencontainers.image.ref.name"));
+		for (j = 0; j < nn && !nd; j++) {
+			json_t *c = json_array_get(nlist, j);
+			const char *cd = json_string_value(json_object_get(c, "digest"));
 
-			dup = nr && !strcmp(nr, rn);
+			if (name ? nnames[j] && !strcmp(name, nnames[j]) :
+			    !nnames[j] && od && cd && !strcmp(od, cd))
+				nd = c;
 		}
-		if (!dup)
+		if (!nd) {
 			bad |= json_array_append(res, d);
+		} else if (name && (!od || strcmp(od, json_string_value(
+				json_object_get(nd, "digest"))))) {
+			dc__notice(ctx, "'%s': replaced %s: it was %s", w->dest,
+				   name, od ? od : "(no digest)");
+		}
+		free(name);
 	}
-	for (j = 0; j < json_array_size(nlist); j++)
+	for (j = 0; j < nn; j++)
 		bad |= json_array_append(res, json_array_get(nlist, j));
 	bad |= json_object_set(nj, "manifests", res);
 	ours->len = 0;
@@ -421,6 +695,9 @@ static int merge_index(struct dc_writer *w, int dirfd, struct dc_buf *ours)
 out:
 	if (fd >= 0)
 		close(fd);
+	for (j = 0; j < nn && nnames; j++)
+		free(nnames[j]);
+	free(nnames);
 	json_decref(res);
 	json_decref(oj);
 	json_decref(nj);
@@ -435,6 +712,29 @@ static int dir_put_image(struct dc_writer *w, const struct dc_image *img)
 	return put_image_common(w, img, &p->img, &p->n);
 }
 
+/* Close the layout (which unlocks it) and forget the blobs added. */
+static void dir_release(struct dir_priv *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nadded; i++)
+		free(p->added[i]);
+	free(p->added);
+	p->added = NULL;
+	p->nadded = 0;
+	if (p->shafd >= 0)
+		close(p->shafd);
+	if (p->lockfd >= 0)
+		close(p->lockfd);
+	if (p->dirfd >= 0)
+		close(p->dirfd);
+	p->shafd = p->lockfd = p->dirfd = -1;
+	dc__buf_release(&p->reused);
+	p->nreused = 0;
+	free(p->img);
+	p->img = NULL;
+}
+
 static int dir_commit(struct dc_writer *w)
 {
 	struct dir_priv *p = w->priv;
@@ -446,7 +746,8 @@ static int dir_commit(struct dc_writer *w)
 
 		snprintf(tmp, sizeof(tmp), "index.json.tmp-%ld", (long)getpid());
 		unlinkat(p->dirfd, tmp, 0);
-		if ((err = dc__oci_index_json(w->ctx, &idx, w)) < 0 ||
+		/* index.json as it is now, under the lock */
+		if ((err = dc__oci_index_json(w->ctx, &idx, w, 1)) < 0 ||
 		    (err = merge_index(w, p->dirfd, &idx)) < 0)
 			goto out;
 		if ((err = write_mem_at(w, p->dirfd, tmp, idx.data, idx.len)) < 0) {
@@ -460,9 +761,14 @@ static int dir_commit(struct dc_writer *w)
 			unlinkat(p->dirfd, tmp, 0);
 			goto out;
 		}
+		if (p->nreused)
+			dc__notice(w->ctx, "'%s': reused %zu blob%s already there, content verified (%.*s%s)",
+				   w->dest, p->nreused, p->nreused == 1 ? "" : "s",
+				   (int)p->reused.len, p->reused.data ? p->reused.data : "",
+				   p->nreused > 8 ? ", ..." : "");
 		goto out;
 	}
-	if ((err = dc__oci_index_json(w->ctx, &idx, w)) < 0 ||
+	if ((err = dc__oci_index_json(w->ctx, &idx, w, 1)) < 0 ||
 	    (err = write_mem_at(w, p->dirfd, "index.json", idx.data, idx.len)) < 0 ||
 	    (err = write_mem_at(w, p->dirfd, "oci-layout", OCI_LAYOUT,
 				strlen(OCI_LAYOUT))) < 0)
@@ -470,7 +776,11 @@ static int dir_commit(struct dc_writer *w)
 	if (dir_empty(w->dest))
 		rmdir(w->dest);
 	if (syncfs(p->dirfd) < 0 || rename(p->tmp, w->dest) < 0) {
-		err = dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
+		err = errno == ENOTEMPTY || errno == EEXIST ?
+		      dc_error(w->ctx, DC_EIO,
+			       "'%s': made by another process meanwhile; nothing written (run again to add to it)",
+			       w->dest) :
+		      dc_error(w->ctx, DC_EIO, "'%s': %s", w->dest,
 			       strerror(errno));
 		goto out;
 	}
@@ -478,19 +788,8 @@ static int dir_commit(struct dc_writer *w)
 	p->tmp = NULL;
 out:
 	dc__buf_release(&idx);
-	if (!err) {
-		size_t i;
-
-		close(p->dirfd);
-		free(p->img);
-		p->dirfd = -1;
-		p->img = NULL;
-		for (i = 0; i < p->nadded; i++)
-			free(p->added[i]);
-		free(p->added);
-		p->added = NULL;
-		p->nadded = 0;
-	}
+	if (!err)
+		dir_release(p);
 	return err;
 }
 
@@ -499,24 +798,16 @@ static void dir_abort(struct dc_writer *w)
 	struct dir_priv *p = w->priv;
 	size_t i;
 
-	/* appending: take back the blobs we added, nothing else */
-	for (i = 0; i < p->nadded; i++) {
-		if (p->dirfd >= 0)
-			unlinkat(p->dirfd, p->added[i], 0);
-		free(p->added[i]);
-	}
-	free(p->added);
-	p->added = NULL;
-	p->nadded = 0;
-	if (p->dirfd >= 0)
-		close(p->dirfd);
-	p->dirfd = -1;
+	/* appending: take back the blobs that were not there before,
+	 * nothing else */
+	for (i = 0; i < p->nadded; i++)
+		if (p->shafd >= 0)
+			unlinkat(p->shafd, p->added[i], 0);
+	dir_release(p);
 	if (p->tmp)
 		dc__rm_rf(p->tmp);
 	free(p->tmp);
-	free(p->img);
 	p->tmp = NULL;
-	p->img = NULL;
 }
 
 const struct dc_writer_ops dc__writer_oci = {
@@ -591,7 +882,7 @@ static int tar_finish(struct dc_writer *w, int docker)
 	struct dc_buf idx = DC_BUF_INIT, mj = DC_BUF_INIT, repos = DC_BUF_INIT;
 	int err;
 
-	if ((err = dc__oci_index_json(w->ctx, &idx, w)) < 0 ||
+	if ((err = dc__oci_index_json(w->ctx, &idx, w, !docker)) < 0 ||
 	    (err = dc__tarw_file(&p->tl.f.o, "index.json", idx.data, idx.len)) < 0)
 		goto out;
 	if (docker) {

@@ -209,9 +209,11 @@ int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
 		    const char *label);
 
 /* Shared by the OCI-layout writers: index.json for the writer's images
- * and multi-platform indexes. */
+ * and multi-platform indexes. FULL_NAMES: ref.name holds the whole
+ * normalized reference (oci, oci-archive), else the bare tag as Docker
+ * writes it (docker-archive). */
 int dc__oci_index_json(struct dc_ctx *ctx, struct dc_buf *out,
-		       const struct dc_writer *w);
+		       const struct dc_writer *w, int full_names);
 
 /* "blobs/sha256/<hex>": where an OCI layout (directory or tar) keeps
  * the blob DIGEST. N of 96 is enough for any digest we accept. */

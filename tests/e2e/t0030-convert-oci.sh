@@ -151,20 +151,20 @@ config_of() {
 
 # check_fixture SRC WANT_CONFIG REFS: convert SRC to oci and oci-archive and
 # run every consumer on the result. REFS: the "ref.name containerd-name"
-# lines index.json must hold.
+# lines index.json must hold; the first ref.name is the one looked up.
 check_fixture() {
-	local src=$1 cfg=$2 refs=$3
+	local src=$1 cfg=$2 refs=$3 n=${3%% *}
 	decant convert -q "$src" oci:out
 	decant convert -q "$src" oci-archive:out.tar
 	oci_ok out
 	same "$(ref_names out)" "$refs" "index.json annotations"
-	same "$(config_of out 1.0)" "$cfg" "config digest (image id)"
+	same "$(config_of out "$n")" "$cfg" "config digest (image id)"
 	oci-image-tool validate --type image out
-	oci-image-tool validate --type image --ref name=1.0 out
-	umoci unpack --image out:1.0 bundle >/dev/null
+	oci-image-tool validate --type image --ref "name=$n" out
+	umoci unpack --image "out:$n" bundle >/dev/null
 	rootfs_ok bundle/rootfs
-	skopeo_ok oci:out:1.0 out 1.0
-	skopeo_ok oci-archive:out.tar:1.0 out 1.0
+	skopeo_ok "oci:out:$n" out "$n"
+	skopeo_ok "oci-archive:out.tar:$n" out "$n"
 	tar_ok out.tar
 	mkdir x
 	tar -xf out.tar -C x
@@ -172,9 +172,13 @@ check_fixture() {
 }
 
 MULTI_REFS='1.0 docker.io/decant-test/multi:1.0'
+# oci and oci-archive name an image by its whole reference in both
+M=docker.io/decant-test/multi
+SM=docker.io/decant-test/small
+OCI_MULTI_REFS="$M:1.0 $M:1.0"
 
 expect_success 'docker save tar -> oci, oci-archive: valid, runnable, id kept' '
-	check_fixture "$ML" "$ID" "$MULTI_REFS"
+	check_fixture "$ML" "$ID" "$OCI_MULTI_REFS"
 ' oci-image-tool umoci skopeo
 
 expect_success 'zstd-wrapped docker save tar -> oci: same output as the plain tar' '
@@ -186,7 +190,7 @@ expect_success 'zstd-wrapped docker save tar -> oci: same output as the plain ta
 ' zstd
 
 expect_success 'ctr export -> oci, oci-archive: docker media types become OCI' '
-	check_fixture "$CTR" "$ID" "$MULTI_REFS"
+	check_fixture "$CTR" "$ID" "$OCI_MULTI_REFS"
 	# the config bytes are the ones in the source tar
 	tar -xOf "$CTR" "blobs/sha256/${ID#sha256:}" | cmp - "out/blobs/sha256/${ID#sha256:}"
 ' oci-image-tool umoci skopeo
@@ -218,17 +222,17 @@ expect_success 'skopeo uncompressed dir -> oci: the +gzip lie is corrected' '
 expect_success 'two-images.tar -> oci: three refs, two images, shared base blob' '
 	decant convert -q "$TWO" oci:out
 	oci_ok out
-	same "$(ref_names out)" "$(printf "%s\n" "1.0 docker.io/decant-test/multi:1.0" \
-		"2.0 docker.io/decant-test/small:2.0" "latest docker.io/decant-test/multi:latest" | sort)" refs
-	same "$(config_of out 1.0)" "$ID" "multi id"
-	same "$(config_of out latest)" "$ID" "multi:latest id"
-	same "$(config_of out 2.0)" "$SMALL_ID" "small id"
+	same "$(ref_names out)" "$(printf "%s\n" "$M:1.0 $M:1.0" \
+		"$SM:2.0 $SM:2.0" "$M:latest $M:latest" | sort)" refs
+	same "$(config_of out $M:1.0)" "$ID" "multi id"
+	same "$(config_of out $M:latest)" "$ID" "multi:latest id"
+	same "$(config_of out $SM:2.0)" "$SMALL_ID" "small id"
 	oci-image-tool validate --type image out
-	umoci unpack --image out:2.0 small >/dev/null
+	umoci unpack --image out:$SM:2.0 small >/dev/null
 	cmp small/rootfs/small.txt "$TESTDATA/expected/small.txt"
 	[ ! -e small/rootfs/hello.txt ]
-	skopeo_ok oci:out:2.0 out 2.0
-	skopeo_ok oci:out:latest out latest
+	skopeo_ok oci:out:$SM:2.0 out $SM:2.0
+	skopeo_ok oci:out:$M:latest out $M:latest
 ' oci-image-tool umoci skopeo
 
 expect_success 'stdin source: a DEST path named "stdin" is not the source' '
@@ -352,14 +356,14 @@ expect_success '--compress gzip to oci: gzip layers, same diff_ids and config' '
 	for l in $(jq -r ".layers[].digest | ltrimstr(\"sha256:\")" "out/blobs/sha256/$m"); do
 		same "$(sniff "out/blobs/sha256/$l")" gzip "layer $l"
 	done
-	same "$(config_of out 1.0)" "$ID" "config digest"
+	same "$(config_of out $M:1.0)" "$ID" "config digest"
 	oci-image-tool validate --type image out
-	umoci unpack --image out:1.0 bundle >/dev/null
+	umoci unpack --image out:$M:1.0 bundle >/dev/null
 	rootfs_ok bundle/rootfs
-	skopeo_ok oci:out:1.0 out 1.0
+	skopeo_ok oci:out:$M:1.0 out $M:1.0
 	decant convert -q --compress gzip --level 1 "$ML" oci:fast
 	oci_ok fast
-	same "$(config_of fast 1.0)" "$ID" "config digest (level 1)"
+	same "$(config_of fast $M:1.0)" "$ID" "config digest (level 1)"
 ' oci-image-tool umoci skopeo
 
 # levels 1-3 are ISA-L igzip, 4-9 libdeflate: gzip(1) and sha256sum, not
@@ -414,8 +418,8 @@ expect_success '--compress none from gzip OCI: uncompressed, diff_id == digest' 
 expect_success '--image selects one image: by name:tag, by @N, by id' '
 	decant convert -q --image decant-test/small:2.0 "$TWO" oci:a
 	oci_ok a
-	same "$(ref_names a)" "2.0 docker.io/decant-test/small:2.0" refs
-	same "$(config_of a 2.0)" "$SMALL_ID" "small id"
+	same "$(ref_names a)" "$SM:2.0 $SM:2.0" refs
+	same "$(config_of a $SM:2.0)" "$SMALL_ID" "small id"
 	[ "$(ls a/blobs/sha256 | wc -l)" = 4 ]
 	[ ! -e "a/blobs/sha256/${ID#sha256:}" ]
 	decant convert -q --image @1 "$TWO" oci:b
@@ -444,13 +448,13 @@ expect_success '--image that matches nothing: exit 2, no output' '
 expect_success '--tag renames: index.json, manifest.json, repositories; id kept' '
 	decant convert -q --tag foo/bar:baz "$ML" oci:out
 	oci_ok out
-	same "$(ref_names out)" "baz docker.io/foo/bar:baz" refs
-	same "$(config_of out baz)" "$ID" "config digest"
+	same "$(ref_names out)" "docker.io/foo/bar:baz docker.io/foo/bar:baz" refs
+	same "$(config_of out docker.io/foo/bar:baz)" "$ID" "config digest"
 	decant convert -q --image decant-test/multi:1.0 --tag foo/bar:baz "$TWO" docker-archive:out.tar
 	tar -xOf out.tar manifest.json | jq -e ".[0].RepoTags == [\"foo/bar:baz\"] and length == 1"
 	tar -xOf out.tar repositories | jq -e "keys == [\"foo/bar\"] and (.\"foo/bar\" | keys == [\"baz\"])"
 	tar -xOf out.tar index.json | jq -e "[.manifests[].annotations[\"io.containerd.image.name\"]] == [\"docker.io/foo/bar:baz\"]"
-	skopeo inspect oci:out:baz >/dev/null
+	skopeo inspect oci:out:docker.io/foo/bar:baz >/dev/null
 ' skopeo
 
 expect_success 'a corrupt source fails with exit 1 and leaves no output' '

@@ -8,6 +8,8 @@
 
 # from the optional corpus (DECANT_SAMPLES): tests using these need "samples"
 EMPTY=$SAMPLES/moby+moby/integration-cli/testdata/emptyLayer.tar
+# oci output names an image by its whole reference
+CENTOS=docker.io/matthughes/library-centos:6-2015.03.20
 LINK=$SAMPLES/google+go-containerregistry/pkg/v1/tarball/testdata/test_link.tar
 TWO_XZ=$SAMPLES/containers+skopeo/systemtest/testdata/docker-two-images.tar.xz
 LEG=$TESTDATA/legacy
@@ -108,7 +110,7 @@ expect_success 'emptyLayer.tar -> oci: valid layout, umoci unpacks it' '
 	decant convert "$EMPTY" oci:out
 	blobs_ok out
 	m=$(jq -r ".manifests[0].digest" out/index.json)
-	[ "$(jq -r ".manifests[0].annotations[\"org.opencontainers.image.ref.name\"]" out/index.json)" = 6-2015.03.20 ]
+	[ "$(jq -r ".manifests[0].annotations[\"org.opencontainers.image.ref.name\"]" out/index.json)" = $CENTOS ]
 	mf=out/blobs/sha256/${m#sha256:}
 	[ "$(jq ".layers | length" $mf)" = 3 ]
 	cfg=$(jq -r .config.digest $mf)
@@ -117,8 +119,8 @@ expect_success 'emptyLayer.tar -> oci: valid layout, umoci unpacks it' '
 	jq -r ".layers[].digest" $mf >digests
 	jq -r ".rootfs.diff_ids[]" out/blobs/sha256/${cfg#sha256:} | diff digests -
 	[ "$(jq -c "[.history[].created_by]" out/blobs/sha256/${cfg#sha256:})" = "[null,\"/bin/sh -c #(nop) MAINTAINER The CentOS Project <cloud-ops@centos.org> - ami_creator\",\"/bin/sh -c #(nop) ADD file:2b2b26209d285cd1a96e8168dfb25338aa09155d0a9a6ed54a94be0bd9914461 in /\"]" ]
-	oci-image-tool validate --type image --ref name=6-2015.03.20 out
-	umoci unpack --rootless --image out:6-2015.03.20 bundle >/dev/null
+	oci-image-tool validate --type image --ref name=$CENTOS out
+	umoci unpack --rootless --image out:$CENTOS bundle >/dev/null
 	[ "$(cat bundle/rootfs/tmp/foo)" = "$(tar -xOf "$EMPTY" 25445a0fc5025c3917a0cd6e307d92322540e0da691614312ddea22511b71513/layer.tar | tar -xOf - tmp/foo)" ]
 ' jq umoci oci-image-tool samples
 

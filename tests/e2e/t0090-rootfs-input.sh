@@ -69,7 +69,7 @@ expect_success 'rootfs -> oci: the layer blob is the source tar; umoci unpacks t
 	blobs_ok out
 	cmp "$T/flat.tar" "out/blobs/sha256/${FLAT_SHA#sha256:}"
 	[ "$(ls out/blobs/sha256 | wc -l)" = 3 ]
-	umoci unpack --image out:1 bundle >/dev/null
+	umoci unpack --image out:docker.io/decant-test/flat:1 bundle >/dev/null
 	tree_of "$SRC" >want
 	tree_of bundle/rootfs >got
 	diff -u want got

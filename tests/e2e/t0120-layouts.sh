@@ -11,10 +11,12 @@ expect_success 'oci: adds to an existing layout and reuses its blobs' '
 	n2=$(ls lay/blobs/sha256 | wc -l) &&
 	# small shares its base layer: 2 layers + config + manifest, minus 1
 	[ $((n2 - n1)) = 3 ] &&
-	[ "$(jq -r "[.manifests[].annotations[\"org.opencontainers.image.ref.name\"]]|join(\",\")" lay/index.json)" = "1.0,2.0" ] &&
+	[ "$(jq -r "[.manifests[].annotations[\"org.opencontainers.image.ref.name\"]]|join(\",\")" lay/index.json)" = \
+	  "docker.io/decant-test/multi:1.0,docker.io/decant-test/small:2.0" ] &&
 	blobs_ok lay &&
 	decant verify -q lay &&
-	skopeo inspect oci:lay:1.0 >/dev/null && skopeo inspect oci:lay:2.0 >/dev/null
+	skopeo inspect oci:lay:docker.io/decant-test/multi:1.0 >/dev/null &&
+	skopeo inspect oci:lay:docker.io/decant-test/small:2.0 >/dev/null
 ' skopeo jq
 
 expect_success 'oci: a ref name added again replaces the old entry' '

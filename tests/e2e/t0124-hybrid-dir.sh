@@ -39,7 +39,9 @@ expect_success 'hybrids that agree still read: decant, ctr and Docker 25 style' 
 	decant verify -q $TESTDATA/containerd/ctr-export.tar
 	decant verify -q $TESTDATA/fuzz-seeds/read/oci-docker25.tar
 	if [ -d "$SAMPLES" ]; then
-		decant verify -q $SAMPLES/oras-project+oras-go/content/oci/testdata/hello-world.tar
+		# a partial layout (other platforms not exported): it reads,
+		# but verify rightly calls it incomplete
+		decant inspect $SAMPLES/oras-project+oras-go/content/oci/testdata/hello-world.tar >/dev/null
 		decant verify -q $SAMPLES/google+go-containerregistry/pkg/v1/tarball/testdata/hello-world-v25.tar
 	fi
 '

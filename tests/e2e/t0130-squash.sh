@@ -436,7 +436,8 @@ expect_success "--squash of two images into one tar: both layers written in plac
 		done
 		[ $(tar -tf x.tar | grep -c "^blobs/sha256/.") = $(ls xd/blobs/sha256 | wc -l) ]
 		# skopeo reads each image out of it
-		if [ $fmt = oci-archive ]; then refs="1.0 2.0"; else
+		if [ $fmt = oci-archive ]; then
+			refs="docker.io/decant-test/multi:1.0 docker.io/decant-test/small:2.0"; else
 			refs="decant-test/multi:1.0 decant-test/small:2.0"; fi
 		for ref in $refs; do
 			rm -rf sk

@@ -29,7 +29,8 @@ reference() {
 		# Docker's own legacy loader is the reference (t0080); here
 		# umoci unpacks decant's plain OCI conversion
 		"$DECANT" convert -q "$src" oci:ref-oci &&
-		umoci unpack --image ref-oci "$out" >/dev/null ;;
+		umoci unpack --image "ref-oci:$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' ref-oci/index.json)" \
+			"$out" >/dev/null ;;
 	oci-dir|oci-tar)
 		skopeo copy -q "oci:${src}:1.0" oci:ref-oci:r >/dev/null 2>&1 ||
 		skopeo copy -q "oci-archive:${src}:1.0" oci:ref-oci:r >/dev/null
@@ -48,9 +49,9 @@ unpack_output() {
 	case $fmt in
 	oci)
 		oci-image-tool validate --type image "$out" >/dev/null &&
-		umoci unpack --image "$out:1" "$dir" >/dev/null ;;
+		umoci unpack --image "$out:docker.io/matrix/t:1" "$dir" >/dev/null ;;
 	oci-archive)
-		skopeo copy -q "oci-archive:$out:1" oci:o2:r >/dev/null &&
+		skopeo copy -q "oci-archive:$out:docker.io/matrix/t:1" oci:o2:r >/dev/null &&
 		umoci unpack --image o2:r "$dir" >/dev/null ;;
 	docker-archive|docker-legacy)
 		skopeo copy -q "docker-archive:$out" oci:o2:r >/dev/null &&

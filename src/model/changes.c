@@ -21,7 +21,7 @@
  * fields in declaration order, Go's zero values ("Env":null, ...), the
  * omitempty fields only when set, map keys sorted.
  */
-#include "transform/transform.h"
+#include "model/model.h"
 
 #include <ctype.h>
 #include <jansson.h>
