@@ -200,7 +200,11 @@ static int plan_names(struct plan *p, const struct dc_writer_ops *ops,
 	size_t i;
 	int err;
 
-	if (src->index && (ops->caps & DC_WCAP_MULTI_PLATFORM)) {
+	/* one image picked out of an index is written as that image, as
+	 * skopeo copy without --all does: an index of one platform would
+	 * make consumers on other hosts look for theirs */
+	if (src->index && (ops->caps & DC_WCAP_MULTI_PLATFORM) &&
+	    (src->index->complete || src->index->nimages > 1)) {
 		if ((err = out_index(p, src->index, &img->index)) < 0)
 			return err;
 	} else {

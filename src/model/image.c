@@ -115,16 +115,23 @@ void dc__set_prune_indexes(struct dc_set *set)
 {
 	size_t i, k;
 
-	for (i = 0; i < set->nidx; i++)
+	/* an index that lost images no longer lists exactly what we hold */
+	for (i = 0; i < set->nidx; i++) {
+		set->idx[i]->pruned_from = set->idx[i]->nimages;
 		set->idx[i]->nimages = 0;
+	}
 	for (i = 0; i < set->n; i++)
 		if (set->img[i]->index)
 			set->img[i]->index->nimages++;
 	for (i = 0, k = 0; i < set->nidx; i++) {
-		if (set->idx[i]->nimages)
-			set->idx[k++] = set->idx[i];
+		struct dc_index *x = set->idx[i];
+
+		if (x->pruned_from && x->nimages < x->pruned_from)
+			x->complete = 0;
+		if (x->nimages)
+			set->idx[k++] = x;
 		else
-			dc__index_free(set->idx[i]);
+			dc__index_free(x);
 	}
 	set->nidx = k;
 }

@@ -30,6 +30,7 @@ struct dc_index {
 	struct dc_buf raw;
 	int complete;		/* raw lists exactly the images we hold */
 	size_t nimages;		/* images of the set that point here */
+	size_t pruned_from;	/* nimages before the last prune */
 };
 
 struct dc_image {

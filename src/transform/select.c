@@ -249,6 +249,12 @@ static int choose_platform(struct dc_ctx *ctx, struct dc_image *const *img,
 		}
 		if (keep[i] != 0xff)
 			continue;	/* this index is done */
+		if (host && !x->complete && x->nimages == 1) {
+			/* the one image the user picked out of it */
+			keep[i] = 1;
+			any = 1;
+			continue;
+		}
 		for (j = i; j < n; j++) {
 			int m;
 

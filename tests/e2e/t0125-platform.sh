@@ -114,4 +114,32 @@ expect_success 'a bad --platform: exit 2 and the same message for every source' 
 	done
 ' jq
 
+
+# issue 16, item 4: one image picked out of an index is written as that
+# image: every blob it references is there, and consumers address it
+expect_success '--image @N out of a multi-platform index into oci: a whole layout of that image' '
+	decant convert -q --image @1 "$MP" oci:one
+	decant verify -q one
+	[ "$(jq -r ".manifests|length" one/index.json)" = 1 ]
+	[ "$(jq -r ".manifests[0].digest" one/index.json)" = "$ARM" ]
+	for b in $(jq -r ".manifests[].digest" one/index.json); do
+		[ -f "one/blobs/sha256/${b#sha256:}" ]
+	done
+	[ "$(skopeo inspect oci:one:1.0 | jq -r .Architecture)" = arm64 ]
+	umoci ls --layout one | grep -qx 1.0
+	decant convert -q --image "$ARM" "$MP" oci-archive:one.tar
+	decant verify -q one.tar
+' jq skopeo umoci
+
+expect_success '--image @N into docker-archive takes the image chosen, whatever the host' '
+	decant convert -q --image @1 "$MP" docker-archive:a1.tar
+	[ "$(docker_arch a1.tar)" = arm64/v8 ]
+' jq
+
+expect_success 'the whole index into oci keeps both platforms and verifies' '
+	decant convert -q "$MP" oci:both
+	decant verify -q both
+	[ "$(decant inspect --json both | jq -r "[.images[].platform]|sort|join(\",\")")" = linux/amd64,linux/arm64/v8 ]
+' jq
+
 finish
