@@ -36,6 +36,7 @@ struct dc_ctx {
 	 * the parent context's interrupt */
 	const volatile sig_atomic_t *parent_intr;
 	const volatile sig_atomic_t *parent_intr2;
+	uint64_t max_memory;	/* dc_ctx_set_max_memory(); 0: default */
 };
 
 /* Set the context's error and return CODE (git's error() idiom). */
@@ -52,6 +53,11 @@ void dc__notice(struct dc_ctx *ctx, const char *fmt, ...)
  * returns the current code (source errors name the archive once). */
 int dc__error_in(struct dc_ctx *ctx, const char *label);
 int dc__check_intr(struct dc_ctx *ctx);
+/* What an input may make us spend (dc_ctx_set_max_memory()): a decoder's
+ * window at most a quarter of it, a tar's member index half of it. */
+uint64_t dc__max_memory(const struct dc_ctx *ctx);
+/* Fill BUF with "N MiB"-style text for the limit in messages. */
+const char *dc__mem_str(char *buf, size_t n, uint64_t bytes);
 
 /* ------------------------------------------------------------------ */
 /* Caps (DESIGN.md §6). Documented in the man page. */

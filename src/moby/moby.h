@@ -52,7 +52,16 @@ int dc__v1_layer_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *cfg,
 struct dc_v1_layer {
 	json_t *json;		/* its <id>/json, parsed (borrowed) */
 	const char *diff_id;
+	/* its dc__v1_history (borrowed), or NULL: made from JSON */
+	const struct dc_buf *history;
 };
+
+/*
+ * The history entry HistoryFromConfig makes of the v1 layer JSON J, as
+ * json.Marshal writes it into an image config. Appends to OUT. A reader
+ * whose images share layers makes each layer's entry once.
+ */
+int dc__v1_history(struct dc_ctx *ctx, struct dc_buf *out, json_t *j);
 
 /*
  * The image config Docker 20.10 makes when it loads a pre-1.10 image

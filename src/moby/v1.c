@@ -236,6 +236,14 @@ static void gw_history(struct dc_gow *w, json_t *j)
 	dc__gow_raw(w, "}");
 }
 
+int dc__v1_history(struct dc_ctx *ctx, struct dc_buf *out, json_t *j)
+{
+	struct dc_gow w = { ctx, out, 0 };
+
+	gw_history(&w, j);
+	return w.err;
+}
+
 /*
  * MakeConfigFromV1Config: the top JSON as a map, minus the v1-only
  * keys, plus rootfs and history, marshalled.
@@ -278,7 +286,11 @@ int dc__v1_make_config(struct dc_ctx *ctx, struct dc_buf *out,
 	for (i = 0; i < n; i++) {
 		if (i)
 			dc__gow_add(&w, ",", 1);
-		gw_history(&w, layers[i].json);
+		if (layers[i].history)
+			dc__gow_add(&w, layers[i].history->data,
+				    layers[i].history->len);
+		else
+			gw_history(&w, layers[i].json);
 	}
 	dc__gow_add(&w, "]", 1);
 	if ((err = dc__gomap_put_buf(&m, "history", &tmp, w.err)) < 0)

@@ -45,6 +45,27 @@ void dc_ctx_set_notice(struct dc_ctx *ctx, dc_notice_fn fn, void *arg)
 	ctx->notice_arg = arg;
 }
 
+void dc_ctx_set_max_memory(struct dc_ctx *ctx, uint64_t bytes)
+{
+	ctx->max_memory = bytes;
+}
+
+uint64_t dc__max_memory(const struct dc_ctx *ctx)
+{
+	return ctx->max_memory ? ctx->max_memory : DC_MAX_MEMORY_DEFAULT;
+}
+
+const char *dc__mem_str(char *buf, size_t n, uint64_t bytes)
+{
+	if (bytes >= (1u << 20) && !(bytes & ((1u << 20) - 1)))
+		snprintf(buf, n, "%llu MiB", (unsigned long long)(bytes >> 20));
+	else if (bytes >= 1024 && !(bytes & 1023))
+		snprintf(buf, n, "%llu KiB", (unsigned long long)(bytes >> 10));
+	else
+		snprintf(buf, n, "%llu bytes", (unsigned long long)bytes);
+	return buf;
+}
+
 void dc__notice(struct dc_ctx *ctx, const char *fmt, ...)
 {
 	char msg[1024];
