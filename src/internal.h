@@ -95,6 +95,28 @@ void *dc__reallocarray(struct dc_ctx *ctx, void *p, size_t n, size_t size);
 /* Failure injection for tests: the Nth allocation from now fails. */
 void dc__fail_alloc_at(long n);
 
+/*
+ * An index of strings held elsewhere, by entry number (sindex.c): a
+ * table of many layers or blobs finds an entry by its digest or ID in
+ * constant time instead of a scan. KEY(ARG, i) is entry i's string; it
+ * must not change while indexed. Initialize as DC_SINDEX_INIT.
+ */
+struct dc_sindex {
+	size_t *slot;		/* entry + 1, 0 when empty */
+	size_t cap, n;
+};
+#define DC_SINDEX_INIT { NULL, 0, 0 }
+#define DC_SINDEX_NONE ((size_t)-1)
+typedef const char *(*dc_sindex_key_fn)(const void *arg, size_t i);
+
+/* The entry whose string is K, or DC_SINDEX_NONE. */
+size_t dc__sindex_find(const struct dc_sindex *x, dc_sindex_key_fn key,
+		       const void *arg, const char *k);
+/* Index entry I, whose string is not indexed yet. */
+int dc__sindex_add(struct dc_ctx *ctx, struct dc_sindex *x,
+		   dc_sindex_key_fn key, const void *arg, size_t i);
+void dc__sindex_release(struct dc_sindex *x);
+
 /* ------------------------------------------------------------------ */
 /* Digests */
 

@@ -55,12 +55,32 @@ struct legacy_priv {
 	struct dc_outfile f;
 	int planned;
 	struct ldir *d;		/* unique v1 directories, first seen first */
-	size_t nd;
+	size_t nd, dcap;
+	/* constant-time lookups: an image may have thousands of layers */
+	struct dc_sindex by_id;		/* d by v1 ID */
+	struct dc_sindex by_blob;	/* d holding layer.tar, by digest */
+	struct dc_sindex by_config;	/* w->images, by config digest */
+	const struct dc_writer *w;
 	size_t *layer_dir;	/* every image's layers, flattened: dir index */
 	struct lsquash *sq;	/* their directories are written after them */
 	size_t nsq, sq_done;
 	uint64_t open_from, open_at;	/* of put_blob_open's output */
 };
+
+static const char *key_v1id(const void *arg, size_t i)
+{
+	return ((const struct legacy_priv *)arg)->d[i].v1id;
+}
+
+static const char *key_blob(const void *arg, size_t i)
+{
+	return ((const struct legacy_priv *)arg)->d[i].digest;
+}
+
+static const char *key_config(const void *arg, size_t i)
+{
+	return ((const struct legacy_priv *)arg)->w->images[i]->config.digest;
+}
 
 static const char *image_name(const struct dc_image *img)
 {
@@ -77,27 +97,33 @@ static int add_dir(struct dc_writer *w, const char *v1id, const char *digest,
 	int err;
 
 	/* save.go saveLayer: a v1 ID already saved is not saved again */
-	for (i = 0; i < p->nd; i++) {
-		if (!strcmp(p->d[i].v1id, v1id)) {
-			*idx = i;
-			return 0;
-		}
+	i = dc__sindex_find(&p->by_id, key_v1id, p, v1id);
+	if (i != DC_SINDEX_NONE) {
+		*idx = i;
+		return 0;
 	}
-	if (!(d = dc__reallocarray(w->ctx, p->d, p->nd + 1, sizeof(*d))))
-		return DC_ENOMEM;
-	p->d = d;
+	if (p->nd == p->dcap) {
+		size_t nc = p->dcap ? 2 * p->dcap : 16;
+
+		if (!(d = dc__reallocarray(w->ctx, p->d, nc, sizeof(*d))))
+			return DC_ENOMEM;
+		p->d = d;
+		p->dcap = nc;
+	}
 	d = &p->d[p->nd];
 	memset(d, 0, sizeof(*d));
 	memcpy(d->v1id, v1id, 65);
 	d->digest = digest;
 	d->owner = p->nd;
 	/* save.go diffIDPaths: the first directory with a layer keeps it */
-	for (i = 0; i < p->nd; i++) {
-		if (!strcmp(p->d[i].digest, digest)) {
-			d->owner = p->d[i].owner;
-			break;
-		}
-	}
+	i = dc__sindex_find(&p->by_blob, key_blob, p, digest);
+	if (i != DC_SINDEX_NONE)
+		d->owner = i;
+	else if ((err = dc__sindex_add(w->ctx, &p->by_blob, key_blob, p,
+				   p->nd)) < 0)
+		return err;
+	if ((err = dc__sindex_add(w->ctx, &p->by_id, key_v1id, p, p->nd)) < 0)
+		return err;
 	*idx = p->nd++;
 	if ((err = dc__v1_layer_json(w->ctx, &d->json, cfg, v1id, parent,
 				     os_from)) < 0)
@@ -154,13 +180,16 @@ static void legacy_release(struct legacy_priv *p)
 
 	for (i = 0; i < p->nd; i++)
 		dc__buf_release(&p->d[i].json);
+	dc__sindex_release(&p->by_id);
+	dc__sindex_release(&p->by_blob);
+	dc__sindex_release(&p->by_config);
 	free(p->d);
 	free(p->layer_dir);
 	free(p->sq);
 	p->d = NULL;
 	p->layer_dir = NULL;
 	p->sq = NULL;
-	p->nd = p->nsq = 0;
+	p->nd = p->dcap = p->nsq = 0;
 }
 
 /* Every v1 directory, from w->images: once they are set. */
@@ -173,8 +202,17 @@ static int plan(struct dc_writer *w)
 	if (p->planned)
 		return 0;
 	p->planned = 1;
-	for (i = 0; i < w->nimages; i++)
+	p->w = w;
+	for (i = 0; i < w->nimages; i++) {
 		n += w->images[i]->nlayers;
+		/* the first image with a config names its file */
+		if (dc__sindex_find(&p->by_config, key_config, p,
+				    w->images[i]->config.digest) ==
+		    DC_SINDEX_NONE &&
+		    (err = dc__sindex_add(w->ctx, &p->by_config, key_config, p,
+				      i)) < 0)
+			return err;
+	}
 	if (!(p->layer_dir = dc__calloc(w->ctx, n ? n : 1, sizeof(size_t))))
 		return DC_ENOMEM;
 	for (i = 0, n = 0; i < w->nimages; i++) {
@@ -219,12 +257,9 @@ static int write_dir(struct legacy_priv *p, struct ldir *d)
 /* The directory that holds layer blob DIGEST, NULL if none does. */
 static struct ldir *owner_of(struct legacy_priv *p, const char *digest)
 {
-	size_t i;
+	size_t i = dc__sindex_find(&p->by_blob, key_blob, p, digest);
 
-	for (i = 0; i < p->nd; i++)
-		if (p->d[i].owner == i && !strcmp(p->d[i].digest, digest))
-			return &p->d[i];
-	return NULL;
+	return i == DC_SINDEX_NONE ? NULL : &p->d[i];
 }
 
 static int add_squash(struct dc_writer *w, const struct dc_desc *d,
@@ -282,7 +317,6 @@ static int blob_header(struct dc_writer *w, const struct dc_desc *want)
 	struct legacy_priv *p = w->priv;
 	struct ldir *dir;
 	char name[128] = "";
-	size_t i;
 	int err;
 
 	if ((err = plan(w)) < 0)
@@ -304,10 +338,10 @@ static int blob_header(struct dc_writer *w, const struct dc_desc *want)
 			return err;
 		snprintf(name, sizeof(name), "%s/layer.tar", dir->v1id);
 	}
-	for (i = 0; i < w->nimages && !name[0]; i++)
-		if (!strcmp(w->images[i]->config.digest, want->digest))
-			snprintf(name, sizeof(name), "%s.json",
-				 dc__digest_hex(want->digest));
+	if (!name[0] && dc__sindex_find(&p->by_config, key_config, p,
+					want->digest) != DC_SINDEX_NONE)
+		snprintf(name, sizeof(name), "%s.json",
+			 dc__digest_hex(want->digest));
 	if (!name[0])
 		return 1;
 	return dc__tarw_header(&p->f.o, name, DC_M_FILE, (uint64_t)want->size,
