@@ -192,6 +192,12 @@ int dc__pgzip_push(struct dc_pgzip *g, const void *p, size_t n,
 int dc__pgzip_finish(struct dc_pgzip *g, dc_sink_fn sink, void *arg);
 void dc__pgzip_free(struct dc_pgzip *g);
 void dc__pgzip_set_ctx(struct dc_pgzip *g, struct dc_ctx *ctx);
+/*
+ * Tests: the next dc__pgzip_new() starts at most MAX_THREADS workers
+ * (as if thread creation failed; -1: no limit), and the compressors of
+ * BAD_COMPS of them fail to set up. The bytes must not change.
+ */
+void dc__pgzip_test_faults(int max_threads, int bad_comps);
 
 /* Push encoders; LEVEL 0 and THREADS 0 take the defaults. */
 struct dc_enc;
