@@ -62,6 +62,7 @@ struct dc_pgzip {
 	size_t fill;		/* bytes in the chunk being filled */
 	size_t head;		/* next sequence to emit */
 	size_t tail;		/* next sequence to queue */
+	size_t first;		/* the sequence of this stream's first chunk */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t *th;
@@ -370,12 +371,15 @@ int dc__pgzip_finish(struct dc_pgzip *g, dc_sink_fn sink, void *arg)
 {
 	int err;
 
-	/* an empty input still makes one (empty) gzip member */
-	if ((g->fill || g->tail == 0) && (err = queue(g, sink, arg)) < 0)
+	/* an empty input still makes one (empty) gzip member, on a
+	 * compressor used before too */
+	if ((g->fill || g->tail == g->first) &&
+	    (err = queue(g, sink, arg)) < 0)
 		return err;
 	while (g->head < g->tail)
 		if ((err = emit_one(g, sink, arg)) < 0)
 			return err;
+	g->first = g->tail;	/* a reuse starts a new stream */
 	return 0;
 }
 

@@ -465,3 +465,43 @@ TEST(codec_pgzip_deterministic)
 	free(data);
 }
 #endif
+
+/* An encoder used again (dc__enc_reuse) makes the bytes a new one makes,
+ * an empty input included: one empty gzip member or zstd frame, never
+ * nothing. */
+TEST(codec_enc_reuse_same_bytes)
+{
+	static const enum dc_comp comps[] = { DC_COMP_GZIP, DC_COMP_ZSTD };
+	static unsigned char data[300000];
+	static const size_t sizes[] = { 0, 1, 300000, 0, 5, 0 };
+	size_t c, i;
+
+	unit_random(data, sizeof(data), 3);
+	for (c = 0; c < 2; c++) {
+		struct dc_enc *reused = NULL;
+
+		REQUIRE(dc__enc_new(unit_ctx(), &reused, comps[c], 0, 2) == 0);
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			struct dc_enc *fresh = NULL;
+			struct ubuf a = { 0 }, b = { 0 };
+
+			UNIT_CASE("%s, input %zu of %zu bytes",
+				  dc__comp_name(comps[c]), i, sizes[i]);
+			CHECK(dc__enc_reuse(reused, unit_ctx(), comps[c], 0, 2));
+			CHECK_OK(dc__enc_push(reused, data, sizes[i], sink, &a));
+			CHECK_OK(dc__enc_finish(reused, sink, &a));
+			CHECK_OK(dc__enc_new(unit_ctx(), &fresh, comps[c], 0, 2));
+			if (fresh) {
+				CHECK_OK(dc__enc_push(fresh, data, sizes[i], sink,
+						      &b));
+				CHECK_OK(dc__enc_finish(fresh, sink, &b));
+			}
+			dc__enc_free(fresh);
+			CHECK(a.len > 0);
+			CHECK_MEM(a.p, a.len, b.p, b.len);
+			ubuf_free(&a);
+			ubuf_free(&b);
+		}
+		dc__enc_free(reused);
+	}
+}
