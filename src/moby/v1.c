@@ -132,10 +132,9 @@ out:
 }
 
 int dc__v1_layer_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *cfg,
-		      const char *id, const char *parent, json_t *os_from)
+		      const char *id, const char *parent, const char *os)
 {
 	struct dc_gomap m = { ctx, NULL, 0 };
-	const char *os = os_from ? dc__go_get_str(os_from, "os") : NULL;
 	int err;
 
 	if ((err = v1image_map(&m, cfg, 1, id, parent, os)) == 0)

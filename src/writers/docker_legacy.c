@@ -32,13 +32,24 @@
 #include "banned.h"
 #include "moby/moby.h"
 
+/*
+ * A v1 directory. Its json is kept for an image's top layer only; a
+ * lower layer's is made when it is written, from its v1 ID, its
+ * parent's and the image's OS: tens of thousands of layers then cost
+ * a hundred bytes each, not a kilobyte.
+ */
 struct ldir {
 	char v1id[65];
 	const char *digest;	/* its layer blob (borrowed from w->images) */
-	struct dc_buf json;	/* <v1id>/json */
+	struct dc_buf json;	/* <v1id>/json of a top layer */
 	size_t owner;		/* the directory that holds layer.tar */
+	size_t parent;		/* the one below, or NO_DIR */
+	const char *os;		/* lower layers: the image's (in p->os) */
+	int top;
 	int written;
 };
+
+#define NO_DIR ((size_t)-1)
 
 /* A squashed layer, written before the plan: its header's offset in the
  * file (AT), or -1 when it was streamed with its name. */
@@ -61,6 +72,8 @@ struct legacy_priv {
 	struct dc_sindex by_blob;	/* d holding layer.tar, by digest */
 	struct dc_sindex by_config;	/* w->images, by config digest */
 	const struct dc_writer *w;
+	char **os;		/* each image's OS, as Go decodes it */
+	struct dc_buf scratch;	/* a lower layer's json, being written */
 	size_t *layer_dir;	/* every image's layers, flattened: dir index */
 	struct lsquash *sq;	/* their directories are written after them */
 	size_t nsq, sq_done;
@@ -87,9 +100,10 @@ static const char *image_name(const struct dc_image *img)
 	return img->ntags ? img->tags[0] : img->config.digest;
 }
 
+/* The directory of layer V1ID over PARENT (NO_DIR at the bottom): CFG
+ * for an image's top layer, else OS. */
 static int add_dir(struct dc_writer *w, const char *v1id, const char *digest,
-		   json_t *cfg, const char *parent, json_t *os_from,
-		   size_t *idx)
+		   json_t *cfg, size_t parent, const char *os, size_t *idx)
 {
 	struct legacy_priv *p = w->priv;
 	struct ldir *d;
@@ -125,17 +139,22 @@ static int add_dir(struct dc_writer *w, const char *v1id, const char *digest,
 	if ((err = dc__sindex_add(w->ctx, &p->by_id, key_v1id, p, p->nd)) < 0)
 		return err;
 	*idx = p->nd++;
-	if ((err = dc__v1_layer_json(w->ctx, &d->json, cfg, v1id, parent,
-				     os_from)) < 0)
+	d->parent = parent;
+	d->top = cfg != NULL;
+	d->os = os;
+	if (d->top && (err = dc__v1_layer_json(w->ctx, &d->json, cfg, v1id,
+			parent == NO_DIR ? NULL : p->d[parent].v1id,
+			NULL)) < 0)
 		return err;
 	return 0;
 }
 
 /* The v1 directories of one image, bottom first. */
-static int plan_image(struct dc_writer *w, const struct dc_image *img,
-		      size_t *dirs)
+static int plan_image(struct dc_writer *w, size_t i, size_t *dirs)
 {
+	struct legacy_priv *p = w->priv;
 	struct dc_ctx *ctx = w->ctx;
+	const struct dc_image *img = w->images[i];
 	json_t *cfg = NULL;
 	char chain[DC_DIGEST_MAX], v1id[65], parent[65] = "";
 	size_t j;
@@ -149,6 +168,10 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 	if ((err = dc__json_parse(ctx, &cfg, &img->config_raw,
 				  img->config.digest)) < 0)
 		goto out;
+	if (!(p->os[i] = dc__strdup(ctx, dc__go_get_str(cfg, "os")))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
 	for (j = 0; j < img->nlayers; j++) {
 		const struct dc_desc *l = &img->layers[j];
 		int top = j == img->nlayers - 1;
@@ -163,7 +186,7 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 		if ((err = dc__v1_create_id(ctx, v1id, top ? cfg : NULL, chain,
 					    j ? parent : NULL)) < 0 ||
 		    (err = add_dir(w, v1id, l->digest, top ? cfg : NULL,
-				   j ? parent : NULL, top ? NULL : cfg,
+				   j ? dirs[j - 1] : NO_DIR, p->os[i],
 				   &dirs[j])) < 0)
 			goto out;
 		memcpy(parent, v1id, 65);
@@ -180,6 +203,11 @@ static void legacy_release(struct legacy_priv *p)
 
 	for (i = 0; i < p->nd; i++)
 		dc__buf_release(&p->d[i].json);
+	for (i = 0; p->os && p->w && i < p->w->nimages; i++)
+		free(p->os[i]);
+	free(p->os);
+	p->os = NULL;
+	dc__buf_release(&p->scratch);
 	dc__sindex_release(&p->by_id);
 	dc__sindex_release(&p->by_blob);
 	dc__sindex_release(&p->by_config);
@@ -213,10 +241,12 @@ static int plan(struct dc_writer *w)
 				      i)) < 0)
 			return err;
 	}
-	if (!(p->layer_dir = dc__calloc(w->ctx, n ? n : 1, sizeof(size_t))))
+	if (!(p->layer_dir = dc__calloc(w->ctx, n ? n : 1, sizeof(size_t))) ||
+	    !(p->os = dc__calloc(w->ctx, w->nimages ? w->nimages : 1,
+				 sizeof(*p->os))))
 		return DC_ENOMEM;
 	for (i = 0, n = 0; i < w->nimages; i++) {
-		if ((err = plan_image(w, w->images[i], p->layer_dir + n)) < 0)
+		if ((err = plan_image(w, i, p->layer_dir + n)) < 0)
 			return err;
 		n += w->images[i]->nlayers;
 	}
@@ -238,9 +268,18 @@ static int legacy_begin(struct dc_writer *w)
 /* <v1id>/, VERSION and json; then layer.tar is the caller's. */
 static int write_dir(struct legacy_priv *p, struct ldir *d)
 {
+	struct dc_buf *json = &d->json;
 	char name[128];
 	int err;
 
+	if (!d->top) {
+		json = &p->scratch;
+		json->len = 0;
+		if ((err = dc__v1_layer_json(p->w->ctx, json, NULL, d->v1id,
+				d->parent == NO_DIR ? NULL : p->d[d->parent].v1id,
+				d->os)) < 0)
+			return err;
+	}
 	snprintf(name, sizeof(name), "%s/", d->v1id);
 	if ((err = dc__tarw_header(&p->f.o, name, DC_M_DIR, 0, 0755, NULL)) < 0)
 		return err;
@@ -248,7 +287,7 @@ static int write_dir(struct legacy_priv *p, struct ldir *d)
 	if ((err = dc__tarw_file(&p->f.o, name, "1.0", 3)) < 0)
 		return err;
 	snprintf(name, sizeof(name), "%s/json", d->v1id);
-	if ((err = dc__tarw_file(&p->f.o, name, d->json.data, d->json.len)) < 0)
+	if ((err = dc__tarw_file(&p->f.o, name, json->data, json->len)) < 0)
 		return err;
 	d->written = 1;
 	return 0;

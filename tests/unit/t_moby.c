@@ -628,7 +628,8 @@ TEST(moby_v1_top)
 		CHECK_OK(dc__v1_layer_json(unit_ctx(), &b, top ? cfg : NULL,
 					   small_v1ids[i],
 					   i ? small_v1ids[0] : NULL,
-					   top ? NULL : cfg));
+					   top ? NULL :
+					   dc__go_get_str(cfg, "os")));
 		CHECK_MEM(b.data, b.len, want_json[i], strlen(want_json[i]));
 	}
 	json_decref(cfg);
