@@ -301,6 +301,12 @@ out:
 	return err;
 }
 
+static int too_deep(struct dc_ctx *ctx, const struct node *top)
+{
+	return dc_error(ctx, DC_ELIMIT, "'%s/json': more than %d parent layers",
+			top->id, LEGACY_MAX_DEPTH);
+}
+
 /*
  * The length of TOP's chain, into TOP->depth and that of every layer on
  * the way: the walk stops at a layer whose chain is known, so a chain
@@ -320,8 +326,10 @@ static int chain_depth(struct legacy *l, struct node *top)
 				       last->id, nd->id);
 			goto out;
 		}
-		if (k == LEGACY_MAX_DEPTH)
-			goto deep;
+		if (k == LEGACY_MAX_DEPTH) {
+			err = too_deep(ctx, top);
+			goto out;
+		}
 		nd->visiting = 1;
 		k++;
 		last = nd;
@@ -335,19 +343,15 @@ static int chain_depth(struct legacy *l, struct node *top)
 		}
 		nd = nd->up;
 	}
-	if (nd && nd->depth && !nd->visiting)
+	if (nd && nd->depth)	/* a known chain, below the path */
 		below = nd->depth;
-	if (k + below > LEGACY_MAX_DEPTH)
-		goto deep;
-	/* the path's layers, top first, get their chains' lengths */
-	for (nd = top; k; nd = nd->up, k--) {
-		nd->visiting = 0;
-		nd->depth = k + below;
+	if (k + below > LEGACY_MAX_DEPTH) {
+		err = too_deep(ctx, top);
+		goto out;
 	}
-	return 0;
-deep:
-	err = dc_error(ctx, DC_ELIMIT, "'%s/json': more than %d parent layers",
-		       top->id, LEGACY_MAX_DEPTH);
+	/* the path's layers, top first, get their chains' lengths */
+	for (nd = top; k; nd = nd->up, k--)
+		nd->depth = k + below;
 out:
 	for (nd = top; nd && nd->visiting; nd = nd->up)
 		nd->visiting = 0;
