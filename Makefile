@@ -48,6 +48,7 @@ LIB_SRCS += src/util/ctx.c src/util/buf.c src/util/hash.c src/util/codec.c
 LIB_SRCS += src/util/json.c src/util/stream.c src/util/src.c src/util/tar.c
 LIB_SRCS += src/util/out.c src/util/tmpfile.c src/util/pgzip.c
 LIB_SRCS += src/model/image.c src/model/ref.c src/model/platform.c
+LIB_SRCS += src/util/sindex.c
 LIB_SRCS += src/moby/gojson.c src/moby/config.c src/moby/v1.c
 LIB_SRCS += src/blob/blob.c src/blob/pool.c src/blob/thread.c
 LIB_SRCS += src/readers/reader.c src/readers/docker_save.c src/readers/oci_layout.c

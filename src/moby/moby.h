@@ -42,17 +42,27 @@ int dc__v1_create_id(struct dc_ctx *ctx, char out[65], json_t *cfg,
 /*
  * The <v1id>/json save.go writes: json.Marshal(V1Image) with ID and
  * PARENT (hex; PARENT may be NULL) set, and for the layers below the
- * top the image's OS (v1Img.OS = img.OS): pass its config as OS_FROM.
- * CFG is as for dc__v1_create_id. Appends to OUT.
+ * top the image's OS (v1Img.OS = img.OS): pass what Go decodes from its
+ * config, dc__go_get_str(config, "os"), as OS (NULL for the top). CFG
+ * is as for dc__v1_create_id. Appends to OUT.
  */
 int dc__v1_layer_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *cfg,
-		      const char *id, const char *parent, json_t *os_from);
+		      const char *id, const char *parent, const char *os);
 
 /* One layer of a pre-1.10 chain, as dc__v1_make_config takes it. */
 struct dc_v1_layer {
 	json_t *json;		/* its <id>/json, parsed (borrowed) */
 	const char *diff_id;
+	/* its dc__v1_history (borrowed), or NULL: made from JSON */
+	const struct dc_buf *history;
 };
+
+/*
+ * The history entry HistoryFromConfig makes of the v1 layer JSON J, as
+ * json.Marshal writes it into an image config. Appends to OUT. A reader
+ * whose images share layers makes each layer's entry once.
+ */
+int dc__v1_history(struct dc_ctx *ctx, struct dc_buf *out, json_t *j);
 
 /*
  * The image config Docker 20.10 makes when it loads a pre-1.10 image

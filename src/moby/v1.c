@@ -132,10 +132,9 @@ out:
 }
 
 int dc__v1_layer_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *cfg,
-		      const char *id, const char *parent, json_t *os_from)
+		      const char *id, const char *parent, const char *os)
 {
 	struct dc_gomap m = { ctx, NULL, 0 };
-	const char *os = os_from ? dc__go_get_str(os_from, "os") : NULL;
 	int err;
 
 	if ((err = v1image_map(&m, cfg, 1, id, parent, os)) == 0)
@@ -236,6 +235,14 @@ static void gw_history(struct dc_gow *w, json_t *j)
 	dc__gow_raw(w, "}");
 }
 
+int dc__v1_history(struct dc_ctx *ctx, struct dc_buf *out, json_t *j)
+{
+	struct dc_gow w = { ctx, out, 0 };
+
+	gw_history(&w, j);
+	return w.err;
+}
+
 /*
  * MakeConfigFromV1Config: the top JSON as a map, minus the v1-only
  * keys, plus rootfs and history, marshalled.
@@ -278,7 +285,11 @@ int dc__v1_make_config(struct dc_ctx *ctx, struct dc_buf *out,
 	for (i = 0; i < n; i++) {
 		if (i)
 			dc__gow_add(&w, ",", 1);
-		gw_history(&w, layers[i].json);
+		if (layers[i].history)
+			dc__gow_add(&w, layers[i].history->data,
+				    layers[i].history->len);
+		else
+			gw_history(&w, layers[i].json);
 	}
 	dc__gow_add(&w, "]", 1);
 	if ((err = dc__gomap_put_buf(&m, "history", &tmp, w.err)) < 0)

@@ -43,13 +43,35 @@ struct node {
 	int is_parent;		/* some node names it as parent */
 	struct dc_image *img;	/* the image with this top layer */
 	int visiting;
+	/*
+	 * Made once per layer, however many images share it: its parent
+	 * (found when its chain is first walked), the length of its chain
+	 * (0 until then), its history entry, and what an image config and
+	 * layer list pay for its chain (COST, below).
+	 */
+	struct node *up;
+	size_t depth;
+	struct dc_buf hist;
+	uint64_t cost;
 };
 
 struct legacy {
 	struct dc_reader *r;
 	struct node *n;		/* sorted by id */
 	size_t nn;
+	uint64_t spent;		/* COST of the images made so far */
+	size_t nimg, maxn;	/* those images, their most layers */
 };
+
+/*
+ * Images share their parents' layers, but each holds its own config and
+ * layer list: a few thousand small layers, as a long chain with many
+ * leaves, make millions of layer references. What they take is counted
+ * (a layer's history entry and diff_id in the config, its descriptor in
+ * the list) against an eighth of the memory limit: writers spend about
+ * three times as much again on their manifests and tables.
+ */
+#define LAYER_REF_COST (sizeof(struct dc_desc) + 128)
 
 static int legacy_bid_tar(struct dc_src *src)
 {
@@ -278,64 +300,122 @@ out:
 	return err;
 }
 
+static int too_deep(struct dc_ctx *ctx, const struct node *top)
+{
+	return dc_error(ctx, DC_ELIMIT, "'%s/json': more than %d parent layers",
+			top->id, LEGACY_MAX_DEPTH);
+}
+
+/*
+ * The length of TOP's chain, into TOP->depth and that of every layer on
+ * the way: the walk stops at a layer whose chain is known, so a chain
+ * shared by many images is walked once.
+ */
+static int chain_depth(struct legacy *l, struct node *top)
+{
+	struct dc_ctx *ctx = l->r->ctx;
+	struct node *nd = top, *last = NULL;
+	size_t k = 0, below = 0;
+	int err = 0;
+
+	while (nd && !nd->depth) {
+		if (nd->visiting) {
+			err = dc_error(ctx, DC_ECORRUPT,
+				       "'%s/json': parent chain loops back to '%s'",
+				       last->id, nd->id);
+			goto out;
+		}
+		if (k == LEGACY_MAX_DEPTH) {
+			err = too_deep(ctx, top);
+			goto out;
+		}
+		nd->visiting = 1;
+		k++;
+		last = nd;
+		if (!nd->parent[0])
+			break;
+		if (!nd->up && !(nd->up = find_node(l, nd->parent))) {
+			err = dc_error(ctx, DC_ECORRUPT,
+				       "'%s/json': parent '%s' is missing from the archive",
+				       nd->id, nd->parent);
+			goto out;
+		}
+		nd = nd->up;
+	}
+	if (nd && nd->depth)	/* a known chain, below the path */
+		below = nd->depth;
+	if (k + below > LEGACY_MAX_DEPTH) {
+		err = too_deep(ctx, top);
+		goto out;
+	}
+	/* the path's layers, top first, get their chains' lengths */
+	for (nd = top; k; nd = nd->up, k--)
+		nd->depth = k + below;
+out:
+	for (nd = top; nd && nd->visiting; nd = nd->up)
+		nd->visiting = 0;
+	return err;
+}
+
 /* The bottom-first chain of TOP: OUT[0..*n). */
 static int chain(struct legacy *l, struct node *top, struct node ***out,
 		 size_t *n)
 {
-	struct dc_ctx *ctx = l->r->ctx;
-	struct node **c = NULL, *nd = top, **p;
-	size_t k = 0, cap = 0, i;
-	int err = 0;
+	struct node **c, *nd;
+	size_t i;
+	int err;
 
 	*out = NULL;
 	*n = 0;
-	while (nd) {
-		if (nd->visiting) {
-			err = dc_error(ctx, DC_ECORRUPT,
-				       "'%s/json': parent chain loops back to '%s'",
-				       c[k - 1]->id, nd->id);
-			goto out;
-		}
-		if (k == LEGACY_MAX_DEPTH) {
-			err = dc_error(ctx, DC_ELIMIT,
-				       "'%s/json': more than %d parent layers",
-				       top->id, LEGACY_MAX_DEPTH);
-			goto out;
-		}
-		if (k == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (!(p = dc__reallocarray(ctx, c, cap, sizeof(*c)))) {
-				err = DC_ENOMEM;
-				goto out;
-			}
-			c = p;
-		}
-		nd->visiting = 1;
-		c[k++] = nd;
-		if (!nd->parent[0])
-			break;
-		if (!(nd = find_node(l, c[k - 1]->parent))) {
-			err = dc_error(ctx, DC_ECORRUPT,
-				       "'%s/json': parent '%s' is missing from the archive",
-				       c[k - 1]->id, c[k - 1]->parent);
-			goto out;
-		}
+	if ((err = chain_depth(l, top)) < 0)
+		return err;
+	if (!(c = dc__calloc(l->r->ctx, top->depth, sizeof(*c))))
+		return DC_ENOMEM;
+	for (nd = top, i = top->depth; i; nd = nd->up)
+		c[--i] = nd;
+	*out = c;
+	*n = top->depth;
+	return 0;
+}
+
+/*
+ * What the image with TOP's chain C[0..n) costs: its layers' history
+ * entries and diff_ids, each made and summed once per layer, and n
+ * descriptors. Refused past an eighth of the memory limit, counted over
+ * every image of the archive.
+ */
+static int charge(struct legacy *l, struct node *top, struct node **c,
+		  size_t n)
+{
+	struct dc_ctx *ctx = l->r->ctx;
+	uint64_t cost, max = dc__max_memory(ctx) / 8;
+	char lim[32], all[32];
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		struct node *nd = c[i];
+
+		if (nd->cost)
+			continue;
+		if ((err = dc__v1_history(ctx, &nd->hist, nd->j)) < 0)
+			return err;
+		nd->cost = (i ? c[i - 1]->cost : 0) + nd->hist.len +
+			   strlen(nd->diff_id) + 2 + LAYER_REF_COST;
 	}
-	for (i = 0; i < k / 2; i++) {
-		nd = c[i];
-		c[i] = c[k - 1 - i];
-		c[k - 1 - i] = nd;
-	}
-out:
-	for (i = 0; i < k; i++)
-		c[i]->visiting = 0;
-	if (err)
-		free(c);
-	else {
-		*out = c;
-		*n = k;
-	}
-	return err;
+	cost = top->cost + top->raw.len;
+	if (cost > max || l->spent + cost > max)
+		return dc_error(ctx, DC_ELIMIT,
+				"'%s/json': the configs and layer lists of its images (%zu so far, up to %zu layers each) are over the %s limit for a pre-1.10 archive, an eighth of --max-memory (%s); raise --max-memory to read it",
+				top->id, l->nimg + 1, l->maxn > n ? l->maxn : n,
+				dc__mem_str(lim, sizeof(lim), max),
+				dc__mem_str(all, sizeof(all),
+					    dc__max_memory(ctx)));
+	l->spent += cost;
+	l->nimg++;
+	if (n > l->maxn)
+		l->maxn = n;
+	return 0;
 }
 
 static int make_image(struct legacy *l, struct node *top,
@@ -355,7 +435,8 @@ static int make_image(struct legacy *l, struct node *top,
 	for (i = 0; i < n; i++)
 		if (!c[i]->hashed && (err = hash_layer(l, c[i])) < 0)
 			goto out;
-	if ((err = dc__image_new(ctx, &img)) < 0)
+	if ((err = charge(l, top, c, n)) < 0 ||
+	    (err = dc__image_new(ctx, &img)) < 0)
 		goto out;
 	if (!(v1 = dc__calloc(ctx, n, sizeof(*v1)))) {
 		err = DC_ENOMEM;
@@ -364,6 +445,7 @@ static int make_image(struct legacy *l, struct node *top,
 	for (i = 0; i < n; i++) {
 		v1[i].json = c[i]->j;
 		v1[i].diff_id = c[i]->diff_id;
+		v1[i].history = &c[i]->hist;
 	}
 	snprintf(label, sizeof(label), "%s/json", top->id);
 	if ((err = dc__v1_make_config(ctx, &img->config_raw, v1, n,
@@ -483,7 +565,7 @@ out:
 static int legacy_load(struct dc_reader *r, struct dc_set **out)
 {
 	struct dc_ctx *ctx = r->ctx;
-	struct legacy l = { r, NULL, 0 };
+	struct legacy l = { r, NULL, 0, 0, 0, 0 };
 	struct dc_set *set = NULL;
 	size_t i;
 	int err;
@@ -523,6 +605,7 @@ static int legacy_load(struct dc_reader *r, struct dc_set **out)
 out:
 	for (i = 0; i < l.nn; i++) {
 		dc__buf_release(&l.n[i].raw);
+		dc__buf_release(&l.n[i].hist);
 		json_decref(l.n[i].j);
 		free(l.n[i].path);
 	}

@@ -6,6 +6,12 @@
  * chunks keep the output deterministic; the cost is a dictionary reset
  * every 2 MiB (well under 1% of size).
  *
+ * The bytes depend on nothing but the input and the level: not on how
+ * many workers start, nor on which worker takes which chunk. A worker
+ * that cannot start, or cannot set up its compressor, leaves its chunks
+ * to the others; when none is left, the caller compresses each chunk
+ * itself, the same way.
+ *
  * Levels 1-3 use ISA-L's igzip (2-6x faster than libdeflate's level 1
  * on AVX-512, for 3-6% more bytes), 4-9 libdeflate's levels of the
  * same number. Whichever library is missing, the other takes every
@@ -36,22 +42,6 @@ struct slot {
 	size_t seq;
 };
 
-struct dc_pgzip {
-	struct dc_ctx *ctx;
-	int level;
-	size_t nslots;
-	struct slot *slots;
-	size_t fill;		/* bytes in the chunk being filled */
-	size_t head;		/* next sequence to emit */
-	size_t tail;		/* next sequence to queue */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t *th;
-	size_t nth;
-	int quit;
-	int failed;
-};
-
 /* a worker's compressor: ISA-L's level buffer or libdeflate's state */
 struct comp {
 #ifdef HAVE_ISAL
@@ -63,6 +53,31 @@ struct comp {
 	struct libdeflate_compressor *ld;
 #endif
 };
+
+struct dc_pgzip {
+	struct dc_ctx *ctx;
+	int level;
+	size_t nslots;
+	struct slot *slots;
+	size_t fill;		/* bytes in the chunk being filled */
+	size_t head;		/* next sequence to emit */
+	size_t tail;		/* next sequence to queue */
+	size_t first;		/* the sequence of this stream's first chunk */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t *th;
+	size_t nth;
+	size_t pending;		/* workers not yet set up, under mu */
+	size_t live;		/* workers with a compressor, under mu */
+	size_t bad_comps;	/* tests: compressors made to fail */
+	int quit;
+	int failed;
+	int own_ok;		/* the caller's compressor: 1 ok, -1 failed */
+	struct comp own;
+};
+
+/* dc__pgzip_test_faults(): for the next dc__pgzip_new only */
+static int test_max_threads = -1, test_bad_comps;
 
 #ifdef HAVE_ISAL
 static int isal_level(int level)
@@ -146,9 +161,22 @@ static void *worker(void *arg)
 {
 	struct dc_pgzip *g = arg;
 	struct comp c;
-	int init = comp_init(&c, g->level);
+	int ok = comp_init(&c, g->level) == 0;
 
 	pthread_mutex_lock(&g->mu);
+	if (ok && g->bad_comps) {
+		g->bad_comps--;
+		ok = 0;
+	}
+	g->pending--;
+	if (!ok) {
+		/* its chunks are left to the others, or to the caller */
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		comp_free(&c);
+		return NULL;
+	}
+	g->live++;
 	for (;;) {
 		struct slot *s = NULL;
 		size_t i;
@@ -165,10 +193,10 @@ static void *worker(void *arg)
 		}
 		s->state = 3;	/* taken */
 		pthread_mutex_unlock(&g->mu);
-		s->outlen = !init ? comp_run(&c, s->in, s->inlen, s->out, BOUND) : 0;
+		s->outlen = comp_run(&c, s->in, s->inlen, s->out, BOUND);
 		pthread_mutex_lock(&g->mu);
 		if (!s->outlen)
-			g->failed = init == DC_ENOMEM ? DC_ENOMEM : 1;
+			g->failed = 1;
 		s->state = 2;
 		pthread_cond_broadcast(&g->cv);
 	}
@@ -189,12 +217,13 @@ void dc__pgzip_free(struct dc_pgzip *g)
 	pthread_mutex_unlock(&g->mu);
 	for (i = 0; i < g->nth; i++)
 		pthread_join(g->th[i], NULL);
-	for (i = 0; g->slots && i < g->nslots; i++) {
+	for (i = 0; g->slots && i < g->nslots; i++) {	/* NULL: no memory */
 		free(g->slots[i].in);
 		free(g->slots[i].out);
 	}
 	free(g->slots);
 	free(g->th);
+	comp_free(&g->own);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	free(g);
@@ -234,15 +263,20 @@ int dc__pgzip_new(struct dc_ctx *ctx, struct dc_pgzip **out, int level,
 		if (!(g->slots[i].in = dc__malloc(NULL, CHUNK)) ||
 		    !(g->slots[i].out = dc__malloc(NULL, BOUND)))
 			goto nomem;
+	g->pending = (size_t)threads;
+	g->bad_comps = test_bad_comps > 0 ? (size_t)test_bad_comps : 0;
 	for (i = 0; i < (size_t)threads; i++) {
-		if (pthread_create(&g->th[i], NULL, worker, g))
+		if ((test_max_threads >= 0 && i >= (size_t)test_max_threads) ||
+		    pthread_create(&g->th[i], NULL, worker, g))
 			break;
 		g->nth++;
 	}
-	if (!g->nth) {
-		dc__pgzip_free(g);
-		return dc_error(ctx, DC_EIO, "cannot start compression threads");
-	}
+	test_max_threads = -1;
+	test_bad_comps = 0;
+	/* the workers that did not start will not take chunks */
+	pthread_mutex_lock(&g->mu);
+	g->pending -= (size_t)threads - g->nth;
+	pthread_mutex_unlock(&g->mu);
 	*out = g;
 	return 0;
 nomem:
@@ -255,6 +289,12 @@ void dc__pgzip_set_ctx(struct dc_pgzip *g, struct dc_ctx *ctx)
 	g->ctx = ctx;
 }
 
+void dc__pgzip_test_faults(int max_threads, int bad_comps)
+{
+	test_max_threads = max_threads;
+	test_bad_comps = bad_comps;
+}
+
 /* Write out the oldest chunk (waiting for it). */
 static int emit_one(struct dc_pgzip *g, dc_sink_fn sink, void *arg)
 {
@@ -262,8 +302,23 @@ static int emit_one(struct dc_pgzip *g, dc_sink_fn sink, void *arg)
 	int err, failed;
 
 	pthread_mutex_lock(&g->mu);
-	while (s->state != 2)
+	while (s->state != 2) {
+		if (s->state == 1 && !g->live && !g->pending) {
+			/* no worker will take it: the same member, made here */
+			s->state = 3;
+			pthread_mutex_unlock(&g->mu);
+			if (!g->own_ok)
+				g->own_ok = comp_init(&g->own, g->level) ? -1 : 1;
+			s->outlen = g->own_ok > 0 ? comp_run(&g->own, s->in,
+					s->inlen, s->out, BOUND) : 0;
+			pthread_mutex_lock(&g->mu);
+			if (!s->outlen)
+				g->failed = 1;
+			s->state = 2;
+			continue;
+		}
 		pthread_cond_wait(&g->cv, &g->mu);
+	}
 	failed = g->failed;
 	pthread_mutex_unlock(&g->mu);
 	if (failed == DC_ENOMEM)
@@ -321,12 +376,15 @@ int dc__pgzip_finish(struct dc_pgzip *g, dc_sink_fn sink, void *arg)
 {
 	int err;
 
-	/* an empty input still makes one (empty) gzip member */
-	if ((g->fill || g->tail == 0) && (err = queue(g, sink, arg)) < 0)
+	/* an empty input still makes one (empty) gzip member, on a
+	 * compressor used before too */
+	if ((g->fill || g->tail == g->first) &&
+	    (err = queue(g, sink, arg)) < 0)
 		return err;
 	while (g->head < g->tail)
 		if ((err = emit_one(g, sink, arg)) < 0)
 			return err;
+	g->first = g->tail;	/* a reuse starts a new stream */
 	return 0;
 }
 

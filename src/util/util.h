@@ -125,6 +125,28 @@ void dc__alloc_init(void);
  * JSON value was built shows when the value is written. */
 int dc__json_oom_take(void);
 
+/*
+ * An index of strings held elsewhere, by entry number (sindex.c): a
+ * table of many layers or blobs finds an entry by its digest or ID in
+ * constant time instead of a scan. KEY(ARG, i) is entry i's string; it
+ * must not change while indexed. Initialize as DC_SINDEX_INIT.
+ */
+struct dc_sindex {
+	size_t *slot;		/* entry + 1, 0 when empty */
+	size_t cap, n;
+};
+#define DC_SINDEX_INIT { NULL, 0, 0 }
+#define DC_SINDEX_NONE ((size_t)-1)
+typedef const char *(*dc_sindex_key_fn)(const void *arg, size_t i);
+
+/* The entry whose string is K, or DC_SINDEX_NONE. */
+size_t dc__sindex_find(const struct dc_sindex *x, dc_sindex_key_fn key,
+		       const void *arg, const char *k);
+/* Index entry I, whose string is not indexed yet. */
+int dc__sindex_add(struct dc_ctx *ctx, struct dc_sindex *x,
+		   dc_sindex_key_fn key, const void *arg, size_t i);
+void dc__sindex_release(struct dc_sindex *x);
+
 /* ------------------------------------------------------------------ */
 /* Digests */
 
@@ -200,6 +222,12 @@ int dc__pgzip_push(struct dc_pgzip *g, const void *p, size_t n,
 int dc__pgzip_finish(struct dc_pgzip *g, dc_sink_fn sink, void *arg);
 void dc__pgzip_free(struct dc_pgzip *g);
 void dc__pgzip_set_ctx(struct dc_pgzip *g, struct dc_ctx *ctx);
+/*
+ * Tests: the next dc__pgzip_new() starts at most MAX_THREADS workers
+ * (as if thread creation failed; -1: no limit), and the compressors of
+ * BAD_COMPS of them fail to set up. The bytes must not change.
+ */
+void dc__pgzip_test_faults(int max_threads, int bad_comps);
 
 /* Push encoders; LEVEL 0 and THREADS 0 take the defaults. */
 struct dc_enc;

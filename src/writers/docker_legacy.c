@@ -32,13 +32,24 @@
 #include "banned.h"
 #include "moby/moby.h"
 
+/*
+ * A v1 directory. Its json is kept for an image's top layer only; a
+ * lower layer's is made when it is written, from its v1 ID, its
+ * parent's and the image's OS: tens of thousands of layers then cost
+ * a hundred bytes each, not a kilobyte.
+ */
 struct ldir {
 	char v1id[65];
 	const char *digest;	/* its layer blob (borrowed from w->images) */
-	struct dc_buf json;	/* <v1id>/json */
+	struct dc_buf json;	/* <v1id>/json of a top layer */
 	size_t owner;		/* the directory that holds layer.tar */
+	size_t parent;		/* the one below, or NO_DIR */
+	const char *os;		/* lower layers: the image's (in p->os) */
+	int top;
 	int written;
 };
+
+#define NO_DIR ((size_t)-1)
 
 /* A squashed layer, written before the plan: its header's offset in the
  * file (AT), or -1 when it was streamed with its name. */
@@ -52,7 +63,14 @@ struct legacy_priv {
 	struct dc_tarlayout tl;	/* first: the tar layout base's */
 	int planned;
 	struct ldir *d;		/* unique v1 directories, first seen first */
-	size_t nd;
+	size_t nd, dcap;
+	/* constant-time lookups: an image may have thousands of layers */
+	struct dc_sindex by_id;		/* d by v1 ID */
+	struct dc_sindex by_blob;	/* d holding layer.tar, by digest */
+	struct dc_sindex by_config;	/* w->images, by config digest */
+	const struct dc_writer *w;
+	char **os;		/* each image's OS, as Go decodes it */
+	struct dc_buf scratch;	/* a lower layer's json, being written */
 	size_t *layer_dir;	/* every image's layers, flattened: dir index */
 	struct lsquash *sq;	/* their directories are written after them */
 	size_t nsq, sq_done;
@@ -60,14 +78,30 @@ struct legacy_priv {
 
 static const struct dc_tarlayout_ops legacy_naming;
 
+static const char *key_v1id(const void *arg, size_t i)
+{
+	return ((const struct legacy_priv *)arg)->d[i].v1id;
+}
+
+static const char *key_blob(const void *arg, size_t i)
+{
+	return ((const struct legacy_priv *)arg)->d[i].digest;
+}
+
+static const char *key_config(const void *arg, size_t i)
+{
+	return ((const struct legacy_priv *)arg)->w->images[i]->config.digest;
+}
+
 static const char *image_name(const struct dc_image *img)
 {
 	return img->ntags ? img->tags[0] : img->config.digest;
 }
 
+/* The directory of layer V1ID over PARENT (NO_DIR at the bottom): CFG
+ * for an image's top layer, else OS. */
 static int add_dir(struct dc_writer *w, const char *v1id, const char *digest,
-		   json_t *cfg, const char *parent, json_t *os_from,
-		   size_t *idx)
+		   json_t *cfg, size_t parent, const char *os, size_t *idx)
 {
 	struct legacy_priv *p = w->priv;
 	struct ldir *d;
@@ -75,39 +109,50 @@ static int add_dir(struct dc_writer *w, const char *v1id, const char *digest,
 	int err;
 
 	/* save.go saveLayer: a v1 ID already saved is not saved again */
-	for (i = 0; i < p->nd; i++) {
-		if (!strcmp(p->d[i].v1id, v1id)) {
-			*idx = i;
-			return 0;
-		}
+	i = dc__sindex_find(&p->by_id, key_v1id, p, v1id);
+	if (i != DC_SINDEX_NONE) {
+		*idx = i;
+		return 0;
 	}
-	if (!(d = dc__reallocarray(w->ctx, p->d, p->nd + 1, sizeof(*d))))
-		return DC_ENOMEM;
-	p->d = d;
+	if (p->nd == p->dcap) {
+		size_t nc = p->dcap ? 2 * p->dcap : 16;
+
+		if (!(d = dc__reallocarray(w->ctx, p->d, nc, sizeof(*d))))
+			return DC_ENOMEM;
+		p->d = d;
+		p->dcap = nc;
+	}
 	d = &p->d[p->nd];
 	memset(d, 0, sizeof(*d));
 	memcpy(d->v1id, v1id, 65);
 	d->digest = digest;
 	d->owner = p->nd;
 	/* save.go diffIDPaths: the first directory with a layer keeps it */
-	for (i = 0; i < p->nd; i++) {
-		if (!strcmp(p->d[i].digest, digest)) {
-			d->owner = p->d[i].owner;
-			break;
-		}
-	}
+	i = dc__sindex_find(&p->by_blob, key_blob, p, digest);
+	if (i != DC_SINDEX_NONE)
+		d->owner = i;
+	else if ((err = dc__sindex_add(w->ctx, &p->by_blob, key_blob, p,
+				   p->nd)) < 0)
+		return err;
+	if ((err = dc__sindex_add(w->ctx, &p->by_id, key_v1id, p, p->nd)) < 0)
+		return err;
 	*idx = p->nd++;
-	if ((err = dc__v1_layer_json(w->ctx, &d->json, cfg, v1id, parent,
-				     os_from)) < 0)
+	d->parent = parent;
+	d->top = cfg != NULL;
+	d->os = os;
+	if (d->top && (err = dc__v1_layer_json(w->ctx, &d->json, cfg, v1id,
+			parent == NO_DIR ? NULL : p->d[parent].v1id,
+			NULL)) < 0)
 		return err;
 	return 0;
 }
 
 /* The v1 directories of one image, bottom first. */
-static int plan_image(struct dc_writer *w, const struct dc_image *img,
-		      size_t *dirs)
+static int plan_image(struct dc_writer *w, size_t i, size_t *dirs)
 {
+	struct legacy_priv *p = w->priv;
 	struct dc_ctx *ctx = w->ctx;
+	const struct dc_image *img = w->images[i];
 	json_t *cfg = NULL;
 	char chain[DC_DIGEST_MAX], v1id[65], parent[65] = "";
 	size_t j;
@@ -121,6 +166,10 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 	if ((err = dc__json_parse(ctx, &cfg, &img->config_raw,
 				  img->config.digest)) < 0)
 		goto out;
+	if (!(p->os[i] = dc__strdup(ctx, dc__go_get_str(cfg, "os")))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
 	for (j = 0; j < img->nlayers; j++) {
 		const struct dc_desc *l = &img->layers[j];
 		int top = j == img->nlayers - 1;
@@ -135,7 +184,7 @@ static int plan_image(struct dc_writer *w, const struct dc_image *img,
 		if ((err = dc__v1_create_id(ctx, v1id, top ? cfg : NULL, chain,
 					    j ? parent : NULL)) < 0 ||
 		    (err = add_dir(w, v1id, l->digest, top ? cfg : NULL,
-				   j ? parent : NULL, top ? NULL : cfg,
+				   j ? dirs[j - 1] : NO_DIR, p->os[i],
 				   &dirs[j])) < 0)
 			goto out;
 		memcpy(parent, v1id, 65);
@@ -152,13 +201,21 @@ static void legacy_release(struct legacy_priv *p)
 
 	for (i = 0; i < p->nd; i++)
 		dc__buf_release(&p->d[i].json);
+	for (i = 0; p->os && p->w && i < p->w->nimages; i++)
+		free(p->os[i]);
+	free(p->os);
+	p->os = NULL;
+	dc__buf_release(&p->scratch);
+	dc__sindex_release(&p->by_id);
+	dc__sindex_release(&p->by_blob);
+	dc__sindex_release(&p->by_config);
 	free(p->d);
 	free(p->layer_dir);
 	free(p->sq);
 	p->d = NULL;
 	p->layer_dir = NULL;
 	p->sq = NULL;
-	p->nd = p->nsq = 0;
+	p->nd = p->dcap = p->nsq = 0;
 }
 
 /* Every v1 directory, from w->images: once they are set. */
@@ -171,12 +228,23 @@ static int plan(struct dc_writer *w)
 	if (p->planned)
 		return 0;
 	p->planned = 1;
-	for (i = 0; i < w->nimages; i++)
+	p->w = w;
+	for (i = 0; i < w->nimages; i++) {
 		n += w->images[i]->nlayers;
-	if (!(p->layer_dir = dc__calloc(w->ctx, n ? n : 1, sizeof(size_t))))
+		/* the first image with a config names its file */
+		if (dc__sindex_find(&p->by_config, key_config, p,
+				    w->images[i]->config.digest) ==
+		    DC_SINDEX_NONE &&
+		    (err = dc__sindex_add(w->ctx, &p->by_config, key_config, p,
+				      i)) < 0)
+			return err;
+	}
+	if (!(p->layer_dir = dc__calloc(w->ctx, n ? n : 1, sizeof(size_t))) ||
+	    !(p->os = dc__calloc(w->ctx, w->nimages ? w->nimages : 1,
+				 sizeof(*p->os))))
 		return DC_ENOMEM;
 	for (i = 0, n = 0; i < w->nimages; i++) {
-		if ((err = plan_image(w, w->images[i], p->layer_dir + n)) < 0)
+		if ((err = plan_image(w, i, p->layer_dir + n)) < 0)
 			return err;
 		n += w->images[i]->nlayers;
 	}
@@ -199,9 +267,18 @@ static int legacy_begin(struct dc_writer *w)
 /* <v1id>/, VERSION and json; then layer.tar is the caller's. */
 static int write_dir(struct legacy_priv *p, struct ldir *d)
 {
+	struct dc_buf *json = &d->json;
 	char name[128];
 	int err;
 
+	if (!d->top) {
+		json = &p->scratch;
+		json->len = 0;
+		if ((err = dc__v1_layer_json(p->w->ctx, json, NULL, d->v1id,
+				d->parent == NO_DIR ? NULL : p->d[d->parent].v1id,
+				d->os)) < 0)
+			return err;
+	}
 	snprintf(name, sizeof(name), "%s/", d->v1id);
 	if ((err = dc__tarw_header(&p->tl.f.o, name, DC_M_DIR, 0, 0755, NULL)) < 0)
 		return err;
@@ -209,7 +286,7 @@ static int write_dir(struct legacy_priv *p, struct ldir *d)
 	if ((err = dc__tarw_file(&p->tl.f.o, name, "1.0", 3)) < 0)
 		return err;
 	snprintf(name, sizeof(name), "%s/json", d->v1id);
-	if ((err = dc__tarw_file(&p->tl.f.o, name, d->json.data, d->json.len)) < 0)
+	if ((err = dc__tarw_file(&p->tl.f.o, name, json->data, json->len)) < 0)
 		return err;
 	d->written = 1;
 	return 0;
@@ -218,12 +295,9 @@ static int write_dir(struct legacy_priv *p, struct ldir *d)
 /* The directory that holds layer blob DIGEST, NULL if none does. */
 static struct ldir *owner_of(struct legacy_priv *p, const char *digest)
 {
-	size_t i;
+	size_t i = dc__sindex_find(&p->by_blob, key_blob, p, digest);
 
-	for (i = 0; i < p->nd; i++)
-		if (p->d[i].owner == i && !strcmp(p->d[i].digest, digest))
-			return &p->d[i];
-	return NULL;
+	return i == DC_SINDEX_NONE ? NULL : &p->d[i];
 }
 
 static int add_squash(struct dc_writer *w, const struct dc_desc *d,
@@ -281,7 +355,6 @@ static int blob_header(struct dc_writer *w, const struct dc_desc *want)
 	struct legacy_priv *p = w->priv;
 	struct ldir *dir;
 	char name[128] = "";
-	size_t i;
 	int err;
 
 	if ((err = plan(w)) < 0)
@@ -302,10 +375,10 @@ static int blob_header(struct dc_writer *w, const struct dc_desc *want)
 			return err;
 		snprintf(name, sizeof(name), "%s/layer.tar", dir->v1id);
 	}
-	for (i = 0; i < w->nimages && !name[0]; i++)
-		if (!strcmp(w->images[i]->config.digest, want->digest))
-			snprintf(name, sizeof(name), "%s.json",
-				 dc__digest_hex(want->digest));
+	if (!name[0] && dc__sindex_find(&p->by_config, key_config, p,
+					want->digest) != DC_SINDEX_NONE)
+		snprintf(name, sizeof(name), "%s.json",
+			 dc__digest_hex(want->digest));
 	if (!name[0])
 		return 1;
 	return dc__tarlayout_member(w, name, (uint64_t)want->size);

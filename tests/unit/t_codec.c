@@ -386,3 +386,122 @@ TEST(codec_sink_error)
 	dc__dec_free(d);
 	ubuf_free(&z);
 }
+
+#if defined(HAVE_LIBDEFLATE) || defined(HAVE_ISAL)
+/* DATA (N bytes) gzipped with THREADS workers, 700 kB at a time */
+static int pgzip_bytes(const unsigned char *data, size_t n, int threads,
+		       struct ubuf *z)
+{
+	struct dc_enc *e = NULL;
+	size_t i;
+	int err;
+
+	if ((err = dc__enc_new(unit_ctx(), &e, DC_COMP_GZIP, 0, threads)) < 0)
+		return err;
+	for (i = 0; i < n && !err; i += 700000)
+		err = dc__enc_push(e, data + i, n - i < 700000 ? n - i : 700000,
+				   sink, z);
+	if (!err)
+		err = dc__enc_finish(e, sink, z);
+	dc__enc_free(e);
+	return err;
+}
+
+/*
+ * The same gzip bytes whatever the thread count, and whatever fails to
+ * start: threads that cannot be created, workers whose compressor cannot
+ * be set up (all of them: the caller compresses), an allocation failing
+ * (an error, never other bytes). Each case runs several times, as the
+ * scheduling varies.
+ */
+TEST(codec_pgzip_deterministic)
+{
+	static const struct {
+		int threads, max_threads, bad_comps;
+	} rows[] = {
+		{ 2, -1, 0 }, { 5, -1, 0 }, { 8, -1, 0 },
+		{ 5, 0, 0 }, { 5, 1, 0 }, { 5, 3, 0 },
+		{ 2, -1, 1 }, { 2, -1, 2 }, { 5, -1, 4 }, { 5, 2, 2 },
+	};
+	size_t n = (9u << 20) + 4321, i;
+	unsigned char *data = unit_xmalloc(n);
+	struct ubuf ref = { 0 };
+	int k;
+
+	unit_random(data, n, 17);
+	for (i = 0; i + 4096 <= n; i += 4096)	/* compressible runs */
+		memset(data + i, (int)(i >> 12), 1024 + (i >> 12) % 3072);
+	REQUIRE(pgzip_bytes(data, n, 1, &ref) == 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		for (k = 0; k < 3; k++) {
+			struct ubuf z = { 0 };
+
+			UNIT_CASE("threads %d, %d started, %d bad, run %d",
+				  rows[i].threads, rows[i].max_threads,
+				  rows[i].bad_comps, k);
+			dc__pgzip_test_faults(rows[i].max_threads,
+					      rows[i].bad_comps);
+			CHECK_OK(pgzip_bytes(data, n, rows[i].threads, &z));
+			CHECK_MEM(z.p, z.len, ref.p, ref.len);
+			ubuf_free(&z);
+		}
+	}
+	/* an allocation that fails is an error, whichever it is */
+	for (k = 1; k < 40; k++) {
+		struct ubuf z = { 0 };
+		int err;
+
+		UNIT_CASE("allocation %d fails", k);
+		dc__fail_alloc_at(k);
+		err = pgzip_bytes(data, n, 3, &z);
+		dc__fail_alloc_at(0);
+		if (err)
+			CHECK_EQ_INT(err, DC_ENOMEM);
+		else
+			CHECK_MEM(z.p, z.len, ref.p, ref.len);
+		ubuf_free(&z);
+	}
+	ubuf_free(&ref);
+	free(data);
+}
+#endif
+
+/* An encoder used again (dc__enc_reuse) makes the bytes a new one makes,
+ * an empty input included: one empty gzip member or zstd frame, never
+ * nothing. */
+TEST(codec_enc_reuse_same_bytes)
+{
+	static const enum dc_comp comps[] = { DC_COMP_GZIP, DC_COMP_ZSTD };
+	static unsigned char data[300000];
+	static const size_t sizes[] = { 0, 1, 300000, 0, 5, 0 };
+	size_t c, i;
+
+	unit_random(data, sizeof(data), 3);
+	for (c = 0; c < 2; c++) {
+		struct dc_enc *reused = NULL;
+
+		REQUIRE(dc__enc_new(unit_ctx(), &reused, comps[c], 0, 2) == 0);
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			struct dc_enc *fresh = NULL;
+			struct ubuf a = { 0 }, b = { 0 };
+
+			UNIT_CASE("%s, input %zu of %zu bytes",
+				  dc__comp_name(comps[c]), i, sizes[i]);
+			CHECK(dc__enc_reuse(reused, unit_ctx(), comps[c], 0, 2));
+			CHECK_OK(dc__enc_push(reused, data, sizes[i], sink, &a));
+			CHECK_OK(dc__enc_finish(reused, sink, &a));
+			CHECK_OK(dc__enc_new(unit_ctx(), &fresh, comps[c], 0, 2));
+			if (fresh) {
+				CHECK_OK(dc__enc_push(fresh, data, sizes[i], sink,
+						      &b));
+				CHECK_OK(dc__enc_finish(fresh, sink, &b));
+			}
+			dc__enc_free(fresh);
+			CHECK(a.len > 0);
+			CHECK_MEM(a.p, a.len, b.p, b.len);
+			ubuf_free(&a);
+			ubuf_free(&b);
+		}
+		dc__enc_free(reused);
+	}
+}

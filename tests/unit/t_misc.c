@@ -80,3 +80,40 @@ TEST(buf_ops)
 	CHECK(p != NULL);
 	free(p);
 }
+
+static const char *sindex_key(const void *arg, size_t i)
+{
+	const char (*keys)[16] = arg;
+
+	return keys[i];
+}
+
+/* thousands of entries through several growths, each found again;
+ * unknown strings are not; an allocation failure leaves it usable */
+TEST(sindex_many)
+{
+	static char keys[5000][16];
+	struct dc_sindex x = DC_SINDEX_INIT;
+	size_t i;
+
+	CHECK(dc__sindex_find(&x, sindex_key, keys, "k0") == DC_SINDEX_NONE);
+	for (i = 0; i < 5000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%zu", i);
+		CHECK_OK(dc__sindex_add(unit_ctx(), &x, sindex_key, keys, i));
+	}
+	for (i = 0; i < 5000; i++)
+		CHECK(dc__sindex_find(&x, sindex_key, keys, keys[i]) == i);
+	CHECK(dc__sindex_find(&x, sindex_key, keys, "k5000") == DC_SINDEX_NONE);
+	CHECK(dc__sindex_find(&x, sindex_key, keys, "") == DC_SINDEX_NONE);
+	dc__sindex_release(&x);
+
+	for (i = 0; i < 64; i++)
+		CHECK_OK(dc__sindex_add(unit_ctx(), &x, sindex_key, keys, i));
+	dc__fail_alloc_at(1);
+	CHECK_ERR(dc__sindex_add(unit_ctx(), &x, sindex_key, keys, 64),
+		  DC_ENOMEM);
+	dc__fail_alloc_at(0);
+	CHECK(dc__sindex_find(&x, sindex_key, keys, keys[63]) == 63);
+	CHECK(dc__sindex_find(&x, sindex_key, keys, keys[64]) == DC_SINDEX_NONE);
+	dc__sindex_release(&x);
+}

@@ -628,7 +628,8 @@ TEST(moby_v1_top)
 		CHECK_OK(dc__v1_layer_json(unit_ctx(), &b, top ? cfg : NULL,
 					   small_v1ids[i],
 					   i ? small_v1ids[0] : NULL,
-					   top ? NULL : cfg));
+					   top ? NULL :
+					   dc__go_get_str(cfg, "os")));
 		CHECK_MEM(b.data, b.len, want_json[i], strlen(want_json[i]));
 	}
 	json_decref(cfg);
@@ -678,6 +679,7 @@ TEST(moby_v1_make_config)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct dc_v1_layer l[2];
+		struct dc_buf hist[2] = { DC_BUF_INIT, DC_BUF_INIT };
 		struct dc_buf raw = { (char *)cases[i].json[1],
 				      strlen(cases[i].json[1]), 0 };
 
@@ -685,6 +687,7 @@ TEST(moby_v1_make_config)
 		for (j = 0; j < 2; j++) {
 			l[j].json = json_loads(cases[i].json[j], 0, NULL);
 			l[j].diff_id = cases[i].diff_id[j];
+			l[j].history = NULL;
 			CHECK(l[j].json);
 		}
 		out.len = 0;
@@ -693,9 +696,22 @@ TEST(moby_v1_make_config)
 						    &raw, "top/json"));
 			dc__sha256_digest(out.data, out.len, d);
 			CHECK_STR(d, cases[i].want);
+			/* the same bytes from history entries made before */
+			for (j = 0; j < 2; j++) {
+				CHECK_OK(dc__v1_history(unit_ctx(), &hist[j],
+							l[j].json));
+				l[j].history = &hist[j];
+			}
+			out.len = 0;
+			CHECK_OK(dc__v1_make_config(unit_ctx(), &out, l, 2,
+						    &raw, "top/json"));
+			dc__sha256_digest(out.data, out.len, d);
+			CHECK_STR(d, cases[i].want);
 		}
-		for (j = 0; j < 2; j++)
+		for (j = 0; j < 2; j++) {
 			json_decref(l[j].json);
+			dc__buf_release(&hist[j]);
+		}
 	}
 	dc__buf_release(&out);
 }
@@ -705,7 +721,7 @@ TEST(moby_v1_make_config_error)
 	struct dc_buf out = DC_BUF_INIT;
 	struct dc_buf raw = { (char *)"[]", 2, 0 };
 	struct dc_v1_layer l = { json_loads("{\"docker_version\":\"1.9\"}", 0,
-					    NULL), "sha256:00" };
+					    NULL), "sha256:00", NULL };
 
 	REQUIRE(l.json);
 	CHECK_ERR(dc__v1_make_config(unit_ctx(), &out, &l, 1, &raw,
