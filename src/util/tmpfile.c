@@ -145,3 +145,18 @@ void dc__rm_rf(const char *path)
 {
 	rm_at(AT_FDCWD, path);
 }
+
+int dc__dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return 0;
+	while (empty && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}

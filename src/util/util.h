@@ -475,5 +475,7 @@ int dc__tmp_dir(struct dc_ctx *ctx, const char *dest, char **path);
 int dc__tmp_anon(struct dc_ctx *ctx, const char *dir, int *fd);
 /* rm -rf that never follows symlinks; errors ignored. */
 void dc__rm_rf(const char *path);
+/* 1 if PATH is a directory with nothing in it. */
+int dc__dir_is_empty(const char *path);
 
 #endif

@@ -10,7 +10,6 @@
  * at DEST is refused.
  */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,22 +29,6 @@ struct dirw {
 	const struct dc_image *img;
 	int replace;			/* DEST is a dir: layout to replace */
 };
-
-/* 1 if PATH is a directory with nothing in it. */
-static int is_empty(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int empty = 1;
-
-	if (!d)
-		return 0;
-	while (empty && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			empty = 0;
-	closedir(d);
-	return empty;
-}
 
 /* 1 if PATH holds a dir: layout's version file. */
 static int is_dir_layout(const char *path)
@@ -77,7 +60,7 @@ static int dirw_begin(struct dc_writer *w)
 					w->dest);
 		if (is_dir_layout(w->dest))
 			p->replace = 1;
-		else if (!is_empty(w->dest))
+		else if (!dc__dir_is_empty(w->dest))
 			return dc_error(w->ctx, DC_EINVAL,
 					"'%s': directory exists and is neither empty nor a dir: layout",
 					w->dest);
@@ -101,24 +84,9 @@ static int put_file(struct dc_writer *w, const char *name, struct dc_stream *in,
 		    int rfd, uint64_t off, int64_t size)
 {
 	struct dirw *p = w->priv;
-	struct dc_out o;
-	int fd, err;
 
-	fd = openat(p->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
-				strerror(errno));
-	if ((err = dc__out_init(w->ctx, &o, fd, w->dest)) == 0) {
-		err = in ? dc__copy_stream(&o, in, size, name) :
-		      dc__out_copy_range(&o, rfd, off, (uint64_t)size);
-		if (!err)
-			err = dc__out_flush(&o);
-		dc__out_release(&o);
-	}
-	if (close(fd) < 0 && !err)
-		err = dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,
-			       strerror(errno));
-	return err;
+	return dc__write_file_at(w, p->dirfd, name, name, in, rfd, off, size,
+				 name);
 }
 
 static int dirw_put_blob(struct dc_writer *w, struct dc_stream *in,
@@ -165,19 +133,6 @@ static int dirw_put_image(struct dc_writer *w, const struct dc_image *img)
 	return 0;
 }
 
-static int put_mem(struct dc_writer *w, const char *name, const void *data,
-		   size_t n)
-{
-	struct dc_stream *s;
-	int err;
-
-	if ((err = dc__stream_memory(w->ctx, &s, data, n)) < 0)
-		return err;
-	err = put_file(w, name, s, -1, 0, (int64_t)n);
-	dc__stream_close(s);
-	return err;
-}
-
 static int dirw_commit(struct dc_writer *w)
 {
 	struct dirw *p = w->priv;
@@ -186,9 +141,9 @@ static int dirw_commit(struct dc_writer *w)
 
 	if (!p->img)
 		DC_BUG("dir: commit without an image");
-	if ((err = put_mem(w, "manifest.json", p->img->manifest_raw.data,
+	if ((err = dc__write_mem_at(w, p->dirfd, "manifest.json", p->img->manifest_raw.data,
 			   p->img->manifest_raw.len)) < 0 ||
-	    (err = put_mem(w, "version", VERSION, sizeof(VERSION) - 1)) < 0)
+	    (err = dc__write_mem_at(w, p->dirfd, "version", VERSION, sizeof(VERSION) - 1)) < 0)
 		return err;
 	if (syncfs(p->dirfd) < 0)
 		return dc_error(w->ctx, DC_EIO, "'%s': %s", p->tmp,
@@ -205,7 +160,7 @@ static int dirw_commit(struct dc_writer *w)
 			free(old);
 			return err;
 		}
-	} else if (is_empty(w->dest)) {
+	} else if (dc__dir_is_empty(w->dest)) {
 		rmdir(w->dest);
 	}
 	if (rename(p->tmp, w->dest) < 0) {

@@ -8,7 +8,6 @@
  * owners and mtimes, so the same input gives the same bytes.
  */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -227,21 +226,6 @@ static int put_image_common(struct dc_writer *w, const struct dc_image *img,
 	return 0;
 }
 
-static int dir_empty(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int empty = 1;
-
-	if (!d)
-		return 0;
-	while (empty && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			empty = 0;
-	closedir(d);
-	return empty;
-}
-
 /* *OUT = directory NAME under AT (made if missing), never a symlink. */
 static int open_subdir(struct dc_writer *w, int at, const char *name,
 		       const char *shown, int *out)
@@ -338,7 +322,7 @@ static int dir_begin(struct dc_writer *w)
 		if (p->dirfd >= 0)
 			close(p->dirfd);
 		p->dirfd = -1;
-		if (!dir_empty(w->dest))
+		if (!dc__dir_is_empty(w->dest))
 			return dc_error(w->ctx, DC_EINVAL,
 					"'%s': directory exists and is neither empty nor an OCI layout",
 					w->dest);
@@ -354,48 +338,6 @@ static int dir_begin(struct dc_writer *w)
 		return dc_error(w->ctx, DC_EIO, "'%s': %s", p->tmp,
 				strerror(errno));
 	return 0;
-}
-
-/* Write file NAME under DIRFD (SHOWN in messages) from IN, or from
- * [OFF, OFF+SIZE) of RFD when IN is NULL; closed when written. */
-static int write_file_at(struct dc_writer *w, int dirfd, const char *name,
-			 const char *shown, struct dc_stream *in, int rfd,
-			 uint64_t off, int64_t size, const char *label)
-{
-	struct dc_out o;
-	int fd, err;
-
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
-	if (fd < 0)
-		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, shown,
-				strerror(errno));
-	if ((err = dc__out_init(w->ctx, &o, fd, w->dest)) == 0) {
-		if (in)
-			err = dc__copy_stream(&o, in, size, label);
-		else
-			err = dc__out_copy_range(&o, rfd, off, (uint64_t)size);
-		if (!err)
-			err = dc__out_flush(&o);
-		dc__out_release(&o);
-	}
-	if (close(fd) < 0 && !err)
-		err = dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, shown,
-			       strerror(errno));
-	return err;
-}
-
-static int write_mem_at(struct dc_writer *w, int dirfd, const char *name,
-			const void *p, size_t n)
-{
-	struct dc_stream *s;
-	int err;
-
-	if ((err = dc__stream_memory(w->ctx, &s, p, n)) < 0)
-		return err;
-	err = write_file_at(w, dirfd, name, name, s, -1, 0, (int64_t)n, name);
-	dc__stream_close(s);
-	return err;
 }
 
 /* 1 if blob file HEX under SHAFD is DIGEST, 0 if not (*WHY says how). */
@@ -462,7 +404,7 @@ static int dir_put(struct dc_writer *w, struct dc_stream *in, int rfd,
 
 	dc__blob_name(shown, sizeof(shown), want->digest);
 	if (!p->append)
-		return write_file_at(w, p->shafd, hex, shown, in, rfd, off,
+		return dc__write_file_at(w, p->shafd, hex, shown, in, rfd, off,
 				     want->size, want->digest);
 	/* content-addressed: a blob already there is reused once its
 	 * content proves to be that blob */
@@ -486,7 +428,7 @@ static int dir_put(struct dc_writer *w, struct dc_stream *in, int rfd,
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", hex, (long)getpid());
 	unlinkat(p->shafd, tmp, 0);
-	if ((err = write_file_at(w, p->shafd, tmp, shown, in, rfd, off,
+	if ((err = dc__write_file_at(w, p->shafd, tmp, shown, in, rfd, off,
 				 want->size, want->digest)) < 0)
 		goto fail;
 	if (had) {
@@ -750,7 +692,7 @@ static int dir_commit(struct dc_writer *w)
 		if ((err = dc__oci_index_json(w->ctx, &idx, w, 1)) < 0 ||
 		    (err = merge_index(w, p->dirfd, &idx)) < 0)
 			goto out;
-		if ((err = write_mem_at(w, p->dirfd, tmp, idx.data, idx.len)) < 0) {
+		if ((err = dc__write_mem_at(w, p->dirfd, tmp, idx.data, idx.len)) < 0) {
 			unlinkat(p->dirfd, tmp, 0);
 			goto out;
 		}
@@ -769,11 +711,11 @@ static int dir_commit(struct dc_writer *w)
 		goto out;
 	}
 	if ((err = dc__oci_index_json(w->ctx, &idx, w, 1)) < 0 ||
-	    (err = write_mem_at(w, p->dirfd, "index.json", idx.data, idx.len)) < 0 ||
-	    (err = write_mem_at(w, p->dirfd, "oci-layout", OCI_LAYOUT,
+	    (err = dc__write_mem_at(w, p->dirfd, "index.json", idx.data, idx.len)) < 0 ||
+	    (err = dc__write_mem_at(w, p->dirfd, "oci-layout", OCI_LAYOUT,
 				strlen(OCI_LAYOUT))) < 0)
 		goto out;
-	if (dir_empty(w->dest))
+	if (dc__dir_is_empty(w->dest))
 		rmdir(w->dest);
 	if (syncfs(p->dirfd) < 0 || rename(p->tmp, w->dest) < 0) {
 		err = errno == ENOTEMPTY || errno == EEXIST ?

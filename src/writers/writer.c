@@ -6,8 +6,11 @@
  */
 #include "writers/writers.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -218,5 +221,47 @@ int dc__copy_stream(struct dc_out *o, struct dc_stream *in, int64_t size,
 			       "'%s': %llu bytes, expected %lld", label,
 			       (unsigned long long)n, (long long)size);
 	free(buf);
+	return err;
+}
+
+/* Write file NAME under DIRFD (SHOWN in messages) from IN, or from
+ * [OFF, OFF+SIZE) of RFD when IN is NULL; closed when written. */
+int dc__write_file_at(struct dc_writer *w, int dirfd, const char *name,
+			 const char *shown, struct dc_stream *in, int rfd,
+			 uint64_t off, int64_t size, const char *label)
+{
+	struct dc_out o;
+	int fd, err;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
+	if (fd < 0)
+		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, shown,
+				strerror(errno));
+	if ((err = dc__out_init(w->ctx, &o, fd, w->dest)) == 0) {
+		if (in)
+			err = dc__copy_stream(&o, in, size, label);
+		else
+			err = dc__out_copy_range(&o, rfd, off, (uint64_t)size);
+		if (!err)
+			err = dc__out_flush(&o);
+		dc__out_release(&o);
+	}
+	if (close(fd) < 0 && !err)
+		err = dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, shown,
+			       strerror(errno));
+	return err;
+}
+
+int dc__write_mem_at(struct dc_writer *w, int dirfd, const char *name,
+			const void *p, size_t n)
+{
+	struct dc_stream *s;
+	int err;
+
+	if ((err = dc__stream_memory(w->ctx, &s, p, n)) < 0)
+		return err;
+	err = dc__write_file_at(w, dirfd, name, name, s, -1, 0, (int64_t)n, name);
+	dc__stream_close(s);
 	return err;
 }

@@ -233,4 +233,14 @@ int dc__docker_repositories(struct dc_ctx *ctx, struct dc_buf *out,
 /* containers/image dir: layouts (src/writers/dir.c) */
 extern const struct dc_writer_ops dc__writer_dir;
 
+/* Shared by the directory writers (oci, dir): write file NAME under
+ * DIRFD (SHOWN in messages, never through a symlink) from IN, or from
+ * [OFF, OFF+SIZE) of RFD when IN is NULL; closed when written. */
+int dc__write_file_at(struct dc_writer *w, int dirfd, const char *name,
+		      const char *shown, struct dc_stream *in, int rfd,
+		      uint64_t off, int64_t size, const char *label);
+/* The same from N bytes at P. */
+int dc__write_mem_at(struct dc_writer *w, int dirfd, const char *name,
+		     const void *p, size_t n);
+
 #endif
