@@ -54,9 +54,10 @@ LIB_SRCS += src/readers/legacy.c src/writers/docker_legacy.c
 LIB_SRCS += src/writers/writer.c src/writers/oci_layout.c src/writers/docker_archive.c
 LIB_SRCS += src/transform/recompress.c src/transform/squash.c
 LIB_SRCS += src/readers/flat_export.c src/transform/changes.c
+LIB_SRCS += src/analyze/layer.c src/analyze/secrets.c src/analyze/tables.c src/analyze/analyze.c src/analyze/report.c src/analyze/rules.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
-            src/cli/progress.c
+            src/cli/progress.c src/cli/cmd_analyze.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
