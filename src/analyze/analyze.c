@@ -284,14 +284,64 @@ struct cfg_found {
 	struct an_run *ar;
 	int where, layer;
 	const char *path;
+	/* the secrets' places in the string, to redact it */
+	const char *base;
+	size_t at[16][2];
+	size_t n;
 };
 
 static int cfg_found(void *arg, const char *kind, const char *p, size_t n)
 {
 	struct cfg_found *c = arg;
 
+	if (c->base && c->n < 16) {
+		c->at[c->n][0] = (size_t)(p - c->base);
+		c->at[c->n][1] = n;
+		c->n++;
+	}
 	return add_secret(c->ar, kind, c->where, c->layer, c->path, p, n,
 			  (size_t)-1);
+}
+
+/* STR with the secrets F found in it redacted; caller frees. */
+static char *redacted(struct dc_ctx *ctx, const char *str,
+		      const struct cfg_found *f)
+{
+	struct dc_buf b = DC_BUF_INIT;
+	size_t pos = 0, i, j, order[16];
+	int err = 0;
+
+	for (i = 0; i < f->n; i++)
+		order[i] = i;
+	for (i = 1; i < f->n; i++)	/* by offset; a handful at most */
+		for (j = i; j > 0 && f->at[order[j]][0] < f->at[order[j - 1]][0]; j--) {
+			size_t t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (i = 0; i < f->n && !err; i++) {
+		size_t off = f->at[order[i]][0], len = f->at[order[i]][1];
+		char *r;
+
+		if (off < pos)
+			continue;
+		if (!(r = dc__an_redact(str + off, len))) {
+			err = dc__enomem(ctx);
+			break;
+		}
+		if ((err = dc__buf_add(ctx, &b, str + pos, off - pos)) >= 0)
+			err = dc__buf_addstr(ctx, &b, r);
+		free(r);
+		pos = off + len;
+	}
+	if (!err)
+		err = dc__buf_addstr(ctx, &b, str + pos);
+	if (err < 0) {
+		dc__buf_release(&b);
+		return NULL;
+	}
+	return b.data ? dc__buf_detach(&b, NULL) : dc__strdup(ctx, "");
 }
 
 /* History (pairs with layers) and the config's secrets. */
@@ -310,16 +360,23 @@ static int config(struct an_run *ar, struct dc_image *src, json_t **cfg)
 	for (i = 0; i < json_array_size(hist); i++) {
 		json_t *h = json_array_get(hist, i);
 		const char *cb = str_of(h, "created_by");
-		struct cfg_found f = { ar, AN_IN_HISTORY, (int)i, "created_by" };
+		struct cfg_found f;
 
+		memset(&f, 0, sizeof(f));
+		f.ar = ar;
+		f.where = AN_IN_HISTORY;
+		f.layer = (int)i;
+		f.path = "created_by";
+		f.base = cb;
 		if (cb && (err = dc__an_scan_string(ar->scan, cb, 1, cfg_found,
 						    &f)) < 0)
 			return err;
 		if (json_is_true(json_object_get(h, "empty_layer")))
 			continue;
-		/* layers pair with the history entries that made one */
+		/* layers pair with the history entries that made one; the
+		 * report shows them with their secrets redacted */
 		if (L < img->nlayers && cb &&
-		    !(img->layers[L].created_by = dc__strdup(ar->ctx, cb)))
+		    !(img->layers[L].created_by = redacted(ar->ctx, cb, &f)))
 			return DC_ENOMEM;
 		L++;
 	}
@@ -329,7 +386,7 @@ static int config(struct an_run *ar, struct dc_image *src, json_t **cfg)
 		const char *s = json_string_value(json_array_get(v, i));
 		const char *eq = s ? strchr(s, '=') : NULL;
 		char name[128];
-		struct cfg_found f = { ar, AN_IN_ENV, -1, name };
+		struct cfg_found f = { ar, AN_IN_ENV, -1, name, NULL, { { 0 } }, 0 };
 
 		if (!eq || (size_t)(eq - s) >= sizeof(name))
 			continue;
@@ -344,7 +401,8 @@ static int config(struct an_run *ar, struct dc_image *src, json_t **cfg)
 		json_t *val;
 
 		json_object_foreach(v, key, val) {
-			struct cfg_found f = { ar, AN_IN_LABEL, -1, key };
+			struct cfg_found f = { ar, AN_IN_LABEL, -1, key, NULL,
+					       { { 0 } }, 0 };
 			struct dc_buf kv = DC_BUF_INIT;
 
 			if (!json_is_string(val))

@@ -40,7 +40,7 @@ static const char page_tail[] =
 " L.forEach(function(l){max=Math.max(max,l.uncompressedSize);});\n"
 " var s=sv('svg',{width:W,height:H,viewBox:'0 0 '+W+' '+H,role:'img','aria-label':'layer sizes and waste'});\n"
 " s.appendChild(sv('text',{x:0,y:14,'font-size':12,fill:'#555'},'uncompressed size per layer; red: bytes hidden by later layers (shipped, not visible)'));\n"
-" L.forEach(function(l,i){var y=top+i*RH,bw=(W-LW-160)*l.uncompressedSize/max,hw=(W-LW-160)*l.hiddenLater.bytes/max;\n"
+" L.forEach(function(l,i){var y=top+i*RH,bw=(W-LW-230)*l.uncompressedSize/max,hw=(W-LW-230)*l.hiddenLater.bytes/max;\n"
 "  s.appendChild(sv('text',{x:0,y:y+16,'font-size':12},'layer '+i));\n"
 "  s.appendChild(sv('rect',{x:LW,y:y+2,width:Math.max(bw,1),height:RH-8,fill:'#4a7fc1'}));\n"
 "  if(hw>0)s.appendChild(sv('rect',{x:LW,y:y+2,width:Math.max(hw,1),height:RH-8,fill:'#d9363e'}));\n"

@@ -5,6 +5,7 @@ layer, stacked (wagoodman/dive dive/filetree/{file_tree,file_node,
 efficiency}.go, dive/image/analysis.go, dive/image/docker/image_archive.go).
 
     dive.py ARCHIVE.tar
+    dive.py --tar-bytes ARCHIVE.tar    the sum of the layer tars' sizes
 
 prints JSON: efficiency, wastedBytes, userWastedPercent, sizeBytes,
 userSizeBytes, inefficiencies {path: [count, bytes]}, and, from the
@@ -213,6 +214,11 @@ def merge_hidden(layers):
 
 
 def main():
+    if sys.argv[1] == "--tar-bytes":
+        with tarfile.open(sys.argv[2]) as tf:
+            m = json.load(tf.extractfile("manifest.json"))[0]
+            print(sum(len(tf.extractfile(n).read()) for n in m["Layers"]))
+        return
     with tarfile.open(sys.argv[1]) as tf:
         manifest = json.load(tf.extractfile("manifest.json"))[0]
         layers = list(layer_members(tf, manifest))
