@@ -137,20 +137,75 @@ static const unsigned char starts[256] = {
 	['A'] = 1, ['g'] = 1, ['x'] = 1, ['-'] = 1
 };
 
-/* Report the tokens starting in P[0..upto) (P has N bytes). */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#define STEP 16
+/* A bit per byte of P[0..16) that a token may start with. */
+static unsigned starts_mask(const unsigned char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i m = _mm_or_si128(
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('A')),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8('g'))),
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('x')),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
+
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#else
+#define STEP 8
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define HASZERO(v) (((v) - ONES) & ~(v) & HIGHS)
+
+/* Does the word hold one of the bytes tokens start with? */
+static int word_has_start(uint64_t v)
+{
+	uint64_t a = v ^ ('A' * ONES), g = v ^ ('g' * ONES);
+	uint64_t x = v ^ ('x' * ONES), d = v ^ ('-' * ONES);
+
+	return (HASZERO(a) | HASZERO(g) | HASZERO(x) | HASZERO(d)) != 0;
+}
+
+static unsigned starts_mask(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return word_has_start(v) ? 0xff : 0;
+}
+#endif
+
+/* Report the tokens starting in P[0..upto) (P has N bytes), a vector of
+ * bytes at a time past those no token starts with. */
 static void scan_tokens(struct an_scan *s, const unsigned char *p, size_t n,
 			size_t upto, int prev)
 {
-	size_t i, m;
+	size_t i = 0, m;
 
-	for (i = 0; i < upto && !s->err; i++) {
+	while (i < upto && !s->err) {
 		const char *kind;
+		unsigned mask = i + STEP <= upto ? starts_mask(p + i) :
+				(1u << (upto - i)) - 1;
+		size_t base = i;
 
-		if (!starts[p[i]])
+		if (!mask) {
+			i += STEP;
 			continue;
-		if ((m = token_at(p + i, n - i, i ? p[i - 1] : prev, &kind))) {
-			s->err = s->fn(s->arg, kind, (const char *)p + i, m);
-			i += m - 1;
+		}
+		i = base + STEP < upto ? base + STEP : upto;
+		while (mask && !s->err) {
+			size_t j = base + (size_t)__builtin_ctz(mask);
+
+			mask &= mask - 1;
+			if (j >= upto || !starts[p[j]])
+				continue;
+			if ((m = token_at(p + j, n - j, j ? p[j - 1] : prev,
+					  &kind))) {
+				s->err = s->fn(s->arg, kind, (const char *)p + j, m);
+				i = j + m;
+				break;
+			}
 		}
 	}
 }
