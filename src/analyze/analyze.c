@@ -13,14 +13,11 @@
 
 #include "banned.h"
 
-#define AN_CHUNK (256u << 10)
-
 struct an_run {
 	struct dc_ctx *ctx;
 	struct dc_an_image *img;
 	struct an_scan *scan;
 	struct dc_hash *h;
-	char *buf;
 	/* the layer being read */
 	struct dc_an_entry *e;
 	size_t n, cap;
@@ -186,12 +183,12 @@ static int content(struct an_run *ar, struct an_layer *l,
 	size_t i;
 	int err = 0;
 
+	const void *p;
+
 	dc__an_scan_begin(ar->scan, x->path, file_found, ar);
-	while ((got = dc__an_layer_data(l, ar->buf, AN_CHUNK)) > 0) {
-		dc__hash_update(ar->h, ar->buf, (size_t)got);
-		if ((err = dc__an_scan_feed(ar->scan, ar->buf, (size_t)got)) < 0)
+	while ((got = dc__an_layer_data(l, &p, ar->h)) > 0)
+		if ((err = dc__an_scan_feed(ar->scan, p, (size_t)got)) < 0)
 			return err;
-	}
 	if (got < 0)
 		return (int)got;
 	if ((err = dc__an_scan_end(ar->scan)) < 0)
@@ -507,8 +504,7 @@ int dc__analyze(struct dc_reader *r, const struct dc_set *set,
 	if (!(rep = dc__calloc(ctx, 1, sizeof(*rep))))
 		return DC_ENOMEM;
 	if (!(rep->format = dc__strdup(ctx, set->format)) ||
-	    !(rep->img = dc__calloc(ctx, set->n + 1, sizeof(*rep->img))) ||
-	    !(ar.buf = malloc(AN_CHUNK))) {
+	    !(rep->img = dc__calloc(ctx, set->n + 1, sizeof(*rep->img)))) {
 		err = dc__enomem(ctx);
 		goto out;
 	}
@@ -544,7 +540,6 @@ out:
 	if (ar.aw)
 		archive_write_free(ar.aw);
 	free(ar.e);
-	free(ar.buf);
 	dc__hash_free(ar.h);
 	dc__an_scan_free(ar.scan);
 	dc__analyze_free(rep);

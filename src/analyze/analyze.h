@@ -172,8 +172,10 @@ int dc__an_layer_open(struct dc_reader *r, const struct dc_desc *d,
 		      struct an_layer **out);
 /* next header: 1 = got one, 0 = end, <0 error */
 int dc__an_layer_next(struct an_layer *l, struct archive_entry **e);
-/* the current entry's content: >0 bytes, 0 end, <0 error */
-ssize_t dc__an_layer_data(struct an_layer *l, void *buf, size_t n);
+/* The current entry's next block of content, at *P (borrowed until the
+ * next call), hashed into H: >0 its length, 0 at the end, <0 error. */
+ssize_t dc__an_layer_data(struct an_layer *l, const void **p,
+			  struct dc_hash *h);
 /* read to the end (digests checked); the tar's size */
 int dc__an_layer_close(struct an_layer *l, int64_t *tar_bytes);
 

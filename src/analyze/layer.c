@@ -1,6 +1,11 @@
 /*
  * A layer as a tar stream, for the analysis: the one file that opens
  * blobs, so that a move of the blob layer touches only it.
+ *
+ * Every layer is verified (digest, size, diff_id) as it streams. An
+ * uncompressed one is read raw and hashed here, its bytes paired with the
+ * file contents the analysis hashes: with the SHA extensions two streams
+ * hash in about the time of one (dc__hash_update2).
  */
 #include "analyze/analyze.h"
 
@@ -13,26 +18,41 @@
 #define AN_READ (256u << 10)
 
 struct an_layer {
+	struct dc_reader *r;
 	struct dc_ctx *ctx;
 	const struct dc_desc *d;
 	struct dc_stream *s;
 	struct archive *a;
 	int err;
 	int64_t bytes;
-	char buf[AN_READ];
+	/* uncompressed: the blob's hash, and the bytes read but not hashed */
+	struct dc_hash *bh;
+	const unsigned char *pend;
+	size_t npend;
+	unsigned char buf[AN_READ];
 };
+
+static void flush(struct an_layer *l)
+{
+	if (l->bh && l->npend)
+		dc__hash_update(l->bh, l->pend, l->npend);
+	l->npend = 0;
+}
 
 static la_ssize_t an_read(struct archive *a, void *arg, const void **p)
 {
 	struct an_layer *l = arg;
-	ssize_t got = dc__stream_read(l->s, l->buf, sizeof(l->buf));
+	ssize_t got;
 
 	(void)a;
-	if (got < 0) {
+	flush(l);
+	if ((got = dc__stream_read(l->s, l->buf, sizeof(l->buf))) < 0) {
 		l->err = (int)got;
 		return -1;
 	}
 	l->bytes += got;
+	l->pend = l->buf;
+	l->npend = (size_t)got;
 	*p = l->buf;
 	return got;
 }
@@ -46,11 +66,16 @@ int dc__an_layer_open(struct dc_reader *r, const struct dc_desc *d,
 	*out = NULL;
 	if (!(l = dc__calloc(r->ctx, 1, sizeof(*l))))
 		return DC_ENOMEM;
+	l->r = r;
 	l->ctx = r->ctx;
 	l->d = d;
-	/* verified: bad input is refused as convert refuses it */
-	if ((err = dc__layer_open_tar(r, d, 1, &l->s)) < 0)
+	if (d->comp == DC_COMP_NONE) {
+		if ((err = dc__hash_new(r->ctx, &l->bh)) < 0 ||
+		    (err = dc__layer_open_tar(r, d, 0, &l->s)) < 0)
+			goto fail;
+	} else if ((err = dc__layer_open_tar(r, d, 1, &l->s)) < 0) {
 		goto fail;
+	}
 	if (!(l->a = archive_read_new())) {
 		err = dc__enomem(r->ctx);
 		goto fail;
@@ -87,16 +112,31 @@ int dc__an_layer_next(struct an_layer *l, struct archive_entry **e)
 			archive_error_string(l->a));
 }
 
-ssize_t dc__an_layer_data(struct an_layer *l, void *buf, size_t n)
+ssize_t dc__an_layer_data(struct an_layer *l, const void **p,
+			  struct dc_hash *h)
 {
-	la_ssize_t got = archive_read_data(l->a, buf, n);
+	size_t n, k;
+	la_int64_t off;
+	int r = archive_read_data_block(l->a, p, &n, &off);
 
-	if (got >= 0)
-		return got;
-	if (l->err)
-		return l->err;
-	return dc_error(l->ctx, DC_ECORRUPT, "layer '%s': %s", l->d->digest,
-			archive_error_string(l->a));
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+		if (l->err)
+			return l->err;
+		return dc_error(l->ctx, DC_ECORRUPT, "layer '%s': %s",
+				l->d->digest, archive_error_string(l->a));
+	}
+	/* the pending blob bytes precede these, or are these */
+	k = l->npend < n ? l->npend : n;
+	if (l->bh && k) {
+		dc__hash_update2(l->bh, l->pend, k, h, *p, n);
+		l->pend += k;
+		l->npend -= k;
+	} else {
+		dc__hash_update(h, *p, n);
+	}
+	return (ssize_t)n;
 }
 
 int dc__an_layer_close(struct an_layer *l, int64_t *tar_bytes)
@@ -108,16 +148,28 @@ int dc__an_layer_close(struct an_layer *l, int64_t *tar_bytes)
 	if (tar_bytes && l->s) {
 		ssize_t got;
 
-		/* the rest (padding), where the verifier checks */
-		while ((got = dc__stream_read(l->s, l->buf, sizeof(l->buf))) > 0)
+		/* the rest (padding), where the digests are checked */
+		flush(l);
+		while ((got = dc__stream_read(l->s, l->buf, sizeof(l->buf))) > 0) {
 			l->bytes += got;
+			if (l->bh)
+				dc__hash_update(l->bh, l->buf, (size_t)got);
+		}
 		if (got < 0)
 			err = (int)got;
 		*tar_bytes = l->bytes;
+		if (!err && l->bh) {
+			char dg[DC_DIGEST_MAX];
+
+			dc__hash_final(l->bh, dg);
+			err = dc__blob_verdict(l->ctx, l->r, l->d,
+					       (uint64_t)l->bytes, dg);
+		}
 	}
 	if (l->a)
 		archive_read_free(l->a);
 	dc__stream_close(l->s);
+	dc__hash_free(l->bh);
 	free(l);
 	return err;
 }
