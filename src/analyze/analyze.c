@@ -2,30 +2,49 @@
  * The analysis driver: every image's layers read once, bottom up, each
  * entry's header into the tables, each file's content hashed and
  * scanned for secrets as it streams; then the config's strings.
+ *
+ * Layers are read on threads, one layer each (a clone of the reader per
+ * thread, as the squash's first pass does), and applied to the tables
+ * here in order, bottom up, as they complete: the tables need the lower
+ * layers first, the reading does not.
  */
 #include "analyze/analyze.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "banned.h"
 
+#define AN_THREADS_MAX 8
+
+/* A reading thread's tools and the layer it reads. */
 struct an_run {
 	struct dc_ctx *ctx;
-	struct dc_an_image *img;
+	struct dc_an_image *img;	/* config(): the image's secrets */
+	const struct dc_image *src;
 	struct an_scan *scan;
 	struct dc_hash *h;
-	/* the layer being read */
+	struct archive *aw;		/* squash header sizes */
+	uint64_t written;
+	int layer;
+	struct an_lres *res;
+};
+
+/* A layer as read, until it is applied. */
+struct an_lres {
 	struct dc_an_entry *e;
 	size_t n, cap;
-	size_t base;		/* global index of e[0] */
-	int layer;
-	/* squash header sizes */
-	struct archive *aw;
-	uint64_t written;
+	struct dc_an_secret *sec;	/* .entry: index in e */
+	size_t nsec;
+	int64_t size_bytes, tar_bytes;
+	uint64_t entries;
+	int done, err;			/* under the pool's mutex */
+	char msg[sizeof(((struct dc_ctx *)0)->msg)];
 };
 
 static la_ssize_t count_write(struct archive *a, void *arg, const void *p,
@@ -39,40 +58,40 @@ static la_ssize_t count_write(struct archive *a, void *arg, const void *p,
 	return (la_ssize_t)n;
 }
 
-static int add_secret(struct an_run *ar, const char *kind, int where,
-		      int layer, const char *path, const char *p, size_t len,
+static int add_secret(struct dc_ctx *ctx, struct dc_an_secret **arr,
+		      size_t *n, const char *kind, int where, int layer,
+		      const char *path, const char *p, size_t len,
 		      size_t entry)
 {
-	struct dc_an_image *img = ar->img;
 	struct dc_an_secret *s;
 
-	if (!(img->nsecrets % 32)) {
-		s = dc__reallocarray(ar->ctx, img->secrets, img->nsecrets + 32,
-				     sizeof(*s));
+	if (!(*n % 32)) {
+		s = dc__reallocarray(ctx, *arr, *n + 32, sizeof(*s));
 		if (!s)
 			return DC_ENOMEM;
-		img->secrets = s;
+		*arr = s;
 	}
-	s = &img->secrets[img->nsecrets];
+	s = &(*arr)[*n];
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
 	s->where = where;
 	s->layer = layer;
 	s->visible = 1;
 	s->entry = entry;
-	if (!(s->path = dc__strdup(ar->ctx, path)) ||
+	if (!(s->path = dc__strdup(ctx, path)) ||
 	    !(s->redacted = dc__an_redact(p, len))) {
 		free(s->path);
-		return dc__enomem(ar->ctx);
+		return dc__enomem(ctx);
 	}
-	img->nsecrets++;
+	(*n)++;
 	return 0;
 }
 
 static int file_found(void *arg, const char *kind, const char *p, size_t n)
 {
 	struct an_run *ar = arg;
-	struct dc_an_entry *e = &ar->e[ar->n - 1];
+	struct an_lres *res = ar->res;
+	struct dc_an_entry *e = &res->e[res->n - 1];
 	char *path = malloc(strlen(e->path) + 2);
 	int err;
 
@@ -80,8 +99,8 @@ static int file_found(void *arg, const char *kind, const char *p, size_t n)
 		return dc__enomem(ar->ctx);
 	path[0] = '/';
 	memcpy(path + 1, e->path, strlen(e->path) + 1);
-	err = add_secret(ar, kind, AN_IN_FILE, ar->layer, path, p, n,
-			 ar->base + ar->n - 1);
+	err = add_secret(ar->ctx, &res->sec, &res->nsec, kind, AN_IN_FILE,
+			 ar->layer, path, p, n, res->n - 1);
 	free(path);
 	return err;
 }
@@ -104,7 +123,7 @@ static int entry_path(struct an_run *ar, struct archive_entry *e, char **out,
 		return 1;
 	if ((err = dc__path_clean(ar->ctx, &p, name, "layer entry")) < 0)
 		return dc_error_prefix(ar->ctx, "layer %d ('%s')", ar->layer,
-				       ar->img->layers[ar->layer].digest);
+				       ar->src->layers[ar->layer].digest);
 	base = strrchr(p, '/');
 	base = base ? base + 1 : p;
 	if ((!strncmp(base, ".wh..wh.", 8) && strcmp(base, ".wh..wh..opq")) ||
@@ -179,11 +198,10 @@ static int content(struct an_run *ar, struct an_layer *l,
 {
 	char dg[DC_DIGEST_MAX];
 	const char *hex;
+	const void *p;
 	ssize_t got;
 	size_t i;
 	int err = 0;
-
-	const void *p;
 
 	dc__an_scan_begin(ar->scan, x->path, file_found, ar);
 	while ((got = dc__an_layer_data(l, &p, ar->h)) > 0)
@@ -196,8 +214,11 @@ static int content(struct an_run *ar, struct an_layer *l,
 	dc__hash_final(ar->h, dg);
 	hex = dc__digest_hex(dg);
 	for (i = 0; i < 32; i++) {
-		unsigned hi = (unsigned)(hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10);
-		unsigned lo = (unsigned)(hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10);
+		unsigned hi = (unsigned)(hex[2 * i] <= '9' ? hex[2 * i] - '0' :
+					 hex[2 * i] - 'a' + 10);
+		unsigned lo = (unsigned)(hex[2 * i + 1] <= '9' ?
+					 hex[2 * i + 1] - '0' :
+					 hex[2 * i + 1] - 'a' + 10);
 
 		x->digest[i] = (unsigned char)(hi << 4 | lo);
 	}
@@ -205,14 +226,35 @@ static int content(struct an_run *ar, struct an_layer *l,
 	return 0;
 }
 
-static int read_layer(struct an_run *ar, struct dc_reader *r,
-		      const struct dc_desc *d, struct dc_an_layer *ly)
+static void lres_release(struct an_lres *res)
 {
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		free(res->e[i].path);
+		free(res->e[i].link);
+	}
+	free(res->e);
+	for (i = 0; i < res->nsec; i++) {
+		free(res->sec[i].path);
+		free(res->sec[i].redacted);
+	}
+	free(res->sec);
+	res->e = NULL;
+	res->sec = NULL;
+	res->n = res->cap = res->nsec = 0;
+}
+
+/* Layer L of AR->src through R, into AR->res. */
+static int read_layer(struct an_run *ar, struct dc_reader *r, int L)
+{
+	struct an_lres *res = ar->res;
 	struct an_layer *l = NULL;
 	struct archive_entry *e;
-	int err, got;
+	int err, got, cerr;
 
-	if ((err = dc__an_layer_open(r, d, &l)) < 0)
+	ar->layer = L;
+	if ((err = dc__an_layer_open(r, &ar->src->layers[L], &l)) < 0)
 		return err;
 	while ((got = dc__an_layer_next(l, &e)) == 1) {
 		struct dc_an_entry *x;
@@ -221,15 +263,15 @@ static int read_layer(struct an_run *ar, struct dc_reader *r,
 
 		if ((err = dc__check_intr(ar->ctx)) < 0)
 			goto out;
-		ly->size_bytes += archive_entry_size(e);
-		ly->entries++;
+		res->size_bytes += archive_entry_size(e);
+		res->entries++;
 		if ((err = entry_path(ar, e, &path, &type)) < 0)
 			goto out;
 		if (err == 1)
 			continue;
-		if (ar->n == ar->cap) {
-			size_t cap = ar->cap ? ar->cap * 2 : 256;
-			struct dc_an_entry *ne = dc__reallocarray(ar->ctx, ar->e,
+		if (res->n == res->cap) {
+			size_t cap = res->cap ? res->cap * 2 : 256;
+			struct dc_an_entry *ne = dc__reallocarray(ar->ctx, res->e,
 							cap, sizeof(*ne));
 
 			if (!ne) {
@@ -237,10 +279,10 @@ static int read_layer(struct an_run *ar, struct dc_reader *r,
 				err = DC_ENOMEM;
 				goto out;
 			}
-			ar->e = ne;
-			ar->cap = cap;
+			res->e = ne;
+			res->cap = cap;
 		}
-		x = &ar->e[ar->n++];
+		x = &res->e[res->n++];
 		memset(x, 0, sizeof(*x));
 		x->path = path;
 		x->type = type;
@@ -261,12 +303,187 @@ static int read_layer(struct an_run *ar, struct dc_reader *r,
 	}
 	err = got < 0 ? got : 0;
 out:
-	{
-		int cerr = dc__an_layer_close(l, err < 0 ? NULL : &ly->tar_bytes);
+	cerr = dc__an_layer_close(l, err < 0 ? NULL : &res->tar_bytes);
+	return err ? err : cerr;
+}
 
-		if (!err)
-			err = cerr;
+static int run_init(struct dc_ctx *ctx, struct an_run *ar)
+{
+	int err;
+
+	memset(ar, 0, sizeof(*ar));
+	ar->ctx = ctx;
+	if ((err = dc__an_scan_new(ctx, &ar->scan)) < 0 ||
+	    (err = dc__hash_new(ctx, &ar->h)) < 0)
+		return err;
+	if (!(ar->aw = archive_write_new()))
+		return dc__enomem(ctx);
+	/* as the squash writes its tar */
+	archive_write_set_format_pax_restricted(ar->aw);
+	archive_write_set_bytes_per_block(ar->aw, 0);
+	archive_write_set_bytes_in_last_block(ar->aw, 1);
+	if (archive_write_open2(ar->aw, ar, NULL, count_write, NULL, NULL) !=
+	    ARCHIVE_OK)
+		return dc_error(ctx, DC_ENOMEM, "tar writer: %s",
+				archive_error_string(ar->aw));
+	return 0;
+}
+
+static void run_release(struct an_run *ar)
+{
+	if (ar->aw)
+		archive_write_free(ar->aw);
+	dc__hash_free(ar->h);
+	dc__an_scan_free(ar->scan);
+}
+
+/* The reading threads of one image. */
+struct an_pool {
+	struct dc_reader *r;
+	const struct dc_image *src;
+	struct an_lres *res;		/* by layer */
+	struct an_run *runs;		/* by thread */
+	int next;			/* the next layer to read */
+	volatile sig_atomic_t stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+struct an_thread {
+	struct an_pool *p;
+	int i;
+};
+
+static void *reader_main(void *arg)
+{
+	struct an_thread *t = arg;
+	struct an_pool *p = t->p;
+	struct an_run *ar = &p->runs[t->i];
+
+	for (;;) {
+		struct dc_ctx tctx;
+		struct dc_src src;
+		struct dc_reader r;
+		struct an_lres *res;
+		int L, err;
+
+		pthread_mutex_lock(&p->mu);
+		L = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (L >= (int)p->src->nlayers)
+			break;
+		res = &p->res[L];
+		dc__reader_clone(p->r, &tctx, &src, &r, &p->stop);
+		ar->ctx = &tctx;
+		ar->res = res;
+		err = read_layer(ar, &r, L);
+		pthread_mutex_lock(&p->mu);
+		if ((res->err = err) < 0) {
+			memcpy(res->msg, tctx.msg, sizeof(res->msg));
+			__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
+		}
+		res->done = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
 	}
+	return NULL;
+}
+
+/* Read SRC's layers on threads, apply them to T in order into IMG. */
+static int read_layers(struct dc_reader *r, const struct dc_image *src,
+		       struct dc_an_image *img, struct an_tables *t)
+{
+	struct dc_ctx *ctx = r->ctx;
+	struct an_pool p;
+	struct an_thread th[AN_THREADS_MAX];
+	pthread_t tid[AN_THREADS_MAX];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = ncpu > 0 ? (int)ncpu : 1, nth = 0, i, err = 0;
+	size_t L, j, base = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.r = r;
+	p.src = src;
+	if (want > (int)src->nlayers)
+		want = (int)src->nlayers;
+	if (want > AN_THREADS_MAX)
+		want = AN_THREADS_MAX;
+	if (want < 1)
+		want = 1;
+	if (!(p.res = dc__calloc(ctx, src->nlayers + 1, sizeof(*p.res))) ||
+	    !(p.runs = dc__calloc(ctx, (size_t)want, sizeof(*p.runs)))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < want; i++) {
+		if ((err = run_init(ctx, &p.runs[i])) < 0)
+			goto out;
+		p.runs[i].src = src;
+	}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	for (i = 0; i < want; i++) {
+		th[i].p = &p;
+		th[i].i = i;
+		if (!pthread_create(&tid[nth], NULL, reader_main, &th[i]))
+			nth++;
+	}
+	if (!nth) {
+		th[0].p = &p;
+		th[0].i = 0;
+		reader_main(&th[0]);	/* no threads: every layer here */
+	}
+	for (L = 0; L < src->nlayers; L++) {
+		struct an_lres *res = &p.res[L];
+		struct dc_an_layer *ly = &img->layers[L];
+
+		pthread_mutex_lock(&p.mu);
+		while (!res->done)
+			pthread_cond_wait(&p.cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+		if (res->err < 0) {
+			err = ctx->code = res->err;
+			memcpy(ctx->msg, res->msg, sizeof(ctx->msg));
+			break;
+		}
+		ly->size_bytes = res->size_bytes;
+		ly->entries = res->entries;
+		ly->tar_bytes = res->tar_bytes;
+		for (j = 0; j < res->nsec; j++) {
+			struct dc_an_secret *s = &res->sec[j];
+
+			if ((err = add_secret(ctx, &img->secrets, &img->nsecrets,
+					      s->kind, s->where, s->layer,
+					      s->path, "", 0, base + s->entry)) < 0)
+				break;
+			/* the redacted form as found */
+			free(img->secrets[img->nsecrets - 1].redacted);
+			img->secrets[img->nsecrets - 1].redacted = s->redacted;
+			s->redacted = NULL;
+		}
+		if (err < 0 ||
+		    (err = dc__an_tables_layer(t, (int)L, res->e, res->n, ly)) < 0)
+			break;
+		base += res->n;
+		lres_release(res);
+		img->size_bytes += (uint64_t)ly->size_bytes;
+		if (L)
+			img->user_size_bytes += (uint64_t)ly->size_bytes;
+		img->layers_tar_bytes += (uint64_t)ly->tar_bytes;
+	}
+	if (err < 0)
+		__atomic_store_n(&p.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < nth; i++)
+		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+out:
+	for (L = 0; p.res && L < src->nlayers; L++)
+		lres_release(&p.res[L]);
+	for (i = 0; p.runs && i < want; i++)
+		run_release(&p.runs[i]);
+	free(p.res);
+	free(p.runs);
 	return err;
 }
 
@@ -296,8 +513,9 @@ static int cfg_found(void *arg, const char *kind, const char *p, size_t n)
 		c->at[c->n][1] = n;
 		c->n++;
 	}
-	return add_secret(c->ar, kind, c->where, c->layer, c->path, p, n,
-			  (size_t)-1);
+	return add_secret(c->ar->ctx, &c->ar->img->secrets,
+			  &c->ar->img->nsecrets, kind, c->where, c->layer,
+			  c->path, p, n, (size_t)-1);
 }
 
 /* STR with the secrets F found in it redacted; caller frees. */
@@ -342,7 +560,7 @@ static char *redacted(struct dc_ctx *ctx, const char *str,
 }
 
 /* History (pairs with layers) and the config's secrets. */
-static int config(struct an_run *ar, struct dc_image *src, json_t **cfg)
+static int config(struct an_run *ar, const struct dc_image *src, json_t **cfg)
 {
 	struct dc_an_image *img = ar->img;
 	json_t *hist, *c, *v;
@@ -418,57 +636,58 @@ static int config(struct an_run *ar, struct dc_image *src, json_t **cfg)
 	return 0;
 }
 
-static int analyze_image(struct an_run *ar, struct dc_reader *r,
-			 struct dc_image *src)
+
+static int analyze_image(struct dc_reader *r, const struct dc_image *src,
+			 struct dc_an_image *img)
 {
-	struct dc_an_image *img = ar->img;
+	struct dc_ctx *ctx = r->ctx;
 	struct an_tables *t = NULL;
+	struct an_run ar;
 	json_t *cfg = NULL;
 	size_t i, L;
 	int err;
 
-	if (!(img->id = dc__strdup(ar->ctx, src->config.digest)))
-		return DC_ENOMEM;
+	if ((err = run_init(ctx, &ar)) < 0)
+		goto out;
+	ar.img = img;
+	ar.src = src;
+	if (!(img->id = dc__strdup(ctx, src->config.digest))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
 	if (src->ntags || (src->index && src->index->ntags)) {
 		char **tags = src->ntags ? src->tags : src->index->tags;
 		size_t nt = src->ntags ? src->ntags : src->index->ntags;
 
-		if (!(img->tags = dc__calloc(ar->ctx, nt, sizeof(char *))))
-			return DC_ENOMEM;
-		for (i = 0; i < nt; i++, img->ntags++)
-			if (!(img->tags[i] = dc__strdup(ar->ctx, tags[i])))
-				return DC_ENOMEM;
+		if (!(img->tags = dc__calloc(ctx, nt, sizeof(char *)))) {
+			err = DC_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < nt; i++, img->ntags++) {
+			if (!(img->tags[i] = dc__strdup(ctx, tags[i]))) {
+				err = DC_ENOMEM;
+				goto out;
+			}
+		}
 	}
-	if (!(img->layers = dc__calloc(ar->ctx, src->nlayers + 1,
-				       sizeof(*img->layers))))
-		return DC_ENOMEM;
+	if (!(img->layers = dc__calloc(ctx, src->nlayers + 1,
+				       sizeof(*img->layers)))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
 	img->nlayers = src->nlayers;
 	for (L = 0; L < src->nlayers; L++) {
 		img->layers[L].compressed = src->layers[L].size;
-		if (!(img->layers[L].digest = dc__strdup(ar->ctx,
-						src->layers[L].digest)))
-			return DC_ENOMEM;
-	}
-	if ((err = config(ar, src, &cfg)) < 0)
-		goto out;
-	if ((err = dc__an_tables_new(ar->ctx, &t)) < 0)
-		goto out;
-	for (L = 0; L < src->nlayers; L++) {
-		struct dc_an_layer *ly = &img->layers[L];
-
-		ar->layer = (int)L;
-		ar->n = 0;
-		if ((err = read_layer(ar, r, &src->layers[L], ly)) < 0 ||
-		    (err = dc__an_tables_layer(t, (int)L, ar->e, ar->n, ly)) < 0)
+		if (!(img->layers[L].digest = dc__strdup(ctx,
+						src->layers[L].digest))) {
+			err = DC_ENOMEM;
 			goto out;
-		ar->base += ar->n;
-		ar->n = 0;
-		img->size_bytes += (uint64_t)ly->size_bytes;
-		if (L)
-			img->user_size_bytes += (uint64_t)ly->size_bytes;
-		img->layers_tar_bytes += (uint64_t)ly->tar_bytes;
+		}
 	}
-	if ((err = dc__an_tables_finish(t, img)) < 0)
+	if ((err = config(&ar, src, &cfg)) < 0 ||
+	    (err = dc__an_tables_new(ctx, &t)) < 0 ||
+	    (err = read_layers(r, src, img, t)) < 0 ||
+	    (err = dc__an_tables_finish(t, img)) < 0)
 		goto out;
 	img->user_wasted_percent = (double)img->wasted_bytes /
 				   (double)img->user_size_bytes;
@@ -479,11 +698,7 @@ static int analyze_image(struct an_run *ar, struct dc_reader *r,
 			s->visible = img->ent[s->entry].fate == AN_VISIBLE;
 	}
 out:
-	for (i = 0; i < ar->n; i++) {
-		free(ar->e[i].path);
-		free(ar->e[i].link);
-	}
-	ar->n = 0;
+	run_release(&ar);
 	dc__an_tables_free(t);
 	json_decref(cfg);
 	return err;
@@ -494,13 +709,10 @@ int dc__analyze(struct dc_reader *r, const struct dc_set *set,
 {
 	struct dc_ctx *ctx = r->ctx;
 	struct dc_an_report *rep;
-	struct an_run ar;
 	size_t i;
-	int err;
+	int err = 0;
 
 	*out = NULL;
-	memset(&ar, 0, sizeof(ar));
-	ar.ctx = ctx;
 	if (!(rep = dc__calloc(ctx, 1, sizeof(*rep))))
 		return DC_ENOMEM;
 	if (!(rep->format = dc__strdup(ctx, set->format)) ||
@@ -508,28 +720,9 @@ int dc__analyze(struct dc_reader *r, const struct dc_set *set,
 		err = dc__enomem(ctx);
 		goto out;
 	}
-	if ((err = dc__an_scan_new(ctx, &ar.scan)) < 0 ||
-	    (err = dc__hash_new(ctx, &ar.h)) < 0)
-		goto out;
-	if (!(ar.aw = archive_write_new())) {
-		err = dc__enomem(ctx);
-		goto out;
-	}
-	/* as the squash writes its tar */
-	archive_write_set_format_pax_restricted(ar.aw);
-	archive_write_set_bytes_per_block(ar.aw, 0);
-	archive_write_set_bytes_in_last_block(ar.aw, 1);
-	if (archive_write_open2(ar.aw, &ar, NULL, count_write, NULL, NULL) !=
-	    ARCHIVE_OK) {
-		err = dc_error(ctx, DC_ENOMEM, "tar writer: %s",
-			       archive_error_string(ar.aw));
-		goto out;
-	}
 	for (i = 0; i < set->n; i++) {
-		ar.img = &rep->img[i];
-		ar.base = 0;
 		rep->n++;
-		if ((err = analyze_image(&ar, r, set->img[i])) < 0) {
+		if ((err = analyze_image(r, set->img[i], &rep->img[i])) < 0) {
 			err = dc__error_in(ctx, r->src->label);
 			goto out;
 		}
@@ -537,11 +730,6 @@ int dc__analyze(struct dc_reader *r, const struct dc_set *set,
 	*out = rep;
 	rep = NULL;
 out:
-	if (ar.aw)
-		archive_write_free(ar.aw);
-	free(ar.e);
-	dc__hash_free(ar.h);
-	dc__an_scan_free(ar.scan);
 	dc__analyze_free(rep);
 	return err;
 }
