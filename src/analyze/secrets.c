@@ -140,17 +140,24 @@ static const unsigned char starts[256] = {
 #ifdef __SSE2__
 #include <emmintrin.h>
 #define STEP 16
-/* A bit per byte of P[0..16) that a token may start with. */
+/*
+ * A bit per byte of P[0..16) where a token may start: "AK", "AS", "gh",
+ * "gi", "gl", "xo" or "--" (P[16] is read too).
+ */
 static unsigned starts_mask(const unsigned char *p)
 {
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-	__m128i m = _mm_or_si128(
-		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('A')),
-			     _mm_cmpeq_epi8(v, _mm_set1_epi8('g'))),
-		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('x')),
-			     _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
+	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+#define EQ(v, c) _mm_cmpeq_epi8(v, _mm_set1_epi8(c))
+	__m128i aws = _mm_and_si128(EQ(a, 'A'), _mm_or_si128(EQ(b, 'K'), EQ(b, 'S')));
+	__m128i g = _mm_and_si128(EQ(a, 'g'), _mm_or_si128(
+		_mm_or_si128(EQ(b, 'h'), EQ(b, 'i')), EQ(b, 'l')));
+	__m128i x = _mm_and_si128(EQ(a, 'x'), EQ(b, 'o'));
+	__m128i d = _mm_and_si128(EQ(a, '-'), EQ(b, '-'));
+#undef EQ
 
-	return (unsigned)_mm_movemask_epi8(m);
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(aws, g),
+							_mm_or_si128(x, d)));
 }
 #else
 #define STEP 8
@@ -185,8 +192,9 @@ static void scan_tokens(struct an_scan *s, const unsigned char *p, size_t n,
 
 	while (i < upto && !s->err) {
 		const char *kind;
-		unsigned mask = i + STEP <= upto ? starts_mask(p + i) :
-				(1u << (upto - i)) - 1;
+		unsigned mask = i + STEP <= upto && i + STEP < n ?
+				starts_mask(p + i) :
+				(1u << (upto - i < STEP ? upto - i : STEP)) - 1;
 		size_t base = i;
 
 		if (!mask) {
