@@ -185,6 +185,10 @@ int dc__an_layer_close(struct an_layer *l, int64_t *tar_bytes);
 /* The report as JSON (schemaVersion 1); FILES adds every entry. */
 int dc__analyze_json(struct dc_ctx *ctx, const struct dc_an_report *rep,
 		     int files, struct json_t **out);
+/* An entry as the JSON report's "files" have it (FULL: with its digest
+ * and link target). */
+struct json_t *dc__analyze_entry_json(const struct dc_an_entry *e,
+				       int full);
 /* One self-contained HTML page showing REP. */
 int dc__analyze_html(struct dc_ctx *ctx, const struct dc_an_report *rep,
 		     struct dc_buf *out);

@@ -67,7 +67,7 @@ static json_t *fb(uint64_t files, uint64_t bytes)
 			 (json_int_t)bytes);
 }
 
-static json_t *entry_json(const struct dc_an_entry *e, int full)
+json_t *dc__analyze_entry_json(const struct dc_an_entry *e, int full)
 {
 	json_t *o = json_object();
 
@@ -153,7 +153,7 @@ static json_t *image_json(const struct dc_an_image *img, int files)
 
 		if (e->fate != AN_VISIBLE && e->type != AN_DIR &&
 		    e->type != AN_WHITEOUT && e->type != AN_OPAQUE)
-			json_array_append_new(a, entry_json(e, 0));
+			json_array_append_new(a, dc__analyze_entry_json(e, 0));
 	}
 	json_object_set_new(o, "hidden", a);
 	a = json_array();
@@ -190,7 +190,7 @@ static json_t *image_json(const struct dc_an_image *img, int files)
 	if (files) {
 		a = json_array();
 		for (i = 0; i < img->nent; i++)
-			json_array_append_new(a, entry_json(&img->ent[i], 1));
+			json_array_append_new(a, dc__analyze_entry_json(&img->ent[i], 1));
 		json_object_set_new(o, "files", a);
 	}
 	return o;
@@ -218,27 +218,59 @@ int dc__analyze_json(struct dc_ctx *ctx, const struct dc_an_report *rep,
 
 #include "analyze/page.h"
 
-int dc__analyze_html(struct dc_ctx *ctx, const struct dc_an_report *rep,
-		     struct dc_buf *out)
+/* Append J to OUT, compact, "/" escaped: "</script>" cannot appear. */
+static int add_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *j)
 {
-	json_t *j = NULL;
-	char *s = NULL;
+	char *s;
 	int err;
 
-	if ((err = dc__analyze_json(ctx, rep, 1, &j)) < 0)
-		return err;
-	/* "</" never appears: the JSON cannot end the script element */
-	if (!(s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
-			     JSON_ESCAPE_SLASH))) {
-		err = dc__enomem(ctx);
-		goto out;
+	if (!j || !(s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+				   JSON_ESCAPE_SLASH | JSON_ENCODE_ANY))) {
+		json_decref(j);
+		return dc__enomem(ctx);
 	}
-	if ((err = dc__buf_addstr(ctx, out, page_head)) < 0 ||
-	    (err = dc__buf_addstr(ctx, out, s)) < 0 ||
-	    (err = dc__buf_addstr(ctx, out, page_tail)) < 0)
-		goto out;
-out:
+	err = dc__buf_addstr(ctx, out, s);
 	free(s);
 	json_decref(j);
 	return err;
+}
+
+/*
+ * The report with every entry (what the page's trees show), written an
+ * entry at a time: a JSON tree of them all would take ten times the
+ * bytes of its text.
+ */
+int dc__analyze_html(struct dc_ctx *ctx, const struct dc_an_report *rep,
+		     struct dc_buf *out)
+{
+	size_t i, k;
+	int err;
+
+	if ((err = dc__buf_addstr(ctx, out, page_head)) < 0 ||
+	    (err = dc__buf_addstr(ctx, out, "{\"schemaVersion\":1,\"format\":")) < 0 ||
+	    (err = add_json(ctx, out, json_string(rep->format))) < 0 ||
+	    (err = dc__buf_addstr(ctx, out, ",\"images\":[")) < 0)
+		return err;
+	for (i = 0; i < rep->n; i++) {
+		const struct dc_an_image *img = &rep->img[i];
+
+		if ((i && (err = dc__buf_addstr(ctx, out, ",")) < 0) ||
+		    (err = add_json(ctx, out, image_json(img, 0))) < 0)
+			return err;
+		/* the object reopened for its files */
+		out->data[--out->len] = '\0';
+		if ((err = dc__buf_addstr(ctx, out, ",\"files\":[")) < 0)
+			return err;
+		for (k = 0; k < img->nent; k++)
+			if ((k && (err = dc__buf_addstr(ctx, out, ",")) < 0) ||
+			    (err = add_json(ctx, out,
+				dc__analyze_entry_json(&img->ent[k], 1))) < 0)
+				return err;
+		if ((err = dc__buf_addstr(ctx, out, "]}")) < 0)
+			return err;
+	}
+	if ((err = dc__buf_addstr(ctx, out, "]}")) < 0 ||
+	    (err = dc__buf_addstr(ctx, out, page_tail)) < 0)
+		return err;
+	return 0;
 }

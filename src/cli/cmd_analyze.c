@@ -186,6 +186,61 @@ static int eval_rules(const struct dc_an_rules *rules, int any,
 	return failed;
 }
 
+/* S without its closing brace (and what follows it). */
+static void put_open(const char *s)
+{
+	const char *end = strrchr(s, '}');
+
+	fwrite(s, 1, end ? (size_t)(end - s) : strlen(s), stdout);
+}
+
+/*
+ * J (the report without files), with every image's files printed an
+ * entry at a time: a JSON tree of them all would take ten times the
+ * bytes of its text.
+ */
+static int print_json_files(json_t *j, const struct dc_an_report *rep)
+{
+	json_t *imgs = json_incref(json_object_get(j, "images"));
+	size_t i, k;
+	char *s;
+
+	json_object_del(j, "images");
+	if (!(s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+		goto fail;
+	put_open(s);
+	free(s);
+	fputs(",\n  \"images\": [\n", stdout);
+	for (i = 0; i < rep->n; i++) {
+		const struct dc_an_image *img = &rep->img[i];
+
+		if (!(s = json_dumps(json_array_get(imgs, i),
+				     JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+			goto fail;
+		put_open(s);
+		free(s);
+		fputs(",\n  \"files\": [\n", stdout);
+		for (k = 0; k < img->nent; k++) {
+			json_t *e = dc__analyze_entry_json(&img->ent[k], 1);
+
+			s = e ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+			json_decref(e);
+			if (!s)
+				goto fail;
+			printf("    %s%s\n", s, k + 1 < img->nent ? "," : "");
+			free(s);
+		}
+		printf("  ]\n}%s\n", i + 1 < rep->n ? "," : "");
+	}
+	fputs("]\n}\n", stdout);
+	json_decref(imgs);
+	return EXIT_OK;
+fail:
+	json_decref(imgs);
+	fputs("decant: error: out of memory\n", stderr);
+	return EXIT_FAIL;
+}
+
 /* FILE appears only complete: written under a temporary name. */
 static int write_file(const char *path, const char *data, size_t n)
 {
@@ -273,12 +328,19 @@ int cmd_analyze(struct cli *c, int argc, char **argv)
 	if (json) {
 		char *s;
 
-		if (dc__analyze_json(c->ctx, rep, files, &j) < 0) {
+		if (dc__analyze_json(c->ctx, rep, 0, &j) < 0) {
 			ret = fail(c);
 			goto out;
 		}
 		if (eval_rules(&rules, any_rule, rep, j, c->quiet))
 			ret = EXIT_RULE;
+		if (files) {
+			int r2 = print_json_files(j, rep);
+
+			if (r2 != EXIT_OK)
+				ret = r2;
+			goto out;
+		}
 		if (!(s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 			ret = EXIT_FAIL;
 			goto out;
