@@ -343,7 +343,8 @@ struct an_pool {
 	const struct dc_image *src;
 	struct an_lres *res;		/* by layer */
 	struct an_run *runs;		/* by thread */
-	int next;			/* the next layer to read */
+	size_t *order;			/* the layers, largest first */
+	size_t next;			/* in order, the next to read */
 	volatile sig_atomic_t stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -365,13 +366,15 @@ static void *reader_main(void *arg)
 		struct dc_src src;
 		struct dc_reader r;
 		struct an_lres *res;
+		size_t k;
 		int L, err;
 
 		pthread_mutex_lock(&p->mu);
-		L = p->next++;
+		k = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		if (L >= (int)p->src->nlayers)
+		if (k >= p->src->nlayers)
 			break;
+		L = (int)p->order[k];
 		res = &p->res[L];
 		dc__reader_clone(p->r, &tctx, &src, &r, &p->stop);
 		ar->ctx = &tctx;
@@ -389,7 +392,21 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* Read SRC's layers on threads, apply them to T in order into IMG. */
+static int larger_first(const void *a, const void *b, void *arg)
+{
+	const struct dc_image *img = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int64_t sx = img->layers[x].size, sy = img->layers[y].size;
+
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return x < y ? -1 : 1;
+}
+
+/*
+ * Read SRC's layers on threads, largest first (the threads end closer
+ * together), and apply them to T in order into IMG.
+ */
 static int read_layers(struct dc_reader *r, const struct dc_image *src,
 		       struct dc_an_image *img, struct an_tables *t)
 {
@@ -411,10 +428,15 @@ static int read_layers(struct dc_reader *r, const struct dc_image *src,
 	if (want < 1)
 		want = 1;
 	if (!(p.res = dc__calloc(ctx, src->nlayers + 1, sizeof(*p.res))) ||
-	    !(p.runs = dc__calloc(ctx, (size_t)want, sizeof(*p.runs)))) {
+	    !(p.runs = dc__calloc(ctx, (size_t)want, sizeof(*p.runs))) ||
+	    !(p.order = dc__calloc(ctx, src->nlayers + 1, sizeof(size_t)))) {
 		err = DC_ENOMEM;
 		goto out;
 	}
+	for (L = 0; L < src->nlayers; L++)
+		p.order[L] = L;
+	qsort_r(p.order, src->nlayers, sizeof(size_t), larger_first,
+		(void *)src);
 	for (i = 0; i < want; i++) {
 		if ((err = run_init(ctx, &p.runs[i])) < 0)
 			goto out;
@@ -484,6 +506,7 @@ out:
 		run_release(&p.runs[i]);
 	free(p.res);
 	free(p.runs);
+	free(p.order);
 	return err;
 }
 

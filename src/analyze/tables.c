@@ -524,12 +524,11 @@ static int cmp_waste(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-static const struct dc_an_entry *sort_ent;
-
-static int cmp_digest(const void *a, const void *b)
+static int cmp_digest(const void *a, const void *b, void *arg)
 {
-	const struct dc_an_entry *x = &sort_ent[*(const size_t *)a];
-	const struct dc_an_entry *y = &sort_ent[*(const size_t *)b];
+	const struct dc_an_entry *ent = arg;
+	const struct dc_an_entry *x = &ent[*(const size_t *)a];
+	const struct dc_an_entry *y = &ent[*(const size_t *)b];
 	int c = memcmp(x->digest, y->digest, 32);
 
 	if (c)
@@ -557,8 +556,7 @@ static int finish_dups(struct an_tables *t, struct dc_an_image *img)
 	for (i = 0; i < t->nent; i++)
 		if (t->ent[i].has_digest && t->ent[i].size > 0)
 			img->eidx[n++] = i;
-	sort_ent = t->ent;
-	qsort(img->eidx, n, sizeof(size_t), cmp_digest);
+	qsort_r(img->eidx, n, sizeof(size_t), cmp_digest, t->ent);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && !memcmp(t->ent[img->eidx[i]].digest,
 						 t->ent[img->eidx[j]].digest, 32); j++)
