@@ -78,6 +78,19 @@ expect_success 'dive figures equal an independent computation' '
 		| .removed.files == 1 and .removed.bytes == 10485760" "$FX/out.json"
 ' $TOOLS
 
+expect_success 'the same figures from every format, compressed or not' '
+	fig=".images[0] | del(.layers[].compressedSize, .layers[].digest,
+		.layers[].hiddenLater.compressedEstimate, .id)"
+	jq -S "$fig" "$FX/out.json" >want
+	decant convert -q --compress zstd "$FX/img.tar" oci-archive:zst.tar
+	decant convert -q --compress gzip "$FX/img.tar" oci:gz
+	decant convert -q "$FX/img.tar" docker-archive:da.tar
+	for src in zst.tar oci:gz da.tar; do
+		decant analyze --json "$src" | jq -S "$fig" >got
+		diff -u want got
+	done
+' $TOOLS
+
 expect_success 'the squash saving is that of a real squash' '
 	jq -e ".images[0].squash.exact" "$FX/out.json"
 	decant convert -q --squash --compress none "$FX/img.tar" oci:sq
