@@ -190,7 +190,7 @@ void dc__an_tables_free(struct an_tables *t)
 
 	if (!t)
 		return;
-	for (i = 0; i < t->cap; i++) {
+	for (i = 0; t->slot && i < t->cap; i++) {
 		if (t->slot[i]) {
 			free(t->slot[i]->path);
 			free(t->slot[i]);

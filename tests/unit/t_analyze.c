@@ -5,6 +5,8 @@
 #include "unit.h"
 #include "analyze/analyze.h"
 
+#include <jansson.h>
+
 /* An entry: "f:path:size", "d:path", "w:path" (whiteout of path), "q:dir"
  * (opaque), "l:path" (symlink). */
 static void parse_entry(const char *spec, struct dc_an_entry *e)
@@ -291,4 +293,71 @@ TEST(analyze_rules)
 	CHECK_CONTAINS(msg, "efficiency=0.85 < threshold=0.9");
 	CHECK_EQ_INT(dc__an_rule_eval(&r, AN_RULE_WASTED_BYTES, &img, msg, sizeof(msg)), 1);
 	CHECK_EQ_INT(dc__an_rule_eval(&r, AN_RULE_USER_WASTED, &img, msg, sizeof(msg)), 0);
+}
+
+/* Analyze T (an archive in memory): 0 or the error, the context's. */
+static int analyze_mem(const struct ubuf *t, size_t *nsecrets)
+{
+	struct dc_ctx *ctx;
+	struct dc_reader *r = NULL;
+	struct dc_set *set = NULL;
+	struct dc_an_report *rep = NULL;
+	json_t *j = NULL;
+	int err;
+
+	if (dc_ctx_new(&ctx) < 0)
+		abort();
+	err = dc_reader_open_memory(ctx, &r, t->p, t->len);
+	if (!err)
+		err = dc_reader_load(r, &set);
+	if (!err)
+		err = dc__analyze(r, set, &rep);
+	if (!err)
+		err = dc__analyze_json(ctx, rep, 1, &j);
+	if (!err && nsecrets)
+		*nsecrets = rep->img[0].nsecrets;
+	if (err && dc_ctx_errcode(ctx) != err)
+		unit_fail(__FILE__, __LINE__, "returned %d, the context says %d",
+			  err, dc_ctx_errcode(ctx));
+	json_decref(j);
+	dc__analyze_free(rep);
+	dc_set_free(set);
+	dc_reader_free(r);
+	dc_ctx_free(ctx);
+	return err;
+}
+
+/*
+ * Every allocation failing in turn (a layer's reading runs on a thread
+ * of its own, so the count may shift between runs): each run fails
+ * cleanly with a code the context holds, or succeeds; no crash, no leak.
+ */
+TEST(analyze_failalloc)
+{
+	struct fx_layer l[3];
+	struct ubuf t = { 0 };
+	size_t ns = 0;
+	long n;
+
+	fx_layer_make(&l[0], "a", "gzip layer", DC_COMP_GZIP);
+	fx_layer_make(&l[1], ".env", "API_TOKEN=abcdefgh12345\n", DC_COMP_ZSTD);
+	fx_layer_make(&l[2], "c", "plain AKIAABCDEFGHIJKLMNOP", DC_COMP_NONE);
+	fx_docker_tar(&t, l, 3, 0, "busybox:1");
+	CHECK_OK(analyze_mem(&t, &ns));
+	CHECK_EQ_INT(ns, 2);
+	for (n = 1; n < 3000; n++) {
+		int err;
+
+		dc__fail_alloc_at(n);
+		err = analyze_mem(&t, NULL);
+		dc__fail_alloc_at(0);
+		CHECKF(err <= 0 && err >= DC_EINTR, "n=%ld: odd return %d", n, err);
+		if (!err)
+			break;
+	}
+	CHECK(n > 10 && n < 3000);
+	ubuf_free(&t);
+	fx_layer_free(&l[0]);
+	fx_layer_free(&l[1]);
+	fx_layer_free(&l[2]);
 }
