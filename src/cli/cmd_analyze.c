@@ -74,11 +74,49 @@ static void one_line(const char *s, size_t n)
 
 #define TOP 10
 
+static int larger(const void *a, const void *b, void *arg)
+{
+	const struct dc_an_entry *ent = arg;
+	int64_t x = ent[*(const size_t *)a].size;
+	int64_t y = ent[*(const size_t *)b].size;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* The largest files hidden by a later layer. */
+static void print_hidden(const struct dc_an_image *img)
+{
+	size_t *idx = malloc((img->nent + 1) * sizeof(*idx)), i, n = 0;
+
+	if (!idx)
+		return;
+	for (i = 0; i < img->nent; i++) {
+		const struct dc_an_entry *e = &img->ent[i];
+
+		if (e->fate != AN_VISIBLE && e->type != AN_DIR &&
+		    e->type != AN_WHITEOUT && e->type != AN_OPAQUE)
+			idx[n++] = i;
+	}
+	qsort_r(idx, n, sizeof(*idx), larger, img->ent);
+	for (i = 0; i < n && i < TOP; i++) {
+		const struct dc_an_entry *e = &img->ent[idx[i]];
+
+		printf("    layer %-3d %-10s /%s (%s in layer %d)\n", e->layer,
+		       SZ((uint64_t)e->size), e->path, e->fate == AN_DELETED ?
+		       "deleted" : "overwritten", e->hidden_by);
+	}
+	if (n > TOP)
+		printf("    ... %zu more (--json lists them all)\n", n - TOP);
+	free(idx);
+}
+
 static void print_image(const struct dc_an_image *img, size_t ii)
 {
 	static const char *const wheres[] = { "file", "env", "label", "history" };
 	char p1[32];
-	size_t i, nvis = 0;
+	size_t i;
 
 	printf("\nimage @%zu  %s\n", ii, img->id);
 	printf("  tags:       ");
@@ -114,17 +152,7 @@ static void print_image(const struct dc_an_image *img, size_t ii)
 	printf("  hidden but shipped: %" PRIu64 " files, %s (deleted or "
 	       "overwritten in a later layer)\n", img->hidden_files,
 	       SZ(img->hidden_bytes));
-	for (i = 0, nvis = 0; i < img->nent && nvis < TOP; i++) {
-		const struct dc_an_entry *e = &img->ent[i];
-
-		if (e->fate == AN_VISIBLE || e->type == AN_DIR ||
-		    e->type == AN_WHITEOUT || e->type == AN_OPAQUE || !e->size)
-			continue;
-		printf("    layer %-3d %-10s /%s (%s in layer %d)\n", e->layer,
-		       SZ(e->size), e->path, e->fate == AN_DELETED ?
-		       "deleted" : "overwritten", e->hidden_by);
-		nvis++;
-	}
+	print_hidden(img);
 	printf("  duplicate contents: %zu, %s in copies beyond the first\n",
 	       img->ndups, SZ(img->dup_bytes));
 	printf("  squash would save: %s (layers %s, squashed %s%s)\n",
