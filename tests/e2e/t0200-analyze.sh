@@ -147,6 +147,19 @@ expect_success 'rules: a failed one exits 3, passed ones 0, bad input 1' '
 	[ $rc = 2 ]
 ' $TOOLS
 
+expect_success 'names that need PAX headers: dive figures and the exact squash' '
+	python3 "$TOP/tests/e2e/analyze/names.py" names.tar
+	python3 "$TOP/tests/e2e/analyze/dive.py" names.tar |
+		jq -S "{efficiency, wastedBytes, hidden}" >want
+	decant analyze --json names.tar >out.json
+	jq -S ".images[0] | {efficiency, wastedBytes,
+		hidden: ([.hidden[] | [.layer, .path, .size]] | sort)}" out.json >got
+	diff -u want got
+	decant convert -q --squash --compress none names.tar oci:sq
+	m=$(jq -r ".manifests[0].digest" sq/index.json | cut -d: -f2)
+	jq -e ".images[0].squash | .exact and .squashedTarBytes == $(jq -r ".layers[0].size" "sq/blobs/sha256/$m")" out.json
+' python3 jq
+
 CHROME=chromium
 have chromium || CHROME=chromium-browser
 expect_success 'the HTML page renders in headless Chromium, chart and no script errors' '
