@@ -362,9 +362,7 @@ static void *reader_main(void *arg)
 	struct an_run *ar = &p->runs[t->i];
 
 	for (;;) {
-		struct dc_ctx tctx;
-		struct dc_src src;
-		struct dc_reader r;
+		struct an_source w;
 		struct an_lres *res;
 		size_t k;
 		int L, err;
@@ -376,13 +374,13 @@ static void *reader_main(void *arg)
 			break;
 		L = (int)p->order[k];
 		res = &p->res[L];
-		dc__reader_clone(p->r, &tctx, &src, &r, &p->stop);
-		ar->ctx = &tctx;
+		dc__an_source_clone(p->r, &w, &p->stop);
+		ar->ctx = &w.ctx;
 		ar->res = res;
-		err = read_layer(ar, &r, L);
+		err = read_layer(ar, &w.r, L);
 		pthread_mutex_lock(&p->mu);
 		if ((res->err = err) < 0) {
-			memcpy(res->msg, tctx.msg, sizeof(res->msg));
+			memcpy(res->msg, w.ctx.msg, sizeof(res->msg));
 			__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
 		}
 		res->done = 1;
@@ -746,7 +744,7 @@ int dc__analyze(struct dc_reader *r, const struct dc_set *set,
 	for (i = 0; i < set->n; i++) {
 		rep->n++;
 		if ((err = analyze_image(r, set->img[i], &rep->img[i])) < 0) {
-			err = dc__error_in(ctx, r->src->label);
+			err = dc__error_in(ctx, dc__an_source_label(r));
 			goto out;
 		}
 	}

@@ -165,7 +165,20 @@ int dc__an_keylike(const char *name, size_t n);
 char *dc__an_redact(const char *secret, size_t len);
 
 /* ------------------------------------------------------------------ */
-/* Layers as tar streams (layer.c, the only file calling the blob layer) */
+/* Layers as tar streams (layer.c, the only file calling the reader and
+ * blob layers) */
+
+/* R for a worker thread: its own context, the same source (read with
+ * pread only), stopping when *STOP is set or R's context interrupted. */
+struct an_source {
+	struct dc_ctx ctx;
+	struct dc_src src;
+	struct dc_reader r;
+};
+void dc__an_source_clone(struct dc_reader *r, struct an_source *out,
+			 const volatile sig_atomic_t *stop);
+/* The source's name, for messages. */
+const char *dc__an_source_label(const struct dc_reader *r);
 
 struct an_layer;
 int dc__an_layer_open(struct dc_reader *r, const struct dc_desc *d,

@@ -32,6 +32,17 @@ struct an_layer {
 	unsigned char buf[AN_READ];
 };
 
+void dc__an_source_clone(struct dc_reader *r, struct an_source *out,
+			 const volatile sig_atomic_t *stop)
+{
+	dc__reader_clone(r, &out->ctx, &out->src, &out->r, stop);
+}
+
+const char *dc__an_source_label(const struct dc_reader *r)
+{
+	return r->src->label;
+}
+
 static void flush(struct an_layer *l)
 {
 	if (l->bh && l->npend)
