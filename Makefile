@@ -58,9 +58,10 @@ LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/sele
 LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/writers/tarlayout.c
 LIB_SRCS += src/readers/flat_export.c src/model/changes.c
 LIB_SRCS += src/readers/dir.c src/writers/dir.c
+LIB_SRCS += src/analyze/layer.c src/analyze/secrets.c src/analyze/tables.c src/analyze/analyze.c src/analyze/report.c src/analyze/rules.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
-            src/cli/progress.c src/cli/esc.c
+            src/cli/progress.c src/cli/esc.c src/cli/cmd_analyze.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 

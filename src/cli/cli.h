@@ -19,6 +19,7 @@ struct cli {
 int cmd_convert(struct cli *c, int argc, char **argv);
 int cmd_inspect(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
+int cmd_analyze(struct cli *c, int argc, char **argv);
 
 /* "decant: error: MSG" and the exit code for the failure */
 int fail(struct cli *c);

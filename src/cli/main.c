@@ -37,6 +37,8 @@ void print_usage(FILE *f)
 "Usage: decant convert [OPTIONS] SRC DEST   read SRC, write DEST\n"
 "       decant inspect [--json] SRC         images, tags, platforms, layers\n"
 "       decant verify SRC                   check every digest and size\n"
+"       decant analyze [--json | --html FILE] [--files] [--fail-on RULES]\n"
+"                      [--rules FILE] SRC   waste, hidden files, secrets\n"
 "       decant --help | --version\n"
 "\n"
 "SRC is a file, a directory or - (stdin), optionally prefixed FORMAT:.\n"
@@ -82,6 +84,16 @@ void print_usage(FILE *f)
 "                     (single-platform targets default to the host's);\n"
 "                     rootfs sources: the platform in the config\n"
 "\n"
+"Analyze options:\n"
+"  --json             machine-readable report (schemaVersion 1)\n"
+"  --html FILE        one self-contained HTML page: layer chart, file trees\n"
+"  --files            (--json) every entry of every layer too\n"
+"  --fail-on RULE=VALUE[,RULE=VALUE...]\n"
+"                     CI gate, exit 3 if a rule fails: lowestEfficiency,\n"
+"                     highestWastedBytes, highestUserWastedPercent (dive's\n"
+"                     rules), secrets (most secrets allowed); repeatable\n"
+"  --rules FILE       the same rules from a .dive-ci file\n"
+"\n"
 "Common options:\n"
 "  -q, --quiet        no progress, no summary\n"
 "  --progress         show progress even when stderr is not a terminal\n"
@@ -93,7 +105,8 @@ void print_usage(FILE *f)
 "  -V, --version      the version\n"
 "\n"
 "Exit status: 0 success, 1 failure (bad input, I/O, verification),\n"
-"2 usage error. Outputs appear only when complete.\n", f);
+"2 usage error, 3 (analyze) a --fail-on rule failed. Outputs appear only\n"
+"when complete.\n", f);
 }
 
 int usage_error(const char *fmt, ...)
@@ -159,6 +172,8 @@ int main(int argc, char **argv)
 		ret = cmd_inspect(&c, argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "verify"))
 		ret = cmd_verify(&c, argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "analyze"))
+		ret = cmd_analyze(&c, argc - 1, argv + 1);
 	else
 		ret = usage_error("'%s': unknown command", argv[1]);
 	sig_ctx = NULL;

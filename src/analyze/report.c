@@ -1,0 +1,276 @@
+/*
+ * The analysis as JSON (schemaVersion 1, described in decant.1) and as
+ * one self-contained HTML page: the same JSON inside, drawn by inline
+ * script (an SVG chart of the layers, a tree per layer), no network.
+ */
+#include "analyze/analyze.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+static const char *type_name(int t)
+{
+	switch (t) {
+	case AN_FILE: return "file";
+	case AN_DIR: return "dir";
+	case AN_SYMLINK: return "symlink";
+	case AN_HARDLINK: return "hardlink";
+	case AN_WHITEOUT: return "whiteout";
+	case AN_OPAQUE: return "opaque";
+	}
+	return "other";
+}
+
+static const char *const fates[] = { "visible", "overwritten", "deleted" };
+static const char *const wheres[] = { "file", "env", "label", "history" };
+
+static json_t *jpath(const char *p)
+{
+	json_t *j;
+	char *s = malloc(strlen(p) + 2);
+
+	if (!s)
+		return NULL;
+	s[0] = '/';
+	memcpy(s + 1, p, strlen(p) + 1);
+	j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *jdigest(const unsigned char *d)
+{
+	char s[8 + 64];
+	size_t i;
+
+	memcpy(s, "sha256:", 7);
+	for (i = 0; i < 32; i++) {
+		s[7 + 2 * i] = "0123456789abcdef"[d[i] >> 4];
+		s[8 + 2 * i] = "0123456789abcdef"[d[i] & 15];
+	}
+	s[71] = '\0';
+	return json_string(s);
+}
+
+static json_t *jfraction(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *fb(uint64_t files, uint64_t bytes)
+{
+	return json_pack("{sIsI}", "files", (json_int_t)files, "bytes",
+			 (json_int_t)bytes);
+}
+
+json_t *dc__analyze_entry_json(const struct dc_an_entry *e, int full)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "layer", json_integer(e->layer));
+	json_object_set_new(o, "path", jpath(e->path));
+	json_object_set_new(o, "type", json_string(type_name(e->type)));
+	json_object_set_new(o, "size", json_integer(e->size));
+	if (full && e->has_digest)
+		json_object_set_new(o, "digest", jdigest(e->digest));
+	if (full && e->link)
+		json_object_set_new(o, "linkTarget", jpath(e->link));
+	json_object_set_new(o, "fate", json_string(fates[e->fate]));
+	json_object_set_new(o, "hiddenBy", e->hidden_by < 0 ? json_null() :
+			    json_integer(e->hidden_by));
+	return o;
+}
+
+static json_t *layer_json(const struct dc_an_layer *ly, size_t i)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "index", json_integer((json_int_t)i));
+	json_object_set_new(o, "digest", json_string(ly->digest));
+	json_object_set_new(o, "createdBy", ly->created_by ?
+			    json_string(ly->created_by) : json_null());
+	json_object_set_new(o, "compressedSize", json_integer(ly->compressed));
+	json_object_set_new(o, "uncompressedSize", json_integer(ly->tar_bytes));
+	json_object_set_new(o, "sizeBytes", json_integer(ly->size_bytes));
+	json_object_set_new(o, "entries", json_integer((json_int_t)ly->entries));
+	json_object_set_new(o, "added", fb(ly->added_files, ly->added_bytes));
+	json_object_set_new(o, "modified", fb(ly->modified_files,
+					      ly->modified_bytes));
+	json_object_set_new(o, "removed", fb(ly->removed_files,
+					     ly->removed_bytes));
+	json_object_set_new(o, "hiddenLater", json_pack("{sIsIsI}",
+		"files", (json_int_t)ly->hidden_files,
+		"bytes", (json_int_t)ly->hidden_bytes,
+		"compressedEstimate", (json_int_t)ly->hidden_compressed));
+	return o;
+}
+
+static json_t *image_json(const struct dc_an_image *img, int files)
+{
+	json_t *o = json_object(), *a;
+	size_t i, j;
+
+	json_object_set_new(o, "id", json_string(img->id));
+	a = json_array();
+	for (i = 0; i < img->ntags; i++)
+		json_array_append_new(a, json_string(img->tags[i]));
+	json_object_set_new(o, "tags", a);
+	json_object_set_new(o, "efficiency", jfraction(img->efficiency));
+	json_object_set_new(o, "sizeBytes", json_integer((json_int_t)img->size_bytes));
+	json_object_set_new(o, "userSizeBytes",
+			    json_integer((json_int_t)img->user_size_bytes));
+	json_object_set_new(o, "wastedBytes",
+			    json_integer((json_int_t)img->wasted_bytes));
+	json_object_set_new(o, "userWastedPercent",
+			    jfraction(img->user_wasted_percent));
+	json_object_set_new(o, "hiddenFiles", json_integer((json_int_t)img->hidden_files));
+	json_object_set_new(o, "hiddenBytes", json_integer((json_int_t)img->hidden_bytes));
+	json_object_set_new(o, "duplicateBytes", json_integer((json_int_t)img->dup_bytes));
+	json_object_set_new(o, "squash", json_pack("{sIsIsIsb}",
+		"layersTarBytes", (json_int_t)img->layers_tar_bytes,
+		"squashedTarBytes", (json_int_t)img->squash_tar_bytes,
+		"savedBytes", (json_int_t)img->layers_tar_bytes -
+			      (json_int_t)img->squash_tar_bytes,
+		"exact", img->squash_exact));
+	a = json_array();
+	for (i = 0; i < img->nlayers; i++)
+		json_array_append_new(a, layer_json(&img->layers[i], i));
+	json_object_set_new(o, "layers", a);
+	a = json_array();
+	for (i = 0; i < img->nwaste; i++)
+		json_array_append_new(a, json_pack("{sssIsI}",
+			"file", img->waste[i].path,
+			"count", (json_int_t)img->waste[i].count,
+			"sizeBytes", (json_int_t)img->waste[i].bytes));
+	json_object_set_new(o, "inefficiencies", a);
+	a = json_array();
+	for (i = 0; i < img->nent; i++) {
+		const struct dc_an_entry *e = &img->ent[i];
+
+		if (e->fate != AN_VISIBLE && e->type != AN_DIR &&
+		    e->type != AN_WHITEOUT && e->type != AN_OPAQUE)
+			json_array_append_new(a, dc__analyze_entry_json(e, 0));
+	}
+	json_object_set_new(o, "hidden", a);
+	a = json_array();
+	for (i = 0; i < img->ndups; i++) {
+		const struct dc_an_dup *d = &img->dups[i];
+		json_t *c = json_array(), *x = json_object();
+
+		for (j = 0; j < d->n; j++) {
+			const struct dc_an_entry *e = &img->ent[img->eidx[d->first + j]];
+
+			json_array_append_new(c, json_pack("{sIso}", "layer",
+				(json_int_t)e->layer, "path", jpath(e->path)));
+		}
+		json_object_set_new(x, "digest", jdigest(d->digest));
+		json_object_set_new(x, "size", json_integer(d->size));
+		json_object_set_new(x, "count", json_integer((json_int_t)d->n));
+		json_object_set_new(x, "wastedBytes",
+				    json_integer(d->size * (json_int_t)(d->n - 1)));
+		json_object_set_new(x, "copies", c);
+		json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "duplicates", a);
+	a = json_array();
+	for (i = 0; i < img->nsecrets; i++) {
+		const struct dc_an_secret *s = &img->secrets[i];
+
+		json_array_append_new(a, json_pack("{sssssosssbss}",
+			"kind", s->kind, "where", wheres[s->where],
+			"layer", s->layer < 0 ? json_null() : json_integer(s->layer),
+			"path", s->path, "visible", s->visible,
+			"redacted", s->redacted));
+	}
+	json_object_set_new(o, "secrets", a);
+	if (files) {
+		a = json_array();
+		for (i = 0; i < img->nent; i++)
+			json_array_append_new(a, dc__analyze_entry_json(&img->ent[i], 1));
+		json_object_set_new(o, "files", a);
+	}
+	return o;
+}
+
+int dc__analyze_json(struct dc_ctx *ctx, const struct dc_an_report *rep,
+		     int files, json_t **out)
+{
+	json_t *o = json_object(), *a = json_array();
+	size_t i;
+
+	if (!o || !a) {
+		json_decref(o);
+		json_decref(a);
+		return dc__enomem(ctx);
+	}
+	json_object_set_new(o, "schemaVersion", json_integer(1));
+	json_object_set_new(o, "format", json_string(rep->format));
+	for (i = 0; i < rep->n; i++)
+		json_array_append_new(a, image_json(&rep->img[i], files));
+	json_object_set_new(o, "images", a);
+	*out = o;
+	return 0;
+}
+
+#include "analyze/page.h"
+
+/* Append J to OUT, compact, "/" escaped: "</script>" cannot appear. */
+static int add_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *j)
+{
+	char *s;
+	int err;
+
+	if (!j || !(s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+				   JSON_ESCAPE_SLASH | JSON_ENCODE_ANY))) {
+		json_decref(j);
+		return dc__enomem(ctx);
+	}
+	err = dc__buf_addstr(ctx, out, s);
+	free(s);
+	json_decref(j);
+	return err;
+}
+
+/*
+ * The report with every entry (what the page's trees show), written an
+ * entry at a time: a JSON tree of them all would take ten times the
+ * bytes of its text.
+ */
+int dc__analyze_html(struct dc_ctx *ctx, const struct dc_an_report *rep,
+		     struct dc_buf *out)
+{
+	size_t i, k;
+	int err;
+
+	if ((err = dc__buf_addstr(ctx, out, page_head)) < 0 ||
+	    (err = dc__buf_addstr(ctx, out, "{\"schemaVersion\":1,\"format\":")) < 0 ||
+	    (err = add_json(ctx, out, json_string(rep->format))) < 0 ||
+	    (err = dc__buf_addstr(ctx, out, ",\"images\":[")) < 0)
+		return err;
+	for (i = 0; i < rep->n; i++) {
+		const struct dc_an_image *img = &rep->img[i];
+
+		if ((i && (err = dc__buf_addstr(ctx, out, ",")) < 0) ||
+		    (err = add_json(ctx, out, image_json(img, 0))) < 0)
+			return err;
+		/* the object reopened for its files */
+		out->data[--out->len] = '\0';
+		if ((err = dc__buf_addstr(ctx, out, ",\"files\":[")) < 0)
+			return err;
+		for (k = 0; k < img->nent; k++)
+			if ((k && (err = dc__buf_addstr(ctx, out, ",")) < 0) ||
+			    (err = add_json(ctx, out,
+				dc__analyze_entry_json(&img->ent[k], 1))) < 0)
+				return err;
+		if ((err = dc__buf_addstr(ctx, out, "]}")) < 0)
+			return err;
+	}
+	if ((err = dc__buf_addstr(ctx, out, "]}")) < 0 ||
+	    (err = dc__buf_addstr(ctx, out, page_tail)) < 0)
+		return err;
+	return 0;
+}
