@@ -102,12 +102,12 @@ struct squash {
 	const char *spooldir;
 	struct map map;
 	struct link *links;
-	size_t nlinks;
+	size_t nlinks, caplinks;
 	struct link *all;	/* every hardlink entry in the range */
-	size_t nall;
+	size_t nall, capall;
 	struct tidx *bytarget;	/* q->links, in target order */
 	struct spool *spools;
-	size_t nspools;
+	size_t nspools, capspools;
 	int spool_fd;		/* -1 until a content is spooled */
 	uint64_t spool_end;
 	int *nwin;		/* by layer: entries winning there */
@@ -713,6 +713,23 @@ static int same_layer_parent(struct squash *q, struct node *n, int L,
 	return 0;
 }
 
+/* Room for element N of *P (CAP of SIZE bytes): *P, grown to twice its
+ * size if need be, or NULL. */
+static void *grow(struct dc_ctx *ctx, void **p, size_t *cap, size_t n,
+		  size_t size)
+{
+	if (n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		void *np = dc__reallocarray(ctx, *p, nc, size);
+
+		if (!np)
+			return NULL;
+		*p = np;
+		*cap = nc;
+	}
+	return *p;
+}
+
 /* Pass 1 for layer L, from its scanned entries LY (top down). */
 static int pass1_apply(struct squash *q, int L, struct p1layer *ly)
 {
@@ -772,15 +789,14 @@ static int pass1_apply(struct squash *q, int L, struct p1layer *ly)
 			continue;
 		}
 		if (rc->link) {
-			struct link *al = dc__reallocarray(ctx, q->all, q->nall + 1,
-							   sizeof(*al));
+			struct link *al = grow(ctx, (void **)&q->all, &q->capall,
+					       q->nall, sizeof(*al));
 			char *t = NULL;
 
 			if (!al) {
 				err = DC_ENOMEM;
 				goto out;
 			}
-			q->all = al;
 			if ((err = dc__path_clean(ctx, &t, rc->link,
 						  "hardlink target")) < 0)
 				goto out;
@@ -816,14 +832,12 @@ static int pass1_apply(struct squash *q, int L, struct p1layer *ly)
 				err = dc_error_prefix(ctx, "layer %d", L);
 				goto out;
 			}
-			lk = dc__reallocarray(ctx, q->links, q->nlinks + 1,
-					      sizeof(*lk));
-			if (!lk) {
+			if (!grow(ctx, (void **)&q->links, &q->caplinks, q->nlinks,
+				  sizeof(*lk))) {
 				free(t);
 				err = DC_ENOMEM;
 				goto out;
 			}
-			q->links = lk;
 			lk = &q->links[q->nlinks++];
 			memset(lk, 0, sizeof(*lk));
 			lk->target = t;
@@ -886,6 +900,26 @@ static size_t target_first(const struct squash *q, const char *path)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* Was a parent of PATH deleted, replaced or made opaque above LAYER? */
+static int parent_hidden(struct squash *q, const char *path, int layer)
+{
+	struct node *n = q->map.root;
+
+	if (!n)
+		return 0;
+	if (n->opq > layer)
+		return 1;
+	for (;;) {
+		const char *sl = strchr(path, '/');
+
+		if (!sl || !(n = child(&q->map, n, path, (size_t)(sl - path))))
+			return 0;
+		if (n->del > layer || n->opq > layer)
+			return 1;
+		path = sl + 1;
+	}
 }
 
 /*
@@ -986,32 +1020,10 @@ static int resolve_links(struct squash *q, int *lowest)
 					lk->layer, lk->path, lk->target);
 		if (t && t->win != NO_LAYER && t->win <= lk->layer)
 			continue;
-		if (!t && q->from > 0) {
+		if (!t && q->from > 0 && !parent_hidden(q, lk->target, lk->layer))
 			/* in the kept layers: untouched unless a parent of it
 			 * was deleted, replaced or made opaque above the link */
-			char *tp = lk->target, *slash;
-			int hide = 0;
-
-			p = map_get(&q->map, "");
-			if (p && p->opq > lk->layer)
-				hide = 1;
-			for (slash = strrchr(tp, '/'); slash && !hide;) {
-				*slash = '\0';
-				p = map_get(&q->map, tp);
-				if (p && (p->del > lk->layer || p->opq > lk->layer))
-					hide = 1;
-				{
-					char *prev = strrchr(tp, '/');
-
-					*slash = '/';
-					if (!prev)
-						break;
-					slash = prev;
-				}
-			}
-			if (!hide)
-				continue;
-		}
+			continue;
 		if ((err = map_put(q->ctx, &q->map, lk->path, &p)) < 0 ||
 		    (err = map_put(q->ctx, &q->map, lk->target, &t)) < 0)
 			return err;
@@ -1763,10 +1775,9 @@ static int spool_target(struct squash *q, const char *path, int L,
 			if (q->spool_fd < 0 &&
 			    (err = dc__tmp_anon(q->ctx, q->spooldir, &q->spool_fd)) < 0)
 				return err;
-			if (!(ns = dc__reallocarray(q->ctx, q->spools, q->nspools + 1,
-						    sizeof(*ns))))
+			if (!grow(q->ctx, (void **)&q->spools, &q->capspools,
+				  q->nspools, sizeof(*ns)))
 				return DC_ENOMEM;
-			q->spools = ns;
 			ns = &q->spools[q->nspools++];
 			ns->off = q->spool_end;
 			ns->size = size;
