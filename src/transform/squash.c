@@ -31,6 +31,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -870,15 +871,21 @@ static int cmp_target(const void *a, const void *b)
 	return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-/* The first of the Q->all entries at PATH (sorted by path), or NALL. */
-static size_t all_first(const struct squash *q, const char *path)
+/*
+ * The first of the N elements of SIZE bytes at BASE, sorted by the
+ * string pointer at offset OFF of each, whose string is KEY, or N.
+ */
+static size_t str_lower(const void *base, size_t n, size_t size, size_t off,
+			const char *key)
 {
-	size_t lo = 0, hi = q->nall;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		const char *s;
 
-		if (strcmp(q->all[mid].path, path) < 0)
+		memcpy(&s, (const char *)base + mid * size + off, sizeof(s));
+		if (strcmp(s, key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -886,20 +893,18 @@ static size_t all_first(const struct squash *q, const char *path)
 	return lo;
 }
 
+/* The first of the Q->all entries at PATH (sorted by path), or NALL. */
+static size_t all_first(const struct squash *q, const char *path)
+{
+	return str_lower(q->all, q->nall, sizeof(*q->all),
+			 offsetof(struct link, path), path);
+}
+
 /* The first of the Q->bytarget entries whose target is PATH, or NLINKS. */
 static size_t target_first(const struct squash *q, const char *path)
 {
-	size_t lo = 0, hi = q->nlinks;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(q->bytarget[mid].target, path) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return str_lower(q->bytarget, q->nlinks, sizeof(*q->bytarget),
+			 offsetof(struct tidx, target), path);
 }
 
 /* Was a parent of PATH deleted, replaced or made opaque above LAYER? */

@@ -45,6 +45,13 @@ refused() {
 		[ "${secs%%.*}" -lt 5 ]
 }
 
+# refused naming $1, as rootfs and as --squash, input $2; nothing left
+refused_both() {
+	refused "$1" convert -q "$2" rootfs:root.tar && no_leftovers root.tar &&
+		refused "$1" convert -q --squash "$2" oci-archive:o.tar &&
+		no_leftovers o.tar
+}
+
 # TAR extracts with tar -x and with Python's tarfile (its default filter)
 # into fresh directories, and nothing appears outside them
 extracts_safely() {
@@ -108,17 +115,11 @@ expect_success 'item 9: a symlink out of the root is replaced by the directory a
 ' /usr/bin/time python3
 
 expect_success 'item 9: an entry through a symlink of its own layer is refused, naming it' '
-	refused "opt/app/evil-abs/escaped.txt" convert -q "$H/symlink-same.tar" rootfs:root.tar &&
-	no_leftovers root.tar &&
-	refused "opt/app/evil-abs/escaped.txt" convert -q --squash "$H/symlink-same.tar" oci-archive:o.tar &&
-	no_leftovers o.tar
+	refused_both "opt/app/evil-abs/escaped.txt" "$H/symlink-same.tar"
 ' /usr/bin/time
 
 expect_success 'item 9: a hardlink through a symlink out of the root is refused, naming it' '
-	refused "'\''pw'\'': hardlink to '\''vdir/victim'\''" convert -q "$H/link-via-symlink.tar" rootfs:root.tar &&
-	no_leftovers root.tar &&
-	refused "'\''pw'\''" convert -q --squash "$H/link-via-symlink.tar" docker-archive:d.tar &&
-	no_leftovers d.tar
+	refused_both "'\''pw'\'': hardlink to '\''vdir/victim'\''" "$H/link-via-symlink.tar"
 ' /usr/bin/time
 
 expect_success 'item 10: a file under a lower file: the upper directory replaces it' '
@@ -128,17 +129,13 @@ expect_success 'item 10: a file under a lower file: the upper directory replaces
 ' /usr/bin/time python3
 
 expect_success 'item 10: a file under a file of the same layer is refused, naming it' '
-	refused "'\''a/b'\'': its parent '\''a'\'' is not a directory" convert -q "$H/file-dir-same.tar" rootfs:root.tar &&
-	no_leftovers root.tar
+	refused_both "'\''a/b'\'': its parent '\''a'\'' is not a directory" "$H/file-dir-same.tar"
 ' /usr/bin/time
 
 expect_success 'item 10: hardlink cycles, self-links and hardlinks to directories are refused' '
-	refused "'\''s'\'': hardlink to '\''s'\'' makes a cycle" convert -q "$H/link-self.tar" rootfs:root.tar &&
-	no_leftovers root.tar &&
-	refused "makes a cycle of hardlinks" convert -q "$H/link-cycle.tar" rootfs:root.tar &&
-	refused "'\''hd'\'': hardlink to the directory '\''d'\''" convert -q "$H/link-dir.tar" rootfs:root.tar &&
-	refused "'\''hd'\''" convert -q --squash "$H/link-dir.tar" oci-archive:o.tar &&
-	no_leftovers o.tar
+	refused_both "'\''s'\'': hardlink to '\''s'\'' makes a cycle" "$H/link-self.tar" &&
+	refused_both "makes a cycle of hardlinks" "$H/link-cycle.tar" &&
+	refused_both "'\''hd'\'': hardlink to the directory '\''d'\''" "$H/link-dir.tar"
 ' /usr/bin/time
 
 finish
