@@ -8,8 +8,17 @@
  *   - ".wh.NAME" hides NAME and its subtree in the layers below it;
  *   - ".wh..wh..opq" hides the lower layers' children of its directory;
  *   - a non-directory hides the lower layers' subtree at its path;
+ *   - an entry below a path hides a lower non-directory (a file, a
+ *     symlink) at that path: the upper directory replaces it, as Docker's
+ *     overlay2 shows it (see hidden());
  *   - whiteouts affect lower layers only (image-spec layer.md), so a
  *     file in the same layer as its whiteout survives.
+ * What no filesystem holds is refused, naming the entry, as moby's
+ * applier fails on it: an entry below a non-directory of its own layer
+ * (a file, or a symlink it would pass through), a hardlink to a
+ * directory, to itself or in a cycle, and (squashing every layer) a
+ * hardlink whose target is no regular file of the image. The output
+ * then extracts into a directory without writing outside it.
  * Pass 2 streams the layers bottom up, once each, and copies the
  * winners, while the blob pool verifies the layers' digests and diff_ids
  * on the other cores (from the start: pass 1 needs none of it). A
@@ -23,7 +32,10 @@
  * the ring, the headers around it come from libarchive: pass 2 then
  * mostly walks headers. The bytes are those of the streamed output.
  *
- * Memory grows with the number of paths, never with layer bytes.
+ * Memory grows with the number of paths, never with layer bytes; time
+ * with the bytes of the layers' names and their number (a path trie, the
+ * hardlinks sorted), each layer digest read once however often it is
+ * listed.
  */
 #include "internal.h"
 #include "blob/blob.h"
