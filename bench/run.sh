@@ -26,6 +26,7 @@
 #                    rounds (bench/report.sh), which evens out a machine whose
 #                    load changes over time
 #   ONLY=regex       run only the case ids that match (see CASES below)
+#                    ("hostile": the hostile row, bench/hostile.sh)
 #
 # Timing: hyperfine, median of the timed runs. Before every run (warmups
 # included) --prepare deletes the output, runs sync (so no run pays for the
@@ -181,6 +182,12 @@ rm -rf "${OUT:?}"/*
 # --- report --------------------------------------------------------------
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RES/env.txt" >&2
 "$HERE/report.sh" "$RES"/r* >"$RES/table.md"
+# --- the hostile row: small inputs that once cost minutes or gigabytes -----
+if [[ hostile =~ $ONLY ]]; then
+	echo "=== hostile: bench/hostile.sh" >&2
+	{ echo; echo "hostile inputs (target: under 5 s and 64 MiB, or refused):"; echo
+	  DECANT=$D "$HERE/hostile.sh" "$DATA" || echo "(some missed)"; } >>"$RES/table.md"
+fi
 echo >&2
 cat "$RES/env.txt"
 echo

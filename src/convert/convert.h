@@ -45,6 +45,7 @@ struct plan {
 	const char *dest;		/* for messages */
 	struct dc_writer *w;		/* begun: squashes may go straight in */
 	size_t nsquash;
+	const struct dc_image *const *src;	/* img[i] is made from src[i] */
 };
 
 /*

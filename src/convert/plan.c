@@ -262,7 +262,29 @@ static int plan_squash(struct plan *p, struct dc_reader *r,
 {
 	struct dc_ctx *ctx = p->ctx;
 	int in_tar = 0, fd = -1, err;
+	size_t k;
 
+	/* an image listed again (the same config, so the same layers):
+	 * its squash is made once (issue 17: 5,000 times, 53 s) */
+	for (k = 0; k < p->n; k++) {
+		const struct dc_image *o2 = p->img[k];
+
+		if (strcmp(p->src[k]->config.digest, src->config.digest) ||
+		    o2->nlayers != keep + 1 || o2->layers[keep].comp != to ||
+		    p->src[k]->nlayers != src->nlayers)
+			continue;
+		if ((err = dc__desc_copy(ctx, ol, &o2->layers[keep])) < 0)
+			return err;
+		img->config_raw.len = 0;
+		if ((err = dc__buf_add(ctx, &img->config_raw, o2->config_raw.data,
+				       o2->config_raw.len)) < 0)
+			return err;
+		memcpy(img->config.digest, o2->config.digest,
+		       sizeof(img->config.digest));
+		img->config.size = o2->config.size;
+		b->kind = B_DONE;
+		return 0;
+	}
 	if (p->w) {
 		if ((err = dc__writer_put_blob_open(p->w, &fd)) < 0)
 			return err;
@@ -648,6 +670,7 @@ int dc__plan_build(struct plan *p, struct dc_reader *r,
 	int err;
 
 	p->dest = dest;
+	p->src = src;
 	if ((err = dc__spool_dir(ctx, dest, &spooldir)) < 0)
 		return err;
 	if (nsrc && !(p->img = dc__calloc(ctx, nsrc, sizeof(*p->img)))) {

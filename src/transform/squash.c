@@ -8,8 +8,17 @@
  *   - ".wh.NAME" hides NAME and its subtree in the layers below it;
  *   - ".wh..wh..opq" hides the lower layers' children of its directory;
  *   - a non-directory hides the lower layers' subtree at its path;
+ *   - an entry below a path hides a lower non-directory (a file, a
+ *     symlink) at that path: the upper directory replaces it, as Docker's
+ *     overlay2 shows it (see hidden());
  *   - whiteouts affect lower layers only (image-spec layer.md), so a
  *     file in the same layer as its whiteout survives.
+ * What no filesystem holds is refused, naming the entry, as moby's
+ * applier fails on it: an entry below a non-directory of its own layer
+ * (a file, or a symlink it would pass through), a hardlink to a
+ * directory, to itself or in a cycle, and (squashing every layer) a
+ * hardlink whose target is no regular file of the image. The output
+ * then extracts into a directory without writing outside it.
  * Pass 2 streams the layers bottom up, once each, and copies the
  * winners, while the blob pool verifies the layers' digests and diff_ids
  * on the other cores (from the start: pass 1 needs none of it). A
@@ -23,7 +32,10 @@
  * the ring, the headers around it come from libarchive: pass 2 then
  * mostly walks headers. The bytes are those of the streamed output.
  *
- * Memory grows with the number of paths, never with layer bytes.
+ * Memory grows with the number of paths, never with layer bytes; time
+ * with the bytes of the layers' names and their number (a path trie, the
+ * hardlinks sorted), each layer digest read once however often it is
+ * listed.
  */
 #include "transform/transform.h"
 #include "blob/blob.h"
@@ -31,6 +43,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -49,28 +62,48 @@
 #define COPY_MIN (64u << 10)
 
 struct node {
-	char *path;
+	struct node *parent;
+	uint64_t hash;
 	int win;	/* layer of the winning entry */
 	int del;	/* path and subtree hidden in layers below this one */
 	int opq;	/* children hidden in layers below this one */
+	int dirup;	/* highest layer with an entry below this path */
 	unsigned char win_dir;
+	unsigned char win_link;	/* the winning entry is a hardlink */
 	unsigned char mat;	/* winning hardlink to be materialized */
 	int need_src;	/* materialize: content of this path as of layer <= */
+	size_t link;	/* 1 + the index in q->links of its winning hardlink */
+	size_t nlen;
+	char name[];	/* the last component */
 };
 
 struct map {
 	struct node **slot;
 	size_t cap, n;
+	struct node *root;	/* "" */
 };
 
 struct link {
 	char *path;	/* the hardlink */
 	char *target;
 	int layer;
-	int fd;		/* spooled content of the target, or -1 */
-	uint64_t size;
-	int src;	/* layer the spooled content came from */
-	int written;	/* materialized as a regular file */
+	size_t sp;	/* 1 + the index in q->spools of its content, or 0 */
+};
+
+/*
+ * The content a target had in layer SRC, at OFF of the one spool file
+ * all materialized hardlinks share (a file each ran out of descriptors:
+ * issue 17, 2,000 links at ulimit -n 1024).
+ */
+struct spool {
+	uint64_t off, size;
+	int src;
+	size_t written;	/* 1 + the index of the link written with it, or 0 */
+};
+
+struct tidx {
+	const char *target;
+	size_t i;	/* in q->links */
 };
 
 struct squash {
@@ -82,9 +115,19 @@ struct squash {
 	const char *spooldir;
 	struct map map;
 	struct link *links;
-	size_t nlinks;
+	size_t nlinks, caplinks;
 	struct link *all;	/* every hardlink entry in the range */
-	size_t nall;
+	size_t nall, capall;
+	struct tidx *bytarget;	/* q->links, in target order */
+	struct spool *spools;
+	size_t nspools, capspools;
+	int spool_fd;		/* -1 until a content is spooled */
+	uint64_t spool_end;
+	int *nwin;		/* by layer: entries winning there */
+	int max_need;		/* highest layer a materialized link reads */
+	int *twin;		/* by layer: the topmost layer with its digest */
+	int *vlist;		/* the layers the ring verifies (one a digest) */
+	int nvlist;
 	/* output */
 	struct archive *aw;
 	struct dc_out out;
@@ -100,27 +143,70 @@ struct squash {
 };
 
 /* ------------------------------------------------------------------ */
-/* Path map (open addressing, FNV-1a) */
+/*
+ * Path map: a trie whose nodes are one path component each, kept in one
+ * open-addressing table keyed by (parent, name). A path costs one walk
+ * of its components, whatever its depth: a table keyed by whole paths
+ * hashed every ancestor prefix of every entry again (issue 17: 5,000
+ * files 2,000 deep took 30 s). A node that only leads to others (all
+ * its fields unset) stands for no entry: map_get() says NULL for it.
+ */
 
-static uint64_t fnv(const char *s)
+static uint64_t comp_hash(const struct node *parent, const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)parent;
+	size_t i;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h ^ (h >> 29);
 }
 
-static struct node *map_get(struct map *m, const char *path)
+static int node_blank(const struct node *n)
 {
+	return n->win == NO_LAYER && n->del == NO_LAYER &&
+	       n->opq == NO_LAYER && n->need_src == NO_LAYER && !n->mat;
+}
+
+static struct node *child(const struct map *m, const struct node *parent,
+			  const char *s, size_t len)
+{
+	uint64_t h;
 	size_t i;
 
 	if (!m->cap)
 		return NULL;
-	for (i = fnv(path) & (m->cap - 1); m->slot[i]; i = (i + 1) & (m->cap - 1))
-		if (!strcmp(m->slot[i]->path, path))
-			return m->slot[i];
+	h = comp_hash(parent, s, len);
+	for (i = h & (m->cap - 1); m->slot[i]; i = (i + 1) & (m->cap - 1)) {
+		struct node *n = m->slot[i];
+
+		if (n->hash == h && n->parent == parent && n->nlen == len &&
+		    !memcmp(n->name, s, len))
+			return n;
+	}
 	return NULL;
+}
+
+/* The node of PATH, blank or not, or NULL. */
+static struct node *map_find(const struct map *m, const char *path)
+{
+	struct node *n = m->root;
+
+	while (n && *path) {
+		const char *sl = strchr(path, '/');
+		size_t len = sl ? (size_t)(sl - path) : strlen(path);
+
+		n = child(m, n, path, len);
+		path += len + (sl != NULL);
+	}
+	return n;
+}
+
+static struct node *map_get(struct map *m, const char *path)
+{
+	struct node *n = map_find(m, path);
+
+	return n && !node_blank(n) ? n : NULL;
 }
 
 static int map_grow(struct dc_ctx *ctx, struct map *m)
@@ -133,7 +219,7 @@ static int map_grow(struct dc_ctx *ctx, struct map *m)
 	for (i = 0; i < m->cap; i++) {
 		if (!m->slot[i])
 			continue;
-		for (j = fnv(m->slot[i]->path) & (cap - 1); s[j]; j = (j + 1) & (cap - 1))
+		for (j = m->slot[i]->hash & (cap - 1); s[j]; j = (j + 1) & (cap - 1))
 			;
 		s[j] = m->slot[i];
 	}
@@ -143,30 +229,51 @@ static int map_grow(struct dc_ctx *ctx, struct map *m)
 	return 0;
 }
 
+static struct node *node_new(struct dc_ctx *ctx, struct node *parent,
+			     const char *s, size_t len)
+{
+	struct node *n = dc__calloc(ctx, 1, sizeof(*n) + len + 1);
+
+	if (!n)
+		return NULL;
+	n->parent = parent;
+	n->nlen = len;
+	memcpy(n->name, s, len);
+	n->win = n->del = n->opq = n->need_src = n->dirup = NO_LAYER;
+	return n;
+}
+
+/* The node of PATH, made (with its ancestors) if need be. */
 static int map_put(struct dc_ctx *ctx, struct map *m, const char *path,
 		   struct node **out)
 {
-	struct node *n = map_get(m, path);
-	size_t i;
+	struct node *n;
 	int err;
 
-	if (n) {
-		*out = n;
-		return 0;
-	}
-	if ((m->n + 1) * 4 > m->cap * 3 && (err = map_grow(ctx, m)) < 0)
-		return err;
-	if (!(n = dc__calloc(ctx, 1, sizeof(*n))))
+	if (!m->root && !(m->root = node_new(ctx, NULL, "", 0)))
 		return DC_ENOMEM;
-	if (!(n->path = dc__strdup(ctx, path))) {
-		free(n);
-		return DC_ENOMEM;
+	n = m->root;
+	while (*path) {
+		const char *sl = strchr(path, '/');
+		size_t len = sl ? (size_t)(sl - path) : strlen(path), i;
+		struct node *c = child(m, n, path, len);
+
+		if (!c) {
+			if ((m->n + 1) * 4 > m->cap * 3 &&
+			    (err = map_grow(ctx, m)) < 0)
+				return err;
+			if (!(c = node_new(ctx, n, path, len)))
+				return DC_ENOMEM;
+			c->hash = comp_hash(n, path, len);
+			for (i = c->hash & (m->cap - 1); m->slot[i];
+			     i = (i + 1) & (m->cap - 1))
+				;
+			m->slot[i] = c;
+			m->n++;
+		}
+		n = c;
+		path += len + (sl != NULL);
 	}
-	n->win = n->del = n->opq = n->need_src = NO_LAYER;
-	for (i = fnv(path) & (m->cap - 1); m->slot[i]; i = (i + 1) & (m->cap - 1))
-		;
-	m->slot[i] = n;
-	m->n++;
 	*out = n;
 	return 0;
 }
@@ -175,13 +282,10 @@ static void map_release(struct map *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->cap; i++) {
-		if (m->slot[i]) {
-			free(m->slot[i]->path);
-			free(m->slot[i]);
-		}
-	}
+	for (i = 0; i < m->cap; i++)
+		free(m->slot[i]);
 	free(m->slot);
+	free(m->root);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -332,34 +436,38 @@ static int entry_path(struct squash *q, struct dc_ctx *ctx,
 	return 0;
 }
 
-/* Is PATH (from layer L) hidden by anything above layer L? */
-static int hidden(struct squash *q, char *path, int layer)
+/*
+ * Is PATH (from layer L; DIR: a directory) hidden by anything above
+ * layer L? A non-directory is also hidden by an entry below its path in
+ * a layer above: the upper directory replaces it, as overlayfs shows a
+ * lower file or symlink under an upper directory (moby's overlay2
+ * applies each layer into a directory of its own, where the parent is
+ * made: pkg/archive/diff.go UnpackLayer, moby v20.10.0). So no entry
+ * passes through a lower symlink: issue 17, an entry written below
+ * "evil -> /tmp" reached the host's /tmp on extraction.
+ */
+static int hidden(struct squash *q, const char *path, int layer, int dir)
 {
-	struct node *n = map_get(&q->map, path);
-	char *slash;
-	int hide = 0;
+	struct node *n = q->map.root;
 
-	if (n && (n->win != NO_LAYER || n->del > layer))
+	if (!n)
+		return 0;
+	if (n->opq > layer && strcmp(path, ".wh..wh..opq"))
 		return 1;
-	n = map_get(&q->map, "");
-	if (n && n->opq > layer && strcmp(path, ".wh..wh..opq"))
-		return 1;
-	/* walk the ancestors */
-	for (slash = strrchr(path, '/'); slash && !hide; ) {
-		*slash = '\0';
-		n = map_get(&q->map, path);
-		if (n && (n->del > layer || n->opq > layer))
-			hide = 1;
-		{
-			char *prev = strrchr(path, '/');
+	while (*path) {
+		const char *sl = strchr(path, '/');
+		size_t len = sl ? (size_t)(sl - path) : strlen(path);
 
-			*slash = '/';
-			if (!prev)
-				break;
-			slash = prev;
-		}
+		if (!(n = child(&q->map, n, path, len)))
+			return 0;
+		if (!sl)
+			return n->win != NO_LAYER || n->del > layer ||
+			       (!dir && n->dirup > layer);
+		if (n->del > layer || n->opq > layer)
+			return 1;
+		path = sl + 1;
 	}
-	return hide;
+	return 0;
 }
 
 static int is_whiteout(const char *path, const char **base_out)
@@ -469,7 +577,11 @@ static void *p1_main(void *arg)
 			break;
 		ly = &p->ly[L];
 		dc__bsrc_clone(q->bs, &tctx, &bs, &p->stop);
-		err = buf ? scan_layer(q, &bs, L, buf, ly) : dc__enomem(&tctx);
+		if (q->twin[L] != L)	/* its twin above is scanned */
+			err = 0;
+		else
+			err = buf ? scan_layer(q, &bs, L, buf, ly) :
+			      dc__enomem(&tctx);
 		pthread_mutex_lock(&p->mu);
 		if (err < 0) {
 			dc__err_save(&ly->err, err, &tctx);
@@ -497,6 +609,7 @@ static void p1_release(struct p1layer *ly)
 }
 
 static int pass1_apply(struct squash *q, int L, struct p1layer *ly);
+static int cmp_int(const void *a, const void *b);
 
 /*
  * Layer L was interrupted: by a signal, or by the failure of a layer
@@ -553,9 +666,11 @@ static int pass1(struct squash *q)
 			err = dc__err_restore(q->ctx, &ly->err);
 			break;
 		}
-		if ((err = pass1_apply(q, L, ly)) < 0)
+		/* a layer listed again: its topmost twin's entries */
+		if ((err = pass1_apply(q, L, &p.ly[q->twin[L]])) < 0)
 			break;
-		p1_release(ly);
+		if (bsearch(&L, q->vlist, (size_t)q->nvlist, sizeof(L), cmp_int))
+			p1_release(&p.ly[q->twin[L]]);	/* the lowest twin */
 	}
 	if (err < 0)
 		__atomic_store_n(&p.stop, 1, __ATOMIC_RELAXED);
@@ -566,6 +681,66 @@ static int pass1(struct squash *q)
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.cv);
 	return err;
+}
+
+/*
+ * N (at PATH) won in layer L: its ancestors hold an entry from L, and
+ * no ancestor may be a non-directory of the same layer, nor may N be one
+ * with an entry of L below it. No filesystem holds that tree: moby's
+ * applier fails on it (the parent is not a directory, or the entry goes
+ * through a symlink into the root: pkg/archive/archive.go createTarFile,
+ * moby v20.10.0), and so does this.
+ */
+/* The length of PATH's prefix that ancestor A of N (at PATH) stands for. */
+static size_t parent_len(const char *path, const struct node *n,
+			 const struct node *a)
+{
+	size_t len = strlen(path);
+
+	for (; n && n != a; n = n->parent)
+		len -= n->nlen + (len > n->nlen);
+	return len;
+}
+
+static int same_layer_parent(struct squash *q, struct node *n, int L,
+			     const char *path)
+{
+	struct node *a;
+
+	if (!n->win_dir && n->dirup == L)
+		return dc_error(q->ctx, DC_ECORRUPT,
+				"layer %d ('%s'): '%s' is not a directory but the "
+				"layer has entries below it", L,
+				q->img->layers[L].digest, path);
+	for (a = n->parent; a && a != q->map.root; a = a->parent) {
+		if (a->win == L && !a->win_dir)
+			return dc_error(q->ctx, DC_ECORRUPT,
+					"layer %d ('%s'): '%s': its parent '%.*s' is "
+					"not a directory in the same layer", L,
+					q->img->layers[L].digest, path,
+					(int)parent_len(path, n, a), path);
+	}
+	/* an ancestor set already has its own set too: amortized O(1) */
+	for (a = n->parent; a && a->dirup == NO_LAYER; a = a->parent)
+		a->dirup = L;
+	return 0;
+}
+
+/* Room for element N of *P (CAP of SIZE bytes): *P, grown to twice its
+ * size if need be, or NULL. */
+static void *grow(struct dc_ctx *ctx, void **p, size_t *cap, size_t n,
+		  size_t size)
+{
+	if (n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		void *np = dc__reallocarray(ctx, *p, nc, size);
+
+		if (!np)
+			return NULL;
+		*p = np;
+		*cap = nc;
+	}
+	return *p;
 }
 
 /* Pass 1 for layer L, from its scanned entries LY (top down). */
@@ -593,7 +768,7 @@ static int pass1_apply(struct squash *q, int L, struct p1layer *ly)
 					       L, path);
 				goto out;
 			}
-			if (hidden(q, path, L))
+			if (hidden(q, path, L, 1))
 				continue;
 			if (!strcmp(base, ".wh..wh..opq")) {
 				if (dl) {
@@ -619,21 +794,22 @@ static int pass1_apply(struct squash *q, int L, struct p1layer *ly)
 			if (q->keep_wh) {
 				if ((err = map_put(ctx, &q->map, path, &n)) < 0)
 					goto out;
-				if (n->win == NO_LAYER)
+				if (n->win == NO_LAYER) {
 					n->win = L;
+					q->nwin[L]++;
+				}
 			}
 			continue;
 		}
 		if (rc->link) {
-			struct link *al = dc__reallocarray(ctx, q->all, q->nall + 1,
-							   sizeof(*al));
+			struct link *al = grow(ctx, (void **)&q->all, &q->capall,
+					       q->nall, sizeof(*al));
 			char *t = NULL;
 
 			if (!al) {
 				err = DC_ENOMEM;
 				goto out;
 			}
-			q->all = al;
 			if ((err = dc__path_clean(ctx, &t, rc->link,
 						  "hardlink target")) < 0)
 				goto out;
@@ -647,16 +823,19 @@ static int pass1_apply(struct squash *q, int L, struct p1layer *ly)
 			q->nall++;
 			al->target = t;
 			al->layer = L;
-			al->fd = -1;
 		}
-		if (hidden(q, path, L))
+		if (hidden(q, path, L, rc->dir))
 			continue;
 		if ((err = map_put(ctx, &q->map, path, &n)) < 0)
 			goto out;
 		n->win = L;
 		n->win_dir = rc->dir;
+		n->win_link = rc->link != NULL;
+		q->nwin[L]++;
 		if (!n->win_dir && n->del == NO_LAYER)
 			n->del = L;
+		if ((err = same_layer_parent(q, n, L, path)) < 0)
+			goto out;
 		if (rc->link) {
 			struct link *lk;
 			char *t = NULL;
@@ -666,25 +845,145 @@ static int pass1_apply(struct squash *q, int L, struct p1layer *ly)
 				err = dc_error_prefix(ctx, "layer %d", L);
 				goto out;
 			}
-			lk = dc__reallocarray(ctx, q->links, q->nlinks + 1,
-					      sizeof(*lk));
-			if (!lk) {
+			if (!grow(ctx, (void **)&q->links, &q->caplinks, q->nlinks,
+				  sizeof(*lk))) {
 				free(t);
 				err = DC_ENOMEM;
 				goto out;
 			}
-			q->links = lk;
 			lk = &q->links[q->nlinks++];
 			memset(lk, 0, sizeof(*lk));
-			lk->path = path;
-			rc->path = NULL;	/* the link's now */
 			lk->target = t;
 			lk->layer = L;
-			lk->fd = -1;
+			if (!(lk->path = dc__strdup(ctx, path))) {
+				err = DC_ENOMEM;
+				goto out;
+			}
+			n->link = q->nlinks;	/* 1 + its index */
 		}
 	}
 	return 0;
 out:
+	return err;
+}
+
+static int cmp_all(const void *a, const void *b)
+{
+	const struct link *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (x->layer > y->layer) - (x->layer < y->layer);
+}
+
+static int cmp_target(const void *a, const void *b)
+{
+	const struct tidx *x = a, *y = b;
+	int c = strcmp(x->target, y->target);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * The first of the N elements of SIZE bytes at BASE, sorted by the
+ * string pointer at offset OFF of each, whose string is KEY, or N.
+ */
+static size_t str_lower(const void *base, size_t n, size_t size, size_t off,
+			const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *s;
+
+		memcpy(&s, (const char *)base + mid * size + off, sizeof(s));
+		if (strcmp(s, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first of the Q->all entries at PATH (sorted by path), or NALL. */
+static size_t all_first(const struct squash *q, const char *path)
+{
+	return str_lower(q->all, q->nall, sizeof(*q->all),
+			 offsetof(struct link, path), path);
+}
+
+/* The first of the Q->bytarget entries whose target is PATH, or NLINKS. */
+static size_t target_first(const struct squash *q, const char *path)
+{
+	return str_lower(q->bytarget, q->nlinks, sizeof(*q->bytarget),
+			 offsetof(struct tidx, target), path);
+}
+
+/* Was a parent of PATH deleted, replaced or made opaque above LAYER? */
+static int parent_hidden(struct squash *q, const char *path, int layer)
+{
+	struct node *n = q->map.root;
+
+	if (!n)
+		return 0;
+	if (n->opq > layer)
+		return 1;
+	for (;;) {
+		const char *sl = strchr(path, '/');
+
+		if (!sl || !(n = child(&q->map, n, path, (size_t)(sl - path))))
+			return 0;
+		if (n->del > layer || n->opq > layer)
+			return 1;
+		path = sl + 1;
+	}
+}
+
+/*
+ * Winning hardlinks whose targets, followed through winning hardlinks,
+ * come back to them (a link to itself, a cycle) are refused: moby's
+ * applier cannot make them either (link() finds no target; an entry
+ * being extracted is removed first: pkg/archive/diff.go UnpackLayer,
+ * moby v20.10.0), nor can tar.
+ */
+static int check_cycles(struct squash *q)
+{
+	unsigned char *st = dc__calloc(q->ctx, q->nlinks ? q->nlinks : 1, 1);
+	size_t i, *path = dc__calloc(q->ctx, q->nlinks ? q->nlinks : 1,
+				      sizeof(*path));
+	int err = 0;
+
+	if (!st || !path) {
+		err = DC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < q->nlinks && !err; i++) {
+		size_t cur = i, np = 0, k;
+
+		while (!st[cur]) {
+			struct node *t = map_get(&q->map, q->links[cur].target);
+
+			st[cur] = 1;
+			path[np++] = cur;
+			if (!t || !t->link || t->win > q->links[cur].layer)
+				break;
+			if (st[t->link - 1] == 1) {
+				err = dc_error(q->ctx, DC_ECORRUPT,
+					       "layer %d: '%s': hardlink to '%s' "
+					       "makes a cycle of hardlinks",
+					       q->links[cur].layer,
+					       q->links[cur].path,
+					       q->links[cur].target);
+				break;
+			}
+			cur = t->link - 1;
+		}
+		for (k = 0; k < np; k++)
+			st[path[k]] = 2;
+	}
+out:
+	free(st);
+	free(path);
 	return err;
 }
 
@@ -699,6 +998,11 @@ static int resolve_links(struct squash *q, int *lowest)
 	int err;
 
 	*lowest = q->from;
+	q->max_need = NO_LAYER;
+	if ((err = check_cycles(q)) < 0)
+		return err;
+	if (q->nall)
+		qsort(q->all, q->nall, sizeof(*q->all), cmp_all);
 	for (i = 0; i < q->nlinks; i++) {
 		struct link *lk = &q->links[i];
 		struct node *t = map_get(&q->map, lk->target), *p;
@@ -710,11 +1014,10 @@ static int resolve_links(struct squash *q, int *lowest)
 
 			if (t && t->win != NO_LAYER && t->win <= lk->layer)
 				break;
-			for (j = 0; j < q->nall; j++)
-				if (q->all[j].layer <= lk->layer &&
-				    !strcmp(q->all[j].path, lk->target) &&
-				    (best == (size_t)-1 || q->all[j].layer > q->all[best].layer))
-					best = j;
+			for (j = all_first(q, lk->target);
+			     j < q->nall && !strcmp(q->all[j].path, lk->target) &&
+			     q->all[j].layer <= lk->layer; j++)
+				best = j;
 			if (best == (size_t)-1)
 				break;
 			{
@@ -727,41 +1030,36 @@ static int resolve_links(struct squash *q, int *lowest)
 			}
 			t = map_get(&q->map, lk->target);
 		}
-		if (t && t->win != NO_LAYER && t->win <= lk->layer && !t->win_dir)
+		if (t && t->win != NO_LAYER && t->win <= lk->layer && t->win_dir)
+			/* link() refuses a directory, so does moby's applier */
+			return dc_error(q->ctx, DC_ECORRUPT,
+					"layer %d: '%s': hardlink to the directory '%s'",
+					lk->layer, lk->path, lk->target);
+		if (t && t->win != NO_LAYER && t->win <= lk->layer)
 			continue;
-		if (!t && q->from > 0) {
+		if (!t && q->from > 0 && !parent_hidden(q, lk->target, lk->layer))
 			/* in the kept layers: untouched unless a parent of it
 			 * was deleted, replaced or made opaque above the link */
-			char *tp = lk->target, *slash;
-			int hide = 0;
-
-			p = map_get(&q->map, "");
-			if (p && p->opq > lk->layer)
-				hide = 1;
-			for (slash = strrchr(tp, '/'); slash && !hide;) {
-				*slash = '\0';
-				p = map_get(&q->map, tp);
-				if (p && (p->del > lk->layer || p->opq > lk->layer))
-					hide = 1;
-				{
-					char *prev = strrchr(tp, '/');
-
-					*slash = '/';
-					if (!prev)
-						break;
-					slash = prev;
-				}
-			}
-			if (!hide)
-				continue;
-		}
+			continue;
 		if ((err = map_put(q->ctx, &q->map, lk->path, &p)) < 0 ||
 		    (err = map_put(q->ctx, &q->map, lk->target, &t)) < 0)
 			return err;
 		p->mat = 1;
 		if (t->need_src < lk->layer)
 			t->need_src = lk->layer;
+		if (q->max_need < lk->layer)
+			q->max_need = lk->layer;
 		*lowest = 0;
+	}
+	if (q->nlinks) {
+		if (!(q->bytarget = dc__calloc(q->ctx, q->nlinks,
+					       sizeof(*q->bytarget))))
+			return DC_ENOMEM;
+		for (i = 0; i < q->nlinks; i++) {
+			q->bytarget[i].target = q->links[i].target;
+			q->bytarget[i].i = i;
+		}
+		qsort(q->bytarget, q->nlinks, sizeof(*q->bytarget), cmp_target);
 	}
 	return 0;
 }
@@ -877,7 +1175,7 @@ static void *ver_read_main(void *arg)
 		struct dc_stream *s;
 		int err;
 
-		if ((err = dc__blob_open_tar(&g->vbs, &img->layers[g->q->from + L],
+		if ((err = dc__blob_open_tar(&g->vbs, &img->layers[g->q->vlist[L]],
 					     0, &s)) < 0) {
 			ver_fail(g, err, &g->vctx);
 			return NULL;
@@ -942,7 +1240,7 @@ static size_t ver_avail(struct ring *g, const unsigned char **p)
 
 			dc__hash_final(g->hh, dig);
 			if ((err = dc__blob_verdict(&g->hctx, g->q->bs,
-						    &g->q->img->layers[g->q->from + g->hl],
+						    &g->q->img->layers[g->q->vlist[g->hl]],
 						    g->hgot, dig)) < 0) {
 				ver_fail(g, err, &g->hctx);
 				return 0;
@@ -1255,7 +1553,7 @@ static int ring_start(struct squash *q, int direct)
 		return dc__enomem(q->ctx);
 	}
 	if (q->ring_verifies) {
-		g->nv = (size_t)q->ring_verifies;
+		g->nv = (size_t)q->nvlist;
 		dc__bsrc_clone(q->bs, &g->vctx, &g->vbs, &g->vintr);
 	}
 	g->q = q;
@@ -1405,9 +1703,10 @@ static int write_zeros(struct squash *q, int64_t n)
 	return 0;
 }
 
+/* Copy an entry's data to the output (WRITE), to the spool at SPOOL
+ * (>= 0), or both. */
 static int copy_data(struct squash *q, struct archive *a, struct lr *l,
-		     int write, struct link **spool, size_t nspool, int L,
-		     int64_t size)
+		     int write, int64_t spool, int L, int64_t size)
 {
 	int64_t pos = 0;
 	int err;
@@ -1416,7 +1715,6 @@ static int copy_data(struct squash *q, struct archive *a, struct lr *l,
 		const void *p;
 		size_t n;
 		la_int64_t off;
-		size_t i;
 		int r = archive_read_data_block(a, &p, &n, &off);
 
 		if (r == ARCHIVE_EOF)
@@ -1434,12 +1732,10 @@ static int copy_data(struct squash *q, struct archive *a, struct lr *l,
 			      archive_write_data(q->aw, p, n) < 0))
 			return err < 0 ? err : aw_error(q);
 		pos = off + (int64_t)n;
-		for (i = 0; i < nspool; i++) {
-			if (pwrite(spool[i]->fd, p, n, off) != (ssize_t)n)
-				return dc_error(q->ctx, DC_EIO,
-						"spooling a hardlink target: %s",
-						strerror(errno));
-		}
+		if (spool >= 0 && pwrite(q->spool_fd, p, n, spool + off) != (ssize_t)n)
+			return dc_error(q->ctx, DC_EIO,
+					"spooling a hardlink target: %s",
+					strerror(errno));
 	}
 }
 
@@ -1473,14 +1769,91 @@ out:
 	return err;
 }
 
-static struct link *find_link(struct squash *q, const char *path, int L)
+/*
+ * PATH (a regular file of layer L) is the content the materialized
+ * links to it from layer L and above need (until a layer above has it
+ * again): spooled once for all of them. *OFF: where, or -1.
+ */
+static int spool_target(struct squash *q, const char *path, int L,
+			uint64_t size, int64_t *off)
 {
-	size_t i;
+	size_t j = target_first(q, path), sp = 0;
+	int err;
 
-	for (i = 0; i < q->nlinks; i++)
-		if (q->links[i].layer == L && !strcmp(q->links[i].path, path))
-			return &q->links[i];
-	return NULL;
+	*off = -1;
+	for (; j < q->nlinks && !strcmp(q->bytarget[j].target, path); j++) {
+		struct link *lk = &q->links[q->bytarget[j].i];
+
+		if (lk->layer < L)
+			continue;
+		if (!sp) {
+			struct spool *ns;
+
+			if (q->spool_fd < 0 &&
+			    (err = dc__tmp_anon(q->ctx, q->spooldir, &q->spool_fd)) < 0)
+				return err;
+			if (!grow(q->ctx, (void **)&q->spools, &q->capspools,
+				  q->nspools, sizeof(*ns)))
+				return DC_ENOMEM;
+			ns = &q->spools[q->nspools++];
+			ns->off = q->spool_end;
+			ns->size = size;
+			ns->src = L;
+			ns->written = 0;
+			q->spool_end += size;
+			/* a hole at the end reads as zeros too */
+			if (ftruncate(q->spool_fd, (off_t)q->spool_end) < 0)
+				return dc_error(q->ctx, DC_EIO,
+						"spooling a hardlink target: %s",
+						strerror(errno));
+			sp = q->nspools;
+			*off = (int64_t)ns->off;
+		}
+		lk->sp = sp;
+	}
+	return 0;
+}
+
+/* The materialized hardlink LK (at PATH, entry E): its content, or a
+ * hardlink to the link written with the same content before. */
+static int write_materialized(struct squash *q, struct archive_entry *e,
+			      const char *path, struct link *lk)
+{
+	struct spool *sp = &q->spools[lk->sp - 1];
+	struct dc_stream *s = NULL;
+	uint64_t left;
+	int err;
+
+	if (sp->written) {
+		archive_entry_set_hardlink(e, q->links[sp->written - 1].path);
+		archive_entry_set_size(e, 0);
+		return write_entry(q, e, path);
+	}
+	sp->written = (size_t)(lk - q->links) + 1;
+	archive_entry_set_hardlink(e, NULL);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_size(e, (la_int64_t)sp->size);
+	if ((err = write_entry(q, e, path)) < 0)
+		return err;
+	if ((err = dc__stream_fd_range(q->ctx, &s, q->spool_fd, (int64_t)sp->off,
+				       (int64_t)sp->size, 0)) < 0)
+		return err;
+	for (left = sp->size; left;) {
+		ssize_t got = dc__stream_read(s, q->buf + (1 << 20), 1 << 20);
+
+		if (got <= 0) {
+			err = got < 0 ? (int)got : DC_EIO;
+			break;
+		}
+		if (archive_write_data(q->aw, q->buf + (1 << 20),
+				       (size_t)got) < 0) {
+			err = aw_error(q);
+			break;
+		}
+		left -= (uint64_t)got;
+	}
+	dc__stream_close(s);
+	return err;
 }
 
 /*
@@ -1517,7 +1890,6 @@ static int pass2_layer(struct squash *q, int L)
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	struct lr l = { NULL, q->buf, 0 };
-	struct link **spool = NULL;
 	char *path = NULL;
 	int err, r;
 
@@ -1532,14 +1904,10 @@ static int pass2_layer(struct squash *q, int L)
 			close(rawfd);
 		rawfd = -1;
 	}
-	if (q->nlinks &&
-	    !(spool = dc__calloc(ctx, q->nlinks, sizeof(*spool)))) {
-		err = DC_ENOMEM;
-		goto out;
-	}
 	while ((r = next_header(q, ctx, a, &l, L, &e)) == 1) {
 		struct node *n;
-		size_t nsp = 0, i;
+		struct link *lk;
+		int64_t spool = -1;
 		int write;
 
 		free(path);
@@ -1552,90 +1920,35 @@ static int pass2_layer(struct squash *q, int L)
 			continue;
 		n = map_get(&q->map, path);
 		write = L >= q->from && n && n->win == L;
+		lk = write && n->link ? &q->links[n->link - 1] : NULL;
 		/* content a materialized hardlink above will need */
 		if (n && n->need_src >= L && archive_entry_filetype(e) == AE_IFREG &&
-		    !archive_entry_hardlink(e)) {
-			for (i = 0; i < q->nlinks; i++) {
-				struct link *lk = &q->links[i];
-
-				if (lk->layer < L || strcmp(lk->target, path))
-					continue;
-				if (lk->fd >= 0)
-					close(lk->fd);
-				lk->fd = -1;
-				if ((err = dc__tmp_anon(ctx, q->spooldir, &lk->fd)) < 0)
-					goto out;
-				lk->size = (uint64_t)archive_entry_size(e);
-				lk->src = L;
-				spool[nsp++] = lk;
-			}
-		}
+		    !archive_entry_hardlink(e) &&
+		    (err = spool_target(q, path, L,
+					(uint64_t)archive_entry_size(e), &spool)) < 0)
+			goto out;
 		if (write && n->mat) {
-			struct link *lk = find_link(q, path, L);
-			struct dc_stream *s = NULL;
-			uint64_t left;
-
-			if (!lk || lk->fd < 0) {
-				/* the target never existed: keep the link */
-				if ((err = write_entry(q, e, path)) < 0)
-					goto out;
-				continue;
-			}
-			{
-				size_t k;
-
-				for (k = 0; k < q->nlinks; k++) {
-					struct link *o = &q->links[k];
-
-					if (o != lk && o->written && o->src == lk->src &&
-					    !strcmp(o->target, lk->target))
-						break;
-				}
-				if (k < q->nlinks) {
-					archive_entry_set_hardlink(e, q->links[k].path);
-					archive_entry_set_size(e, 0);
-					if ((err = write_entry(q, e, path)) < 0)
-						goto out;
-					continue;
-				}
-			}
-			lk->written = 1;
-			archive_entry_set_hardlink(e, NULL);
-			archive_entry_set_filetype(e, AE_IFREG);
-			archive_entry_set_size(e, (la_int64_t)lk->size);
-			if ((err = write_entry(q, e, path)) < 0)
-				goto out;
-			if ((err = dc__stream_fd_range(ctx, &s, lk->fd, 0, lk->size,
-						       0)) < 0)
-				goto out;
-			for (left = lk->size; left;) {
-				ssize_t got = dc__stream_read(s, q->buf + (1 << 20),
-							      1 << 20);
-
-				if (got <= 0) {
-					err = got < 0 ? (int)got : DC_EIO;
-					break;
-				}
-				if (archive_write_data(q->aw, q->buf + (1 << 20),
-						       (size_t)got) < 0) {
-					err = aw_error(q);
-					break;
-				}
-				left -= (uint64_t)got;
-			}
-			dc__stream_close(s);
+			if (lk && lk->sp)
+				err = write_materialized(q, e, path, lk);
+			else if (lk && q->from == 0)
+				/* moby's applier fails on it (link() finds no
+				 * target), tar would link what the target's
+				 * parents lead to: refused */
+				err = dc_error(ctx, DC_ECORRUPT,
+					       "layer %d: '%s': hardlink to '%s', "
+					       "which is no regular file of the "
+					       "image at that layer", L, path,
+					       lk->target);
+			else	/* the target never existed: keep the link */
+				err = write_entry(q, e, path);
 			if (err < 0)
 				goto out;
 			continue;
 		}
-		if (write && archive_entry_hardlink(e)) {
+		if (lk && archive_entry_hardlink(e))
 			/* the target may have been retargeted along a chain */
-			struct link *lk = find_link(q, path, L);
-
-			if (lk)
-				archive_entry_set_hardlink(e, lk->target);
-		}
-		if (write && !nsp && rawfd >= 0 &&
+			archive_entry_set_hardlink(e, lk->target);
+		if (write && spool < 0 && rawfd >= 0 &&
 		    archive_entry_filetype(e) == AE_IFREG &&
 		    !archive_entry_hardlink(e) &&
 		    archive_entry_sparse_count(e) == 0 &&
@@ -1652,15 +1965,14 @@ static int pass2_layer(struct squash *q, int L)
 		}
 		if (write && (err = write_entry(q, e, path)) < 0)
 			goto out;
-		if ((write || nsp) && archive_entry_size(e) > 0 &&
-		    (err = copy_data(q, a, &l, write, spool, nsp, L,
+		if ((write || spool >= 0) && archive_entry_size(e) > 0 &&
+		    (err = copy_data(q, a, &l, write, spool, L,
 				     archive_entry_size(e))) < 0)
 			goto out;
 	}
 	err = r < 0 ? r : 0;
 out:
 	free(path);
-	free(spool);
 	if (rawfd >= 0 && rawown)
 		close(rawfd);
 	{
@@ -1710,6 +2022,74 @@ static int out_open(struct squash *q, enum dc_comp comp,
 	return 0;
 }
 
+/*
+ * A layer listed more than once (by digest) is verified and scanned
+ * once: q->twin[L] is the topmost layer with L's digest (L itself for
+ * the first), and the ring verifies q->vlist. Pass 2 reads only layers
+ * with an entry that wins, or content a hardlink needs. (issue 17: a
+ * layer listed 400 times was decompressed and hashed 400 times.)
+ */
+struct tw {
+	const char *digest;
+	int L;
+};
+
+static int cmp_twin(const void *a, const void *b)
+{
+	const struct tw *x = a, *y = b;
+	int c = strcmp(x->digest, y->digest);
+
+	return c ? c : (x->L > y->L) - (x->L < y->L);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Twins among layers [A, B), through ORD (room for B - A). */
+static void twins_in(struct squash *q, struct tw *ord, int a, int b,
+		     int verify)
+{
+	int i, j, k, n = b - a;
+
+	for (i = 0; i < n; i++) {
+		ord[i].digest = q->img->layers[a + i].digest;
+		ord[i].L = a + i;
+	}
+	qsort(ord, (size_t)n, sizeof(*ord), cmp_twin);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && !strcmp(ord[j].digest, ord[i].digest); j++)
+			;
+		/* ord[i..j) share a digest, in layer order */
+		for (k = i; k < j; k++)
+			q->twin[ord[k].L] = ord[j - 1].L;
+		if (verify)
+			q->vlist[q->nvlist++] = ord[i].L;
+	}
+	if (verify)
+		qsort(q->vlist, (size_t)q->nvlist, sizeof(*q->vlist), cmp_int);
+}
+
+static int find_twins(struct squash *q)
+{
+	size_t n = q->img->nlayers ? q->img->nlayers : 1;
+	struct tw *ord;
+
+	if (!(q->twin = dc__calloc(q->ctx, n, sizeof(*q->twin))) ||
+	    !(q->nwin = dc__calloc(q->ctx, n, sizeof(*q->nwin))) ||
+	    !(q->vlist = dc__calloc(q->ctx, n, sizeof(*q->vlist))) ||
+	    !(ord = dc__calloc(q->ctx, n, sizeof(*ord))))
+		return DC_ENOMEM;
+	/* the kept layers below only count among themselves */
+	twins_in(q, ord, 0, q->from, 0);
+	twins_in(q, ord, q->from, q->to, 1);
+	free(ord);
+	return 0;
+}
+
 int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
 	       size_t from, size_t to, enum dc_comp comp,
 	       const struct dc_write_opts *o, const char *spooldir, const char *out_label, int direct,
@@ -1731,6 +2111,7 @@ int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
 	q.to = (int)to;
 	q.keep_wh = from > 0;
 	q.spooldir = spooldir;
+	q.spool_fd = -1;
 	if (from >= to || to > img->nlayers)
 		DC_BUG("squash range [%zu, %zu) of %zu layers", from, to,
 		       img->nlayers);
@@ -1747,10 +2128,13 @@ int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
 			if (img->layers[L].comp != DC_COMP_NONE)
 				q.ring_verifies = 0;
 	}
+	if ((err = find_twins(&q)) < 0)
+		goto out;
 	if ((err = dc__cpool_new(bs, &pool)) < 0)
 		goto out;
 	for (L = q.from + q.ring_verifies; L < q.to; L++)
-		if ((err = dc__cpool_add_verify(pool, &img->layers[L])) < 0)
+		if (q.twin[L] == L &&
+		    (err = dc__cpool_add_verify(pool, &img->layers[L])) < 0)
 			goto out;
 	if ((err = dc__cpool_start(pool)) < 0)
 		goto out;
@@ -1758,8 +2142,10 @@ int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
 		err = dc__error_in(q.ctx, bs->label);
 		goto out;
 	}
-	if ((err = resolve_links(&q, &lowest)) < 0)
+	if ((err = resolve_links(&q, &lowest)) < 0) {
+		err = dc__error_in(q.ctx, bs->label);
 		goto out;
+	}
 	if ((err = out_open(&q, comp, o, given,
 			    out_label ? out_label : "squashed layer", direct)) < 0)
 		goto out;
@@ -1770,13 +2156,15 @@ int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
 		if ((err = dc__cpool_new(bs, &low)) < 0)
 			goto out;
 		for (L = lowest; L < q.from; L++)
-			if ((err = dc__cpool_add_verify(low, &img->layers[L])) < 0)
+			if (q.twin[L] == L &&
+			    (err = dc__cpool_add_verify(low, &img->layers[L])) < 0)
 				goto out;
 		if ((err = dc__cpool_start(low)) < 0)
 			goto out;
 	}
 	for (L = lowest; L < q.to; L++)
-		if ((err = pass2_layer(&q, L)) < 0) {
+		if ((q.nwin[L] || L <= q.max_need) &&
+		    (err = pass2_layer(&q, L)) < 0) {
 			if (!q.err && err != DC_EIO)
 				err = dc__error_in(q.ctx, bs->label);
 			goto out;
@@ -1819,10 +2207,15 @@ out:
 	for (i = 0; i < q.nlinks; i++) {
 		free(q.links[i].path);
 		free(q.links[i].target);
-		if (q.links[i].fd >= 0)
-			close(q.links[i].fd);
 	}
 	free(q.links);
+	free(q.bytarget);
+	free(q.spools);
+	if (q.spool_fd >= 0)
+		close(q.spool_fd);
+	free(q.nwin);
+	free(q.twin);
+	free(q.vlist);
 	for (i = 0; i < q.nall; i++) {
 		free(q.all[i].path);
 		free(q.all[i].target);

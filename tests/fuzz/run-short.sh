@@ -31,7 +31,7 @@ for t in build/fuzz/fuzz_*; do
 	esac
 	mkdir -p "$tmp/$name"
 	# shellcheck disable=SC2086
-	if TMPDIR=$tmpdir "$t" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
+	if TMPDIR=$tmpdir "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=256 \
 		-max_len=1048576 -artifact_prefix="$art/$name-" \
 		"$tmp/$name" $seeds >"$tmp/$name.log" 2>&1; then
 		runs=$(grep -o 'Done [0-9]* runs' "$tmp/$name.log" | tail -1)
