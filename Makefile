@@ -57,6 +57,7 @@ LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/sele
 LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/writers/tarlayout.c
 LIB_SRCS += src/readers/flat_export.c src/transform/changes.c
 LIB_SRCS += src/readers/dir.c src/writers/dir.c
+LIB_SRCS += src/readers/multi.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
             src/cli/progress.c src/cli/esc.c

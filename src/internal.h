@@ -581,6 +581,14 @@ extern const struct dc_reader_ops dc__reader_flat;
  */
 struct dc_bsrc;
 void dc__reader_blobs(struct dc_reader *r, struct dc_bsrc *out);
+
+/* Several sources as one (src/readers/multi.c, dc_reader_merge): each
+ * blob opened, by digest, from a source that holds it. */
+extern const struct dc_reader_ops dc__reader_multi;
+void dc__multi_blobs(struct dc_reader *r, struct dc_bsrc *out);
+/* Is SAME(R', DEST) true for one of merged R's sources? */
+int dc__multi_is_dest(const struct dc_reader *r, const char *dest,
+		      int (*same)(const struct dc_reader *, const char *));
 /* Open DATA with reader NAME ("oci", "docker-archive", ...) or fail:
  * no detection among the others (the per-reader fuzz targets). */
 int dc__reader_open_memory_as(struct dc_ctx *ctx, struct dc_reader **out,

@@ -58,6 +58,29 @@ DC_API int dc_reader_load(struct dc_reader *r, struct dc_set **out);
  */
 DC_API int dc_reader_verify(struct dc_reader *r, const struct dc_set *set);
 
+/*
+ * Several sources as one, for a bundle: *OUT reads every blob of every
+ * source (dc_write(), dc_reader_verify()), *SET holds every image of
+ * SETS[0..N) (each loaded from RS[i]) with the names it had. An image
+ * found in several sources (the same manifest) is kept once with all its
+ * names; a blob is opened, by its digest, from the first source that
+ * holds it. Two different images (configs or indexes differ) claiming
+ * one name is a DC_EFORMAT error naming both sources. Takes ownership of
+ * RS[i] and SETS[i], also on failure (they are set to NULL). *SET may
+ * be selected and retagged as any set.
+ */
+DC_API int dc_reader_merge(struct dc_ctx *ctx, struct dc_reader **rs,
+			   struct dc_set **sets, size_t n,
+			   struct dc_reader **out, struct dc_set **set);
+
+/*
+ * Let merged reader R also open the blobs of BASE (whose images SET
+ * holds) without adding its images: the store that fills a delta's
+ * left-out blobs. Takes ownership of BASE and SET, also on failure.
+ */
+DC_API int dc_reader_add_base(struct dc_reader *r, struct dc_reader *base,
+			      struct dc_set *set);
+
 /* NULL-safe; removes any temp files the reader made. */
 DC_API void dc_reader_free(struct dc_reader *r);
 

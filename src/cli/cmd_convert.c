@@ -1,5 +1,5 @@
 /*
- * decant convert [OPTIONS] SRC DEST
+ * decant convert [OPTIONS] SRC... DEST
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -42,9 +42,79 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 	return 0;
 }
 
+/*
+ * Open and load one source, applying the import options IO: to a
+ * rootfs source they make its config; for image sources --platform
+ * picks from multi-platform indexes (*SELECT_PLATFORM). 0 or an exit
+ * code.
+ */
+static int open_one(struct cli *c, const char *arg,
+		    const struct dc_import_opts *io,
+		    const char **select_platform, struct dc_reader **r,
+		    struct dc_set **set)
+{
+	int err;
+
+	if (source_open(c, arg, r) < 0)
+		return fail(c);
+	if ((io->platform || io->nchanges) &&
+	    (err = dc_reader_set_import(*r, io)) < 0) {
+		if (err != DC_EUNSUPPORTED)
+			return fail(c);
+		if (io->nchanges)
+			return usage_error("--change is only for rootfs sources");
+		*select_platform = io->platform;
+	}
+	if (source_load(c, r, set) < 0)
+		return fail(c);
+	return 0;
+}
+
+/* Every source of ARGS[0..N), as one reader and one set. */
+static int open_sources(struct cli *c, char **args, size_t n,
+			const struct dc_import_opts *io,
+			const char **select_platform, struct dc_reader **r,
+			struct dc_set **set)
+{
+	struct dc_reader **rs = NULL;
+	struct dc_set **sets = NULL;
+	size_t i, nstdin = 0;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *fmt, *path;
+
+		split_src(args[i], &fmt, &path);
+		nstdin += !strcmp(path, "-");
+	}
+	if (nstdin > 1)
+		return usage_error("'-' (stdin) can be one source only");
+	if (n == 1)
+		return open_one(c, args[0], io, select_platform, r, set);
+	if (!(rs = calloc(n, sizeof(*rs))) || !(sets = calloc(n, sizeof(*sets)))) {
+		ret = usage_error("out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((ret = open_one(c, args[i], io, select_platform, &rs[i],
+				    &sets[i])) != 0)
+			goto out;
+	c->src_label = NULL;
+	if (dc_reader_merge(c->ctx, rs, sets, n, r, set) < 0)
+		ret = fail(c);
+out:
+	for (i = 0; rs && sets && i < n; i++) {
+		dc_set_free(sets[i]);
+		dc_reader_free(rs[i]);
+	}
+	free(rs);
+	free(sets);
+	return ret;
+}
+
 int cmd_convert(struct cli *c, int argc, char **argv)
 {
-	const char *select_platform;
+	const char *select_platform = NULL;
 	struct dc_write_opts wo;
 	struct dc_import_opts io;
 	struct dc_reader *r = NULL;
@@ -52,10 +122,9 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	const char **images = NULL, **changes = NULL, *tag = NULL, *dest_path;
 	const char *dest_fmt = NULL;
 	size_t nimages = 0;
-	int opt, err, ret = EXIT_OK;
+	int opt, ret = EXIT_OK;
 
 	memset(&wo, 0, sizeof(wo));
-	select_platform = NULL;
 	memset(&io, 0, sizeof(io));
 	optind = 1;
 	opterr = 0;
@@ -148,7 +217,7 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (argc - optind != 2) {
+	if (argc - optind < 2) {
 		ret = usage_error("convert needs SRC and DEST");
 		goto out;
 	}
@@ -156,34 +225,14 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 		ret = usage_error("--level %d: gzip levels are 1-9", wo.level);
 		goto out;
 	}
-	if ((ret = split_dest(argv[optind + 1], &dest_fmt, &dest_path)) != 0)
+	if ((ret = split_dest(argv[argc - 1], &dest_fmt, &dest_path)) != 0)
 		goto out;
 	io.changes = changes;
 	/* --threads bounds every parallel stage, not only compression */
 	dc_ctx_set_threads(c->ctx, wo.threads);
-	if (source_open(c, argv[optind], &r) < 0) {
-		ret = fail(c);
+	if ((ret = open_sources(c, argv + optind, (size_t)(argc - optind - 1),
+				&io, &select_platform, &r, &set)) != 0)
 		goto out;
-	}
-	/* for a rootfs source, --platform and --change make its config;
-	 * for image sources, --platform picks from multi-platform indexes */
-	select_platform = NULL;
-	if ((io.platform || io.nchanges) &&
-	    (err = dc_reader_set_import(r, &io)) < 0) {
-		if (err != DC_EUNSUPPORTED) {
-			ret = fail(c);
-			goto out;
-		}
-		if (io.nchanges) {
-			ret = usage_error("--change is only for rootfs sources");
-			goto out;
-		}
-		select_platform = io.platform;
-	}
-	if (source_load(c, &r, &set) < 0) {
-		ret = fail(c);
-		goto out;
-	}
 	if (dc_set_select(c->ctx, set, images, nimages) < 0 ||
 	    (select_platform &&
 	     dc_set_select_platform(c->ctx, set, select_platform) < 0) ||

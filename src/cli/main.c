@@ -34,7 +34,8 @@ static void on_signal(int sig)
 void print_usage(FILE *f)
 {
 	fputs(
-"Usage: decant convert [OPTIONS] SRC DEST   read SRC, write DEST\n"
+"Usage: decant convert [OPTIONS] SRC... DEST\n"
+"                                           read every SRC, write one DEST\n"
 "       decant inspect [--json] SRC         images, tags, platforms, layers\n"
 "       decant verify SRC                   check every digest and size\n"
 "       decant --help | --version\n"
@@ -43,6 +44,9 @@ void print_usage(FILE *f)
 "Without a prefix the format is detected from the content. Whole-archive\n"
 "gzip, bzip2, xz and zstd wrappers are read transparently.\n"
 "DEST is FORMAT:PATH; PATH - writes a tar format to stdout.\n"
+"Several SRCs make one bundle: every image of every source, each blob\n"
+"once, names as they were (two different images with one name is an\n"
+"error); - may be one of them.\n"
 "\n"
 "Formats:\n"
 "  docker-archive   Docker 25+ save layout (OCI layout + manifest.json);\n"

@@ -237,6 +237,15 @@ out:
 	return err;
 }
 
+/* Does DEST name R's source? */
+static int is_source(const struct dc_reader *r, const char *dest)
+{
+	if (r->ops == &dc__reader_multi)
+		return dc__multi_is_dest(r, dest, is_source);
+	return !r->src->mem && !r->src->is_stdin &&
+	       (!strcmp(r->src->label, dest) || same_file(r->src->label, dest));
+}
+
 /* What can be refused before anything is read or written. */
 static int check_target(struct dc_ctx *ctx, struct dc_reader *r,
 			const struct dc_set *set,
@@ -252,8 +261,7 @@ static int check_target(struct dc_ctx *ctx, struct dc_reader *r,
 				format);
 	if (!set->n)
 		return dc_error(ctx, DC_EFORMAT, "the source holds no images");
-	if (!r->src->mem && !r->src->is_stdin && strcmp(dest, "-") &&
-	    (!strcmp(r->src->label, dest) || same_file(r->src->label, dest)))
+	if (strcmp(dest, "-") && is_source(r, dest))
 		return dc_error(ctx, DC_EINVAL,
 				"'%s': the destination is the source", dest);
 	return 0;

@@ -226,6 +226,10 @@ static int blobs_range(const struct dc_bsrc *bs, const struct dc_desc *d,
 
 void dc__reader_blobs(struct dc_reader *r, struct dc_bsrc *out)
 {
+	if (r->ops == &dc__reader_multi) {
+		dc__multi_blobs(r, out);
+		return;
+	}
 	memset(out, 0, sizeof(*out));
 	out->ctx = r->ctx;
 	out->label = r->src->label;
