@@ -60,6 +60,7 @@ LIB_SRCS += src/readers/dir.c src/writers/dir.c
 LIB_SRCS += src/readers/multi.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
+            src/cli/cmd_verify.c \
             src/cli/progress.c src/cli/esc.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

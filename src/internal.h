@@ -513,6 +513,9 @@ int dc__image_add_tag(struct dc_ctx *ctx, struct dc_image *img,
 void dc__desc_release(struct dc_desc *d);
 int dc__desc_copy(struct dc_ctx *ctx, struct dc_desc *dst,
 		  const struct dc_desc *src);
+/* The compression a layer media type MT names (for a layer whose bytes
+ * are not at hand to sniff). */
+enum dc_comp dc__media_comp(const char *mt);
 /*
  * Fill os/arch/variant/platform and check rootfs.diff_ids against the
  * layers (setting each layer's diff_id) from img->config_raw.
@@ -568,7 +571,24 @@ struct dc_reader {
 	const struct dc_reader_ops *ops;
 	struct dc_src *src;
 	void *priv;
+	int absent_ok;		/* dc_reader_allow_absent() */
+	struct dc_absent *absent;	/* ... and the layers it let pass */
+	size_t nabsent;
 };
+
+/* A layer a reader that allows it found absent or of the wrong size:
+ * why (the load error it would have been), without the source's name */
+struct dc_absent {
+	char digest[DC_DIGEST_MAX];
+	char *msg;
+};
+/* Note that layer D of R is absent or wrong for MSG (R->absent_ok);
+ * clears CTX's error. */
+int dc__reader_absent(struct dc_reader *r, const struct dc_desc *d,
+		      const char *msg);
+/* Why R's layer DIGEST was let pass, or NULL if it was not. */
+const char *dc__reader_absent_msg(const struct dc_reader *r,
+				  const char *digest);
 
 extern const struct dc_reader_ops dc__reader_oci;
 extern const struct dc_reader_ops dc__reader_docker;

@@ -49,6 +49,14 @@ struct dc_import_opts {
 DC_API int dc_reader_set_import(struct dc_reader *r,
 				const struct dc_import_opts *o);
 
+/*
+ * Before dc_reader_load(): a layer that is absent from the source or
+ * not of its size does not fail the load (OCI layouts; other formats
+ * still fail). dc_reader_verify_each() then reports it, and a delta's
+ * base (dc_reader_add_base) may fill it.
+ */
+DC_API void dc_reader_allow_absent(struct dc_reader *r);
+
 /* Parse the source's metadata into an image set (*out owned by caller). */
 DC_API int dc_reader_load(struct dc_reader *r, struct dc_set **out);
 
@@ -80,6 +88,19 @@ DC_API int dc_reader_merge(struct dc_ctx *ctx, struct dc_reader **rs,
  */
 DC_API int dc_reader_add_base(struct dc_reader *r, struct dc_reader *base,
 			      struct dc_set *set);
+
+/*
+ * Like dc_reader_verify(), but going on after a failure, so that every
+ * problem is found: FN(ARG, D, CODE, MSG) for every distinct layer D of
+ * SET, in image and layer order, CODE 0 when it is fine, else the
+ * failure (DC_EDIGEST, DC_ECORRUPT, ...) and its message. Returns the
+ * number of blobs that failed, or a negative code when verifying could
+ * not go on (out of memory, interrupted).
+ */
+typedef void (*dc_verify_fn)(void *arg, const struct dc_desc *d, int code,
+			     const char *msg);
+DC_API int dc_reader_verify_each(struct dc_reader *r, const struct dc_set *set,
+				 dc_verify_fn fn, void *arg);
 
 /* NULL-safe; removes any temp files the reader made. */
 DC_API void dc_reader_free(struct dc_reader *r);

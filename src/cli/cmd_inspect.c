@@ -1,5 +1,5 @@
 /*
- * decant inspect [--json] SRC, decant verify SRC
+ * decant inspect [--json] SRC
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -198,36 +198,6 @@ int cmd_inspect(struct cli *c, int argc, char **argv)
 		ret = print_json(set);
 	else
 		print_table(set, c->src_label);
-	dc_set_free(set);
-	dc_reader_free(r);
-	return ret;
-}
-
-int cmd_verify(struct cli *c, int argc, char **argv)
-{
-	struct dc_reader *r = NULL;
-	struct dc_set *set = NULL;
-	size_t i, nl = 0;
-	int ret;
-
-	if ((ret = parse(c, argc, argv, NULL, "verify")) != 0)
-		return ret < 0 ? EXIT_OK : ret;
-	if (open_source(c, argv[optind], &r, &set) < 0)
-		return fail(c);
-	progress_start(c);
-	if (dc_reader_verify(r, set) < 0) {
-		progress_end(c);
-		ret = fail(c);
-	} else {
-		progress_end(c);
-		for (i = 0; i < dc_set_count(set); i++)
-			nl += dc_image_layer_count(dc_set_image(set, i));
-		if (!c->quiet)
-			printf("%s: ok: %zu image%s, %zu layer%s verified\n",
-			       esc(c->src_label), dc_set_count(set),
-			       dc_set_count(set) == 1 ? "" : "s", nl,
-			       nl == 1 ? "" : "s");
-	}
 	dc_set_free(set);
 	dc_reader_free(r);
 	return ret;

@@ -103,9 +103,10 @@ static int add_blob(struct dc_ctx *ctx, struct multi *m,
 	return 0;
 }
 
-/* every blob of SET's images, as source SRC holds them */
+/* every blob of SET's images that source R (number SRC) holds */
 static int add_set_blobs(struct dc_ctx *ctx, struct multi *m,
-			 const struct dc_set *set, size_t src)
+			 const struct dc_set *set, const struct dc_reader *r,
+			 size_t src)
 {
 	size_t i, j;
 	int err = 0;
@@ -117,7 +118,8 @@ static int add_set_blobs(struct dc_ctx *ctx, struct multi *m,
 		if (!err)
 			err = add_blob(ctx, m, &img->config, src);
 		for (j = 0; j < img->nlayers && !err; j++)
-			err = add_blob(ctx, m, &img->layers[j], src);
+			if (!dc__reader_absent_msg(r, img->layers[j].digest))
+				err = add_blob(ctx, m, &img->layers[j], src);
 	}
 	return err;
 }
@@ -394,7 +396,8 @@ int dc_reader_merge(struct dc_ctx *ctx, struct dc_reader **rs,
 		memset(&one, 0, sizeof(one));
 		one.img = &img;
 		one.n = 1;
-		if ((err = add_set_blobs(ctx, m, &one, mg.from[i])) < 0)
+		if ((err = add_set_blobs(ctx, m, &one, rs[mg.from[i]],
+					 mg.from[i])) < 0)
 			goto out;
 	}
 	/* the readers are the merged one's from here on */
@@ -445,7 +448,7 @@ int dc_reader_add_base(struct dc_reader *r, struct dc_reader *base,
 		goto fail;
 	}
 	m->keep = ps;
-	if ((err = add_set_blobs(ctx, m, set, m->n)) < 0)
+	if ((err = add_set_blobs(ctx, m, set, base, m->n)) < 0)
 		goto fail;
 	m->r[m->n++] = base;
 	m->keep[m->nkeep++] = set;
