@@ -47,7 +47,7 @@ LIB_SRCS :=
 LIB_SRCS += src/util/ctx.c src/util/buf.c src/util/hash.c src/util/codec.c
 LIB_SRCS += src/util/json.c src/util/stream.c src/util/src.c src/util/tar.c
 LIB_SRCS += src/util/out.c src/util/tmpfile.c src/util/pgzip.c
-LIB_SRCS += src/model/image.c src/model/ref.c src/model/platform.c
+LIB_SRCS += src/model/image.c src/model/ref.c src/model/platform.c src/model/inventory.c
 LIB_SRCS += src/moby/gojson.c src/moby/config.c src/moby/v1.c
 LIB_SRCS += src/blob/blob.c src/blob/pool.c src/blob/thread.c
 LIB_SRCS += src/readers/reader.c src/readers/docker_save.c src/readers/oci_layout.c
@@ -60,7 +60,7 @@ LIB_SRCS += src/readers/dir.c src/writers/dir.c
 LIB_SRCS += src/readers/multi.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
-            src/cli/cmd_verify.c \
+            src/cli/cmd_verify.c src/cli/cmd_inventory.c \
             src/cli/progress.c src/cli/esc.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

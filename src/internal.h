@@ -513,6 +513,21 @@ int dc__image_add_tag(struct dc_ctx *ctx, struct dc_image *img,
 void dc__desc_release(struct dc_desc *d);
 int dc__desc_copy(struct dc_ctx *ctx, struct dc_desc *dst,
 		  const struct dc_desc *src);
+/* An inventory's blob (src/model/inventory.c) */
+struct dc_inv_blob {
+	char digest[DC_DIGEST_MAX];
+	int64_t size;
+	char *media_type;	/* or NULL */
+};
+const struct dc_inv_blob *dc__inventory_find(const struct dc_inventory *inv,
+					     const char *digest);
+/* the I-th blob in digest order */
+const struct dc_inv_blob *dc__inventory_blob(const struct dc_inventory *inv,
+					     size_t i);
+/* Make INV a delta's record (schema decant-delta/1). */
+int dc__inventory_set_delta(struct dc_inventory *inv);
+int dc__inventory_is_delta(const struct dc_inventory *inv);
+
 /* The compression a layer media type MT names (for a layer whose bytes
  * are not at hand to sniff). */
 enum dc_comp dc__media_comp(const char *mt);
@@ -575,6 +590,9 @@ struct dc_reader {
 	struct dc_absent *absent;	/* ... and the layers it let pass */
 	size_t nabsent;
 };
+
+/* What a delta keeps of what it left out, at its root */
+#define DC_DELTA_NOTE "decant-delta.json"
 
 /* A layer a reader that allows it found absent or of the wrong size:
  * why (the load error it would have been), without the source's name */

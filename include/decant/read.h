@@ -102,6 +102,24 @@ typedef void (*dc_verify_fn)(void *arg, const struct dc_desc *d, int code,
 DC_API int dc_reader_verify_each(struct dc_reader *r, const struct dc_set *set,
 				 dc_verify_fn fn, void *arg);
 
+/*
+ * Is R's source a delta (written with dc_write_opts.exclude)? *OUT is
+ * its record of the layers it left out and what it is against (free
+ * with dc_inventory_free), or NULL when the source is complete.
+ */
+struct dc_inventory;
+DC_API int dc_reader_delta(struct dc_reader *r, struct dc_inventory **out);
+
+/*
+ * The layers of SET that R cannot give: absent from its sources (a
+ * delta's left-out layers, dc_reader_allow_absent) and from every base.
+ * FN(ARG, D) once for each; returns how many. Check it before writing a
+ * delta out, so that nothing is written when the base lacks a blob.
+ */
+typedef void (*dc_missing_fn)(void *arg, const struct dc_desc *d);
+DC_API int dc_reader_missing(struct dc_reader *r, const struct dc_set *set,
+			     dc_missing_fn fn, void *arg);
+
 /* NULL-safe; removes any temp files the reader made. */
 DC_API void dc_reader_free(struct dc_reader *r);
 

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "image.h"
 #include "read.h"
+#include "inventory.h"
 
 enum dc_compress {
 	DC_COMPRESS_KEEP = 0,	/* what the source has, where allowed */
@@ -24,6 +25,15 @@ struct dc_write_opts {
 	/* squash the top N layers into one: 0 = no squash, SIZE_MAX = all
 	 * (N larger than the layer count squashes all) */
 	size_t squash_last;
+	/*
+	 * A delta: leave out every layer this inventory holds (what the far
+	 * side has; manifests, configs and indexes are always written) and
+	 * keep a record of what was left out, and against what, in the
+	 * output (decant-delta.json at its root: dc_reader_delta() reads
+	 * it). OCI layouts and docker-archive only. A layer the inventory
+	 * lists with another size is an error (the inventory lies).
+	 */
+	const struct dc_inventory *exclude;
 };
 
 /*

@@ -165,6 +165,8 @@ int main(int argc, char **argv)
 		ret = cmd_inspect(&c, argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "verify"))
 		ret = cmd_verify(&c, argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "inventory"))
+		ret = cmd_inventory(&c, argc - 1, argv + 1);
 	else
 		ret = usage_error("'%s': unknown command", argv[1]);
 	sig_ctx = NULL;

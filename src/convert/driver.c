@@ -165,6 +165,57 @@ out:
 	return err;
 }
 
+/*
+ * A delta: the layers of the plan that EX holds are left out (marked
+ * done), and their list goes into *NOTE (the caller frees), which W
+ * writes at its root.
+ */
+static int leave_out(struct dc_writer *w, struct plan *p,
+		     const struct dc_inventory *ex, char **note)
+{
+	struct dc_ctx *ctx = w->ctx;
+	struct dc_inventory *rec = NULL;
+	size_t i;
+	int err;
+
+	if (!(w->ops->caps & DC_WCAP_DELTA))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s' cannot hold a delta (write oci, oci-archive or docker-archive)",
+				w->ops->name);
+	if ((err = dc_inventory_new(ctx, &rec)) < 0)
+		return err;
+	dc__inventory_set_delta(rec);
+	for (i = 0; i < dc_inventory_name_count(ex) && !err; i++)
+		err = dc_inventory_add_name(ctx, rec, dc_inventory_name(ex, i));
+	for (i = 0; i < p->nb && !err; i++) {
+		struct pblob *b = &p->b[i];
+		const struct dc_inv_blob *e;
+
+		if (b->kind != B_LAYER && b->kind != B_SPOOL)
+			continue;
+		if (!(e = dc__inventory_find(ex, b->out->digest)))
+			continue;
+		if (e->size != b->out->size) {
+			err = dc_error(ctx, DC_ECORRUPT,
+				       "'%s': the far side's inventory says %lld bytes, the blob has %lld: the inventory does not match what it describes",
+				       b->out->digest, (long long)e->size,
+				       (long long)b->out->size);
+			break;
+		}
+		b->kind = B_DONE;
+		err = dc_inventory_add(ctx, rec, b->out->digest, b->out->size,
+				       b->out->media_type);
+	}
+	if (!err)
+		err = dc_inventory_json(ctx, rec, note);
+	dc_inventory_free(rec);
+	if (!err) {
+		w->note = *note;
+		w->note_len = strlen(*note);
+	}
+	return err;
+}
+
 /* A layout: the plan, then its blobs and images. */
 static int write_layout(struct dc_writer *w, struct dc_reader *r,
 			const struct dc_image *const *imgs, size_t n,
@@ -172,6 +223,7 @@ static int write_layout(struct dc_writer *w, struct dc_reader *r,
 {
 	struct dc_ctx *ctx = w->ctx;
 	const struct dc_writer_ops *ops = w->ops;
+	char *note = NULL;
 	struct plan p;
 	int err;
 
@@ -187,6 +239,8 @@ static int write_layout(struct dc_writer *w, struct dc_reader *r,
 		goto out;
 	dc__enc_free(p.enc);	/* recompression is over: its threads too */
 	p.enc = NULL;
+	if (o->exclude && (err = leave_out(w, &p, o->exclude, &note)) < 0)
+		goto out;
 	dc__writer_set_images(w, (const struct dc_image *const *)p.img, p.n,
 			      (const struct dc_index *const *)p.idx, p.nidx);
 	err = write_planned(w, r, &p);
@@ -194,6 +248,7 @@ out:
 	if (err < 0)
 		dc__writer_abort(w);
 	dc__plan_release(&p);
+	free(note);
 	return err;
 }
 

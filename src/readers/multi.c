@@ -24,6 +24,7 @@ struct mblob {
 struct multi {
 	struct dc_reader **r;
 	size_t n;
+	size_t nsrc;		/* r[0..nsrc) hold the images, then bases */
 	struct dc_set **keep;	/* sets of base sources, owned */
 	size_t nkeep;
 	struct mblob *b;
@@ -208,7 +209,7 @@ int dc__multi_is_dest(const struct dc_reader *r, const char *dest,
 	const struct multi *m = r->priv;
 	size_t i;
 
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->nsrc; i++)
 		if (same(m->r[i], dest))
 			return 1;
 	return 0;
@@ -405,7 +406,7 @@ int dc_reader_merge(struct dc_ctx *ctx, struct dc_reader **rs,
 		m->r[i] = rs[i];
 		rs[i] = NULL;
 	}
-	m->n = n;
+	m->n = m->nsrc = n;
 	make_label(m);
 	*out = r;
 	*set = mg.out;
@@ -460,4 +461,40 @@ fail:
 	dc_reader_free(base);
 	dc_set_free(set);
 	return err;
+}
+
+int dc_reader_missing(struct dc_reader *r, const struct dc_set *set,
+		      dc_missing_fn fn, void *arg)
+{
+	struct multi *m = r->ops == &dc__reader_multi ? r->priv : NULL;
+	size_t i, j, k, n = 0;
+
+	for (i = 0; i < set->n; i++) {
+		const struct dc_image *img = set->img[i];
+
+		for (j = 0; j < img->nlayers; j++) {
+			const struct dc_desc *l = &img->layers[j];
+			int have = m ? find_blob(m, l->digest) != NULL :
+				   !dc__reader_absent_msg(r, l->digest);
+
+			if (have)
+				continue;
+			/* once per blob: the first image that needs it */
+			for (k = 0; k <= i; k++) {
+				const struct dc_image *o = set->img[k];
+				size_t q, lim = k < i ? o->nlayers : j;
+
+				for (q = 0; q < lim; q++)
+					if (!strcmp(o->layers[q].digest, l->digest))
+						break;
+				if (q < lim)
+					break;
+			}
+			if (k <= i)
+				continue;
+			fn(arg, l);
+			n++;
+		}
+	}
+	return (int)(n > INT32_MAX ? INT32_MAX : n);
 }

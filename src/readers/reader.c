@@ -173,6 +173,28 @@ int dc_reader_load(struct dc_reader *r, struct dc_set **out)
 	return 0;
 }
 
+int dc_reader_delta(struct dc_reader *r, struct dc_inventory **out)
+{
+	struct dc_buf b = DC_BUF_INIT;
+	int err;
+
+	*out = NULL;
+	if (r->ops == &dc__reader_multi || !dc__src_exists(r->src, DC_DELTA_NOTE))
+		return r->ctx->code == DC_ENOMEM ? DC_ENOMEM : 0;
+	if ((err = dc__src_read_all(r->src, DC_DELTA_NOTE, DC_MAX_JSON, &b)) < 0 ||
+	    (err = dc_inventory_parse(r->ctx, b.data, b.len, out)) < 0)
+		err = dc_error_prefix(r->ctx, "'%s': '%s'", r->src->label,
+				      DC_DELTA_NOTE);
+	else if (!dc__inventory_is_delta(*out)) {
+		dc_inventory_free(*out);
+		*out = NULL;
+		err = dc_error(r->ctx, DC_EFORMAT, "'%s': '%s' is not a delta's record",
+			       r->src->label, DC_DELTA_NOTE);
+	}
+	dc__buf_release(&b);
+	return err;
+}
+
 void dc_reader_allow_absent(struct dc_reader *r)
 {
 	r->absent_ok = 1;
