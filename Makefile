@@ -76,6 +76,7 @@ UNIT   := $(BUILD)/unit-tests
 REPLAY := $(BUILD)/fuzz-replay
 REPLAY_JSON := $(BUILD)/fuzz-replay-json
 REPLAY_SQUASH := $(BUILD)/fuzz-replay-squash
+REPLAY_INVENTORY := $(BUILD)/fuzz-replay-inventory
 # a fuzz target per reader: fuzz_read.c built for that reader alone
 FUZZ_RD_oci := oci
 FUZZ_RD_docker := docker-archive
@@ -128,19 +129,26 @@ $(REPLAY_SQUASH): tests/fuzz/replay.c tests/fuzz/fuzz_squash.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_squash.c $(LIBA) $(LIBS)
 
+$(REPLAY_INVENTORY): tests/fuzz/replay.c tests/fuzz/fuzz_inventory.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_inventory.c $(LIBA) $(LIBS)
+
 check-unit: $(UNIT)
 	$(UNIT)
-check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH)
+check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) $(REPLAY_INVENTORY)
 	$(REPLAY) testdata testdata/bad
 	for r in $(REPLAY_READERS); do $$r testdata || exit 1; done
 	$(REPLAY_JSON) testdata/fuzz-seeds/json testdata/fuzz-crashes/json
 	$(REPLAY_SQUASH) testdata/fuzz-seeds/squash
+	$(REPLAY_INVENTORY) testdata/fuzz-seeds/inventory
 check-e2e: $(PROG)
 	DECANT=$(abspath $(PROG)) tests/e2e/run.sh
 check: $(PROG) $(UNIT) $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) \
+	$(REPLAY_INVENTORY) \
 		check-headers
 	@DECANT=$(abspath $(PROG)) UNIT=$(abspath $(UNIT)) REPLAY=$(abspath $(REPLAY)) \
 		REPLAY_JSON=$(abspath $(REPLAY_JSON)) REPLAY_SQUASH=$(abspath $(REPLAY_SQUASH)) \
+		REPLAY_INVENTORY=$(abspath $(REPLAY_INVENTORY)) \
 		REPLAY_READERS="$(abspath $(REPLAY_READERS))" tests/run-all.sh
 
 check-headers:
