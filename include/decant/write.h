@@ -34,6 +34,13 @@ struct dc_write_opts {
 	 * lists with another size is an error (the inventory lies).
 	 */
 	const struct dc_inventory *exclude;
+	/*
+	 * Tar outputs: write DEST.000, DEST.001, ... of this many bytes
+	 * each (the last smaller) and DEST.sha256, which `sha256sum -c`
+	 * checks from DEST's directory; 0 = one file. Every reader takes
+	 * the set by its first part. All appear only on success.
+	 */
+	uint64_t split_size;
 };
 
 /*

@@ -1,6 +1,7 @@
 /*
  * decant convert [OPTIONS] SRC... DEST
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 enum {
 	OPT_IMAGE = 256, OPT_TAG, OPT_COMPRESS, OPT_LEVEL, OPT_THREADS,
 	OPT_PROGRESS, OPT_SQUASH, OPT_SQUASH_LAST, OPT_CHANGE, OPT_PLATFORM,
-	OPT_MAX_MEMORY, OPT_EXCLUDE_FROM, OPT_BASE
+	OPT_MAX_MEMORY, OPT_EXCLUDE_FROM, OPT_BASE, OPT_SPLIT
 };
 
 static const struct option longopts[] = {
@@ -30,6 +31,7 @@ static const struct option longopts[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM },
 	{ "base", required_argument, NULL, OPT_BASE },
+	{ "split", required_argument, NULL, OPT_SPLIT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -231,6 +233,35 @@ out:
 	return ret;
 }
 
+/* SIZE: bytes, or with K, M, G or T (KiB, MiB, ...): 4096 bytes at least */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	default: return -1;
+	}
+	if (*end && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
+		return -1;
+	if (v > (UINT64_MAX >> shift) || (v << shift) < 4096)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 int cmd_convert(struct cli *c, int argc, char **argv)
 {
 	const char *select_platform = NULL;
@@ -264,6 +295,13 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 		}
 		case OPT_TAG:
 			tag = optarg;
+			break;
+		case OPT_SPLIT:
+			if (parse_size(optarg, &wo.split_size) < 0) {
+				ret = usage_error("--split '%s': expected a size: bytes, or with K, M, G or T (binary: 4G is 4 GiB; FAT32 holds at most 4095M)",
+						  optarg);
+				goto out;
+			}
 			break;
 		case OPT_EXCLUDE_FROM:
 		case OPT_BASE: {

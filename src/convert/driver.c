@@ -379,6 +379,41 @@ static void note_output_compression(struct dc_ctx *ctx,
 			   strcmp(want, "gzip") ? "zst" : "gz");
 }
 
+/*
+ * A split set: the whole written under a temp name beside DEST, then cut
+ * into parts from its end (so that it takes little more room than the
+ * whole), which are renamed into place last.
+ */
+static int write_split(struct dc_ctx *ctx, struct dc_reader *r,
+		       const struct dc_set *set, const char *format,
+		       const char *dest, const struct dc_write_opts *opts)
+{
+	const struct dc_writer_ops *ops = dc__writer_find(format);
+	struct dc_write_opts o = *opts;
+	struct dc_buf tmp = DC_BUF_INIT;
+	int err;
+
+	if (ops && !(ops->caps & DC_WCAP_STDOUT))
+		return dc_error(ctx, DC_EINVAL,
+				"--split: '%s' is a directory; split a tar format",
+				format);
+	if (!strcmp(dest, "-"))
+		return dc_error(ctx, DC_EINVAL, "--split writes files, not stdout");
+	o.split_size = 0;
+	if ((err = dc__buf_addf(ctx, &tmp, "%s.whole-%ld", dest,
+				(long)getpid())) < 0 ||
+	    (err = dc__buf_add(ctx, &tmp, "", 1)) < 0)
+		goto out;
+	if ((err = dc_write(ctx, r, set, format, tmp.data, &o)) < 0)
+		goto out;
+	err = dc__parts_split(ctx, tmp.data, dest, opts->split_size);
+	if (err < 0)
+		unlink(tmp.data);
+out:
+	dc__buf_release(&tmp);
+	return err;
+}
+
 int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	     const struct dc_set *set, const char *format, const char *dest,
 	     const struct dc_write_opts *opts)
@@ -393,6 +428,8 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	memset(&w, 0, sizeof(w));
 	if (!opts)
 		opts = &defaults;
+	if (opts->split_size)
+		return write_split(ctx, r, set, format, dest, opts);
 	if ((err = check_target(ctx, r, set, ops, format, dest)) < 0)
 		return err;
 	note_output_compression(ctx, ops, format, dest, opts);
