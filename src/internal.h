@@ -373,6 +373,10 @@ int dc__src_exists(struct dc_src *src, const char *name);
  */
 int dc__src_open(struct dc_src *src, const char *name,
 		 struct dc_stream **out, uint64_t *size);
+/* Where member NAME of a tar lies: [*OFF, *OFF+*LEN); 1 if NAME is
+ * not a member (or SRC is not a tar). */
+int dc__src_member(struct dc_src *src, const char *name, uint64_t *off,
+		   uint64_t *len);
 /* Read all of NAME, refusing more than CAP bytes with DC_ELIMIT. */
 int dc__src_read_all(struct dc_src *src, const char *name, size_t cap,
 		     struct dc_buf *out);

@@ -120,6 +120,25 @@ typedef void (*dc_missing_fn)(void *arg, const struct dc_desc *d);
 DC_API int dc_reader_missing(struct dc_reader *r, const struct dc_set *set,
 			     dc_missing_fn fn, void *arg);
 
+/*
+ * When PATH is the first part of a split set (NAME.000 beside a
+ * NAME.sha256): check every part that NAME.sha256 lists, reading each
+ * whole, and call FN(ARG, PART, MSG) for each that is missing or does
+ * not match. Returns how many did not (0 also for any other PATH), or a
+ * negative code when checking could not go on.
+ */
+typedef void (*dc_part_fn)(void *arg, const char *part, const char *msg);
+DC_API int dc_split_check(struct dc_ctx *ctx, const char *path,
+			  dc_part_fn fn, void *arg);
+
+/*
+ * Does blob D of R's source lie, wholly or partly, in the part named
+ * PART of its split set (as dc_split_check() names it)? 0 when R's
+ * source is not a split set.
+ */
+DC_API int dc_reader_blob_in_part(struct dc_reader *r, const struct dc_desc *d,
+				  const char *part);
+
 /* NULL-safe; removes any temp files the reader made. */
 DC_API void dc_reader_free(struct dc_reader *r);
 

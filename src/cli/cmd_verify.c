@@ -14,9 +14,16 @@ struct problem {
 	char *msg;
 };
 
+struct badpart {
+	char *part;
+	char *msg;
+};
+
 struct vres {
 	struct problem *p;
 	size_t n;
+	struct badpart *bp;	/* parts of a split set that do not match */
+	size_t nbp;
 	size_t nblobs;
 	int nomem;
 };
@@ -39,6 +46,85 @@ static void on_blob(void *arg, const struct dc_desc *d, int code,
 	}
 	v->p = p;
 	p[v->n++].d = d;
+}
+
+static void on_part(void *arg, const char *part, const char *msg)
+{
+	struct vres *v = arg;
+	struct badpart *p = realloc(v->bp, (v->nbp + 1) * sizeof(*p));
+
+	if (!p) {
+		v->nomem = 1;
+		return;
+	}
+	v->bp = p;
+	p[v->nbp].part = strdup(part);
+	p[v->nbp].msg = strdup(msg);
+	if (!p[v->nbp].part || !p[v->nbp].msg) {
+		free(p[v->nbp].part);
+		free(p[v->nbp].msg);
+		v->nomem = 1;
+		return;
+	}
+	v->nbp++;
+}
+
+/* Does a bad part hold any of IMG's bytes? */
+static int in_part(struct dc_reader *r, const struct dc_image *img,
+		   const char *part)
+{
+	size_t j;
+
+	if (dc_reader_blob_in_part(r, dc_image_manifest(img), part) ||
+	    dc_reader_blob_in_part(r, dc_image_config(img), part))
+		return 1;
+	for (j = 0; j < dc_image_layer_count(img); j++)
+		if (dc_reader_blob_in_part(r, dc_image_layer(img, j), part))
+			return 1;
+	return 0;
+}
+
+/* The bad parts, each with the images it breaks (R and SET NULL when
+ * the source did not load). */
+static void parts_text(struct dc_reader *r, const struct dc_set *set,
+		       const struct vres *v)
+{
+	size_t k, i, n;
+
+	for (k = 0; k < v->nbp; k++) {
+		fprintf(stderr, "decant: error: '%s': %s", esc(v->bp[k].part),
+			esc(v->bp[k].msg));
+		for (i = n = 0; set && i < dc_set_count(set); i++) {
+			const struct dc_image *img = dc_set_image(set, i);
+
+			if (!in_part(r, img, v->bp[k].part))
+				continue;
+			fprintf(stderr, "%s@%zu %s", n++ ? ", " : "; it breaks image ",
+				i, dc_image_tag_count(img) ?
+				esc(dc_image_tag(img, 0)) : esc(dc_image_id(img)));
+		}
+		fputc('\n', stderr);
+	}
+}
+
+static json_t *parts_json(struct dc_reader *r, const struct dc_set *set,
+			  const struct vres *v)
+{
+	json_t *a = json_array();
+	size_t k, i;
+
+	for (k = 0; k < v->nbp; k++) {
+		json_t *o = json_object(), *in = json_array();
+
+		json_object_set_new(o, "part", json_string(v->bp[k].part));
+		json_object_set_new(o, "message", json_string(v->bp[k].msg));
+		for (i = 0; set && i < dc_set_count(set); i++)
+			if (in_part(r, dc_set_image(set, i), v->bp[k].part))
+				json_array_append_new(in, json_integer((json_int_t)i));
+		json_object_set_new(o, "images", in);
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 static int uses(const struct dc_image *img, const struct dc_desc *d)
@@ -149,6 +235,11 @@ static void vres_release(struct vres *v)
 	for (k = 0; k < v->n; k++)
 		free(v->p[k].msg);
 	free(v->p);
+	for (k = 0; k < v->nbp; k++) {
+		free(v->bp[k].part);
+		free(v->bp[k].msg);
+	}
+	free(v->bp);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -167,19 +258,31 @@ static int verify_one(struct cli *c, const char *arg, int json, int several,
 {
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
+	const char *fmt, *path;
+	json_t *o;
 	struct vres v;
 	int n, ret = EXIT_OK;
 
 	memset(&v, 0, sizeof(v));
+	/* a split set: every part against its checksum, first */
+	split_src(arg, &fmt, &path);
+	if ((n = dc_split_check(c->ctx, path, on_part, &v)) < 0 || v.nomem) {
+		ret = n < 0 ? fail(c) : usage_error("out of memory");
+		goto out;
+	}
 	if (source_open(c, arg, &r) == 0)
 		dc_reader_allow_absent(r);	/* reported with the others */
 	if (!r || source_load(c, &r, &set) < 0) {
-		if (!json)
-			return fail(c);
-		json_array_append_new(out, source_json(c->src_label, NULL, &v,
-						       dc_ctx_errmsg(c->ctx)));
-		return dc_ctx_errcode(c->ctx) == DC_EINVAL ? EXIT_USAGE :
-		       EXIT_FAIL;
+		ret = dc_ctx_errcode(c->ctx) == DC_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		if (!json) {
+			parts_text(NULL, NULL, &v);
+			fail(c);
+			goto out;
+		}
+		o = source_json(c->src_label, NULL, &v, dc_ctx_errmsg(c->ctx));
+		json_object_set_new(o, "parts", parts_json(NULL, NULL, &v));
+		json_array_append_new(out, o);
+		goto out;
 	}
 	progress_start(c);
 	n = dc_reader_verify_each(r, set, on_blob, &v);
@@ -188,11 +291,21 @@ static int verify_one(struct cli *c, const char *arg, int json, int several,
 		ret = n < 0 ? fail(c) : usage_error("out of memory");
 		goto out;
 	}
-	if (json)
-		json_array_append_new(out, source_json(c->src_label, set, &v, NULL));
-	else
+	if (json) {
+		o = source_json(c->src_label, set, &v, NULL);
+		json_object_set_new(o, "parts", parts_json(r, set, &v));
+		if (v.nbp)
+			json_object_set_new(o, "ok", json_false());
+		json_array_append_new(out, o);
+	} else {
+		if (v.nbp && !v.n)
+			c->quiet++;	/* no "ok" line for a set with bad parts */
 		source_text(c, c->src_label, set, &v, several);
-	ret = v.n ? EXIT_FAIL : EXIT_OK;
+		if (v.nbp && !v.n)
+			c->quiet--;
+		parts_text(r, set, &v);
+	}
+	ret = v.n || v.nbp ? EXIT_FAIL : EXIT_OK;
 out:
 	vres_release(&v);
 	dc_set_free(set);

@@ -195,6 +195,23 @@ int dc_reader_delta(struct dc_reader *r, struct dc_inventory **out)
 	return err;
 }
 
+int dc_reader_blob_in_part(struct dc_reader *r, const struct dc_desc *d,
+			   const char *part)
+{
+	const struct dc_parts *p;
+	uint64_t off, len;
+	size_t i;
+
+	if (r->ops == &dc__reader_multi || !(p = r->src->parts) || !d->path ||
+	    dc__src_member(r->src, d->path, &off, &len) != 0)
+		return 0;
+	for (i = 0; i < p->n; i++)
+		if (!strcmp(p->part[i].name, part))
+			return off < p->part[i].start + p->part[i].size &&
+			       off + len > p->part[i].start;
+	return 0;
+}
+
 void dc_reader_allow_absent(struct dc_reader *r)
 {
 	r->absent_ok = 1;

@@ -477,3 +477,87 @@ out:
 	dc__hash_free(h);
 	return err;
 }
+
+/* ------------------------------------------------------------------ */
+/* Checking a split set against its .sha256 */
+
+int dc_split_check(struct dc_ctx *ctx, const char *path, dc_part_fn fn,
+		   void *arg)
+{
+	char stem[4096], sum[4200], line[4400], part[4400], msg[512];
+	const char *slash;
+	struct dc_hash *h = NULL;
+	char *buf = NULL;
+	FILE *f = NULL;
+	size_t dirlen, k = 0;
+	int bad = 0, err = 0;
+
+	if (!dc__parts_name(path, stem, sizeof(stem)))
+		return 0;
+	slash = strrchr(stem, '/');
+	dirlen = slash ? (size_t)(slash - stem) + 1 : 0;
+	snprintf(sum, sizeof(sum), "%s.sha256", stem);
+	if (!(f = fopen(sum, "r")))
+		return 0;	/* nothing to check against but sizes */
+	if ((err = dc__hash_new(ctx, &h)) < 0 ||
+	    !(buf = dc__malloc(ctx, 1 << 20))) {
+		err = err ? err : DC_ENOMEM;
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char want[DC_DIGEST_MAX], got[DC_DIGEST_MAX];
+		const char *name = line + 64;
+		size_t l = strlen(line);
+		int fd;
+
+		while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+			line[--l] = '\0';
+		if (l < 67 || line[64] != ' ' || !dc__is_hex64(line, 64))
+			continue;
+		name += (*name == ' ') + (name[1] == '*' || name[1] == ' ');
+		snprintf(want, sizeof(want), "sha256:%.64s", line);
+		snprintf(part, sizeof(part), "%.*s%s", (int)dirlen, stem, name);
+		k++;
+		if ((fd = open(part, O_RDONLY | O_CLOEXEC)) < 0) {
+			snprintf(msg, sizeof(msg), "missing (%s)", strerror(errno));
+			fn(arg, part, msg);
+			bad++;
+			continue;
+		}
+		for (;;) {
+			ssize_t n = read(fd, buf, 1 << 20);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n < 0) {
+					snprintf(msg, sizeof(msg), "read failed: %s",
+						 strerror(errno));
+					fn(arg, part, msg);
+					bad++;
+				}
+				break;
+			}
+			dc__hash_update(h, buf, (size_t)n);
+			if ((err = dc__check_intr(ctx)) < 0) {
+				close(fd);
+				goto out;
+			}
+		}
+		close(fd);
+		dc__hash_final(h, got);
+		if (strcmp(got, want)) {
+			snprintf(msg, sizeof(msg),
+				 "checksum mismatch: content is %.19s..., %s.sha256 says %.19s...: damaged, truncated, or from another set",
+				 got, stem + dirlen, want);
+			fn(arg, part, msg);
+			bad++;
+		}
+	}
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	dc__hash_free(h);
+	return err < 0 ? err : bad;
+}

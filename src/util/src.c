@@ -382,6 +382,23 @@ int dc__src_range(struct dc_src *src, const char *name, int *fd, int *own,
 	return 0;
 }
 
+int dc__src_member(struct dc_src *src, const char *name, uint64_t *off,
+		   uint64_t *len)
+{
+	const struct dc_member *m;
+	int err;
+
+	if (src->is_dir || src->mem)
+		return 1;
+	if ((err = resolve(src, name, &m)) < 0)
+		return err;
+	if (!m)
+		return 1;
+	*off = m->off;
+	*len = m->size;
+	return 0;
+}
+
 int dc__src_read_all(struct dc_src *src, const char *name, size_t cap,
 		     struct dc_buf *out)
 {
