@@ -140,7 +140,7 @@ check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) $(REPL
 	for r in $(REPLAY_READERS); do $$r testdata || exit 1; done
 	$(REPLAY_JSON) testdata/fuzz-seeds/json testdata/fuzz-crashes/json
 	$(REPLAY_SQUASH) testdata/fuzz-seeds/squash
-	$(REPLAY_INVENTORY) testdata/fuzz-seeds/inventory
+	$(REPLAY_INVENTORY) testdata/fuzz-seeds/inventory testdata/fuzz-crashes/inventory
 check-e2e: $(PROG)
 	DECANT=$(abspath $(PROG)) tests/e2e/run.sh
 check: $(PROG) $(UNIT) $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) \

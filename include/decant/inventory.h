@@ -32,6 +32,8 @@ DC_API size_t dc_inventory_count(const struct dc_inventory *inv);
 DC_API void dc_inventory_get(const struct dc_inventory *inv, size_t i,
 			     const char **digest, int64_t *size,
 			     const char **media_type);
+/* Does INV hold DIGEST? */
+DC_API int dc_inventory_has(const struct dc_inventory *inv, const char *digest);
 /* What it describes: how many names, the I-th (sources, or for a
  * delta's record what the delta is against). */
 DC_API size_t dc_inventory_name_count(const struct dc_inventory *inv);

@@ -62,7 +62,8 @@ static int blob_cmp(const void *a, const void *b)
 static void sort(struct dc_inventory *inv)
 {
 	if (!inv->sorted) {
-		qsort(inv->b, inv->n, sizeof(*inv->b), blob_cmp);
+		if (inv->n)
+			qsort(inv->b, inv->n, sizeof(*inv->b), blob_cmp);
 		inv->sorted = 1;
 	}
 }
@@ -94,6 +95,11 @@ size_t dc_inventory_name_count(const struct dc_inventory *inv)
 const char *dc_inventory_name(const struct dc_inventory *inv, size_t i)
 {
 	return i < inv->nnames ? inv->names[i] : NULL;
+}
+
+int dc_inventory_has(const struct dc_inventory *inv, const char *digest)
+{
+	return dc__inventory_find(inv, digest) != NULL;
 }
 
 size_t dc_inventory_count(const struct dc_inventory *inv)

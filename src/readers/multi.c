@@ -130,7 +130,8 @@ static const struct mblob *find_blob(struct multi *m, const char *digest)
 	size_t lo = 0, hi = m->nb;
 
 	if (!m->sorted) {
-		qsort(m->b, m->nb, sizeof(*m->b), mblob_cmp);
+		if (m->nb)
+			qsort(m->b, m->nb, sizeof(*m->b), mblob_cmp);
 		m->sorted = 1;
 	}
 	/* the first entry with DIGEST */
