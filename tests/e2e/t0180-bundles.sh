@@ -167,6 +167,14 @@ expect_success 'split: swapped parts and a part from another set are named by ve
 	[ $rc = 1 ] && grep -q "set.tar.000.*checksum mismatch" err
 '
 
+expect_success 'split: a rootfs output, read back as a source from its first part' '
+	decant convert --split 64K "$TESTDATA/docker-1.10/multilayer.tar" rootfs:fs.tar
+	sha256sum -c fs.tar.sha256 >/dev/null
+	decant inspect fs.tar.000 | grep -q "(rootfs)"
+	decant convert fs.tar.000 oci:o
+	decant verify o
+'
+
 expect_success 'split: bad sizes and a directory format are usage errors' '
 	rc=0; decant convert --split 12Q "$TWO" docker-archive:x.tar 2>/dev/null || rc=$?; [ $rc = 2 ]
 	rc=0; decant convert --split 1G "$TWO" oci:x 2>/dev/null || rc=$?; [ $rc = 2 ]
