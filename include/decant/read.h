@@ -124,7 +124,7 @@ DC_API int dc_reader_missing(struct dc_reader *r, const struct dc_set *set,
  * When PATH is the first part of a split set (NAME.000 beside a
  * NAME.sha256): check every part that NAME.sha256 lists, reading each
  * whole, and call FN(ARG, PART, MSG) for each that is missing or does
- * not match. Returns how many did not (0 also for any other PATH), or a
+ * not match (decant verify does it when a blob of the set fails). Returns how many did not (0 also for any other PATH), or a
  * negative code when checking could not go on.
  */
 typedef void (*dc_part_fn)(void *arg, const char *part, const char *msg);

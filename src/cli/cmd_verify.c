@@ -269,6 +269,15 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* The parts of a split set at PATH against its .sha256, into V (the
+ * context's error stays as it is unless checking fails: <0). */
+static int check_parts(struct cli *c, const char *path, struct vres *v)
+{
+	int n = dc_split_check(c->ctx, path, on_part, v);
+
+	return n < 0 ? n : 0;
+}
+
 /* One source: 0 (ok), EXIT_FAIL (problems) or an exit code. */
 static int verify_one(struct cli *c, const char *arg, int json, int several,
 		      json_t *out)
@@ -282,12 +291,7 @@ static int verify_one(struct cli *c, const char *arg, int json, int several,
 	int n, ret = EXIT_OK;
 
 	memset(&v, 0, sizeof(v));
-	/* a split set: every part against its checksum, first */
 	split_src(arg, &fmt, &path);
-	if ((n = dc_split_check(c->ctx, path, on_part, &v)) < 0 || v.nomem) {
-		ret = n < 0 ? fail(c) : usage_error("out of memory");
-		goto out;
-	}
 	if (source_open(c, arg, &r) == 0) {
 		dc_reader_allow_absent(r);	/* reported with the others */
 		if (dc_reader_delta(r, &delta) < 0) {
@@ -298,6 +302,11 @@ static int verify_one(struct cli *c, const char *arg, int json, int several,
 	}
 	if (!r || source_load(c, &r, &set) < 0) {
 		ret = dc_ctx_errcode(c->ctx) == DC_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		/* a split set: which parts are bad (keeping the error) */
+		if (check_parts(c, path, &v) < 0) {
+			ret = fail(c);
+			goto out;
+		}
 		if (!json) {
 			parts_text(NULL, NULL, &v);
 			fail(c);
@@ -313,6 +322,12 @@ static int verify_one(struct cli *c, const char *arg, int json, int several,
 	progress_end(c);
 	if (n < 0 || v.nomem) {
 		ret = n < 0 ? fail(c) : usage_error("out of memory");
+		goto out;
+	}
+	/* a split set with bad blobs: which parts are bad. (When every blob
+	 * is good the parts are not read again: sha256sum -c does that.) */
+	if (v.n && (check_parts(c, path, &v) < 0 || v.nomem)) {
+		ret = v.nomem ? usage_error("out of memory") : fail(c);
 		goto out;
 	}
 	if (json) {
