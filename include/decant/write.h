@@ -67,6 +67,8 @@ DC_API int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set,
 /*
  * Write SET, reading blobs from R, as FORMAT ("oci", "oci-archive",
  * "docker-archive") to DEST (a path; "-" is stdout for tar formats).
+ * SET is R's (dc_reader_load), or, for a bundle of several sources, the
+ * set dc_reader_merge() made with R.
  * The output appears only on success: it is written under a temporary
  * name and renamed; on any failure nothing is left behind.
  */

@@ -178,10 +178,6 @@ static int leave_out(struct dc_writer *w, struct plan *p,
 	size_t i;
 	int err;
 
-	if (!(w->ops->caps & DC_WCAP_DELTA))
-		return dc_error(ctx, DC_EINVAL,
-				"'%s' cannot hold a delta (write oci, oci-archive or docker-archive)",
-				w->ops->name);
 	if ((err = dc_inventory_new(ctx, &rec)) < 0)
 		return err;
 	dc__inventory_set_delta(rec);
@@ -428,6 +424,10 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	memset(&w, 0, sizeof(w));
 	if (!opts)
 		opts = &defaults;
+	if (opts->exclude && ops && !(ops->caps & DC_WCAP_DELTA))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s' cannot hold a delta (write oci, oci-archive or docker-archive)",
+				format);
 	if (opts->split_size)
 		return write_split(ctx, r, set, format, dest, opts);
 	if ((err = check_target(ctx, r, set, ops, format, dest)) < 0)
