@@ -333,6 +333,19 @@ expect_success 'engines: the bundle loads on a fresh daemon with every tag and I
 	done
 ' dockerd docker
 
+# the containerd this dockerd runs, in a namespace of its own
+expect_success 'engines: the bundle imports into containerd (ctr), all three complete' '
+	sock=$DK/exec/containerd/containerd.sock
+	ctr() { command ctr -a "$sock" -n bundle "$@"; }
+	[ -z "$(ctr images ls -q)" ]
+	ctr images import "$T/near/bundle1.tar"
+	ctr images check >check.out
+	cat check.out
+	for i in a b c; do
+		grep -q "^docker.io/decant-bundle/$i:$(tag $i) .* complete " check.out
+	done
+' dockerd docker ctr
+
 have_docker && fresh_daemon
 expect_success 'engines: far side holds bundle 1, applies the delta: IDs as on the near side' '
 	[ -z "$(docker images -a -q)" ]
