@@ -46,8 +46,8 @@ LIBS = $(PKG_LIBS) -lpthread
 LIB_SRCS :=
 LIB_SRCS += src/util/ctx.c src/util/buf.c src/util/hash.c src/util/codec.c
 LIB_SRCS += src/util/json.c src/util/stream.c src/util/src.c src/util/tar.c
-LIB_SRCS += src/util/out.c src/util/tmpfile.c src/util/pgzip.c
-LIB_SRCS += src/model/image.c src/model/ref.c src/model/platform.c
+LIB_SRCS += src/util/out.c src/util/tmpfile.c src/util/pgzip.c src/util/parts.c
+LIB_SRCS += src/model/image.c src/model/ref.c src/model/platform.c src/model/inventory.c
 LIB_SRCS += src/util/sindex.c
 LIB_SRCS += src/moby/gojson.c src/moby/config.c src/moby/v1.c
 LIB_SRCS += src/blob/blob.c src/blob/pool.c src/blob/thread.c
@@ -58,9 +58,11 @@ LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/sele
 LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/writers/tarlayout.c
 LIB_SRCS += src/readers/flat_export.c src/model/changes.c
 LIB_SRCS += src/readers/dir.c src/writers/dir.c
+LIB_SRCS += src/readers/multi.c
 LIB_SRCS += src/analyze/layer.c src/analyze/secrets.c src/analyze/tables.c src/analyze/analyze.c src/analyze/report.c src/analyze/rules.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
+            src/cli/cmd_verify.c src/cli/cmd_inventory.c \
             src/cli/progress.c src/cli/esc.c src/cli/cmd_analyze.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -76,6 +78,7 @@ UNIT   := $(BUILD)/unit-tests
 REPLAY := $(BUILD)/fuzz-replay
 REPLAY_JSON := $(BUILD)/fuzz-replay-json
 REPLAY_SQUASH := $(BUILD)/fuzz-replay-squash
+REPLAY_INVENTORY := $(BUILD)/fuzz-replay-inventory
 # a fuzz target per reader: fuzz_read.c built for that reader alone
 FUZZ_RD_oci := oci
 FUZZ_RD_docker := docker-archive
@@ -128,19 +131,26 @@ $(REPLAY_SQUASH): tests/fuzz/replay.c tests/fuzz/fuzz_squash.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_squash.c $(LIBA) $(LIBS)
 
+$(REPLAY_INVENTORY): tests/fuzz/replay.c tests/fuzz/fuzz_inventory.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_inventory.c $(LIBA) $(LIBS)
+
 check-unit: $(UNIT)
 	$(UNIT)
-check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH)
+check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) $(REPLAY_INVENTORY)
 	$(REPLAY) testdata testdata/bad
 	for r in $(REPLAY_READERS); do $$r testdata || exit 1; done
 	$(REPLAY_JSON) testdata/fuzz-seeds/json testdata/fuzz-crashes/json
 	$(REPLAY_SQUASH) testdata/fuzz-seeds/squash
+	$(REPLAY_INVENTORY) testdata/fuzz-seeds/inventory testdata/fuzz-crashes/inventory
 check-e2e: $(PROG)
 	DECANT=$(abspath $(PROG)) tests/e2e/run.sh
 check: $(PROG) $(UNIT) $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) \
+	$(REPLAY_INVENTORY) \
 		check-headers
 	@DECANT=$(abspath $(PROG)) UNIT=$(abspath $(UNIT)) REPLAY=$(abspath $(REPLAY)) \
 		REPLAY_JSON=$(abspath $(REPLAY_JSON)) REPLAY_SQUASH=$(abspath $(REPLAY_SQUASH)) \
+		REPLAY_INVENTORY=$(abspath $(REPLAY_INVENTORY)) \
 		REPLAY_READERS="$(abspath $(REPLAY_READERS))" tests/run-all.sh
 
 check-headers:

@@ -21,6 +21,8 @@ before=$(sum_testdata)
 	"${REPLAY_JSON:?}" testdata/fuzz-seeds/json testdata/fuzz-crashes/json 2>&1
 	# the squash engine on the layer sets of testdata/fuzz-seeds/squash
 	"${REPLAY_SQUASH:?}" testdata/fuzz-seeds/squash 2>&1
+	# inventories and delta records, as a far side sends them back
+	"${REPLAY_INVENTORY:?}" testdata/fuzz-seeds/inventory testdata/fuzz-crashes/inventory 2>&1
 	# the same inputs through each reader alone (its own fuzz target)
 	for r in ${REPLAY_READERS:-}; do
 		"$r" testdata 2>&1

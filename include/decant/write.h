@@ -9,6 +9,7 @@
 #include "error.h"
 #include "image.h"
 #include "read.h"
+#include "inventory.h"
 
 enum dc_compress {
 	DC_COMPRESS_KEEP = 0,	/* what the source has, where allowed */
@@ -24,6 +25,22 @@ struct dc_write_opts {
 	/* squash the top N layers into one: 0 = no squash, SIZE_MAX = all
 	 * (N larger than the layer count squashes all) */
 	size_t squash_last;
+	/*
+	 * A delta: leave out every layer this inventory holds (what the far
+	 * side has; manifests, configs and indexes are always written) and
+	 * keep a record of what was left out, and against what, in the
+	 * output (decant-delta.json at its root: dc_reader_delta() reads
+	 * it). OCI layouts and docker-archive only. A layer the inventory
+	 * lists with another size is an error (the inventory lies).
+	 */
+	const struct dc_inventory *exclude;
+	/*
+	 * Tar outputs: write DEST.000, DEST.001, ... of this many bytes
+	 * each (the last smaller) and DEST.sha256, which `sha256sum -c`
+	 * checks from DEST's directory; 0 = one file. Every reader takes
+	 * the set by its first part. All appear only on success.
+	 */
+	uint64_t split_size;
 };
 
 /*
@@ -50,6 +67,8 @@ DC_API int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set,
 /*
  * Write SET, reading blobs from R, as FORMAT ("oci", "oci-archive",
  * "docker-archive") to DEST (a path; "-" is stdout for tar formats).
+ * SET is R's (dc_reader_load), or, for a bundle of several sources, the
+ * set dc_reader_merge() made with R.
  * The output appears only on success: it is written under a temporary
  * name and renamed; on any failure nothing is left behind.
  */

@@ -148,6 +148,12 @@ int dc__cpool_start(struct dc_cpool *cp);
 int dc__cpool_wait(struct dc_cpool *cp, struct dc_ctx *ctx, int report);
 int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx);
 void dc__cpool_free(struct dc_cpool *cp);
+/* A failed job no longer stops the others (a verify that reports
+ * every problem); running out of memory or an interrupt still does.
+ * After wait(), job I's (in order of adding) code and message (NULL
+ * when the code is 0). */
+void dc__cpool_keep_going(struct dc_cpool *cp);
+int dc__cpool_result(const struct dc_cpool *cp, size_t i, const char **msg);
 /* Add a job verifying blob D, writing nowhere. */
 int dc__cpool_add_verify(struct dc_cpool *cp, const struct dc_desc *d);
 

@@ -52,6 +52,7 @@ struct dc_cpool {
 	volatile sig_atomic_t stop;
 	uint64_t done;		/* bytes done, under mu */
 	int report;		/* wait() reports them as progress */
+	int keep_going;		/* a failure does not stop the others */
 };
 
 int dc__cpool_new(const struct dc_bsrc *bs, struct dc_cpool **out)
@@ -233,7 +234,8 @@ static void slot_end(struct dc_cpool *cp, struct slot *sl, int err)
 		dc__err_save(&cj->err, err, &sl->tctx);
 		pthread_mutex_lock(&cp->mu);
 		cp->failed = 1;
-		__atomic_store_n(&cp->stop, 1, __ATOMIC_RELAXED);
+		if (!cp->keep_going || err == DC_EINTR || err == DC_ENOMEM)
+			__atomic_store_n(&cp->stop, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&cp->mu);
 	}
 	sl->cj = NULL;
@@ -413,6 +415,19 @@ int dc__cpool_run(struct dc_cpool *cp, struct dc_ctx *ctx)
 	if ((err = dc__cpool_start(cp)) < 0)
 		return err;
 	return dc__cpool_wait(cp, ctx, 1);
+}
+
+void dc__cpool_keep_going(struct dc_cpool *cp)
+{
+	cp->keep_going = 1;
+}
+
+int dc__cpool_result(const struct dc_cpool *cp, size_t i, const char **msg)
+{
+	const struct cjob *cj = &cp->jobs[i];
+
+	*msg = cj->err.code ? cj->err.msg : NULL;
+	return cj->err.code;
 }
 
 void dc__cpool_free(struct dc_cpool *cp)

@@ -20,6 +20,12 @@ int cmd_convert(struct cli *c, int argc, char **argv);
 int cmd_inspect(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_analyze(struct cli *c, int argc, char **argv);
+int cmd_inventory(struct cli *c, int argc, char **argv);
+
+/* Add what ARG holds to INV: an inventory file (JSON), or any source's
+ * blobs. 0 or an exit code (the message printed). */
+struct dc_inventory;
+int have_add(struct cli *c, const char *arg, struct dc_inventory *inv);
 
 /* "decant: error: MSG" and the exit code for the failure */
 int fail(struct cli *c);

@@ -1,5 +1,5 @@
 /*
- * decant inspect [--json] SRC, decant verify SRC
+ * decant inspect [--json] SRC
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -31,7 +31,31 @@ static json_t *desc_json(const struct dc_desc *d, int layer)
 	return o;
 }
 
-static int print_json(const struct dc_set *set)
+/* {"against": [...], "excluded": [{"digest", "size"}, ...]} */
+static json_t *delta_json(const struct dc_inventory *d)
+{
+	json_t *o = json_object(), *a = json_array(), *x = json_array();
+	size_t i;
+
+	for (i = 0; i < dc_inventory_name_count(d); i++)
+		json_array_append_new(a, json_string(dc_inventory_name(d, i)));
+	for (i = 0; i < dc_inventory_count(d); i++) {
+		json_t *b = json_object();
+		const char *dg, *mt;
+		int64_t size;
+
+		dc_inventory_get(d, i, &dg, &size, &mt);
+		json_object_set_new(b, "digest", json_string(dg));
+		json_object_set_new(b, "size", json_integer(size));
+		json_array_append_new(x, b);
+	}
+	json_object_set_new(o, "against", a);
+	json_object_set_new(o, "excluded", x);
+	return o;
+}
+
+static int print_json(const struct dc_set *set,
+		      const struct dc_inventory *delta)
 {
 	json_t *root = json_object(), *imgs = json_array();
 	size_t i, j;
@@ -39,6 +63,8 @@ static int print_json(const struct dc_set *set)
 	int bad = 0;
 
 	bad |= json_object_set_new(root, "format", json_string(dc_set_format(set)));
+	if (delta)
+		bad |= json_object_set_new(root, "delta", delta_json(delta));
 	for (i = 0; i < dc_set_count(set); i++) {
 		const struct dc_image *img = dc_set_image(set, i);
 		json_t *o = json_object(), *tags = json_array(), *layers = json_array();
@@ -93,12 +119,31 @@ static void size_str(char *buf, size_t n, int64_t v)
 	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
 }
 
-static void print_table(const struct dc_set *set, const char *src)
+static void print_table(const struct dc_set *set, const char *src,
+			const struct dc_inventory *delta)
 {
 	size_t i, j;
 
 	printf("source:  %s (%s), %zu image%s\n", esc(src), esc(dc_set_format(set)),
 	       dc_set_count(set), dc_set_count(set) == 1 ? "" : "s");
+	if (delta) {
+		int64_t total = 0, size;
+		const char *dg, *mt;
+		char sz[32];
+
+		for (i = 0; i < dc_inventory_count(delta); i++) {
+			dc_inventory_get(delta, i, &dg, &size, &mt);
+			total += size;
+		}
+		size_str(sz, sizeof(sz), total);
+		printf("delta:   %zu layer%s (%s) left out, against ",
+		       dc_inventory_count(delta),
+		       dc_inventory_count(delta) == 1 ? "" : "s", sz);
+		for (i = 0; i < dc_inventory_name_count(delta); i++)
+			printf("%s%s", i ? ", " : "",
+			       esc(dc_inventory_name(delta, i)));
+		printf("%s\n", i ? "" : "(unnamed)");
+	}
 	for (i = 0; i < dc_set_count(set); i++) {
 		const struct dc_image *img = dc_set_image(set, i);
 		const struct dc_desc *m = dc_image_manifest(img);
@@ -188,46 +233,29 @@ int cmd_inspect(struct cli *c, int argc, char **argv)
 {
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
+	struct dc_inventory *delta = NULL;
 	int json = 0, ret;
 
 	if ((ret = parse(c, argc, argv, &json, "inspect")) != 0)
 		return ret < 0 ? EXIT_OK : ret;
-	if (open_source(c, argv[optind], &r, &set) < 0)
+	if (source_open(c, argv[optind], &r) < 0)
 		return fail(c);
-	if (json)
-		ret = print_json(set);
-	else
-		print_table(set, c->src_label);
-	dc_set_free(set);
-	dc_reader_free(r);
-	return ret;
-}
-
-int cmd_verify(struct cli *c, int argc, char **argv)
-{
-	struct dc_reader *r = NULL;
-	struct dc_set *set = NULL;
-	size_t i, nl = 0;
-	int ret;
-
-	if ((ret = parse(c, argc, argv, NULL, "verify")) != 0)
-		return ret < 0 ? EXIT_OK : ret;
-	if (open_source(c, argv[optind], &r, &set) < 0)
+	/* a delta lacks what it left out: say so, and what it is against */
+	if (dc_reader_delta(r, &delta) < 0) {
+		dc_reader_free(r);
 		return fail(c);
-	progress_start(c);
-	if (dc_reader_verify(r, set) < 0) {
-		progress_end(c);
-		ret = fail(c);
-	} else {
-		progress_end(c);
-		for (i = 0; i < dc_set_count(set); i++)
-			nl += dc_image_layer_count(dc_set_image(set, i));
-		if (!c->quiet)
-			printf("%s: ok: %zu image%s, %zu layer%s verified\n",
-			       esc(c->src_label), dc_set_count(set),
-			       dc_set_count(set) == 1 ? "" : "s", nl,
-			       nl == 1 ? "" : "s");
 	}
+	if (delta)
+		dc_reader_allow_absent(r);
+	if (source_load(c, &r, &set) < 0) {
+		dc_inventory_free(delta);
+		return fail(c);
+	}
+	if (json)
+		ret = print_json(set, delta);
+	else
+		print_table(set, c->src_label, delta);
+	dc_inventory_free(delta);
 	dc_set_free(set);
 	dc_reader_free(r);
 	return ret;

@@ -34,9 +34,15 @@ static void on_signal(int sig)
 void print_usage(FILE *f)
 {
 	fputs(
-"Usage: decant convert [OPTIONS] SRC DEST   read SRC, write DEST\n"
+"Usage: decant convert [OPTIONS] SRC... DEST\n"
+"                                           read every SRC, write one DEST\n"
 "       decant inspect [--json] SRC         images, tags, platforms, layers\n"
-"       decant verify SRC                   check every digest and size\n"
+"       decant verify [--json] SRC...       check every digest and size of\n"
+"                                           every source; report every problem\n"
+"                                           and the images it breaks\n"
+"       decant inventory SRC... > have.json\n"
+"                                           what a far side holds: digests,\n"
+"                                           sizes, media types, no data\n"
 "       decant analyze [--json | --html FILE] [--files] [--fail-on RULES]\n"
 "                      [--rules FILE] SRC   waste, hidden files, secrets\n"
 "       decant --help | --version\n"
@@ -45,6 +51,9 @@ void print_usage(FILE *f)
 "Without a prefix the format is detected from the content. Whole-archive\n"
 "gzip, bzip2, xz and zstd wrappers are read transparently.\n"
 "DEST is FORMAT:PATH; PATH - writes a tar format to stdout.\n"
+"Several SRCs make one bundle: every image of every source, each blob\n"
+"once, names as they were (two different images with one name is an\n"
+"error); - may be one of them.\n"
 "\n"
 "Formats:\n"
 "  docker-archive   Docker 25+ save layout (OCI layout + manifest.json);\n"
@@ -79,6 +88,19 @@ void print_usage(FILE *f)
 "                     config: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK,\n"
 "                     LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR\n"
 "                     (repeatable, applied in order)\n"
+"  --split SIZE       (tar outputs) write DEST.000, DEST.001, ... of SIZE\n"
+"                     bytes each (K, M, G, T: binary; FAT32 takes at most\n"
+"                     4095M) and DEST.sha256 for sha256sum -c; every\n"
+"                     command reads the set by its first part, DEST.000\n"
+"  --exclude-from HAVE\n"
+"                     a delta: leave out every layer HAVE holds (an\n"
+"                     archive, an OCI layout, or a decant inventory file;\n"
+"                     repeatable); manifests and configs stay, and the\n"
+"                     output records what it left out (decant inspect)\n"
+"  --base STORE       fill a delta's left-out layers from STORE (any\n"
+"                     source; repeatable), each verified; fails before\n"
+"                     writing, naming every blob missing. A delta written\n"
+"                     into an existing oci: layout takes them from there\n"
 "  --platform OS/ARCH[/VARIANT]\n"
 "                     multi-platform sources: keep only this platform\n"
 "                     (single-platform targets default to the host's);\n"
@@ -97,7 +119,7 @@ void print_usage(FILE *f)
 "Common options:\n"
 "  -q, --quiet        no progress, no summary\n"
 "  --progress         show progress even when stderr is not a terminal\n"
-"  --json             (inspect) machine-readable output\n"
+"  --json             (inspect, verify) machine-readable output\n"
 "  --max-memory SIZE  memory an input may make decant use (default 64M;\n"
 "                     suffixes K, M, G): a decoder's window may take a\n"
 "                     quarter of it, a tar's member index half\n"
@@ -174,6 +196,8 @@ int main(int argc, char **argv)
 		ret = cmd_verify(&c, argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "analyze"))
 		ret = cmd_analyze(&c, argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "inventory"))
+		ret = cmd_inventory(&c, argc - 1, argv + 1);
 	else
 		ret = usage_error("'%s': unknown command", argv[1]);
 	sig_ctx = NULL;

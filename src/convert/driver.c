@@ -164,6 +164,53 @@ out:
 	return err;
 }
 
+/*
+ * A delta: the layers of the plan that EX holds are left out (marked
+ * done), and their list goes into *NOTE (the caller frees), which W
+ * writes at its root.
+ */
+static int leave_out(struct dc_writer *w, struct plan *p,
+		     const struct dc_inventory *ex, char **note)
+{
+	struct dc_ctx *ctx = w->ctx;
+	struct dc_inventory *rec = NULL;
+	size_t i;
+	int err;
+
+	if ((err = dc_inventory_new(ctx, &rec)) < 0)
+		return err;
+	dc__inventory_set_delta(rec);
+	for (i = 0; i < dc_inventory_name_count(ex) && !err; i++)
+		err = dc_inventory_add_name(ctx, rec, dc_inventory_name(ex, i));
+	for (i = 0; i < p->nb && !err; i++) {
+		struct pblob *b = &p->b[i];
+		const struct dc_inv_blob *e;
+
+		if (b->kind != B_LAYER && b->kind != B_SPOOL)
+			continue;
+		if (!(e = dc__inventory_find(ex, b->out->digest)))
+			continue;
+		if (e->size != b->out->size) {
+			err = dc_error(ctx, DC_ECORRUPT,
+				       "'%s': the far side's inventory says %lld bytes, the blob has %lld: the inventory does not match what it describes",
+				       b->out->digest, (long long)e->size,
+				       (long long)b->out->size);
+			break;
+		}
+		b->kind = B_DONE;
+		err = dc_inventory_add(ctx, rec, b->out->digest, b->out->size,
+				       b->out->media_type);
+	}
+	if (!err)
+		err = dc_inventory_json(ctx, rec, note);
+	dc_inventory_free(rec);
+	if (!err) {
+		w->note = *note;
+		w->note_len = strlen(*note);
+	}
+	return err;
+}
+
 /* A layout: the plan, then its blobs and images. */
 static int write_layout(struct dc_writer *w, struct dc_reader *r,
 			const struct dc_image *const *imgs, size_t n,
@@ -171,6 +218,7 @@ static int write_layout(struct dc_writer *w, struct dc_reader *r,
 {
 	struct dc_ctx *ctx = w->ctx;
 	const struct dc_writer_ops *ops = w->ops;
+	char *note = NULL;
 	struct plan p;
 	int err;
 
@@ -186,6 +234,8 @@ static int write_layout(struct dc_writer *w, struct dc_reader *r,
 		goto out;
 	dc__enc_free(p.enc);	/* recompression is over: its threads too */
 	p.enc = NULL;
+	if (o->exclude && (err = leave_out(w, &p, o->exclude, &note)) < 0)
+		goto out;
 	dc__writer_set_images(w, (const struct dc_image *const *)p.img, p.n,
 			      (const struct dc_index *const *)p.idx, p.nidx);
 	err = write_planned(w, r, &p);
@@ -193,6 +243,7 @@ out:
 	if (err < 0)
 		dc__writer_abort(w);
 	dc__plan_release(&p);
+	free(note);
 	return err;
 }
 
@@ -236,6 +287,15 @@ out:
 	return err;
 }
 
+/* Does DEST name R's source? */
+static int is_source(const struct dc_reader *r, const char *dest)
+{
+	if (r->ops == &dc__reader_multi)
+		return dc__multi_is_dest(r, dest, is_source);
+	return !r->src->mem && !r->src->is_stdin &&
+	       (!strcmp(r->src->label, dest) || same_file(r->src->label, dest));
+}
+
 /* What can be refused before anything is read or written. */
 static int check_target(struct dc_ctx *ctx, struct dc_reader *r,
 			const struct dc_set *set,
@@ -251,8 +311,7 @@ static int check_target(struct dc_ctx *ctx, struct dc_reader *r,
 				format);
 	if (!set->n)
 		return dc_error(ctx, DC_EFORMAT, "the source holds no images");
-	if (!r->src->mem && !r->src->is_stdin && strcmp(dest, "-") &&
-	    (!strcmp(r->src->label, dest) || same_file(r->src->label, dest)))
+	if (strcmp(dest, "-") && is_source(r, dest))
 		return dc_error(ctx, DC_EINVAL,
 				"'%s': the destination is the source", dest);
 	return 0;
@@ -315,6 +374,41 @@ static void note_output_compression(struct dc_ctx *ctx,
 			   strcmp(want, "gzip") ? "zst" : "gz");
 }
 
+/*
+ * A split set: the whole written under a temp name beside DEST, then cut
+ * into parts from its end (so that it takes little more room than the
+ * whole), which are renamed into place last.
+ */
+static int write_split(struct dc_ctx *ctx, struct dc_reader *r,
+		       const struct dc_set *set, const char *format,
+		       const char *dest, const struct dc_write_opts *opts)
+{
+	const struct dc_writer_ops *ops = dc__writer_find(format);
+	struct dc_write_opts o = *opts;
+	struct dc_buf tmp = DC_BUF_INIT;
+	int err;
+
+	if (ops && !(ops->caps & DC_WCAP_STDOUT))
+		return dc_error(ctx, DC_EINVAL,
+				"--split: '%s' is a directory; split a tar format",
+				format);
+	if (!strcmp(dest, "-"))
+		return dc_error(ctx, DC_EINVAL, "--split writes files, not stdout");
+	o.split_size = 0;
+	if ((err = dc__buf_addf(ctx, &tmp, "%s.whole-%ld", dest,
+				(long)getpid())) < 0 ||
+	    (err = dc__buf_add(ctx, &tmp, "", 1)) < 0)
+		goto out;
+	if ((err = dc_write(ctx, r, set, format, tmp.data, &o)) < 0)
+		goto out;
+	err = dc__parts_split(ctx, tmp.data, dest, opts->split_size);
+	if (err < 0)
+		unlink(tmp.data);
+out:
+	dc__buf_release(&tmp);
+	return err;
+}
+
 int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	     const struct dc_set *set, const char *format, const char *dest,
 	     const struct dc_write_opts *opts)
@@ -329,6 +423,12 @@ int dc_write(struct dc_ctx *ctx, struct dc_reader *r,
 	memset(&w, 0, sizeof(w));
 	if (!opts)
 		opts = &defaults;
+	if (opts->exclude && ops && !(ops->caps & DC_WCAP_DELTA))
+		return dc_error(ctx, DC_EINVAL,
+				"'%s' cannot hold a delta (write oci, oci-archive or docker-archive)",
+				format);
+	if (opts->split_size)
+		return write_split(ctx, r, set, format, dest, opts);
 	if ((err = check_target(ctx, r, set, ops, format, dest)) < 0)
 		return err;
 	note_output_compression(ctx, ops, format, dest, opts);

@@ -469,3 +469,16 @@ const char *dc_desc_compression(const struct dc_desc *d)
 {
 	return dc__comp_name(d->comp);
 }
+
+enum dc_comp dc__media_comp(const char *mt)
+{
+	size_t n = mt ? strlen(mt) : 0;
+
+	if (n >= 5 && !strcmp(mt + n - 5, "+gzip"))
+		return DC_COMP_GZIP;
+	if (n >= 5 && !strcmp(mt + n - 5, "+zstd"))
+		return DC_COMP_ZSTD;
+	if (n >= 6 && !strcmp(mt + n - 6, ".gzip"))	/* Docker's */
+		return DC_COMP_GZIP;
+	return DC_COMP_NONE;
+}

@@ -88,6 +88,27 @@ int dc__image_add_tag(struct dc_ctx *ctx, struct dc_image *img,
 void dc__desc_release(struct dc_desc *d);
 int dc__desc_copy(struct dc_ctx *ctx, struct dc_desc *dst,
 		  const struct dc_desc *src);
+/* What a delta keeps of what it left out, at its root */
+#define DC_DELTA_NOTE "decant-delta.json"
+
+/* An inventory's blob (src/model/inventory.c) */
+struct dc_inv_blob {
+	char digest[DC_DIGEST_MAX];
+	int64_t size;
+	char *media_type;	/* or NULL */
+};
+const struct dc_inv_blob *dc__inventory_find(const struct dc_inventory *inv,
+					     const char *digest);
+/* the I-th blob in digest order */
+const struct dc_inv_blob *dc__inventory_blob(const struct dc_inventory *inv,
+					     size_t i);
+/* Make INV a delta's record (schema decant-delta/1). */
+int dc__inventory_set_delta(struct dc_inventory *inv);
+int dc__inventory_is_delta(const struct dc_inventory *inv);
+
+/* The compression a layer media type MT names (for a layer whose bytes
+ * are not at hand to sniff). */
+enum dc_comp dc__media_comp(const char *mt);
 /*
  * Fill os/arch/variant/platform and check rootfs.diff_ids against the
  * layers (setting each layer's diff_id) from img->config_raw.

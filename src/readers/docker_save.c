@@ -123,6 +123,8 @@ static int load_item(struct dc_reader *r, json_t *item, size_t idx,
 	struct dc_ctx *ctx = r->ctx;
 	struct dc_image *img = NULL;
 	json_t *cfg = NULL, *tags = NULL, *layers = NULL;
+	struct dc_buf absent = DC_BUF_INIT;	/* why layers are absent */
+	size_t absent_at = 0;
 	char label[64];
 	size_t i;
 	int err;
@@ -176,9 +178,21 @@ static int load_item(struct dc_reader *r, json_t *item, size_t idx,
 		}
 		if ((err = dc__path_clean(ctx, &l->path, p, label)) < 0)
 			goto fail;
-		if ((err = dc__sniff_member(r->src, l->path, &size, &l->comp)) < 0)
-			goto fail;
-		l->size = (int64_t)size;
+		if ((err = dc__sniff_member(r->src, l->path, &size, &l->comp)) < 0) {
+			if (!r->absent_ok || err == DC_ENOMEM || err == DC_EINTR)
+				goto fail;
+			/* absent (a delta's): noted below, once its digest is
+			 * known; taken for uncompressed, as docker save has it */
+			if ((err = dc__buf_addstr(ctx, &absent, ctx->msg)) < 0 ||
+			    (err = dc__buf_add(ctx, &absent, "", 1)) < 0)
+				goto fail;
+			ctx->code = 0;
+			l->comp = DC_COMP_NONE;
+			size = 0;
+			l->size = -2;
+		}
+		if (l->size != -2)
+			l->size = (int64_t)size;
 		if (!(l->media_type = dc__strdup(ctx,
 				dc__layer_media_type(l->comp, 0)))) {
 			err = DC_ENOMEM;
@@ -202,6 +216,13 @@ static int load_item(struct dc_reader *r, json_t *item, size_t idx,
 		}
 		else
 			digest_from_name(l->path, l->digest);
+		if (l->size == -2) {
+			l->size = -1;
+			if ((err = dc__reader_absent(r, l, absent.data +
+						     absent_at)) < 0)
+				goto fail;
+			absent_at += strlen(absent.data + absent_at) + 1;
+		}
 	}
 	for (i = 0; i < json_array_size(tags); i++) {
 		const char *t = json_string_value(json_array_get(tags, i));
@@ -217,8 +238,10 @@ static int load_item(struct dc_reader *r, json_t *item, size_t idx,
 	}
 	img->manifest_synth = 1;
 	*out = img;
+	dc__buf_release(&absent);
 	return 0;
 fail:
+	dc__buf_release(&absent);
 	dc__image_free(img);
 	return err;
 }

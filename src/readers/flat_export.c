@@ -161,11 +161,14 @@ static int hash_all(struct dc_reader *r, char digest[DC_DIGEST_MAX],
 		*size = src->memlen;
 		goto done;
 	}
-	if (fstat(src->fd, &st) < 0) {
+	if (src->parts) {
+		*size = src->parts->total;	/* a split set */
+	} else if (fstat(src->fd, &st) < 0) {
 		err = dc_error(ctx, DC_EIO, "%s", strerror(errno));
 		goto out;
+	} else {
+		*size = (uint64_t)st.st_size;
 	}
-	*size = (uint64_t)st.st_size;
 	if (!(buf = dc__calloc(ctx, 1, 1 << 20))) {
 		err = DC_ENOMEM;
 		goto out;
@@ -173,7 +176,9 @@ static int hash_all(struct dc_reader *r, char digest[DC_DIGEST_MAX],
 	while (off < *size) {
 		size_t want = *size - off < (1 << 20) ? (size_t)(*size - off) :
 			      (1 << 20);
-		ssize_t got = pread(src->fd, buf, want, (off_t)off);
+		ssize_t got = src->parts ?
+			      dc__parts_pread(src->parts, buf, want, off) :
+			      pread(src->fd, buf, want, (off_t)off);
 
 		if (got < 0 && errno == EINTR && !ctx->interrupted)
 			continue;
@@ -356,6 +361,9 @@ static int flat_open_blob(struct dc_reader *r, const struct dc_desc *d,
 	if (r->src->mem)
 		return dc__stream_memory(r->ctx, out, r->src->mem,
 					 r->src->memlen);
+	if (r->src->parts)
+		return dc__stream_parts_range(r->ctx, out, r->src->parts, 0,
+					      f->size);
 	return dc__stream_fd_range(r->ctx, out, r->src->fd, 0, f->size, 0);
 }
 

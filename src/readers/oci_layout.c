@@ -311,14 +311,24 @@ static int load_manifest(struct walk *w, const struct dc_desc *d,
 				      d->path)) < 0)
 			goto fail;
 		if ((err = dc__sniff_member(w->r->src, l->path, &size,
-					    &l->comp)) < 0)
-			goto fail;
+					    &l->comp)) < 0) {
+			if (!w->r->absent_ok || err == DC_ENOMEM ||
+			    err == DC_EINTR)
+				goto fail;
+			/* verify names it; a delta's base fills it */
+			l->comp = dc__media_comp(l->media_type);
+			if ((err = dc__reader_absent(w->r, l, ctx->msg)) < 0)
+				goto fail;
+			continue;
+		}
 		if (size != (uint64_t)l->size) {
 			err = dc_error(ctx, DC_EDIGEST,
 				       "'%s': size is %llu bytes, the manifest says %lld",
 				       l->path, (unsigned long long)size,
 				       (long long)l->size);
-			goto fail;
+			if (!w->r->absent_ok ||
+			    (err = dc__reader_absent(w->r, l, ctx->msg)) < 0)
+				goto fail;
 		}
 	}
 layers_done:

@@ -4,6 +4,7 @@
  */
 #include "blob/blob.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,10 +172,95 @@ int dc_reader_load(struct dc_reader *r, struct dc_set **out)
 	return 0;
 }
 
+int dc_reader_delta(struct dc_reader *r, struct dc_inventory **out)
+{
+	struct dc_buf b = DC_BUF_INIT;
+	int err;
+
+	*out = NULL;
+	if (r->ops == &dc__reader_multi || !dc__src_exists(r->src, DC_DELTA_NOTE))
+		return r->ctx->code == DC_ENOMEM ? DC_ENOMEM : 0;
+	if ((err = dc__src_read_all(r->src, DC_DELTA_NOTE, DC_MAX_JSON, &b)) < 0 ||
+	    (err = dc_inventory_parse(r->ctx, b.data, b.len, out)) < 0)
+		err = dc_error_prefix(r->ctx, "'%s': '%s'", r->src->label,
+				      DC_DELTA_NOTE);
+	else if (!dc__inventory_is_delta(*out)) {
+		dc_inventory_free(*out);
+		*out = NULL;
+		err = dc_error(r->ctx, DC_EFORMAT, "'%s': '%s' is not a delta's record",
+			       r->src->label, DC_DELTA_NOTE);
+	}
+	dc__buf_release(&b);
+	return err;
+}
+
+int dc_reader_blob_in_part(struct dc_reader *r, const struct dc_desc *d,
+			   const char *part)
+{
+	const struct dc_parts *p;
+	uint64_t off, len;
+	size_t i;
+
+	if (r->ops == &dc__reader_multi || !(p = r->src->parts) || !d->path ||
+	    dc__src_member(r->src, d->path, &off, &len) != 0)
+		return 0;
+	for (i = 0; i < p->n; i++)
+		if (!strcmp(p->part[i].name, part))
+			return off < p->part[i].start + p->part[i].size &&
+			       off + len > p->part[i].start;
+	return 0;
+}
+
+void dc_reader_allow_absent(struct dc_reader *r)
+{
+	r->absent_ok = 1;
+}
+
+int dc__reader_absent(struct dc_reader *r, const struct dc_desc *d,
+		      const char *msg)
+{
+	struct dc_ctx *ctx = r->ctx;
+	struct dc_absent *p;
+	char *m;
+
+	if (dc__reader_absent_msg(r, d->digest)) {
+		ctx->code = 0;
+		return 0;
+	}
+	if (!(m = dc__strdup(ctx, msg)))
+		return DC_ENOMEM;
+	if (!(p = dc__reallocarray(ctx, r->absent, r->nabsent + 1, sizeof(*p)))) {
+		free(m);
+		return DC_ENOMEM;
+	}
+	r->absent = p;
+	snprintf(p[r->nabsent].digest, sizeof(p->digest), "%s", d->digest);
+	p[r->nabsent++].msg = m;
+	ctx->code = 0;
+	ctx->msg[0] = '\0';
+	return 0;
+}
+
+const char *dc__reader_absent_msg(const struct dc_reader *r,
+				  const char *digest)
+{
+	size_t i;
+
+	for (i = 0; i < r->nabsent; i++)
+		if (!strcmp(r->absent[i].digest, digest))
+			return r->absent[i].msg;
+	return NULL;
+}
+
 void dc_reader_free(struct dc_reader *r)
 {
+	size_t i;
+
 	if (!r)
 		return;
+	for (i = 0; i < r->nabsent; i++)
+		free(r->absent[i].msg);
+	free(r->absent);
 	if (r->ops && r->ops->close)
 		r->ops->close(r);
 	free(r->priv);
@@ -225,6 +311,10 @@ static int blobs_range(const struct dc_bsrc *bs, const struct dc_desc *d,
 
 void dc__reader_blobs(struct dc_reader *r, struct dc_bsrc *out)
 {
+	if (r->ops == &dc__reader_multi) {
+		dc__multi_blobs(r, out);
+		return;
+	}
 	memset(out, 0, sizeof(*out));
 	out->ctx = r->ctx;
 	out->label = r->src->label;
@@ -275,18 +365,16 @@ int dc__set_resolve(struct dc_reader *r, struct dc_set *set)
 	return err;
 }
 
-int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
+/* Every distinct layer of SET once, in image and layer order: *OUT
+ * (the caller frees), *N of them, *TOTAL bytes. */
+static int distinct_layers(struct dc_ctx *ctx, const struct dc_set *set,
+			   const struct dc_desc ***out, size_t *np,
+			   uint64_t *total)
 {
-	struct dc_ctx *ctx = r->ctx;
 	const struct dc_desc **todo = NULL;
-	struct dc_cpool *cp = NULL;
-	struct dc_bsrc bs;
-	uint64_t total = 0;
 	size_t n = 0, cap = 0, i, j, k;
-	int err = 0;
 
-	/* every distinct layer once, verified on all cores by the pool;
-	 * the first failure in image and layer order is the one reported */
+	*total = 0;
 	for (i = 0; i < set->n; i++) {
 		const struct dc_image *img = set->img[i];
 
@@ -310,24 +398,112 @@ int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
 				todo = p;
 			}
 			todo[n++] = l;
-			total += l->size > 0 ? (uint64_t)l->size : 0;
+			*total += l->size > 0 ? (uint64_t)l->size : 0;
 		}
 	}
+	*out = todo;
+	*np = n;
+	return 0;
+}
+
+/* The pool verifying TODO[0..N) from R, started and waited for. */
+static int verify_pool(struct dc_reader *r, const struct dc_desc **todo,
+		       size_t n, uint64_t total, int keep_going,
+		       struct dc_cpool **cpp)
+{
+	struct dc_ctx *ctx = r->ctx;
+	struct dc_bsrc bs;
+	size_t k;
+	int err;
+
 	if (ctx->progress)
 		ctx->progress(ctx->progress_arg, 0, total, n, n);
 	dc__reader_blobs(r, &bs);
-	if ((err = dc__cpool_new(&bs, &cp)) == 0) {
-		for (k = 0; k < n && !err; k++)
-			err = dc__cpool_add_verify(cp, todo[k]);
-		if (!err)
-			err = dc__cpool_run(cp, ctx);
-	}
+	if ((err = dc__cpool_new(&bs, cpp)) < 0)
+		return err;
+	if (keep_going)
+		dc__cpool_keep_going(*cpp);
+	for (k = 0; k < n && !err; k++)
+		err = dc__cpool_add_verify(*cpp, todo[k]);
+	if (!err)
+		err = dc__cpool_run(*cpp, ctx);
+	return err;
+}
+
+int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
+{
+	const struct dc_desc **todo = NULL;
+	struct dc_cpool *cp = NULL;
+	uint64_t total;
+	size_t n;
+	int err;
+
+	/* every distinct layer once, verified on all cores by the pool;
+	 * the first failure in image and layer order is the one reported */
+	if ((err = distinct_layers(r->ctx, set, &todo, &n, &total)) < 0)
+		return err;
+	err = verify_pool(r, todo, n, total, 0, &cp);
 	dc__cpool_free(cp);
 	free(todo);
 	/* a descriptor at any depth whose blob is not there */
 	if (!err && set->nmissing)
+		err = dc_error(r->ctx, DC_ECORRUPT, "%s: blob missing%s",
+			       set->missing ? set->missing : "a descriptor",
+			       set->nmissing > 1 ? " (and more)" : "");
+	return err;
+}
+
+int dc_reader_verify_each(struct dc_reader *r, const struct dc_set *set,
+			  dc_verify_fn fn, void *arg)
+{
+	struct dc_ctx *ctx = r->ctx;
+	const struct dc_desc **todo = NULL, **have = NULL;
+	struct dc_cpool *cp = NULL;
+	uint64_t total;
+	size_t n, nhave = 0, k, h;
+	int err, bad = 0;
+
+	if ((err = distinct_layers(ctx, set, &todo, &n, &total)) < 0)
+		return err;
+	/* the layers the load let pass are not there to read */
+	if (n && !(have = dc__calloc(ctx, n, sizeof(*have)))) {
+		err = DC_ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < n; k++)
+		if (!dc__reader_absent_msg(r, todo[k]->digest))
+			have[nhave++] = todo[k];
+	err = verify_pool(r, have, nhave, total, 1, &cp);
+	if (err == DC_ENOMEM || err == DC_EINTR || (err < 0 && !cp))
+		goto out;
+	for (k = h = 0; k < n; k++) {
+		const char *msg = dc__reader_absent_msg(r, todo[k]->digest);
+		int code = DC_ECORRUPT;
+
+		if (msg) {
+			dc_error(ctx, code, "%s", msg);
+			dc__error_in(ctx, r->src->label);
+			msg = ctx->msg;
+		} else if ((code = dc__cpool_result(cp, h++, &msg)) == DC_EINTR ||
+			   code == DC_ENOMEM) {
+			err = dc_error(ctx, code, "%s", msg);
+			goto out;
+		}
+		bad += code != 0;
+		fn(arg, todo[k], code, code ? msg : NULL);
+	}
+	ctx->code = 0;
+	ctx->msg[0] = '\0';
+	err = bad;
+	/* a descriptor at any depth whose blob is not there: the source
+	 * is not whole, whatever its layers say */
+	if (set->nmissing)
 		err = dc_error(ctx, DC_ECORRUPT, "%s: blob missing%s",
 			       set->missing ? set->missing : "a descriptor",
 			       set->nmissing > 1 ? " (and more)" : "");
+out:
+	dc__cpool_free(cp);
+	free(have);
+	free(todo);
 	return err;
 }

@@ -33,7 +33,24 @@ struct dc_reader {
 	const struct dc_reader_ops *ops;
 	struct dc_src *src;
 	void *priv;
+	int absent_ok;		/* dc_reader_allow_absent() */
+	struct dc_absent *absent;	/* ... and the layers it let pass */
+	size_t nabsent;
 };
+
+/* A layer a reader that allows it found absent or of the wrong size:
+ * why (the load error it would have been), without the source's name */
+struct dc_absent {
+	char digest[DC_DIGEST_MAX];
+	char *msg;
+};
+/* Note that layer D of R is absent or wrong for MSG (R->absent_ok);
+ * clears CTX's error. */
+int dc__reader_absent(struct dc_reader *r, const struct dc_desc *d,
+		      const char *msg);
+/* Why R's layer DIGEST was let pass, or NULL if it was not. */
+const char *dc__reader_absent_msg(const struct dc_reader *r,
+				  const char *digest);
 
 extern const struct dc_reader_ops dc__reader_oci;
 extern const struct dc_reader_ops dc__reader_docker;
@@ -46,6 +63,14 @@ extern const struct dc_reader_ops dc__reader_flat;
  */
 struct dc_bsrc;
 void dc__reader_blobs(struct dc_reader *r, struct dc_bsrc *out);
+
+/* Several sources as one (src/readers/multi.c, dc_reader_merge): each
+ * blob opened, by digest, from a source that holds it. */
+extern const struct dc_reader_ops dc__reader_multi;
+void dc__multi_blobs(struct dc_reader *r, struct dc_bsrc *out);
+/* Is SAME(R', DEST) true for one of merged R's sources? */
+int dc__multi_is_dest(const struct dc_reader *r, const char *dest,
+		      int (*same)(const struct dc_reader *, const char *));
 /* Open DATA with reader NAME ("oci", "docker-archive", ...) or fail:
  * no detection among the others (the per-reader fuzz targets). */
 int dc__reader_open_memory_as(struct dc_ctx *ctx, struct dc_reader **out,

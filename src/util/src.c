@@ -340,6 +340,9 @@ int dc__src_open(struct dc_src *src, const char *name,
 	if (src->mem)
 		return dc__stream_memory(src->ctx, out, src->mem + m->off,
 					 (size_t)m->size);
+	if (src->parts)
+		return dc__stream_parts_range(src->ctx, out, src->parts, m->off,
+					      m->size);
 	return dc__stream_fd_range(src->ctx, out, src->fd, m->off, m->size, 0);
 }
 
@@ -371,7 +374,26 @@ int dc__src_range(struct dc_src *src, const char *name, int *fd, int *own,
 		return err;
 	if (!m)
 		return 1;
+	*len = m->size;
+	if (src->parts)
+		return dc__parts_range(src->parts, m->off, m->size, fd, off);
 	*fd = src->fd;
+	*off = m->off;
+	return 0;
+}
+
+int dc__src_member(struct dc_src *src, const char *name, uint64_t *off,
+		   uint64_t *len)
+{
+	const struct dc_member *m;
+	int err;
+
+	if (src->is_dir || src->mem)
+		return 1;
+	if ((err = resolve(src, name, &m)) < 0)
+		return err;
+	if (!m)
+		return 1;
 	*off = m->off;
 	*len = m->size;
 	return 0;
@@ -613,6 +635,28 @@ static int src_alloc(struct dc_ctx *ctx, struct dc_src **out,
 	return 0;
 }
 
+/* PATH as the first part of a split set: 1 (opened and indexed), 0 (it
+ * is not one), or an error. */
+static int open_parts(struct dc_src *src, const char *path)
+{
+	unsigned char magic[DC_SNIFF_LEN];
+	char stem[4096];
+	ssize_t got;
+	int err;
+
+	if (!dc__parts_name(path, stem, sizeof(stem)))
+		return 0;
+	if ((err = dc__parts_open(src->ctx, stem, &src->parts)) < 0)
+		return err;
+	got = dc__parts_pread(src->parts, magic, sizeof(magic), 0);
+	if (dc__comp_sniff(magic, got > 0 ? (size_t)got : 0) != DC_COMP_NONE)
+		return dc_error(src->ctx, DC_EUNSUPPORTED,
+				"a compressed split set is not read in place (decant --split writes plain tars)");
+	if ((err = dc__tar_index(src)) < 0)
+		return err;
+	return 1;
+}
+
 int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,
 		      const char *path)
 {
@@ -626,6 +670,12 @@ int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,
 	if ((err = src_alloc(ctx, &src, strcmp(path, "-") ? path : "stdin")) < 0)
 		return err;
 	src->is_stdin = !strcmp(path, "-");
+	if (!src->is_stdin && (err = open_parts(src, path)) != 0) {
+		if (err < 0)
+			goto fail;
+		*out = src;
+		return 0;
+	}
 	if (src->is_stdin)
 		fd = dup(0);
 	else
@@ -700,6 +750,7 @@ void dc__src_free(struct dc_src *src)
 
 	if (!src)
 		return;
+	dc__parts_free(src->parts);
 	for (i = 0; i < src->n; i++) {
 		free(src->m[i].name);
 		free(src->m[i].link);

@@ -33,7 +33,10 @@ static int src_pread(struct dc_src *src, void *buf, size_t n, uint64_t off,
 		return 0;
 	}
 	while (*got < n) {
-		ssize_t r = pread(src->fd, (char *)buf + *got, n - *got,
+		ssize_t r = src->parts ?
+			    dc__parts_pread(src->parts, (char *)buf + *got,
+					    n - *got, off + *got) :
+			    pread(src->fd, (char *)buf + *got, n - *got,
 				  (off_t)(off + *got));
 
 		if (r < 0 && errno == EINTR)
@@ -54,6 +57,8 @@ static uint64_t src_size(struct dc_src *src)
 
 	if (src->mem)
 		return src->memlen;
+	if (src->parts)
+		return src->parts->total;
 	end = lseek(src->fd, 0, SEEK_END);
 	return end < 0 ? 0 : (uint64_t)end;
 }

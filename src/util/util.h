@@ -325,8 +325,50 @@ struct dc_member {
 	uint64_t size;
 };
 
+/* A split set (src/util/parts.c): NAME.000, NAME.001, ... as one file */
+struct dc_part {
+	char *name;
+	int fd;
+	uint64_t start;		/* where it begins in the joined bytes */
+	uint64_t size;
+};
+struct dc_parts {
+	struct dc_part *part;
+	size_t n;
+	uint64_t total;
+};
+/* Is PATH the first part of a split set (NAME.000 with a NAME.sha256 or
+ * a NAME.001 beside it)? 1 with NAME in STEM (N bytes), else 0. */
+int dc__parts_name(const char *path, char *stem, size_t n);
+/* Open the parts of STEM (those its .sha256 lists, else .000 on): a part
+ * missing, or of another size than the first (but the last), fails
+ * naming it. */
+int dc__parts_open(struct dc_ctx *ctx, const char *stem,
+		   struct dc_parts **out);
+void dc__parts_free(struct dc_parts *p);
+/* pread across the parts: at most to the end of the part OFF is in */
+ssize_t dc__parts_pread(const struct dc_parts *p, void *buf, size_t n,
+			uint64_t off);
+/* The name of the part that holds byte OFF, or NULL. */
+const char *dc__parts_name_at(const struct dc_parts *p, uint64_t off);
+/* [OFF, OFF+LEN) inside one part: its *FD (not to close) at *POFF; 1
+ * when it crosses parts. */
+int dc__parts_range(const struct dc_parts *p, uint64_t off, uint64_t len,
+		    int *fd, uint64_t *poff);
+/* Cut file FULL into DEST.000, DEST.001, ... of SIZE bytes each (the
+ * last smaller) and write DEST.sha256 for `sha256sum -c`: parts under
+ * temp names, renamed when all are written (FULL becomes DEST.000); on
+ * failure the temp names are removed (FULL is the caller's). */
+int dc__parts_split(struct dc_ctx *ctx, const char *full, const char *dest,
+		    uint64_t size);
+struct dc_stream;
+int dc__stream_parts_range(struct dc_ctx *ctx, struct dc_stream **out,
+			   const struct dc_parts *p, uint64_t off,
+			   uint64_t len);
+
 struct dc_src {
 	struct dc_ctx *ctx;
+	struct dc_parts *parts;	/* a split set, read as one file */
 	char *label;		/* the path the user gave, for messages */
 	int is_stdin;
 	int is_dir;
@@ -362,6 +404,10 @@ int dc__src_exists(struct dc_src *src, const char *name);
  */
 int dc__src_open(struct dc_src *src, const char *name,
 		 struct dc_stream **out, uint64_t *size);
+/* Where member NAME of a tar lies: [*OFF, *OFF+*LEN); 1 if NAME is
+ * not a member (or SRC is not a tar). */
+int dc__src_member(struct dc_src *src, const char *name, uint64_t *off,
+		   uint64_t *len);
 /* Read all of NAME, refusing more than CAP bytes with DC_ELIMIT. */
 int dc__src_read_all(struct dc_src *src, const char *name, size_t cap,
 		     struct dc_buf *out);

@@ -710,6 +710,9 @@ static int dir_commit(struct dc_writer *w)
 				   p->nreused > 8 ? ", ..." : "");
 		goto out;
 	}
+	if (w->note && (err = dc__write_mem_at(w, p->dirfd, DC_DELTA_NOTE, w->note,
+					       w->note_len)) < 0)
+		goto out;
 	if ((err = dc__oci_index_json(w->ctx, &idx, w, 1)) < 0 ||
 	    (err = dc__write_mem_at(w, p->dirfd, "index.json", idx.data, idx.len)) < 0 ||
 	    (err = dc__write_mem_at(w, p->dirfd, "oci-layout", OCI_LAYOUT,
@@ -755,7 +758,7 @@ static void dir_abort(struct dc_writer *w)
 const struct dc_writer_ops dc__writer_oci = {
 	.name = "oci",
 	.priv_size = sizeof(struct dir_priv),
-	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_MULTI_PLATFORM,
+	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_MULTI_PLATFORM | DC_WCAP_DELTA,
 	.begin = dir_begin,
 	.put_blob = dir_put_blob,
 	.put_blob_range = dir_put_blob_range,
@@ -824,6 +827,9 @@ static int tar_finish(struct dc_writer *w, int docker)
 	struct dc_buf idx = DC_BUF_INIT, mj = DC_BUF_INIT, repos = DC_BUF_INIT;
 	int err;
 
+	if (w->note && (err = dc__tarw_file(&p->tl.f.o, DC_DELTA_NOTE, w->note,
+					    w->note_len)) < 0)
+		goto out;
 	if ((err = dc__oci_index_json(w->ctx, &idx, w, !docker)) < 0 ||
 	    (err = dc__tarw_file(&p->tl.f.o, "index.json", idx.data, idx.len)) < 0)
 		goto out;
@@ -878,7 +884,8 @@ static void tar_abort(struct dc_writer *w)
 const struct dc_writer_ops dc__writer_oci_archive = {
 	.name = "oci-archive",
 	.priv_size = sizeof(struct tar_priv),
-	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_MULTI_PLATFORM,
+	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_MULTI_PLATFORM |
+		DC_WCAP_DELTA,
 	.begin = tar_begin,
 	.put_blob = dc__tarlayout_put_blob,
 	.put_blob_range = dc__tarlayout_put_blob_range,
@@ -893,7 +900,8 @@ const struct dc_writer_ops dc__writer_oci_archive = {
 const struct dc_writer_ops dc__writer_docker_archive = {
 	.name = "docker-archive",
 	.priv_size = sizeof(struct tar_priv),
-	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_DOCKER_TYPES,
+	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_STDOUT | DC_WCAP_DOCKER_TYPES |
+		DC_WCAP_DELTA,
 	.begin = tar_begin,
 	.put_blob = dc__tarlayout_put_blob,
 	.put_blob_range = dc__tarlayout_put_blob_range,

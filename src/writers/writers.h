@@ -23,7 +23,10 @@ enum dc_writer_caps {
 	DC_WCAP_MULTI_PLATFORM = 1 << 3,	/* holds image indexes */
 	/* the output is one image's merged filesystem (rootfs): one blob,
 	 * all layers squashed, written with put_blob_open() */
-	DC_WCAP_FLAT = 1 << 4
+	DC_WCAP_FLAT = 1 << 4,
+	/* may leave out layers (a delta) and hold the record of it
+	 * (w->note) as a file at its root */
+	DC_WCAP_DELTA = 1 << 5
 };
 
 /*
@@ -104,6 +107,9 @@ struct dc_writer {
 	/* the blob put next is a squashed layer: a tar writer starts its
 	 * data on a 4 KiB boundary, as put_blob_open() does */
 	int align_next;
+	/* DC_WCAP_DELTA: the delta's record (DC_DELTA_NOTE), or NULL */
+	const char *note;
+	size_t note_len;
 };
 
 extern const struct dc_writer_ops dc__writer_oci;
