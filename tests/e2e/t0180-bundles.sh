@@ -376,11 +376,9 @@ expect_success 'engines: podman loads the bundle on a fresh store, all three, sa
 ' podman
 
 expect_success 'engines: skopeo and umoci read the oci bundle by name' '
-	# by full name where the layout names images so (see README), else
-	# by the ref.name tag, unique here
+	# by the whole reference, as oci layouts name images (README)
 	for i in a b c; do
-		skopeo inspect --raw "oci:$T/near/bundle1.oci:decant-bundle/$i:$(tag $i)" 2>/dev/null ||
-			skopeo inspect --raw "oci:$T/near/bundle1.oci:$(tag $i)"
+		skopeo inspect --raw "oci:$T/near/bundle1.oci:docker.io/decant-bundle/$i:$(tag $i)"
 	done >raw
 	[ "$(jq -r .config.digest raw | sort -u | wc -l)" = 3 ]
 	umoci ls --layout "$T/near/bundle1.oci" | sort >got
