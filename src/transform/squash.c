@@ -69,7 +69,6 @@ struct node {
 	int opq;	/* children hidden in layers below this one */
 	int dirup;	/* highest layer with an entry below this path */
 	unsigned char win_dir;
-	unsigned char win_link;	/* the winning entry is a hardlink */
 	unsigned char mat;	/* winning hardlink to be materialized */
 	int need_src;	/* materialize: content of this path as of layer <= */
 	size_t link;	/* 1 + the index in q->links of its winning hardlink */
@@ -91,13 +90,12 @@ struct link {
 };
 
 /*
- * The content a target had in layer SRC, at OFF of the one spool file
+ * The content a target had in a layer, at OFF of the one spool file
  * all materialized hardlinks share (a file each ran out of descriptors:
  * issue 17, 2,000 links at ulimit -n 1024).
  */
 struct spool {
 	uint64_t off, size;
-	int src;
 	size_t written;	/* 1 + the index of the link written with it, or 0 */
 };
 
@@ -830,7 +828,6 @@ static int pass1_apply(struct squash *q, int L, struct p1layer *ly)
 			goto out;
 		n->win = L;
 		n->win_dir = rc->dir;
-		n->win_link = rc->link != NULL;
 		q->nwin[L]++;
 		if (!n->win_dir && n->del == NO_LAYER)
 			n->del = L;
@@ -1798,7 +1795,6 @@ static int spool_target(struct squash *q, const char *path, int L,
 			ns = &q->spools[q->nspools++];
 			ns->off = q->spool_end;
 			ns->size = size;
-			ns->src = L;
 			ns->written = 0;
 			q->spool_end += size;
 			/* a hole at the end reads as zeros too */
