@@ -8,7 +8,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libarchive jansson libzstd liblzma zlib libcrypto
+PKGS      := libarchive jansson libzstd liblzma zlib libcrypto libcurl
 # libdeflate (optional): parallel gzip compression, levels 4-9; zlib otherwise
 ifeq ($(shell pkg-config --exists libdeflate && echo y),y)
 PKGS      += libdeflate
@@ -57,6 +57,7 @@ LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/sele
 LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/writers/tarlayout.c
 LIB_SRCS += src/readers/flat_export.c src/transform/changes.c
 LIB_SRCS += src/readers/dir.c src/writers/dir.c
+LIB_SRCS += src/registry/parse.c src/registry/client.c src/readers/registry.c src/writers/registry.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
             src/cli/progress.c src/cli/esc.c

@@ -9,5 +9,6 @@
 #include "image.h"
 #include "read.h"
 #include "write.h"
+#include "registry.h"
 
 #endif

@@ -28,6 +28,7 @@ static const struct option longopts[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	REGISTRY_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -144,7 +145,9 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 			print_usage(stdout);
 			goto out;
 		default:
-			ret = bad_option(argv, opt == ':');
+			if ((ret = opt_registry(c, opt, optarg)) == 0)
+				break;
+			ret = ret == 1 ? bad_option(argv, opt == ':') : ret;
 			goto out;
 		}
 	}

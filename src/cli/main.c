@@ -124,6 +124,7 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.progress = -1;
+	c.reg.tls_verify = 1;
 	/* archive member names are bytes, mostly UTF-8: let libarchive
 	 * convert them without loss (it falls back per entry otherwise) */
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))

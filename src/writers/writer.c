@@ -19,6 +19,7 @@ static const struct dc_writer_ops *const writers[] = {
 	&dc__writer_docker_legacy,
 	&dc__writer_rootfs,
 	&dc__writer_dir,
+	&dc__writer_registry,
 	NULL
 };
 

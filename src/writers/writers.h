@@ -229,5 +229,7 @@ int dc__docker_repositories(struct dc_ctx *ctx, struct dc_buf *out,
 
 /* containers/image dir: layouts (src/writers/dir.c) */
 extern const struct dc_writer_ops dc__writer_dir;
+/* registries: docker://HOST/REPO[:TAG] (src/writers/registry.c) */
+extern const struct dc_writer_ops dc__writer_registry;
 
 #endif
