@@ -597,6 +597,7 @@ static int get_token(struct dc_reg *g, struct dc_ctx *ctx,
 	 * the registry asks), but no token of ours */
 	tmp = *g;
 	tmp.authz = NULL;
+	snprintf(tmp.base, sizeof(tmp.base), "%s", c->realm);
 	if (pthread_mutex_init(&tmp.mu, NULL)) {
 		err = dc__enomem(ctx);
 		goto out;
