@@ -636,7 +636,9 @@ int dc__plan_build(struct plan *p, struct dc_reader *r,
 	int err;
 
 	p->dest = dest;
-	if ((err = dc__spool_dir(ctx, dest, &spooldir)) < 0)
+	/* a remote destination has no directory: spool in $TMPDIR */
+	if ((err = dc__spool_dir(ctx, (ops->caps & DC_WCAP_REMOTE) ? "-" : dest,
+				 &spooldir)) < 0)
 		return err;
 	if (nsrc && !(p->img = dc__calloc(ctx, nsrc, sizeof(*p->img)))) {
 		err = DC_ENOMEM;

@@ -421,7 +421,7 @@ static void reg_abort(struct dc_writer *w)
 const struct dc_writer_ops dc__writer_registry = {
 	.name = "docker",
 	.priv_size = sizeof(struct wpriv),
-	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_MULTI_PLATFORM,
+	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_MULTI_PLATFORM | DC_WCAP_REMOTE,
 	.begin = reg_begin,
 	.put_blob = reg_put_blob,
 	.put_image = reg_put_image,

@@ -22,7 +22,9 @@ enum dc_writer_caps {
 	DC_WCAP_MULTI_PLATFORM = 1 << 3,	/* holds image indexes */
 	/* the output is one image's merged filesystem (rootfs): one blob,
 	 * all layers squashed, written with put_blob_open() */
-	DC_WCAP_FLAT = 1 << 4
+	DC_WCAP_FLAT = 1 << 4,
+	/* not a path (a registry): spool files go to $TMPDIR */
+	DC_WCAP_REMOTE = 1 << 5
 };
 
 /*
