@@ -75,6 +75,7 @@ UNIT   := $(BUILD)/unit-tests
 REPLAY := $(BUILD)/fuzz-replay
 REPLAY_JSON := $(BUILD)/fuzz-replay-json
 REPLAY_SQUASH := $(BUILD)/fuzz-replay-squash
+REPLAY_REGISTRY := $(BUILD)/fuzz-replay-registry
 # a fuzz target per reader: fuzz_read.c built for that reader alone
 FUZZ_RD_oci := oci
 FUZZ_RD_docker := docker-archive
@@ -126,20 +127,25 @@ $(REPLAY_JSON): tests/fuzz/replay.c tests/fuzz/fuzz_json.c $(LIBA)
 $(REPLAY_SQUASH): tests/fuzz/replay.c tests/fuzz/fuzz_squash.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_squash.c $(LIBA) $(LIBS)
+$(REPLAY_REGISTRY): tests/fuzz/replay.c tests/fuzz/fuzz_registry.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_registry.c $(LIBA) $(LIBS)
 
 check-unit: $(UNIT)
 	$(UNIT)
-check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH)
+check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) $(REPLAY_REGISTRY)
 	$(REPLAY) testdata testdata/bad
 	for r in $(REPLAY_READERS); do $$r testdata || exit 1; done
 	$(REPLAY_JSON) testdata/fuzz-seeds/json testdata/fuzz-crashes/json
 	$(REPLAY_SQUASH) testdata/fuzz-seeds/squash
+	$(REPLAY_REGISTRY) testdata/fuzz-seeds/registry
 check-e2e: $(PROG)
 	DECANT=$(abspath $(PROG)) tests/e2e/run.sh
 check: $(PROG) $(UNIT) $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) \
-		check-headers
+		$(REPLAY_REGISTRY) check-headers
 	@DECANT=$(abspath $(PROG)) UNIT=$(abspath $(UNIT)) REPLAY=$(abspath $(REPLAY)) \
 		REPLAY_JSON=$(abspath $(REPLAY_JSON)) REPLAY_SQUASH=$(abspath $(REPLAY_SQUASH)) \
+		REPLAY_REGISTRY=$(abspath $(REPLAY_REGISTRY)) \
 		REPLAY_READERS="$(abspath $(REPLAY_READERS))" tests/run-all.sh
 
 check-headers:
@@ -149,7 +155,8 @@ check-headers:
 
 # libFuzzer targets: build/fuzz/fuzz_read (every reader, through
 # detection), build/fuzz/fuzz_read_READER (one reader each: oci, docker,
-# legacy, rootfs, dir) and build/fuzz/fuzz_json (the JSON documents)
+# legacy, rootfs, dir), build/fuzz/fuzz_json (the JSON documents) and
+# build/fuzz/fuzz_registry (what a registry sends the registry client)
 fuzz: $(FUZZ_BINS)
 FUZZ_CC = clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -DDC_BUILDING -DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS)

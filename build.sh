@@ -46,7 +46,7 @@ test)
 	make -s -j"$(nproc)" SANITIZE=1 build/san/decant build/san/unit-tests build/san/fuzz-replay build/san/fuzz-replay-json \
 		build/san/fuzz-replay-read-oci build/san/fuzz-replay-read-docker \
 		build/san/fuzz-replay-read-legacy build/san/fuzz-replay-read-rootfs \
-		build/san/fuzz-replay-squash
+		build/san/fuzz-replay-squash build/san/fuzz-replay-registry
 	make -s check SANITIZE=1 2>&1 | tee -a "$log" || rc=1
 	echo "== libFuzzer targets (clang), ${FUZZ_SECONDS:-10} s each"
 	if make -s -j"$(nproc)" fuzz >"$log.fuzz" 2>&1; then

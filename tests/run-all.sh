@@ -19,6 +19,8 @@ before=$(sum_testdata)
 	"${REPLAY_JSON:?}" testdata/fuzz-seeds/json testdata/fuzz-crashes/json 2>&1
 	# the squash engine on the layer sets of testdata/fuzz-seeds/squash
 	"${REPLAY_SQUASH:?}" testdata/fuzz-seeds/squash 2>&1
+	# the registry client's parsers
+	"${REPLAY_REGISTRY:?}" testdata/fuzz-seeds/registry 2>&1
 	# the same inputs through each reader alone (its own fuzz target)
 	for r in ${REPLAY_READERS:-}; do
 		"$r" testdata 2>&1

@@ -22,6 +22,7 @@ for t in build/fuzz/fuzz_*; do
 	tmpdir=${TMPDIR:-/tmp}
 	case $name in
 	fuzz_json) seeds="testdata/fuzz-seeds/json testdata/fuzz-crashes/json" ;;
+	fuzz_registry) seeds="testdata/fuzz-seeds/registry" ;;
 	fuzz_squash)
 		seeds="testdata/fuzz-seeds/squash"
 		# its spools: on a tmpfs where there is one
