@@ -368,8 +368,12 @@ static int plan_layer(struct plan *p, struct dc_reader *r,
 		return err < 0 ? err : 0;
 	}
 	free(ol->media_type);
-	free(ol->path);
-	ol->path = NULL;
+	/* a layer as it is keeps where it comes from (a registry writer
+	 * mounts it from the source's repository) */
+	if (b.kind != B_LAYER) {
+		free(ol->path);
+		ol->path = NULL;
+	}
 	ol->comp = to;
 	if (!(ol->media_type = dc__strdup(ctx, dc__layer_media_type(to, 0))))
 		return DC_ENOMEM;

@@ -20,7 +20,7 @@ start_registry() {
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	{
 		echo "version: 0.1"
-		echo "log: {level: error}"
+		case "$*" in *"log:"*) ;; *) echo "log: {level: error}" ;; esac
 		echo "storage: {filesystem: {rootdirectory: $d/data}, delete: {enabled: true}}"
 		echo "http:"
 		echo "  addr: 127.0.0.1:$port"
@@ -55,7 +55,7 @@ start_py() {
 }
 
 have docker-registry && have curl && have python3 && {
-	start_registry plain || exit 1
+	start_registry plain "log: {level: info}" || exit 1
 }
 P=$(cat "$T/plain/port" 2>/dev/null || echo 0)
 R=127.0.0.1:$P
@@ -70,8 +70,14 @@ expect_success 'push over plain HTTP to a loopback registry; skopeo reads it bac
 	cmp want got2
 ' docker-registry skopeo jq curl
 
+# blob uploads (the PUT that ends one) and mounts the registry logged
+uploads() { grep -c "http.request.method=PUT.*blobs/uploads" "$T/plain/log" || true; }
+mounts() { grep -c "http.request.method=POST.*mount=" "$T/plain/log" || true; }
+
 expect_success 'a second push sends no blob again (HEAD first), and a new tag is pushed' '
+	before=$(uploads)
 	decant convert -q "$OCI_TAR" docker://$R/x:y2
+	[ "$(uploads)" = "$before" ]
 	skopeo inspect --tls-verify=false docker://$R/x:y2 | jq -r .Digest >a
 	skopeo inspect --tls-verify=false docker://$R/x:y | jq -r .Digest >b
 	cmp a b
@@ -105,7 +111,9 @@ expect_success 'what skopeo pushes, decant pulls into every format' '
 ' docker-registry skopeo jq curl
 
 expect_success 'several images to docker://HOST/PREFIX keep their repositories and tags; shared blobs are mounted' '
+	m=$(mounts)
 	decant convert -q $TESTDATA/docker-1.10/two-images.tar docker://$R/pre
+	[ "$(mounts)" -gt "$m" ]
 	skopeo inspect --tls-verify=false docker://$R/pre/decant-test/multi:1.0 >/dev/null
 	skopeo inspect --tls-verify=false docker://$R/pre/decant-test/multi:latest >/dev/null
 	skopeo inspect --tls-verify=false docker://$R/pre/decant-test/small:2.0 >/dev/null
@@ -113,7 +121,10 @@ expect_success 'several images to docker://HOST/PREFIX keep their repositories a
 ' docker-registry skopeo jq curl
 
 expect_success 'a pull from one repository pushed to another mounts its blobs' '
+	before=$(uploads) m=$(mounts)
 	decant convert -q docker://$R/x:y docker://$R/mounted:z
+	[ "$(uploads)" = "$before" ]
+	[ "$(mounts)" -gt "$m" ]
 	decant verify docker://$R/mounted:z
 ' docker-registry curl
 
@@ -125,6 +136,31 @@ expect_success 'unknown tag, unknown repository and no registry: clear errors, n
 	grep -q "127.0.0.1:1" err
 	no_leftovers out
 ' docker-registry curl
+
+# ---- real consumers pull what decant pushed
+. "$(dirname "$0")/dockerd.sh"
+if have dockerd && have docker && have docker-registry; then fresh_daemon; fi
+
+expect_success 'a fresh dockerd pulls what decant pushed: same image ID, same files' '
+	decant convert -q --compress gzip $TESTDATA/docker-1.10/multilayer.tar docker://$R/dk:1
+	docker pull -q $R/dk:1 >/dev/null
+	got=$(docker inspect -f "{{.Id}}" $R/dk:1)
+	[ "$got" = "$(cat $TESTDATA/expected/multilayer.id)" ]
+	image_says docker $R/dk:1 $TESTDATA/expected/multilayer.txt
+' dockerd docker docker-registry jq curl
+
+pm() {
+	podman --root "$PWD/proot" --runroot "$PWD/prun" --tmpdir "$PWD/ptmp" \
+		--storage-driver vfs --events-backend none --cgroup-manager cgroupfs "$@"
+}
+
+expect_success 'podman pulls what decant pushed: same image ID, same files' '
+	decant convert -q $TESTDATA/docker-1.10/multilayer.tar docker://$R/pm:1
+	pm pull -q --tls-verify=false $R/pm:1 >/dev/null
+	id=$(pm image inspect $R/pm:1 | jq -r ".[0].Id")
+	[ "sha256:$id" = "$(cat $TESTDATA/expected/multilayer.id)" ]
+	image_says pm $R/pm:1 $TESTDATA/expected/multilayer.txt
+' podman docker-registry jq curl
 
 # ---- TLS with a CA made here
 tls_setup() {
