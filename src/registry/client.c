@@ -35,6 +35,7 @@ struct dc_reg {
 	pthread_mutex_t mu;	/* guards authz: blob streams share it */
 	char *authz;		/* "Authorization: ..." or NULL */
 	int bearer;		/* the registry asked for a token */
+	char *mount_from;	/* the repository the token also reads */
 	struct dc_reg_chal chal;
 };
 
@@ -899,6 +900,7 @@ void dc__reg_free(struct dc_reg *g)
 	free(g->name);
 	free(g->repo);
 	free(g->ca);
+	free(g->mount_from);
 	dc__reg_chal_release(&g->chal);
 	free(g);
 }
@@ -1279,6 +1281,18 @@ int dc__reg_blob_mount(struct dc_reg *g, const char *digest, const char *from)
 	char *f;
 	int err;
 
+	/* a token for this repository may not read FROM: ask for one that
+	 * does (a refusal is no error: the blob is then uploaded) */
+	if (g->bearer && (!g->mount_from || strcmp(g->mount_from, from))) {
+		char scope[600];
+
+		free(g->mount_from);
+		if (!(g->mount_from = dc__strdup(g->ctx, from)))
+			return DC_ENOMEM;
+		snprintf(scope, sizeof(scope), "repository:%s:pull", from);
+		if (get_token(g, g->ctx, &g->chal, scope) == DC_ENOMEM)
+			return DC_ENOMEM;
+	}
 	if (!(f = curl_easy_escape(NULL, from, 0)))
 		return dc__enomem(g->ctx);
 	err = dc__buf_addf(g->ctx, &qs, "?mount=%s&from=%s", digest, f);

@@ -128,6 +128,34 @@ expect_success 'a pull from one repository pushed to another mounts its blobs' '
 	decant verify docker://$R/mounted:z
 ' docker-registry curl
 
+expect_success 'a multi-platform index is pushed and pulled whole, or one platform' '
+	python3 "$HERE/registry/make_multiplatform.py" $TESTDATA/oci/skopeo-dir multi 1.0
+	decant convert -q oci:multi docker://$R/mp:1
+	skopeo inspect --tls-verify=false --raw docker://$R/mp:1 | jq -r ".manifests | length" >n
+	[ "$(cat n)" = 2 ]
+	decant inspect --json oci:multi | jq -r ".images[].index" | sort -u >want
+	decant convert -q docker://$R/mp:1 oci:whole
+	decant inspect --json whole | jq -r ".images[].index" | sort -u >got
+	cmp want got
+	[ "$(decant inspect --json whole | jq ".images | length")" = 2 ]
+	decant convert -q --platform linux/arm64/v8 docker://$R/mp:1 docker-archive:arm.tar
+	decant inspect --json arm.tar | jq -r ".images[0].platform" >p
+	grep -q arm64 p
+	decant convert -q --platform linux/arm64/v8 docker://$R/mp:1 docker://$R/mp-arm:1
+	skopeo inspect --tls-verify=false --raw docker://$R/mp-arm:1 | jq -r .config.digest >/dev/null
+' docker-registry skopeo jq curl python3
+
+expect_success 'a layer over 4 MiB streams up and down' '
+	mkdir root
+	head -c 6000000 /dev/urandom >root/rand.bin
+	tar -C root -cf big.tar .
+	decant convert -q rootfs:big.tar docker://$R/big:1
+	decant convert -q docker://$R/big:1 oci:out
+	decant verify out
+	decant convert -q --compress gzip docker://$R/big:1 docker://$R/big:gz
+	decant verify docker://$R/big:gz
+' docker-registry curl
+
 expect_success 'unknown tag, unknown repository and no registry: clear errors, nothing written' '
 	! decant convert docker://$R/x:nope oci:out 2>err
 	grep -q "manifest unknown: nope" err
