@@ -336,6 +336,17 @@ static size_t on_read(char *p, size_t sz, size_t n, void *arg)
 static int authenticate(struct dc_reg *g, struct dc_ctx *ctx,
 			const char *challenge, const char *extra_scope);
 
+/* A transfer stops when the operation is interrupted. */
+static int on_xfer(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		   curl_off_t un)
+{
+	struct dc_ctx *ctx = arg;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return ctx->interrupted || (ctx->parent_intr && *ctx->parent_intr) ||
+	       (ctx->parent_intr2 && *ctx->parent_intr2);
+}
+
 /* Run Q once: 0 and Q->status, or a transport error (message set). */
 static int perform(struct dc_reg *g, struct req *q, int nocred,
 		   CURLcode *rcp)
@@ -378,6 +389,9 @@ static int perform(struct dc_reg *g, struct req *q, int nocred,
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 				 (curl_off_t)(q->body ? q->blen : 0));
 	}
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_xfer);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, ctx);
 	rc = curl_easy_perform(e);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &q->status);
 	curl_easy_cleanup(e);
@@ -387,6 +401,8 @@ static int perform(struct dc_reg *g, struct req *q, int nocred,
 		return 0;
 	if (q->in_err)
 		return q->in_err;
+	if (rc == CURLE_ABORTED_BY_CALLBACK && dc__check_intr(ctx) < 0)
+		return ctx->code;
 	if (q->over)
 		return dc_error(ctx, DC_ELIMIT,
 				"%s: answer over the %zu-byte limit", g->label,
@@ -569,6 +585,15 @@ static int get_token(struct dc_reg *g, struct dc_ctx *ctx,
 		return dc_error(ctx, DC_EIO,
 				"%s: the registry's token realm is not an http(s) URL",
 				g->label);
+	if (!strncmp(c->realm, "http://", 7) && g->user && !g->insecure) {
+		char o[320];
+
+		if (url_origin(c->realm, o, sizeof(o)) < 0 ||
+		    !dc__reg_host_loopback(strstr(o, "://") + 3))
+			return dc_error(ctx, DC_EIO,
+					"%s: the token realm is plain HTTP: no credentials sent there without --tls-verify=false",
+					g->label);
+	}
 	snprintf(scope, sizeof(scope), "repository:%s:%s", g->repo,
 		 g->push ? "pull,push" : "pull");
 	if ((err = dc__buf_addf(ctx, &u, "%s%s", c->realm,
