@@ -266,8 +266,10 @@ static int have_blob(struct dc_reg *g, const char *repo,
 	return dc__reg_blob_mount(g, d->digest, from);
 }
 
-static int reg_put_blob(struct dc_writer *w, struct dc_stream *in,
-			const struct dc_desc *want)
+/* HEAD, then a mount: 1 if the repository has blob WANT now, 0 if it
+ * must be sent. A blob no image uses (a manifest, an index) goes up in
+ * put_image or commit: 1. */
+static int reg_has_blob(struct dc_writer *w, const struct dc_desc *want)
 {
 	struct wpriv *p = w->priv;
 	const struct dc_image *img = blob_user(w, want->digest);
@@ -277,15 +279,33 @@ static int reg_put_blob(struct dc_writer *w, struct dc_stream *in,
 	int err = 0;
 
 	if (!img)
-		return 0;	/* a manifest or index: put_image, commit */
+		return 1;
 	repo = image_repo(p, img);
 	if (!(g = client(w, repo, &err)))
 		return err;
-	if ((err = have_blob(g, repo, want,
-			     source_repo(p, want, from, sizeof(from)) ? from : NULL)) < 0)
+	err = have_blob(g, repo, want,
+			source_repo(p, want, from, sizeof(from)) ? from : NULL);
+	if (err > 0 && (err = note_sent(w, want->digest, repo)) == 0)
+		err = 1;
+	return err;
+}
+
+/* After reg_has_blob said 0: the blob goes up. */
+static int reg_put_blob(struct dc_writer *w, struct dc_stream *in,
+			const struct dc_desc *want)
+{
+	struct wpriv *p = w->priv;
+	const struct dc_image *img = blob_user(w, want->digest);
+	const char *repo;
+	struct dc_reg *g;
+	int err = 0;
+
+	if (!img)
+		return 0;
+	repo = image_repo(p, img);
+	if (!(g = client(w, repo, &err)))
 		return err;
-	if (err == 0 &&
-	    (err = dc__reg_put_blob(g, in, want->digest, want->size)) < 0)
+	if ((err = dc__reg_put_blob(g, in, want->digest, want->size)) < 0)
 		return err;
 	return note_sent(w, want->digest, repo);
 }
@@ -424,6 +444,7 @@ const struct dc_writer_ops dc__writer_registry = {
 	.caps = DC_WCAP_MULTI_IMAGE | DC_WCAP_MULTI_PLATFORM | DC_WCAP_REMOTE,
 	.begin = reg_begin,
 	.put_blob = reg_put_blob,
+	.has_blob = reg_has_blob,
 	.put_image = reg_put_image,
 	.commit = reg_commit_release,
 	.abort = reg_abort,

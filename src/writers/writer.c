@@ -161,6 +161,14 @@ int dc__writer_put_blob_close(struct dc_writer *w, const struct dc_desc *d)
 	return after(w, w->ops->put_blob_close(w, d), DC_W_BLOBS);
 }
 
+int dc__writer_has_blob(struct dc_writer *w, const struct dc_desc *d)
+{
+	check(w, S(DC_W_BLOBS), __func__);
+	if (!w->ops->has_blob)
+		return 0;
+	return after(w, w->ops->has_blob(w, d), DC_W_BLOBS);
+}
+
 int dc__writer_put_image(struct dc_writer *w, const struct dc_image *img)
 {
 	check(w, S(DC_W_BLOBS) | S(DC_W_IMAGES), __func__);

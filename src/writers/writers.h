@@ -66,6 +66,9 @@ struct dc_writer_ops {
 	int (*put_blob_open)(struct dc_writer *w, int *fd);
 	/* D NULL: the output holds the blob already, take it back out */
 	int (*put_blob_close)(struct dc_writer *w, const struct dc_desc *d);
+	/* optional: 1 if the output holds blob D already (a registry that
+	 * has it): it is neither read nor put; 0 if not */
+	int (*has_blob)(struct dc_writer *w, const struct dc_desc *d);
 	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
 	int (*commit)(struct dc_writer *w);
 	void (*abort)(struct dc_writer *w);
@@ -150,6 +153,7 @@ int dc__writer_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 			    int *fd, uint64_t *off, int *own);
 int dc__writer_put_blob_open(struct dc_writer *w, int *fd);
 int dc__writer_put_blob_close(struct dc_writer *w, const struct dc_desc *d);
+int dc__writer_has_blob(struct dc_writer *w, const struct dc_desc *d);
 int dc__writer_put_image(struct dc_writer *w, const struct dc_image *img);
 int dc__writer_commit(struct dc_writer *w);
 /* Removes partial output; a no-op before begin(). Not after commit. */
