@@ -1127,8 +1127,9 @@ static int bs_done(struct bstream *b, CURLcode rc)
 	b->q.status = st;
 	if (b->restarted)
 		return dc_error(ctx, DC_EIO,
-				"%s: blob %s: a resumed download started over",
-				g->label, b->digest);
+				"%s: blob %s: the download broke off after %llu bytes, and the registry answered the resume from the start",
+				g->label, b->digest,
+				(unsigned long long)b->delivered);
 	if (rc != CURLE_OK) {
 		if (transient_curl(rc) && ++b->tries < DC_REG_MAX_TRIES) {
 			backoff(b->tries);

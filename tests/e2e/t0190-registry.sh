@@ -274,8 +274,10 @@ expect_success 'bad responses: clear errors, nothing partial; 500s then success'
 	decant verify flaky
 	! decant convert -q $C docker://$FR/wrongdigest:t oci:out 2>err
 	cat err; grep -qi "digest" err; no_leftovers out
-	! decant convert -q $C docker://$FR/short:t oci:out 2>err
-	cat err; no_leftovers out
+	decant convert -q $C docker://$FR/short:t oci:short
+	decant verify short
+	! decant convert -q $C docker://$FR/cut:t oci:out 2>err
+	cat err; grep -q "broke off" err; no_leftovers out
 	! decant convert -q $C docker://$FR/hugemanifest:t oci:out 2>err
 	cat err; grep -q "limit" err; no_leftovers out
 	! decant convert -q $C docker://$FR/redirectloop:t oci:out 2>err

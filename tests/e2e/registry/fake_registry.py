@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A registry that misbehaves, for the registry tests. Usage:
 fake_registry.py PORTFILE. Repository names pick the behaviour of
-/v2/NAME/...: ok, wrongdigest (a layer's bytes differ), short (bodies cut
-short), hugemanifest (a 9 MiB manifest), redirectloop (blob GETs
+/v2/NAME/...: ok, wrongdigest (a layer's bytes differ), short (a blob's body cut
+short, then resumed with Range), cut (cut short every time, no Range),
+hugemanifest (a 9 MiB manifest), redirectloop (blob GETs
 redirect forever), flaky (two 500s, then success), offhost (blob GETs
 redirect to localhost, another host by name, which must get no
 Authorization). Every request
@@ -98,7 +99,14 @@ class H(BaseHTTPRequestHandler):
             if mode == "offhost":
                 port = self.server.server_address[1]
                 return self.reply(307, hdrs=[("Location", f"http://localhost:{port}/blob")])
-            if mode == "short":
+            rng = self.headers.get("Range", "")
+            if mode == "short" and rng.startswith("bytes="):
+                # the resume of a broken download: the rest, whole
+                start = int(rng[6:].split("-")[0])
+                body = layer[start:]
+                return self.reply(206, body, "application/octet-stream",
+                                  [("Content-Range", f"bytes {start}-{len(layer) - 1}/{len(layer)}")])
+            if mode in ("short", "cut"):
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(layer)))
                 self.end_headers()
