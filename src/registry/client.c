@@ -236,6 +236,7 @@ struct req {
 	struct dc_stream *in;	/* or streamed: sent once, never retried */
 	int64_t inlen;
 	int in_err;
+	int noauth;		/* a 401 is the answer (token requests) */
 	struct dc_ctx *ctx;
 	/* the answer */
 	long status;
@@ -438,7 +439,8 @@ static int request(struct dc_reg *g, struct req *q)
 			}
 			return err;
 		}
-		if (q->status == 401 && !authed && !nocred && replay) {
+		if (q->status == 401 && !authed && !nocred && replay &&
+		    !q->noauth) {
 			authed = 1;
 			if ((err = authenticate(g, ctx, q->wwwauth, NULL)) < 0)
 				return err;
@@ -618,6 +620,7 @@ static int get_token(struct dc_reg *g, struct dc_ctx *ctx,
 		goto out;
 	}
 	req_init(&q, g, ctx, "GET", DC_MAX_JSON);
+	q.noauth = 1;	/* a token server asking for a token: no loop */
 	snprintf(q.url, sizeof(q.url), "%s", u.data);
 	/* the realm may be another host: basic credentials go there (as
 	 * the registry asks), but no token of ours */
