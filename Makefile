@@ -8,7 +8,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libarchive jansson libzstd liblzma zlib libcrypto
+PKGS      := libarchive jansson libzstd liblzma zlib libcrypto libcurl
 # libdeflate (optional): parallel gzip compression, levels 4-9; zlib otherwise
 ifeq ($(shell pkg-config --exists libdeflate && echo y),y)
 PKGS      += libdeflate
@@ -60,6 +60,7 @@ LIB_SRCS += src/readers/flat_export.c src/model/changes.c
 LIB_SRCS += src/readers/dir.c src/writers/dir.c
 LIB_SRCS += src/readers/multi.c
 LIB_SRCS += src/analyze/layer.c src/analyze/secrets.c src/analyze/tables.c src/analyze/analyze.c src/analyze/report.c src/analyze/rules.c
+LIB_SRCS += src/registry/parse.c src/registry/client.c src/readers/registry.c src/writers/registry.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
             src/cli/cmd_verify.c src/cli/cmd_inventory.c \
@@ -79,6 +80,7 @@ REPLAY := $(BUILD)/fuzz-replay
 REPLAY_JSON := $(BUILD)/fuzz-replay-json
 REPLAY_SQUASH := $(BUILD)/fuzz-replay-squash
 REPLAY_INVENTORY := $(BUILD)/fuzz-replay-inventory
+REPLAY_REGISTRY := $(BUILD)/fuzz-replay-registry
 # a fuzz target per reader: fuzz_read.c built for that reader alone
 FUZZ_RD_oci := oci
 FUZZ_RD_docker := docker-archive
@@ -130,6 +132,9 @@ $(REPLAY_JSON): tests/fuzz/replay.c tests/fuzz/fuzz_json.c $(LIBA)
 $(REPLAY_SQUASH): tests/fuzz/replay.c tests/fuzz/fuzz_squash.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_squash.c $(LIBA) $(LIBS)
+$(REPLAY_REGISTRY): tests/fuzz/replay.c tests/fuzz/fuzz_registry.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_registry.c $(LIBA) $(LIBS)
 
 $(REPLAY_INVENTORY): tests/fuzz/replay.c tests/fuzz/fuzz_inventory.c $(LIBA)
 	@mkdir -p $(dir $@)
@@ -137,20 +142,22 @@ $(REPLAY_INVENTORY): tests/fuzz/replay.c tests/fuzz/fuzz_inventory.c $(LIBA)
 
 check-unit: $(UNIT)
 	$(UNIT)
-check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) $(REPLAY_INVENTORY)
+check-replay: $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) $(REPLAY_INVENTORY) $(REPLAY_REGISTRY)
 	$(REPLAY) testdata testdata/bad
 	for r in $(REPLAY_READERS); do $$r testdata || exit 1; done
 	$(REPLAY_JSON) testdata/fuzz-seeds/json testdata/fuzz-crashes/json
 	$(REPLAY_SQUASH) testdata/fuzz-seeds/squash
 	$(REPLAY_INVENTORY) testdata/fuzz-seeds/inventory testdata/fuzz-crashes/inventory
+	$(REPLAY_REGISTRY) testdata/fuzz-seeds/registry
 check-e2e: $(PROG)
 	DECANT=$(abspath $(PROG)) tests/e2e/run.sh
 check: $(PROG) $(UNIT) $(REPLAY) $(REPLAY_JSON) $(REPLAY_READERS) $(REPLAY_SQUASH) \
-	$(REPLAY_INVENTORY) \
+	$(REPLAY_INVENTORY) $(REPLAY_REGISTRY) \
 		check-headers
 	@DECANT=$(abspath $(PROG)) UNIT=$(abspath $(UNIT)) REPLAY=$(abspath $(REPLAY)) \
 		REPLAY_JSON=$(abspath $(REPLAY_JSON)) REPLAY_SQUASH=$(abspath $(REPLAY_SQUASH)) \
 		REPLAY_INVENTORY=$(abspath $(REPLAY_INVENTORY)) \
+		REPLAY_REGISTRY=$(abspath $(REPLAY_REGISTRY)) \
 		REPLAY_READERS="$(abspath $(REPLAY_READERS))" tests/run-all.sh
 
 check-headers:
@@ -160,7 +167,8 @@ check-headers:
 
 # libFuzzer targets: build/fuzz/fuzz_read (every reader, through
 # detection), build/fuzz/fuzz_read_READER (one reader each: oci, docker,
-# legacy, rootfs, dir) and build/fuzz/fuzz_json (the JSON documents)
+# legacy, rootfs, dir), build/fuzz/fuzz_json (the JSON documents) and
+# build/fuzz/fuzz_registry (what a registry sends the registry client)
 fuzz: $(FUZZ_BINS)
 FUZZ_CC = clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -DDC_BUILDING -DDC_VERSION='"$(VERSION)"' -Iinclude -Isrc $(PKG_CFLAGS)

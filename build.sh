@@ -6,8 +6,8 @@
 set -eu -o pipefail
 cd "$(dirname "$0")"
 
-BUILD_PKGS="build-essential pkg-config libarchive-dev libjansson-dev libzstd-dev liblzma-dev zlib1g-dev libssl-dev libdeflate-dev libisal-dev"
-TEST_PKGS="jq skopeo umoci oci-image-tool podman docker.io containerd runc busybox-static zstd gzip bzip2 xz-utils tar valgrind time python3 groff-base man-db bsdutils clang chromium"
+BUILD_PKGS="build-essential pkg-config libarchive-dev libjansson-dev libzstd-dev liblzma-dev zlib1g-dev libssl-dev libdeflate-dev libisal-dev libcurl4-openssl-dev"
+TEST_PKGS="jq skopeo umoci oci-image-tool podman docker.io containerd runc busybox-static zstd gzip bzip2 xz-utils tar valgrind time python3 groff-base man-db bsdutils clang chromium docker-registry apache2-utils openssl python3-cryptography curl"
 
 missing() {
 	for p in "$@"; do
@@ -46,7 +46,7 @@ test)
 	make -s -j"$(nproc)" SANITIZE=1 build/san/decant build/san/unit-tests build/san/fuzz-replay build/san/fuzz-replay-json \
 		build/san/fuzz-replay-read-oci build/san/fuzz-replay-read-docker \
 		build/san/fuzz-replay-read-legacy build/san/fuzz-replay-read-rootfs \
-		build/san/fuzz-replay-squash
+		build/san/fuzz-replay-squash build/san/fuzz-replay-registry
 	make -s check SANITIZE=1 2>&1 | tee -a "$log" || rc=1
 	echo "== libFuzzer targets (clang), ${FUZZ_SECONDS:-10} s each"
 	if make -s -j"$(nproc)" fuzz >"$log.fuzz" 2>&1; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The folders of src/ depend downward only (docs/ARCHITECTURE.md):
-#   cli -> convert, analyze -> writers, transform -> readers -> model -> moby -> blob -> util
+#   cli -> convert, analyze -> writers, transform -> readers -> registry
+#   -> model -> moby -> blob -> util
 # Each folder may include its own header and those of the folders it may
 # call; cli includes only the public API (include/decant). One "ok" or
 # "not ok" line per folder.
@@ -11,9 +12,9 @@ allowed() {
 	blob) echo "util blob" ;;
 	moby) echo "util blob moby" ;;
 	model) echo "util blob moby model" ;;
-	readers) echo "util blob moby model readers" ;;
+	readers) echo "util blob moby model registry readers" ;;
 	transform) echo "util blob moby model readers transform" ;;
-	writers) echo "util blob moby model writers" ;;
+	writers) echo "util blob moby model registry writers" ;;
 	registry) echo "util blob moby model registry" ;;
 	analyze) echo "util blob moby model readers transform analyze" ;;
 	convert) echo "util blob moby model readers transform writers convert registry" ;;

@@ -23,6 +23,8 @@ before=$(sum_testdata)
 	"${REPLAY_SQUASH:?}" testdata/fuzz-seeds/squash 2>&1
 	# inventories and delta records, as a far side sends them back
 	"${REPLAY_INVENTORY:?}" testdata/fuzz-seeds/inventory testdata/fuzz-crashes/inventory 2>&1
+	# the registry client's parsers
+	"${REPLAY_REGISTRY:?}" testdata/fuzz-seeds/registry 2>&1
 	# the same inputs through each reader alone (its own fuzz target)
 	for r in ${REPLAY_READERS:-}; do
 		"$r" testdata 2>&1

@@ -10,5 +10,6 @@
 #include "read.h"
 #include "write.h"
 #include "inventory.h"
+#include "registry.h"
 
 #endif

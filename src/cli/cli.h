@@ -11,6 +11,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct cli {
 	struct dc_ctx *ctx;
+	struct dc_registry_opts reg;	/* --creds, --tls-verify, ... */
 	int quiet;
 	int progress;		/* 1 = on, 0 = off, -1 = if stderr is a tty */
 	const char *src_label;
@@ -53,6 +54,16 @@ const char *esc(const char *s);
 /* The same into OUT (CAP bytes, NUL-terminated, cut short if needed);
  * returns the length. */
 size_t esc_to(char *out, size_t cap, const char *in);
+
+/* The registry options of every command, in its getopt longopts */
+enum { OPT_CREDS = 900, OPT_TLS_VERIFY, OPT_CERT_DIR, OPT_AUTHFILE };
+#define REGISTRY_LONGOPTS \
+	{ "creds", required_argument, NULL, OPT_CREDS }, \
+	{ "tls-verify", optional_argument, NULL, OPT_TLS_VERIFY }, \
+	{ "cert-dir", required_argument, NULL, OPT_CERT_DIR }, \
+	{ "authfile", required_argument, NULL, OPT_AUTHFILE }
+/* OPT one of them: 0, or a usage error's exit code; 1: not one */
+int opt_registry(struct cli *c, int opt, const char *arg);
 
 /* --max-memory SIZE: 0, or a usage error's exit code */
 int opt_max_memory(struct cli *c, const char *arg);

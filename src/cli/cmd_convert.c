@@ -34,6 +34,7 @@ static const struct option longopts[] = {
 	{ "split", required_argument, NULL, OPT_SPLIT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	REGISTRY_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -386,7 +387,9 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 			print_usage(stdout);
 			goto out;
 		default:
-			ret = bad_option(argv, opt == ':');
+			if ((ret = opt_registry(c, opt, optarg)) == 0)
+				break;
+			ret = ret == 1 ? bad_option(argv, opt == ':') : ret;
 			goto out;
 		}
 	}

@@ -189,6 +189,7 @@ static const struct option longopts[] = {
 	{ "progress", no_argument, NULL, 'p' },
 	{ "max-memory", required_argument, NULL, 'm' },
 	{ "help", no_argument, NULL, 'h' },
+	REGISTRY_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -220,8 +221,9 @@ static int parse(struct cli *c, int argc, char **argv, int *json,
 			print_usage(stdout);
 			return -1;
 		default:
-			return bad_option(argv, opt == ':');
-			return EXIT_USAGE;
+			if ((ret = opt_registry(c, opt, optarg)) == 0)
+				break;
+			return ret == 1 ? bad_option(argv, opt == ':') : ret;
 		}
 	}
 	if (argc - optind != 1)

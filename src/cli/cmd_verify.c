@@ -266,6 +266,7 @@ static const struct option longopts[] = {
 	{ "progress", no_argument, NULL, 'p' },
 	{ "max-memory", required_argument, NULL, 'm' },
 	{ "help", no_argument, NULL, 'h' },
+	REGISTRY_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -379,7 +380,9 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 			print_usage(stdout);
 			return EXIT_OK;
 		default:
-			return bad_option(argv, opt == ':');
+			if ((ret = opt_registry(c, opt, optarg)) == 0)
+				break;
+			return ret == 1 ? bad_option(argv, opt == ':') : ret;
 		}
 	}
 	if (argc - optind < 1)

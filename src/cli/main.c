@@ -54,6 +54,7 @@ void print_usage(FILE *f)
 "Several SRCs make one bundle: every image of every source, each blob\n"
 "once, names as they were (two different images with one name is an\n"
 "error); - may be one of them.\n"
+"SRC and DEST may be a registry: docker://HOST[:PORT]/REPO[:TAG|@DIGEST].\n"
 "\n"
 "Formats:\n"
 "  docker-archive   Docker 25+ save layout (OCI layout + manifest.json);\n"
@@ -68,6 +69,8 @@ void print_usage(FILE *f)
 "                   (any tar that holds no image is read as rootfs)\n"
 "  dir              containers/image dir: layout (skopeo copy ... dir:D):\n"
 "                   one image, blobs named by hex digest\n"
+"  docker://        a registry (distribution API): pull and push; several\n"
+"                   images go to docker://HOST/PREFIX/<repository>:<tag>\n"
 "\n"
 "Convert options:\n"
 "  --image REF        keep only this image: name:tag, name, digest or @N\n"
@@ -123,6 +126,14 @@ void print_usage(FILE *f)
 "  --max-memory SIZE  memory an input may make decant use (default 64M;\n"
 "                     suffixes K, M, G): a decoder's window may take a\n"
 "                     quarter of it, a tar's member index half\n"
+"  --creds USER:PASSWORD\n"
+"                     registry credentials (default: $REGISTRY_AUTH_FILE,\n"
+"                     $XDG_RUNTIME_DIR/containers/auth.json,\n"
+"                     ~/.docker/config.json)\n"
+"  --authfile FILE    read registry credentials from FILE\n"
+"  --tls-verify=false do not verify the registry's TLS certificate, and\n"
+"                     allow plain HTTP (always allowed for loopback)\n"
+"  --cert-dir DIR     extra CA certificates (*.crt) for registries\n"
 "  -h, --help         this text\n"
 "  -V, --version      the version\n"
 "\n"
@@ -159,6 +170,7 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.progress = -1;
+	c.reg.tls_verify = 1;
 	/* archive member names are bytes, mostly UTF-8: let libarchive
 	 * convert them without loss (it falls back per entry otherwise) */
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))

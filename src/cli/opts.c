@@ -41,6 +41,14 @@ int split_dest(const char *arg, const char **fmt, const char **path)
 
 	*fmt = NULL;
 	*path = NULL;
+	if (!strncmp(arg, "docker://", 9)) {
+		if (!arg[9])
+			return usage_error("'%s': no registry and repository after docker://",
+					   arg);
+		*fmt = "docker";
+		*path = arg + 9;
+		return 0;
+	}
 	if (!colon)
 		return usage_error("'%s': DEST must be FORMAT:PATH (e.g. oci:./out)",
 				   arg);
@@ -61,6 +69,9 @@ int source_open(struct cli *c, const char *arg, struct dc_reader **r)
 	*r = NULL;
 	split_src(arg, &fmt, &path);
 	c->src_label = path;
+	/* registry sources and destinations */
+	if (dc_ctx_set_registry(c->ctx, &c->reg) < 0)
+		return DC_ENOMEM;
 	return dc_reader_open(c->ctx, r, path, fmt);
 }
 
@@ -86,6 +97,33 @@ int open_source(struct cli *c, const char *arg, struct dc_reader **r,
 	if ((err = source_open(c, arg, r)) < 0)
 		return err;
 	return source_load(c, r, set);
+}
+
+int opt_registry(struct cli *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_CREDS:
+		if (!strchr(arg, ':') || *arg == ':')
+			return usage_error("--creds: expected USER:PASSWORD");
+		c->reg.creds = arg;
+		return 0;
+	case OPT_TLS_VERIFY:
+		if (!arg || !strcmp(arg, "true"))
+			c->reg.tls_verify = 1;
+		else if (!strcmp(arg, "false"))
+			c->reg.tls_verify = 0;
+		else
+			return usage_error("--tls-verify='%s': expected true or false",
+					   arg);
+		return 0;
+	case OPT_CERT_DIR:
+		c->reg.cert_dir = arg;
+		return 0;
+	case OPT_AUTHFILE:
+		c->reg.auth_file = arg;
+		return 0;
+	}
+	return 1;
 }
 
 /* SIZE: digits and an optional K, M or G (binary: KiB, MiB, GiB) */

@@ -91,6 +91,12 @@ static int put_one_blob(struct dc_writer *w, const struct dc_bsrc *bs,
 	struct dc_stream *s = NULL;
 	int err;
 
+	/* the destination has it (a registry): nothing to read or send */
+	if ((err = dc__writer_has_blob(w, b->out)) != 0) {
+		if (err > 0)
+			progress_done(ctx, b);
+		return err < 0 ? err : 0;
+	}
 	if (b->kind == B_SPOOL) {
 		/* spooled (recompressed, squashed), already hashed:
 		 * the writer may link it into place */

@@ -402,8 +402,12 @@ static int plan_layer(struct plan *p, struct dc_reader *r,
 		return err < 0 ? err : 0;
 	}
 	free(ol->media_type);
-	free(ol->path);
-	ol->path = NULL;
+	/* a layer as it is keeps where it comes from (a registry writer
+	 * mounts it from the source's repository) */
+	if (b.kind != B_LAYER) {
+		free(ol->path);
+		ol->path = NULL;
+	}
 	ol->comp = to;
 	if (!(ol->media_type = dc__strdup(ctx, dc__layer_media_type(to, 0))))
 		return DC_ENOMEM;
@@ -671,7 +675,9 @@ int dc__plan_build(struct plan *p, struct dc_reader *r,
 
 	p->dest = dest;
 	p->src = src;
-	if ((err = dc__spool_dir(ctx, dest, &spooldir)) < 0)
+	/* a remote destination has no directory: spool in $TMPDIR */
+	if ((err = dc__spool_dir(ctx, (ops->caps & DC_WCAP_REMOTE) ? "-" : dest,
+				 &spooldir)) < 0)
 		return err;
 	if (nsrc && !(p->img = dc__calloc(ctx, nsrc, sizeof(*p->img)))) {
 		err = DC_ENOMEM;

@@ -17,6 +17,7 @@ static const struct dc_reader_ops *const readers[] = {
 	&dc__reader_docker,
 	&dc__reader_legacy,
 	&dc__reader_flat,
+	&dc__reader_registry,
 	NULL
 };
 
@@ -120,6 +121,20 @@ int dc_reader_open(struct dc_ctx *ctx, struct dc_reader **out,
 	*out = NULL;
 	ctx->code = 0;
 	ctx->msg[0] = '\0';
+	if (!strncmp(src, "docker://", 9)) {
+		/* a registry: no file to open, the label is the reference */
+		if (!(s = dc__calloc(ctx, 1, sizeof(*s))))
+			return DC_ENOMEM;
+		s->ctx = ctx;
+		s->fd = s->dirfd = -1;
+		if (!(s->label = dc__strdup(ctx, src))) {
+			free(s);
+			return DC_ENOMEM;
+		}
+		if ((err = reader_new(ctx, out, s, NULL, "registry")) < 0)
+			return dc__error_in(ctx, src);
+		return 0;
+	}
 	if ((err = dc__src_open_path(ctx, &s, src)) < 0 ||
 	    (err = reader_new(ctx, out, s, format, NULL)) < 0)
 		return dc__error_in(ctx, strcmp(src, "-") ? src : "stdin");

@@ -88,6 +88,8 @@ int dc__sniff_member(struct dc_src *src, const char *path, uint64_t *size,
 int dc__add_ref_tag(struct dc_ctx *ctx, struct dc_image *img, const char *ref,
 		    const char *what);
 
+/* registries: docker://HOST/REPO[:TAG] (src/readers/registry.c) */
+extern const struct dc_reader_ops dc__reader_registry;
 /* containers/image dir: layouts (src/readers/dir.c) */
 extern const struct dc_reader_ops dc__reader_dir;
 /* DC_EFORMAT "unrecognized format: WHAT; it holds 'a', 'b'": what SRC

@@ -21,9 +21,37 @@ int dc_ctx_new(struct dc_ctx **out)
 	return ctx ? 0 : DC_ENOMEM;
 }
 
+static void reg_opts_free(struct dc_ctx *ctx)
+{
+	if (ctx->reg_creds)
+		explicit_bzero(ctx->reg_creds, strlen(ctx->reg_creds));
+	free(ctx->reg_creds);
+	free(ctx->reg_cert_dir);
+	free(ctx->reg_auth_file);
+	ctx->reg_creds = ctx->reg_cert_dir = ctx->reg_auth_file = NULL;
+}
+
 void dc_ctx_free(struct dc_ctx *ctx)
 {
+	if (ctx)
+		reg_opts_free(ctx);
 	free(ctx);
+}
+
+int dc_ctx_set_registry(struct dc_ctx *ctx, const struct dc_registry_opts *o)
+{
+	reg_opts_free(ctx);
+	ctx->reg_tls_off = o && o->tls_verify == 0;
+	if (!o)
+		return 0;
+	if ((o->creds && !(ctx->reg_creds = dc__strdup(ctx, o->creds))) ||
+	    (o->cert_dir && !(ctx->reg_cert_dir = dc__strdup(ctx, o->cert_dir))) ||
+	    (o->auth_file &&
+	     !(ctx->reg_auth_file = dc__strdup(ctx, o->auth_file)))) {
+		reg_opts_free(ctx);
+		return DC_ENOMEM;
+	}
+	return 0;
 }
 
 const char *dc_ctx_errmsg(const struct dc_ctx *ctx)

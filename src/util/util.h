@@ -41,6 +41,11 @@ struct dc_ctx {
 	const volatile sig_atomic_t *parent_intr2;
 	int threads;		/* worker threads at most; 0 = one per core */
 	uint64_t max_memory;	/* dc_ctx_set_max_memory(); 0: default */
+	/* dc_ctx_set_registry(): owned copies, NULL when unset */
+	char *reg_creds;
+	char *reg_cert_dir;
+	char *reg_auth_file;
+	int reg_tls_off;
 };
 
 /* Set the context's error and return CODE (git's error() idiom). */

@@ -21,6 +21,7 @@ static const struct dc_writer_ops *const writers[] = {
 	&dc__writer_docker_legacy,
 	&dc__writer_rootfs,
 	&dc__writer_dir,
+	&dc__writer_registry,
 	NULL
 };
 
@@ -160,6 +161,14 @@ int dc__writer_put_blob_close(struct dc_writer *w, const struct dc_desc *d)
 {
 	check(w, S(DC_W_OPEN), __func__);
 	return after(w, w->ops->put_blob_close(w, d), DC_W_BLOBS);
+}
+
+int dc__writer_has_blob(struct dc_writer *w, const struct dc_desc *d)
+{
+	check(w, S(DC_W_BLOBS), __func__);
+	if (!w->ops->has_blob)
+		return 0;
+	return after(w, w->ops->has_blob(w, d), DC_W_BLOBS);
 }
 
 int dc__writer_put_image(struct dc_writer *w, const struct dc_image *img)

@@ -26,7 +26,9 @@ enum dc_writer_caps {
 	DC_WCAP_FLAT = 1 << 4,
 	/* may leave out layers (a delta) and hold the record of it
 	 * (w->note) as a file at its root */
-	DC_WCAP_DELTA = 1 << 5
+	DC_WCAP_DELTA = 1 << 5,
+	/* not a path (a registry): spool files go to $TMPDIR */
+	DC_WCAP_REMOTE = 1 << 6
 };
 
 /*
@@ -68,6 +70,9 @@ struct dc_writer_ops {
 	int (*put_blob_open)(struct dc_writer *w, int *fd);
 	/* D NULL: the output holds the blob already, take it back out */
 	int (*put_blob_close)(struct dc_writer *w, const struct dc_desc *d);
+	/* optional: 1 if the output holds blob D already (a registry that
+	 * has it): it is neither read nor put; 0 if not */
+	int (*has_blob)(struct dc_writer *w, const struct dc_desc *d);
 	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
 	int (*commit)(struct dc_writer *w);
 	void (*abort)(struct dc_writer *w);
@@ -155,6 +160,7 @@ int dc__writer_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 			    int *fd, uint64_t *off, int *own);
 int dc__writer_put_blob_open(struct dc_writer *w, int *fd);
 int dc__writer_put_blob_close(struct dc_writer *w, const struct dc_desc *d);
+int dc__writer_has_blob(struct dc_writer *w, const struct dc_desc *d);
 int dc__writer_put_image(struct dc_writer *w, const struct dc_image *img);
 int dc__writer_commit(struct dc_writer *w);
 /* Removes partial output; a no-op before begin(). Not after commit. */
@@ -238,6 +244,8 @@ int dc__docker_repositories(struct dc_ctx *ctx, struct dc_buf *out,
 
 /* containers/image dir: layouts (src/writers/dir.c) */
 extern const struct dc_writer_ops dc__writer_dir;
+/* registries: docker://HOST/REPO[:TAG] (src/writers/registry.c) */
+extern const struct dc_writer_ops dc__writer_registry;
 
 /* Shared by the directory writers (oci, dir): write file NAME under
  * DIRFD (SHOWN in messages, never through a symlink) from IN, or from

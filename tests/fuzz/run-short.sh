@@ -23,6 +23,7 @@ for t in build/fuzz/fuzz_*; do
 	case $name in
 	fuzz_json) seeds="testdata/fuzz-seeds/json testdata/fuzz-crashes/json" ;;
 	fuzz_inventory) seeds="testdata/fuzz-seeds/inventory testdata/fuzz-crashes/inventory" ;;
+	fuzz_registry) seeds="testdata/fuzz-seeds/registry" ;;
 	fuzz_squash)
 		seeds="testdata/fuzz-seeds/squash"
 		# its spools: on a tmpfs where there is one

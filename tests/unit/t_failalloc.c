@@ -5,6 +5,7 @@
  * leaks when the test's child process exits).
  */
 #include "unit.h"
+#include "registry/registry.h"
 
 /* Did the injected failure not happen yet? Consumes the countdown. */
 static int still_pending(long n)
@@ -317,4 +318,57 @@ TEST(failalloc_write)
 		CHECK(n > 10);
 		rt_free(&t);
 	}
+}
+
+/* The registry client's parsers: every allocation failure is DC_ENOMEM,
+ * nothing leaks. */
+static int registry_parsers(struct dc_ctx *ctx)
+{
+	static const char auth[] =
+		"{\"auths\":{\"h\":{\"auth\":\"YWxpY2U6cGE6c3M=\"}}}";
+	static const char tok[] = "{\"token\":\"abc\"}";
+	struct dc_buf b = { (char *)auth, sizeof(auth) - 1, 0 };
+	struct dc_buf t = { (char *)tok, sizeof(tok) - 1, 0 };
+	struct dc_reg_chal c;
+	struct dc_reg_ref r;
+	char *u = NULL, *p = NULL, *k = NULL;
+	int err;
+
+	if ((err = dc__reg_chal_parse(ctx, &c,
+			"Bearer realm=\"https://a/t\",service=\"s\",scope=\"x\"")) < 0)
+		return err;
+	dc__reg_chal_release(&c);
+	if ((err = dc__reg_auth_parse(ctx, &b, "a.json", "h", &u, &p)) < 0)
+		return err;
+	free(u);
+	free(p);
+	if ((err = dc__reg_token_parse(ctx, &t, &k)) < 0)
+		return err;
+	free(k);
+	if ((err = dc__reg_ref_parse(ctx, &r, "docker://h:5/a/b:c")) < 0)
+		return err;
+	dc__reg_ref_release(&r);
+	return 0;
+}
+
+TEST(failalloc_registry_parsers)
+{
+	long n;
+
+	for (n = 1; n < 10000; n++) {
+		struct dc_ctx *ctx;
+		int err;
+
+		if (dc_ctx_new(&ctx) < 0)
+			abort();
+		dc__fail_alloc_at(n);
+		err = registry_parsers(ctx);
+		dc_ctx_free(ctx);
+		if (still_pending(n)) {
+			CHECK_OK(err);
+			break;
+		}
+		CHECKF(err == 0 || err == DC_ENOMEM, "n=%ld: %d", n, err);
+	}
+	CHECK(n > 5);
 }

@@ -1,0 +1,44 @@
+#!/bin/bash
+# bench/registry.sh [DATADIR]
+#
+# decant and skopeo side by side against the same loopback registry
+# (Debian's docker-registry), one run each, one after the other:
+#   push   an OCI layout with gzip layers (made from DATADIR/big.tar) to a
+#          fresh repository
+#   pull   that repository into an oci: layout
+#   repush the same image again (every blob is there: HEAD only)
+# Prints: case | tool | wall s | peak RSS MiB. DATADIR as for bench/run.sh
+# (default /var/tmp/decant-bench, bench/make-images.sh makes big.tar).
+# DECANT=path (default ./build/decant).
+set -eu
+cd "$(dirname "$0")/.."
+data=${1:-/var/tmp/decant-bench}
+decant=$(realpath "${DECANT:-build/decant}")
+w=$(mktemp -d /var/tmp/decant-registry-bench.XXXXXX)
+trap 'kill "$(cat "$w/pid" 2>/dev/null)" 2>/dev/null; rm -rf "$w"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$w/cfg.yml" <<CFG
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $w/data}}
+http: {addr: 127.0.0.1:$port}
+CFG
+docker-registry serve "$w/cfg.yml" >"$w/log" 2>&1 &
+echo $! >"$w/pid"
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+R=127.0.0.1:$port
+"$decant" convert -q --compress gzip "$data/big.tar" oci:"$w/src"
+printf '| case | tool | wall s | peak RSS MiB |\n|---|---|---|---|\n'
+t() { # CASE TOOL CMD...
+	c=$1 tool=$2; shift 2
+	sync
+	/usr/bin/time -f "%e %M" -o "$w/time" "$@" >/dev/null 2>"$w/err" || { cat "$w/err"; exit 1; }
+	read -r s kb <"$w/time"
+	printf '| %s | %s | %s | %d |\n' "$c" "$tool" "$s" $((kb / 1024))
+}
+t push skopeo skopeo copy -q --dest-tls-verify=false oci:"$w/src" docker://$R/sk:1
+t push decant "$decant" convert -q oci:"$w/src" docker://$R/dc:1
+t pull skopeo skopeo copy -q --src-tls-verify=false docker://$R/sk:1 oci:"$w/sk-out"
+t pull decant "$decant" convert -q docker://$R/dc:1 oci:"$w/dc-out"
+t repush skopeo skopeo copy -q --dest-tls-verify=false oci:"$w/src" docker://$R/sk:1
+t repush decant "$decant" convert -q oci:"$w/src" docker://$R/dc:1

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# The registry transport (docker://HOST/REPO[:TAG]) against Debian's
+# docker-registry (CNCF distribution) on 127.0.0.1: plain HTTP, TLS with
+# a CA made here, htpasswd basic auth, the bearer-token flow with a small
+# issuer; interop with skopeo; a misbehaving fake registry. Every server
+# is started on a free loopback port and stopped by its pid.
+. "$(dirname "$0")/lib.sh"
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+OCI_TAR=$TESTDATA/oci/skopeo.tar
+SECRET=Sup3rSecretPw
+TOKSECRET=t0kenIssuerPw
+
+# start_registry NAME [CONFIG LINES...]: a registry in $T/NAME on a free
+# port ($T/NAME/port); extra config lines go under the top level.
+start_registry() {
+	name=$1; shift
+	d=$T/$name
+	mkdir -p "$d/data"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	{
+		echo "version: 0.1"
+		case "$*" in *"log:"*) ;; *) echo "log: {level: error}" ;; esac
+		echo "storage: {filesystem: {rootdirectory: $d/data}, delete: {enabled: true}}"
+		echo "http:"
+		echo "  addr: 127.0.0.1:$port"
+		for l in "$@"; do echo "$l"; done
+	} >"$d/cfg.yml"
+	docker-registry serve "$d/cfg.yml" >"$d/log" 2>&1 &
+	echo $! >"$d/pid"
+	at_exit "kill $(cat "$d/pid") 2>/dev/null"
+	echo "$port" >"$d/port"
+	for _ in $(seq 50); do
+		if curl -sk -o /dev/null "http://127.0.0.1:$port/v2/" ||
+		   curl -sk -o /dev/null "https://127.0.0.1:$port/v2/"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "registry $name did not start:"; cat "$d/log"; return 1
+}
+
+# start_py NAME SCRIPT ARGS...: a python server that writes its port to
+# $T/NAME.port
+start_py() {
+	name=$1 script=$2; shift 2
+	python3 "$HERE/registry/$script" "$T/$name.port" "$@" >"$T/$name.log" 2>&1 &
+	echo $! >"$T/$name.pid"
+	at_exit "kill $(cat "$T/$name.pid") 2>/dev/null"
+	for _ in $(seq 50); do
+		[ -s "$T/$name.port" ] && return 0
+		sleep 0.1
+	done
+	echo "$name did not start:"; cat "$T/$name.log"; return 1
+}
+
+have docker-registry && have curl && have python3 && {
+	start_registry plain "log: {level: info}" || exit 1
+}
+P=$(cat "$T/plain/port" 2>/dev/null || echo 0)
+R=127.0.0.1:$P
+
+expect_success 'push over plain HTTP to a loopback registry; skopeo reads it back' '
+	decant convert -q "$OCI_TAR" docker://$R/x:y
+	decant inspect --json "$OCI_TAR" | jq -r ".images[0].manifest.digest, .images[0].id" >want
+	skopeo inspect --tls-verify=false docker://$R/x:y | jq -r .Digest >got
+	[ "$(head -1 want)" = "$(cat got)" ]
+	skopeo copy -q --src-tls-verify=false docker://$R/x:y oci:back:1
+	decant inspect --json back | jq -r ".images[0].manifest.digest, .images[0].id" >got2
+	cmp want got2
+' docker-registry skopeo jq curl
+
+# blob uploads (the PUT that ends one) and mounts the registry logged
+uploads() { grep -c "http.request.method=PUT.*blobs/uploads" "$T/plain/log" || true; }
+mounts() { grep -c "http.request.method=POST.*mount=" "$T/plain/log" || true; }
+
+expect_success 'a second push sends no blob again (HEAD first), and a new tag is pushed' '
+	before=$(uploads)
+	decant convert -q "$OCI_TAR" docker://$R/x:y2
+	[ "$(uploads)" = "$before" ]
+	skopeo inspect --tls-verify=false docker://$R/x:y2 | jq -r .Digest >a
+	skopeo inspect --tls-verify=false docker://$R/x:y | jq -r .Digest >b
+	cmp a b
+' docker-registry skopeo jq curl
+
+expect_success 'pull into every format, verified; the oci pull holds the pushed blobs' '
+	decant verify docker://$R/x:y
+	for f in oci oci-archive docker-archive docker-legacy dir rootfs; do
+		decant convert -q docker://$R/x:y $f:out-$f
+	done
+	decant convert -q "$OCI_TAR" oci:ref
+	(cd ref/blobs && find . -type f | sort) >want
+	(cd out-oci/blobs && find . -type f | sort) >got
+	cmp want got
+	for f in $(cat want); do cmp ref/blobs/$f out-oci/blobs/$f; done
+	decant verify out-docker-archive
+	decant verify oci-archive:out-oci-archive
+' docker-registry jq curl
+
+expect_success 'what skopeo pushes, decant pulls into every format' '
+	skopeo copy -q --dest-tls-verify=false docker-archive:$TESTDATA/docker-1.10/multilayer.tar docker://$R/sk:1
+	decant inspect docker://$R/sk:1 | grep -q "sk:1"
+	for f in oci oci-archive docker-archive docker-legacy dir rootfs; do
+		decant convert -q docker://$R/sk:1 $f:out-$f
+	done
+	skopeo inspect --tls-verify=false --raw docker://$R/sk:1 | jq -r .config.digest >want
+	for f in oci dir docker-archive; do
+		decant inspect --json out-$f | jq -r ".images[0].id" >got
+		cmp want got
+	done
+' docker-registry skopeo jq curl
+
+expect_success 'several images to docker://HOST/PREFIX keep their repositories and tags; shared blobs are mounted' '
+	m=$(mounts)
+	decant convert -q $TESTDATA/docker-1.10/two-images.tar docker://$R/pre
+	[ "$(mounts)" -gt "$m" ]
+	skopeo inspect --tls-verify=false docker://$R/pre/decant-test/multi:1.0 >/dev/null
+	skopeo inspect --tls-verify=false docker://$R/pre/decant-test/multi:latest >/dev/null
+	skopeo inspect --tls-verify=false docker://$R/pre/decant-test/small:2.0 >/dev/null
+	decant verify docker://$R/pre/decant-test/small:2.0
+' docker-registry skopeo jq curl
+
+expect_success 'a pull from one repository pushed to another mounts its blobs' '
+	before=$(uploads) m=$(mounts)
+	decant convert -q docker://$R/x:y docker://$R/mounted:z
+	[ "$(uploads)" = "$before" ]
+	[ "$(mounts)" -gt "$m" ]
+	decant verify docker://$R/mounted:z
+' docker-registry curl
+
+expect_success 'a multi-platform index is pushed and pulled whole, or one platform' '
+	python3 "$HERE/registry/make_multiplatform.py" $TESTDATA/oci/skopeo-dir multi 1.0
+	decant convert -q oci:multi docker://$R/mp:1
+	skopeo inspect --tls-verify=false --raw docker://$R/mp:1 | jq -r ".manifests | length" >n
+	[ "$(cat n)" = 2 ]
+	decant inspect --json oci:multi | jq -r ".images[].index" | sort -u >want
+	decant convert -q docker://$R/mp:1 oci:whole
+	decant inspect --json whole | jq -r ".images[].index" | sort -u >got
+	cmp want got
+	[ "$(decant inspect --json whole | jq ".images | length")" = 2 ]
+	decant convert -q --platform linux/arm64/v8 docker://$R/mp:1 docker-archive:arm.tar
+	decant inspect --json arm.tar | jq -r ".images[0].platform" >p
+	grep -q arm64 p
+	decant convert -q --platform linux/arm64/v8 docker://$R/mp:1 docker://$R/mp-arm:1
+	skopeo inspect --tls-verify=false --raw docker://$R/mp-arm:1 | jq -r .config.digest >/dev/null
+' docker-registry skopeo jq curl python3
+
+expect_success 'a layer over 4 MiB streams up and down' '
+	mkdir root
+	head -c 6000000 /dev/urandom >root/rand.bin
+	tar -C root -cf big.tar .
+	decant convert -q rootfs:big.tar docker://$R/big:1
+	decant convert -q docker://$R/big:1 oci:out
+	decant verify out
+	decant convert -q --compress gzip docker://$R/big:1 docker://$R/big:gz
+	decant verify docker://$R/big:gz
+' docker-registry curl
+
+expect_success 'unknown tag, unknown repository and no registry: clear errors, nothing written' '
+	! decant convert docker://$R/x:nope oci:out 2>err
+	grep -q "manifest unknown: nope" err
+	no_leftovers out
+	! decant convert docker://127.0.0.1:1/x:y oci:out 2>err
+	grep -q "127.0.0.1:1" err
+	no_leftovers out
+' docker-registry curl
+
+# ---- real consumers pull what decant pushed
+. "$(dirname "$0")/dockerd.sh"
+if have dockerd && have docker && have docker-registry; then fresh_daemon; fi
+
+expect_success 'a fresh dockerd pulls what decant pushed: same image ID, same files' '
+	decant convert -q --compress gzip $TESTDATA/docker-1.10/multilayer.tar docker://$R/dk:1
+	docker pull -q $R/dk:1 >/dev/null
+	got=$(docker inspect -f "{{.Id}}" $R/dk:1)
+	[ "$got" = "$(cat $TESTDATA/expected/multilayer.id)" ]
+	image_says docker $R/dk:1 $TESTDATA/expected/multilayer.txt
+' dockerd docker docker-registry jq curl
+
+pm() {
+	podman --root "$PWD/proot" --runroot "$PWD/prun" --tmpdir "$PWD/ptmp" \
+		--storage-driver vfs --events-backend none --cgroup-manager cgroupfs "$@"
+}
+
+expect_success 'podman pulls what decant pushed: same image ID, same files' '
+	decant convert -q $TESTDATA/docker-1.10/multilayer.tar docker://$R/pm:1
+	pm pull -q --tls-verify=false $R/pm:1 >/dev/null
+	id=$(pm image inspect $R/pm:1 | jq -r ".[0].Id")
+	[ "sha256:$id" = "$(cat $TESTDATA/expected/multilayer.id)" ]
+	image_says pm $R/pm:1 $TESTDATA/expected/multilayer.txt
+' podman docker-registry jq curl
+
+# ---- TLS with a CA made here
+tls_setup() {
+	d=$T/pki
+	mkdir -p "$d/certs"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/certs/ca.crt" \
+		-days 2 -subj /CN=decant-test-ca 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+		-subj /CN=127.0.0.1 2>/dev/null
+	printf "subjectAltName=IP:127.0.0.1,DNS:localhost\n" >"$d/ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/certs/ca.crt" -CAkey "$d/ca.key" \
+		-CAcreateserial -out "$d/server.crt" -days 2 -extfile "$d/ext" 2>/dev/null
+}
+if have docker-registry && have openssl && have htpasswd && have python3; then
+	tls_setup
+	TLS_LINES="  tls: {certificate: $T/pki/server.crt, key: $T/pki/server.key}"
+	start_registry tls "$TLS_LINES" || exit 1
+	htpasswd -Bbn alice "$SECRET" >"$T/htpasswd"
+	start_registry basic "$TLS_LINES" "auth: {htpasswd: {realm: decant-test, path: $T/htpasswd}}" || exit 1
+	# bearer: the issuer signs with a key whose certificate the registry trusts
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/pki/tok.key" -out "$T/pki/tok.crt" \
+		-days 2 -subj /CN=decant-token-issuer 2>/dev/null
+	start_py issuer token_issuer.py "$T/pki/tok.key" "$T/pki/tok.crt" decant-registry decant-issuer bob "$TOKSECRET" || exit 1
+	start_registry bearer "auth: {token: {realm: \"http://127.0.0.1:$(cat "$T/issuer.port")/token\", service: decant-registry, issuer: decant-issuer, rootcertbundle: $T/pki/tok.crt}}" || exit 1
+fi
+TR=127.0.0.1:$(cat "$T/tls/port" 2>/dev/null || echo 0)
+BR=127.0.0.1:$(cat "$T/basic/port" 2>/dev/null || echo 0)
+XR=127.0.0.1:$(cat "$T/bearer/port" 2>/dev/null || echo 0)
+
+expect_success 'TLS: verified with --cert-dir; refused without; --tls-verify=false' '
+	! decant convert -q "$OCI_TAR" docker://$TR/x:y 2>err
+	cat err
+	grep -qi "certificate" err
+	decant convert -q --cert-dir $T/pki/certs "$OCI_TAR" docker://$TR/x:y
+	decant convert -q --cert-dir $T/pki/certs docker://$TR/x:y oci:out
+	decant convert -q --tls-verify=false docker://$TR/x:y oci:out2
+	decant verify --tls-verify=false docker://$TR/x:y
+' docker-registry openssl curl
+
+expect_success 'basic auth over TLS: 401 without credentials; --creds; an auth file' '
+	! decant convert -q --cert-dir $T/pki/certs "$OCI_TAR" docker://$BR/x:y 2>err
+	cat err
+	grep -q "401 on $BR/x: authentication required" err
+	decant convert --cert-dir $T/pki/certs --creds alice:$SECRET "$OCI_TAR" docker://$BR/x:y >out 2>&1
+	auth=$(printf "alice:%s" "$SECRET" | base64 -w0)
+	printf "{\"auths\":{\"%s\":{\"auth\":\"%s\"}}}\n" "$BR" "$auth" >auth.json
+	REGISTRY_AUTH_FILE=$PWD/auth.json decant convert --progress --cert-dir $T/pki/certs docker://$BR/x:y oci:pulled >>out 2>&1
+	decant verify pulled
+	mkdir -p home/.docker
+	cp auth.json home/.docker/config.json
+	HOME=$PWD/home XDG_RUNTIME_DIR= decant inspect --cert-dir $T/pki/certs docker://$BR/x:y >>out 2>&1
+	! decant convert -q --cert-dir $T/pki/certs --creds alice:wrong docker://$BR/x:y oci:bad 2>>out
+	no_leftovers bad
+	printf "{\"auths\":{},\"credHelpers\":{\"%s\":\"pass\"}}\n" "$BR" >helper.json
+	! REGISTRY_AUTH_FILE=$PWD/helper.json decant inspect --cert-dir $T/pki/certs docker://$BR/x:y 2>err
+	grep -q "credential helpers are not supported yet" err
+	cat err >>out
+	! grep -q "$SECRET" out
+	! grep -q "$auth" out
+' docker-registry openssl htpasswd curl
+
+expect_success 'bearer tokens from the realm the registry names' '
+	! decant convert -q "$OCI_TAR" docker://$XR/x:y 2>err
+	cat err
+	grep -q "401 on $XR/x: authentication required" err
+	decant convert --creds bob:$TOKSECRET "$OCI_TAR" docker://$XR/x:y >out 2>&1
+	decant convert --creds bob:$TOKSECRET docker://$XR/x:y oci:pulled >>out 2>&1
+	decant verify pulled
+	decant convert --creds bob:$TOKSECRET docker://$XR/x:y docker://$XR/other/x:z >>out 2>&1
+	decant verify --creds bob:$TOKSECRET docker://$XR/other/x:z >>out 2>&1
+	! grep -q "$TOKSECRET" out
+' docker-registry openssl python3 curl
+
+# ---- a registry that misbehaves
+python3 -c "import http.server" 2>/dev/null && { start_py fake fake_registry.py || exit 1; }
+FR=127.0.0.1:$(cat "$T/fake.port" 2>/dev/null || echo 0)
+
+expect_success 'bad responses: clear errors, nothing partial; 500s then success' '
+	C="--creds u:s3cret"
+	decant convert -q $C docker://$FR/ok:t oci:ok
+	decant verify ok
+	decant convert -q $C docker://$FR/flaky:t oci:flaky
+	decant verify flaky
+	! decant convert -q $C docker://$FR/wrongdigest:t oci:out 2>err
+	cat err; grep -qi "digest" err; no_leftovers out
+	decant convert -q $C docker://$FR/short:t oci:short
+	decant verify short
+	! decant convert -q $C docker://$FR/cut:t oci:out 2>err
+	cat err; grep -q "broke off" err; no_leftovers out
+	! decant convert -q $C docker://$FR/hugemanifest:t oci:out 2>err
+	cat err; grep -q "limit" err; no_leftovers out
+	! decant convert -q $C docker://$FR/redirectloop:t oci:out 2>err
+	cat err; grep -q "redirect" err; no_leftovers out
+	decant convert -q $C docker://$FR/offhost:t oci:offhost
+	grep -qx None $T/fake.port.offhost
+	! decant convert -q docker://$FR/ok:t oci:out 2>err
+	grep -q "401 on $FR/ok: authentication required" err
+	! grep -q s3cret err
+' python3
+
+finish
