@@ -34,7 +34,10 @@
 struct cjob {
 	struct dc_cjob j;
 	size_t seq;		/* order of submission */
-	struct dc_err err;	/* code 0: none */
+	/* a failure: its code, and its message made only then, so that a
+	 * pool of many jobs costs no message buffer each */
+	int errcode;
+	char *errmsg;
 };
 
 struct dc_cpool {
@@ -231,7 +234,8 @@ static void slot_end(struct dc_cpool *cp, struct slot *sl, int err)
 		cj->j.dst_own = 0;
 	}
 	if (err) {
-		dc__err_save(&cj->err, err, &sl->tctx);
+		cj->errcode = err;
+		cj->errmsg = dc__strdup(&sl->tctx, sl->tctx.msg);
 		pthread_mutex_lock(&cp->mu);
 		cp->failed = 1;
 		if (!cp->keep_going || err == DC_EINTR || err == DC_ENOMEM)
@@ -393,13 +397,14 @@ int dc__cpool_wait(struct dc_cpool *cp, struct dc_ctx *ctx, int report)
 	/* the first job, in submission order, that failed on its own (the
 	 * others may only have been stopped) */
 	for (i = 0; i < cp->n && !fail; i++)
-		if (cp->jobs[i].err.code && cp->jobs[i].err.code != DC_EINTR)
+		if (cp->jobs[i].errcode && cp->jobs[i].errcode != DC_EINTR)
 			fail = &cp->jobs[i];
 	for (i = 0; i < cp->n && !fail; i++)
-		if (cp->jobs[i].err.code)
+		if (cp->jobs[i].errcode)
 			fail = &cp->jobs[i];
 	if (fail)
-		err = dc__err_restore(ctx, &fail->err);
+		err = dc_error(ctx, fail->errcode, "%s",
+			       fail->errmsg ? fail->errmsg : "out of memory");
 	else if (ctx->interrupted) {
 		err = dc__check_intr(ctx);
 	}
@@ -426,8 +431,8 @@ int dc__cpool_result(const struct dc_cpool *cp, size_t i, const char **msg)
 {
 	const struct cjob *cj = &cp->jobs[i];
 
-	*msg = cj->err.code ? cj->err.msg : NULL;
-	return cj->err.code;
+	*msg = !cj->errcode ? NULL : cj->errmsg ? cj->errmsg : "out of memory";
+	return cj->errcode;
 }
 
 void dc__cpool_free(struct dc_cpool *cp)
@@ -440,9 +445,11 @@ void dc__cpool_free(struct dc_cpool *cp)
 		__atomic_store_n(&cp->stop, 1, __ATOMIC_RELAXED);
 		join(cp, NULL);
 	}
-	for (i = 0; i < cp->n; i++)
+	for (i = 0; i < cp->n; i++) {
 		if (cp->jobs[i].j.dst_own)
 			close(cp->jobs[i].j.dstfd);
+		free(cp->jobs[i].errmsg);
+	}
 	pthread_mutex_destroy(&cp->mu);
 	pthread_cond_destroy(&cp->cv);
 	free(cp->th);

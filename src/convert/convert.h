@@ -37,6 +37,7 @@ struct plan {
 	size_t nidx;
 	struct pblob *b;
 	size_t nb, capb;
+	struct dc_sindex bidx;		/* b by output digest, until sorted */
 	int *fds;			/* spool files to close */
 	size_t nfds;
 	struct tjob *jobs;		/* recompressions done up front */

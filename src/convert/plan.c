@@ -29,6 +29,7 @@ void dc__plan_release(struct plan *p)
 {
 	size_t i;
 
+	dc__sindex_release(&p->bidx);
 	for (i = 0; i < p->n; i++)
 		dc__image_free(p->img[i]);
 	free(p->img);
@@ -48,14 +49,18 @@ void dc__plan_release(struct plan *p)
 	p->enc = NULL;
 }
 
+static const char *blob_key(const void *arg, size_t i)
+{
+	return ((const struct plan *)arg)->b[i].out->digest;
+}
+
+/* Constant time: a plan of many layers (or one layer listed many times)
+ * must not cost a scan per blob. */
 static struct pblob *find_blob(struct plan *p, const char *digest)
 {
-	size_t i;
+	size_t i = dc__sindex_find(&p->bidx, blob_key, p, digest);
 
-	for (i = 0; i < p->nb; i++)
-		if (!strcmp(p->b[i].out->digest, digest))
-			return &p->b[i];
-	return NULL;
+	return i == DC_SINDEX_NONE ? NULL : &p->b[i];
 }
 
 static int add_blob(struct plan *p, const struct pblob *b)
@@ -71,8 +76,8 @@ static int add_blob(struct plan *p, const struct pblob *b)
 		p->b = nb;
 		p->capb = nc;
 	}
-	p->b[p->nb++] = *b;
-	return 0;
+	p->b[p->nb] = *b;
+	return dc__sindex_add(p->ctx, &p->bidx, blob_key, p, p->nb++);
 }
 
 static const char OCI_MANIFEST[] = "application/vnd.oci.image.manifest.v1+json";
@@ -709,6 +714,7 @@ int dc__plan_build(struct plan *p, struct dc_reader *r,
 			goto out;
 	}
 	qsort(p->b, p->nb, sizeof(*p->b), cmp_blob);
+	dc__sindex_release(&p->bidx);	/* its numbers are the old order */
 out:
 	free(spooldir);
 	return err;

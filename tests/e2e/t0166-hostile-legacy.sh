@@ -67,4 +67,13 @@ expect_success 'docker-legacy writer, one layer 50,000 times: no slower than oci
 	[ "$(grep -c "^l.*/layer.tar -> ../" list)" = 49999 ]
 ' python3
 
+expect_success '25,000 layers into every format: peak RSS under 64 MiB' '
+	bash "$H/make-many-layers.sh" 25000 >many25.tar &&
+	for f in oci-archive docker-archive docker-legacy; do
+		/usr/bin/time -f %M -o rss "$DECANT" convert -q many25.tar $f:o-$f.tar &&
+		echo "$f: $(cat rss) KiB" &&
+		[ "$(cat rss)" -lt 65536 ] || return 1
+	done
+' python3 time
+
 finish
