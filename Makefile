@@ -54,13 +54,14 @@ LIB_SRCS += src/blob/blob.c src/blob/pool.c src/blob/thread.c
 LIB_SRCS += src/readers/reader.c src/readers/docker_save.c src/readers/oci_layout.c
 LIB_SRCS += src/readers/legacy.c src/writers/docker_legacy.c
 LIB_SRCS += src/writers/writer.c src/writers/oci_layout.c src/writers/docker_archive.c
-LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/select.c
+LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/select.c src/transform/edit.c
 LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/writers/tarlayout.c
 LIB_SRCS += src/readers/flat_export.c src/model/changes.c
 LIB_SRCS += src/readers/dir.c src/writers/dir.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
-            src/cli/progress.c src/cli/esc.c
+            src/cli/progress.c src/cli/esc.c \
+            src/cli/refs.c src/cli/suggest.c src/cli/help.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 

@@ -84,5 +84,9 @@ DC_API void dc_ctx_set_max_memory(struct dc_ctx *ctx, uint64_t bytes);
 DC_API void dc_ctx_interrupt(struct dc_ctx *ctx);
 
 DC_API const char *dc_version(void);
+/* The codecs and accelerations built in and in use on this machine, one
+ * line ("zstd 1.5.5, zlib 1.3, xz 5.4.5, ISA-L igzip, libdeflate;
+ * sha256: SHA extensions (in use)"); borrowed, static. */
+DC_API const char *dc_features(void);
 
 #endif

@@ -31,71 +31,6 @@ static void on_signal(int sig)
 	errno = e;
 }
 
-void print_usage(FILE *f)
-{
-	fputs(
-"Usage: decant convert [OPTIONS] SRC DEST   read SRC, write DEST\n"
-"       decant inspect [--json] SRC         images, tags, platforms, layers\n"
-"       decant verify SRC                   check every digest and size\n"
-"       decant --help | --version\n"
-"\n"
-"SRC is a file, a directory or - (stdin), optionally prefixed FORMAT:.\n"
-"Without a prefix the format is detected from the content. Whole-archive\n"
-"gzip, bzip2, xz and zstd wrappers are read transparently.\n"
-"DEST is FORMAT:PATH; PATH - writes a tar format to stdout.\n"
-"\n"
-"Formats:\n"
-"  docker-archive   Docker 25+ save layout (OCI layout + manifest.json);\n"
-"                   loads in every Docker since 1.10, podman, containerd\n"
-"                   (zstd layers: Docker 23.0 and later)\n"
-"  docker-legacy    Docker 1.10-24 save layout (read and written; pre-1.10\n"
-"                   saves without manifest.json are read too)\n"
-"  oci              OCI image layout directory\n"
-"  oci-archive      OCI image layout as a tar\n"
-"  rootfs           the merged filesystem as one tar, like docker export;\n"
-"                   read as one image with one layer, like docker import\n"
-"                   (any tar that holds no image is read as rootfs)\n"
-"  dir              containers/image dir: layout (skopeo copy ... dir:D):\n"
-"                   one image, blobs named by hex digest\n"
-"\n"
-"Convert options:\n"
-"  --image REF        keep only this image: name:tag, name, digest or @N\n"
-"                     (repeatable; default: every image)\n"
-"  --tag NAME:TAG     replace the tags of the single selected image\n"
-"  --compress none|gzip|zstd\n"
-"                     recompress layers (default: keep the source's where\n"
-"                     the target allows it; docker-archive: none); rootfs\n"
-"                     output: compress the whole tar (default: none)\n"
-"  --level N          compression level (gzip 1-9, default 2; zstd 1-22,\n"
-"                     default 3)\n"
-"  --threads N        threads for copying, verifying, squashing and\n"
-"                     compressing (default: all cores)\n"
-"  --squash           merge all layers into one (whiteouts applied)\n"
-"  --squash-last N    merge the top N layers into one, keep the rest\n"
-"  --change 'INSTR ARGS'\n"
-"                     (rootfs source) a Dockerfile instruction for the\n"
-"                     config: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK,\n"
-"                     LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR\n"
-"                     (repeatable, applied in order)\n"
-"  --platform OS/ARCH[/VARIANT]\n"
-"                     multi-platform sources: keep only this platform\n"
-"                     (single-platform targets default to the host's);\n"
-"                     rootfs sources: the platform in the config\n"
-"\n"
-"Common options:\n"
-"  -q, --quiet        no progress, no summary\n"
-"  --progress         show progress even when stderr is not a terminal\n"
-"  --json             (inspect) machine-readable output\n"
-"  --max-memory SIZE  memory an input may make decant use (default 64M;\n"
-"                     suffixes K, M, G): a decoder's window may take a\n"
-"                     quarter of it, a tar's member index half\n"
-"  -h, --help         this text\n"
-"  -V, --version      the version\n"
-"\n"
-"Exit status: 0 success, 1 failure (bad input, I/O, verification),\n"
-"2 usage error. Outputs appear only when complete.\n", f);
-}
-
 int usage_error(const char *fmt, ...)
 {
 	char msg[2048];
@@ -112,8 +47,27 @@ int fail(struct cli *c)
 {
 	int code = dc_ctx_errcode(c->ctx);
 
+	if (c->usage_failed)
+		return EXIT_USAGE;	/* the message is out */
 	fprintf(stderr, "decant: error: %s\n", esc(dc_ctx_errmsg(c->ctx)));
+	if (code == DC_EINTR)
+		return EXIT_INTR;	/* as a shell reports SIGINT: 128 + 2 */
 	return code == DC_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+}
+
+/* "'conver': unknown command; did you mean 'convert'?" */
+static int unknown_command(const char *cmd)
+{
+	static const char *const words[] = {
+		"convert", "inspect", "verify", "help", "--help", "--version",
+		NULL
+	};
+	const char *near = suggest(cmd, words);
+
+	if (near)
+		return usage_error("'%s': unknown command; did you mean '%s'?",
+				   cmd, near);
+	return usage_error("'%s': unknown command", cmd);
 }
 
 int main(int argc, char **argv)
@@ -131,12 +85,17 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage_error("no command given");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	    (!strcmp(argv[1], "help") && argc < 3)) {
 		print_usage(stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "help")) {
+		if (print_command_help(argv[2], stdout) < 0)
+			return unknown_command(argv[2]);
+		return EXIT_OK;
+	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("decant %s\n", dc_version());
+		print_version(stdout);
 		return EXIT_OK;
 	}
 	if (dc_ctx_new(&c.ctx) < 0) {
@@ -160,7 +119,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "verify"))
 		ret = cmd_verify(&c, argc - 1, argv + 1);
 	else
-		ret = usage_error("'%s': unknown command", argv[1]);
+		ret = unknown_command(argv[1]);
 	sig_ctx = NULL;
 	dc_ctx_free(c.ctx);
 	return ret;

@@ -338,6 +338,7 @@ struct dc_src {
 	size_t memlen;
 	struct dc_member *m;	/* sorted by name */
 	size_t n;
+	uint64_t max_mtime;	/* the newest member's mtime (tar sources) */
 };
 
 int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,
