@@ -61,7 +61,7 @@ LIB_SRCS += src/readers/dir.c src/writers/dir.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
             src/cli/progress.c src/cli/esc.c \
-            src/cli/refs.c src/cli/suggest.c src/cli/help.c
+            src/cli/refs.c src/cli/suggest.c src/cli/help.c src/cli/inspect.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 

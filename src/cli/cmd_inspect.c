@@ -1,5 +1,5 @@
 /*
- * decant inspect [--json] SRC, decant verify SRC
+ * decant verify SRC (decant inspect is in inspect.c)
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -8,135 +8,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-
-static json_t *desc_json(const struct dc_desc *d, int layer)
-{
-	json_t *o = json_object();
-	int bad = 0;
-
-	bad |= json_object_set_new(o, "digest", json_string(dc_desc_digest(d)));
-	bad |= json_object_set_new(o, "mediaType", json_string(dc_desc_media_type(d)));
-	bad |= json_object_set_new(o, "size", json_integer(dc_desc_size(d)));
-	if (layer) {
-		const char *diff = dc_desc_diff_id(d);
-
-		bad |= json_object_set_new(o, "diff_id", diff ? json_string(diff) : json_null());
-		bad |= json_object_set_new(o, "compression",
-					   json_string(dc_desc_compression(d)));
-	}
-	if (bad) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static int print_json(const struct dc_set *set)
-{
-	json_t *root = json_object(), *imgs = json_array();
-	size_t i, j;
-	char *s, *p;
-	int bad = 0;
-
-	bad |= json_object_set_new(root, "format", json_string(dc_set_format(set)));
-	for (i = 0; i < dc_set_count(set); i++) {
-		const struct dc_image *img = dc_set_image(set, i);
-		json_t *o = json_object(), *tags = json_array(), *layers = json_array();
-
-		for (j = 0; j < dc_image_tag_count(img); j++)
-			bad |= json_array_append_new(tags, json_string(dc_image_tag(img, j)));
-		bad |= json_object_set_new(o, "tags", tags);
-		bad |= json_object_set_new(o, "ref_name", dc_image_ref_name(img) ?
-					   json_string(dc_image_ref_name(img)) : json_null());
-		bad |= json_object_set_new(o, "platform", json_string(dc_image_platform(img)));
-		bad |= json_object_set_new(o, "index", dc_image_index_digest(img) ?
-					   json_string(dc_image_index_digest(img)) : json_null());
-		bad |= json_object_set_new(o, "id", json_string(dc_image_id(img)));
-		bad |= json_object_set_new(o, "manifest", desc_json(dc_image_manifest(img), 0));
-		bad |= json_object_set_new(o, "config", desc_json(dc_image_config(img), 0));
-		for (j = 0; j < dc_image_layer_count(img); j++)
-			bad |= json_array_append_new(layers, desc_json(dc_image_layer(img, j), 1));
-		bad |= json_object_set_new(o, "layers", layers);
-		bad |= json_array_append_new(imgs, o);
-	}
-	bad |= json_object_set_new(root, "images", imgs);
-	/* ASCII only: C1 controls become \u0080-\u009f; DEL, which
-	 * jansson leaves alone, is escaped here (it occurs only in strings) */
-	s = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-				    JSON_ENSURE_ASCII);
-	json_decref(root);
-	if (!s) {
-		fputs("decant: error: out of memory\n", stderr);
-		return EXIT_FAIL;
-	}
-	for (p = s; *p; p++) {
-		if (*p == 0x7f)
-			fputs("\\u007f", stdout);
-		else
-			putchar(*p);
-	}
-	putchar('\n');
-	free(s);
-	return EXIT_OK;
-}
-
-static void size_str(char *buf, size_t n, int64_t v)
-{
-	const char *u[] = { "B", "kB", "MB", "GB", "TB" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1000 && i < 4) {
-		d /= 1000;
-		i++;
-	}
-	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
-}
-
-static void print_table(const struct dc_set *set, const char *src)
-{
-	size_t i, j;
-
-	printf("source:  %s (%s), %zu image%s\n", esc(src), esc(dc_set_format(set)),
-	       dc_set_count(set), dc_set_count(set) == 1 ? "" : "s");
-	for (i = 0; i < dc_set_count(set); i++) {
-		const struct dc_image *img = dc_set_image(set, i);
-		const struct dc_desc *m = dc_image_manifest(img);
-		int64_t total = 0;
-		char sz[32];
-
-		printf("\nimage @%zu\n", i);
-		printf("  tags:      ");
-		for (j = 0; j < dc_image_tag_count(img); j++)
-			printf("%s%s", j ? ", " : "", esc(dc_image_tag(img, j)));
-		printf("%s\n", dc_image_tag_count(img) ? "" : "(none)");
-		if (dc_image_ref_name(img))
-			printf("  ref name:  %s\n", esc(dc_image_ref_name(img)));
-		printf("  platform:  %s\n", *dc_image_platform(img) ?
-		       esc(dc_image_platform(img)) : "(unknown)");
-		if (dc_image_index_digest(img))
-			printf("  index:     %s (multi-platform)\n",
-			       esc(dc_image_index_digest(img)));
-		printf("  id:        %s\n", esc(dc_image_id(img)));
-		printf("  manifest:  %s  %s\n", esc(dc_desc_digest(m)),
-		       esc(dc_desc_media_type(m)));
-		printf("  layers:\n    %-3s %-19s %-10s %-11s %s\n", "#", "DIGEST",
-		       "SIZE", "COMPRESSION", "DIFF_ID");
-		for (j = 0; j < dc_image_layer_count(img); j++) {
-			const struct dc_desc *l = dc_image_layer(img, j);
-			const char *diff = dc_desc_diff_id(l);
-
-			size_str(sz, sizeof(sz), dc_desc_size(l));
-			total += dc_desc_size(l);
-			printf("    %-3zu %.19s %-10s %-11s %.19s\n", j,
-			       esc(dc_desc_digest(l)), sz,
-			       esc(dc_desc_compression(l)), diff ? esc(diff) : "-");
-		}
-		size_str(sz, sizeof(sz), total);
-		printf("    %zu layer%s, %s\n", dc_image_layer_count(img),
-		       dc_image_layer_count(img) == 1 ? "" : "s", sz);
-	}
-}
 
 static const struct option longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -182,25 +53,6 @@ static int parse(struct cli *c, int argc, char **argv, int *json,
 	if (argc - optind != 1)
 		return usage_error("%s needs exactly one SRC", what);
 	return 0;
-}
-
-int cmd_inspect(struct cli *c, int argc, char **argv)
-{
-	struct dc_reader *r = NULL;
-	struct dc_set *set = NULL;
-	int json = 0, ret;
-
-	if ((ret = parse(c, argc, argv, &json, "inspect")) != 0)
-		return ret < 0 ? EXIT_OK : ret;
-	if (open_source(c, argv[optind], &r, &set) < 0)
-		return fail(c);
-	if (json)
-		ret = print_json(set);
-	else
-		print_table(set, c->src_label);
-	dc_set_free(set);
-	dc_reader_free(r);
-	return ret;
 }
 
 int cmd_verify(struct cli *c, int argc, char **argv)
