@@ -81,6 +81,8 @@ int opt_max_memory(struct cli *c, const char *arg);
 
 void progress_start(struct cli *c);
 void progress_end(struct cli *c);
+/* End an open progress line before a message (no-op otherwise). */
+void progress_break(void);
 /* The one-line summary after a write (where progress is shown). */
 void progress_summary(struct cli *c, const struct dc_set *set,
 		      const char *fmt, const char *path);

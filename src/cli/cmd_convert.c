@@ -308,6 +308,8 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 		goto out;
 	/* --threads bounds every parallel stage, not only compression */
 	dc_ctx_set_threads(c->ctx, o.wo.threads);
+	/* from here: spooling a piped or compressed source is a phase */
+	progress_start(c);
 	if (source_open_arg(c, &s, &r) < 0) {
 		ret = fail(c);
 		goto out;
@@ -333,15 +335,14 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	}
 	if ((ret = shape_set(c, &o, &s, &d, select_platform, edit, set)) != 0)
 		goto out;
-	progress_start(c);
 	if (dc_write(c->ctx, r, set, d.fmt, d.path, &o.wo) < 0) {
-		progress_end(c);
 		ret = fail(c);
 		goto out;
 	}
 	progress_end(c);
 	progress_summary(c, set, d.fmt, d.path);
 out:
+	progress_end(c);
 	dc_set_free(set);
 	dc_reader_free(r);
 	arg_release(&s);

@@ -17,8 +17,10 @@ static void on_notice(void *arg, const char *msg)
 {
 	const struct cli *c = arg;
 
-	if (!c->quiet)
+	if (!c->quiet) {
+		progress_break();
 		fprintf(stderr, "decant: note: %s\n", esc(msg));
+	}
 }
 
 static void on_signal(int sig)
@@ -39,6 +41,7 @@ int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	progress_break();
 	fprintf(stderr, "decant: error: %s\nTry 'decant --help'.\n", esc(msg));
 	return EXIT_USAGE;
 }
@@ -49,6 +52,7 @@ int fail(struct cli *c)
 
 	if (c->usage_failed)
 		return EXIT_USAGE;	/* the message is out */
+	progress_break();
 	fprintf(stderr, "decant: error: %s\n", esc(dc_ctx_errmsg(c->ctx)));
 	if (code == DC_EINTR)
 		return EXIT_INTR;	/* as a shell reports SIGINT: 128 + 2 */

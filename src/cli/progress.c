@@ -1,7 +1,12 @@
 /*
- * A progress line on stderr: blob n/N, bytes, rate. Only when stderr is
- * a terminal (or --progress), never with -q.
+ * Progress on stderr: the phase (spool, decompress, recompress, squash,
+ * write, verify), its bytes done and total, rate and time left, and the
+ * job's time so far. On a terminal one line is redrawn (\r) and each
+ * phase leaves its last state; elsewhere (--progress) plain lines, one
+ * when a phase starts and ends and one every few seconds. Never with -q.
+ * The library may report from several threads (recompression workers).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,15 +17,18 @@
 #include "cli/cli.h"
 
 struct prog {
-	uint64_t done, total;
+	pthread_mutex_t mu;
+	uint64_t job_done;		/* every phase's bytes */
+	char phase[32];
+	uint64_t done, total;		/* the phase's */
 	size_t blob, nblobs;
-	double start, last;
-	int shown;
-	int plain;		/* not a terminal: whole lines, no \r */
+	double start, ph_start, last;
+	int shown;			/* a \r line is open */
+	int plain;			/* not a terminal: whole lines */
 	int on;
 };
 
-static struct prog P;
+static struct prog P = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static double now(void)
 {
@@ -42,21 +50,28 @@ static void human(char *buf, size_t n, double v)
 	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+/* The current phase's state; FINAL: it is over (ends the line). */
 static void draw(int final)
 {
-	char d[32], t[32], r[32], eta[32] = "";
-	double el = now() - P.start, rate = el > 0 ? (double)P.done / el : 0;
+	char d[32], t[48] = "", r[32], eta[32] = "", blobs[32] = "";
+	double t0 = now(), el = t0 - P.ph_start;
+	double rate = el > 0 ? (double)P.done / el : 0;
 
 	human(d, sizeof(d), (double)P.done);
-	human(t, sizeof(t), (double)P.total);
+	if (P.total) {
+		human(t + 3, sizeof(t) - 3, (double)P.total);
+		memcpy(t, " / ", 3);
+	}
 	human(r, sizeof(r), rate);
 	if (!final && P.total > P.done && rate > 0)
 		snprintf(eta, sizeof(eta), "  ETA %.0fs",
 			 (double)(P.total - P.done) / rate);
-	fprintf(stderr, "%sdecant: blob %zu/%zu  %s / %s  %s/s%s   %s",
-		P.plain ? "" : "\r", P.blob, P.nblobs, d, t, r, eta,
-		final || P.plain ? "\n" : "");
-	P.shown = 1;
+	if (P.nblobs)
+		snprintf(blobs, sizeof(blobs), "  blob %zu/%zu", P.blob, P.nblobs);
+	fprintf(stderr, "%sdecant: %s%s  %s%s  %s/s%s  [%.1fs]%s",
+		P.plain ? "" : "\r", P.phase[0] ? P.phase : "copy", blobs, d, t,
+		r, eta, t0 - P.start, P.plain ? "\n" : final ? "\n" : "   ");
+	P.shown = !P.plain && !final;
 }
 
 static void cb(void *arg, uint64_t done, uint64_t total, size_t blob,
@@ -65,6 +80,7 @@ static void cb(void *arg, uint64_t done, uint64_t total, size_t blob,
 	double t;
 
 	(void)arg;
+	pthread_mutex_lock(&P.mu);
 	if (blob) {
 		P.blob = blob;
 		P.nblobs = nblobs;
@@ -72,40 +88,67 @@ static void cb(void *arg, uint64_t done, uint64_t total, size_t blob,
 			P.total = total;
 	}
 	P.done += done;
+	P.job_done += done;
 	t = now();
-	/* plain lines: one per blob and every few seconds */
-	if (P.plain ? t - P.last >= 5 || blob : t - P.last >= 0.2 || blob) {
+	if (P.plain ? t - P.last >= 5 : t - P.last >= 0.2 || blob) {
 		P.last = t;
 		draw(0);
 	}
+	pthread_mutex_unlock(&P.mu);
+}
+
+static void phase_cb(void *arg, const char *name, uint64_t total)
+{
+	(void)arg;
+	pthread_mutex_lock(&P.mu);
+	if (P.phase[0] && (P.shown || P.plain))
+		draw(1);	/* the last state of the phase before */
+	snprintf(P.phase, sizeof(P.phase), "%s", name);
+	P.done = 0;
+	P.total = total;
+	P.blob = P.nblobs = 0;
+	P.ph_start = P.last = now();
+	if (P.plain)
+		draw(0);
+	pthread_mutex_unlock(&P.mu);
 }
 
 void progress_start(struct cli *c)
 {
 	int on = c->progress == 1 || (c->progress == -1 && isatty(2));
 
-	memset(&P, 0, sizeof(P));
-	P.start = P.last = now();
+	pthread_mutex_lock(&P.mu);
+	P.job_done = P.done = P.total = 0;
+	P.blob = P.nblobs = 0;
+	P.phase[0] = '\0';
+	P.shown = P.on = 0;
+	P.start = P.ph_start = P.last = now();
+	pthread_mutex_unlock(&P.mu);
 	if (c->quiet || !on)
 		return;
 	P.on = 1;
 	P.plain = !isatty(2);
 	dc_ctx_set_progress(c->ctx, cb, NULL);
+	dc_ctx_set_phase(c->ctx, phase_cb, NULL);
 }
 
 void progress_end(struct cli *c)
 {
-	if (P.shown) {
+	pthread_mutex_lock(&P.mu);
+	if (P.shown || (P.plain && P.phase[0])) {
 		if (P.total && P.done > P.total)
 			P.done = P.total;
 		draw(1);
 	}
 	P.shown = 0;
+	P.phase[0] = '\0';
+	pthread_mutex_unlock(&P.mu);
 	dc_ctx_set_progress(c->ctx, NULL, NULL);
+	dc_ctx_set_phase(c->ctx, NULL, NULL);
 }
 
-/* "decant: wrote 1 image (sha256:1234abcd5678) to oci:out: 5.1 MiB
- * read, 5.2 MiB written, 0.4 s", where progress is shown */
+/* "decant: wrote 1 image (1234abcd5678) to oci:out: 5.1 MiB read,
+ * 5.2 MiB written, 0.4 s", where progress is shown */
 void progress_summary(struct cli *c, const struct dc_set *set,
 		      const char *fmt, const char *path)
 {
@@ -113,6 +156,7 @@ void progress_summary(struct cli *c, const struct dc_set *set,
 	size_t i, n = dc_set_count(set), k = 0;
 	struct stat st;
 
+	(void)c;
 	if (!P.on)
 		return;
 	for (i = 0; i < n && k + 24 < sizeof(ids); i++) {
@@ -124,9 +168,19 @@ void progress_summary(struct cli *c, const struct dc_set *set,
 	}
 	if (i < n)
 		snprintf(ids + k, sizeof(ids) - k, ", ...");
-	human(in, sizeof(in), (double)P.done);
+	human(in, sizeof(in), (double)P.job_done);
 	if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode))
 		human(out, sizeof(out), (double)st.st_size);
-	fprintf(stderr, "decant: wrote %zu image%s (%s) to %s:%s: %s read, %s written, %.1f s\n",
-		n, n == 1 ? "" : "s", ids, fmt, esc(path), in, out, now() - P.start);
+	fprintf(stderr, "decant: wrote %zu image%s (%s) to %s:%s: %s processed, %s written, %.1f s\n",
+		n, n == 1 ? "" : "s", ids, fmt, esc(path), in,
+		strcmp(out, "?") ? out : "-", now() - P.start);
+}
+
+void progress_break(void)
+{
+	pthread_mutex_lock(&P.mu);
+	if (P.shown)
+		fputc('\n', stderr);
+	P.shown = 0;
+	pthread_mutex_unlock(&P.mu);
 }

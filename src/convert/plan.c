@@ -271,6 +271,8 @@ static int plan_squash(struct plan *p, struct dc_reader *r,
 	struct dc_bsrc bs;
 
 	dc__reader_blobs(r, &bs);
+	/* reported: the squashed tar as it grows, its size unknown */
+	dc__phase(ctx, "squash", 0);
 	if ((err = dc__squash(&bs, src, keep, src->nlayers, to, o,
 			      spooldir, strcmp(p->dest, "-") ?
 			      p->dest : NULL,
@@ -339,7 +341,8 @@ static int plan_transcode(struct plan *p, struct dc_reader *r,
 		p->jobs[k].fd = -1;
 		if ((err = keep_fd(p, fd)) < 0)
 			return err;
-	} else if ((err = dc__transcode(&bs, sl, to, o, spooldir,
+	} else if ((dc__phase(p->ctx, "recompress", (uint64_t)sl->size),
+		    err = dc__transcode(&bs, sl, to, o, spooldir,
 					&p->enc, &fd, ol)) < 0 ||
 		   (err = keep_fd(p, fd)) < 0) {
 		return err;
@@ -550,6 +553,9 @@ static void *tworker(void *arg)
 			break;
 		j = &tp->p->jobs[i];
 		dc__bsrc_clone(&tp->bs, &tctx, &bs, &tp->bs.ctx->interrupted);
+		/* the parent's progress callback takes the workers' bytes */
+		tctx.progress = tp->bs.ctx->progress;
+		tctx.progress_arg = tp->bs.ctx->progress_arg;
 		err = dc__transcode(&bs, j->src, j->to, tp->o, tp->spooldir,
 				    NULL, &j->fd, &j->out);
 		if (err)
@@ -623,6 +629,13 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 	jo.threads = (int)((o->threads > 0 ? (size_t)o->threads : cpus) / want);
 	if (jo.threads < 1)
 		jo.threads = 1;
+	{
+		uint64_t total = 0;
+
+		for (i = 0; i < p->njobs; i++)
+			total += (uint64_t)p->jobs[i].src->size;
+		dc__phase(ctx, "recompress", total);
+	}
 	memset(&tp, 0, sizeof(tp));
 	pthread_mutex_init(&tp.mu, NULL);
 	tp.p = p;

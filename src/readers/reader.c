@@ -313,6 +313,7 @@ int dc_reader_verify(struct dc_reader *r, const struct dc_set *set)
 			total += l->size > 0 ? (uint64_t)l->size : 0;
 		}
 	}
+	dc__phase(ctx, "verify", total);
 	if (ctx->progress)
 		ctx->progress(ctx->progress_arg, 0, total, n, n);
 	dc__reader_blobs(r, &bs);

@@ -1359,6 +1359,7 @@ static la_ssize_t aw_write(struct archive *a, void *arg, const void *p,
 	int err;
 
 	(void)a;
+	dc__progress(q->ctx, n);	/* the squashed tar, as it grows */
 	if (q->ring) {
 		/* the stand-in zeros of a copied file are dropped: its
 		 * content is in the ring already */

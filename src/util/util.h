@@ -34,6 +34,8 @@ struct dc_ctx {
 	void *notice_arg;
 	dc_progress_fn progress;
 	void *progress_arg;
+	dc_phase_fn phase;
+	void *phase_arg;
 	volatile sig_atomic_t interrupted;
 	/* a worker thread's context also obeys its pool's stop flag and
 	 * the parent context's interrupt */
@@ -42,6 +44,11 @@ struct dc_ctx {
 	int threads;		/* worker threads at most; 0 = one per core */
 	uint64_t max_memory;	/* dc_ctx_set_max_memory(); 0: default */
 };
+
+/* Report the start of phase NAME of TOTAL bytes (0: unknown), and N
+ * bytes of work done in it. */
+void dc__phase(struct dc_ctx *ctx, const char *name, uint64_t total);
+void dc__progress(struct dc_ctx *ctx, uint64_t n);
 
 /* Set the context's error and return CODE (git's error() idiom). */
 int dc_error(struct dc_ctx *ctx, int code, const char *fmt, ...)

@@ -59,7 +59,8 @@ expect_success 'a plain tar reads as rootfs: one image, one layer that is the wh
 	jq -e ".format == \"rootfs\" and (.images | length) == 1" i.json
 	jq -e --arg d "$FLAT_SHA" ".images[0].layers == [{digest: \$d,
 		mediaType: \"application/vnd.oci.image.layer.v1.tar\",
-		size: $(stat -c %s "$T/flat.tar"), diff_id: \$d, compression: \"none\"}]" i.json
+		size: $(stat -c %s "$T/flat.tar"), diffId: \$d, compression: \"none\",
+		createdBy: null}]" i.json
 	jq -e ".images[0].tags == [] and .images[0].platform != \"\"" i.json
 	decant inspect "$T/flat.tar" | grep -q "(rootfs)"
 ' jq
