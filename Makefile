@@ -174,6 +174,12 @@ install: all decant.pc
 	install -m 0644 include/decant/*.h $(DESTDIR)$(PREFIX)/include/decant/
 	install -m 0644 decant.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/decant.pc
 	install -m 0644 decant.1 $(DESTDIR)$(PREFIX)/share/man/man1/decant.1
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 0644 contrib/completion/decant.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/decant
+	install -m 0644 contrib/completion/_decant \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_decant
 
 clean:
 	rm -rf build decant libdecant.a decant.pc tests/unit/list.h

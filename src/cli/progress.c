@@ -101,15 +101,14 @@ static void phase_cb(void *arg, const char *name, uint64_t total)
 {
 	(void)arg;
 	pthread_mutex_lock(&P.mu);
-	if (P.phase[0] && (P.shown || P.plain))
+	if (P.phase[0])
 		draw(1);	/* the last state of the phase before */
 	snprintf(P.phase, sizeof(P.phase), "%s", name);
 	P.done = 0;
 	P.total = total;
 	P.blob = P.nblobs = 0;
 	P.ph_start = P.last = now();
-	if (P.plain)
-		draw(0);
+	draw(0);
 	pthread_mutex_unlock(&P.mu);
 }
 
@@ -135,7 +134,7 @@ void progress_start(struct cli *c)
 void progress_end(struct cli *c)
 {
 	pthread_mutex_lock(&P.mu);
-	if (P.shown || (P.plain && P.phase[0])) {
+	if (P.phase[0]) {
 		if (P.total && P.done > P.total)
 			P.done = P.total;
 		draw(1);

@@ -341,8 +341,7 @@ static int plan_transcode(struct plan *p, struct dc_reader *r,
 		p->jobs[k].fd = -1;
 		if ((err = keep_fd(p, fd)) < 0)
 			return err;
-	} else if ((dc__phase(p->ctx, "recompress", (uint64_t)sl->size),
-		    err = dc__transcode(&bs, sl, to, o, spooldir,
+	} else if ((err = dc__transcode(&bs, sl, to, o, spooldir,
 					&p->enc, &fd, ol)) < 0 ||
 		   (err = keep_fd(p, fd)) < 0) {
 		return err;
@@ -616,6 +615,14 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 			p->njobs++;
 		}
 	}
+	if (p->njobs) {
+		/* one phase for them all, up front or one by one */
+		uint64_t total = 0;
+
+		for (i = 0; i < p->njobs; i++)
+			total += (uint64_t)p->jobs[i].src->size;
+		dc__phase(ctx, "recompress", total);
+	}
 	if (p->njobs < 2)
 		return 0;	/* one layer: it gets every thread itself */
 	for (i = 0; i < p->njobs; i++)
@@ -629,13 +636,6 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 	jo.threads = (int)((o->threads > 0 ? (size_t)o->threads : cpus) / want);
 	if (jo.threads < 1)
 		jo.threads = 1;
-	{
-		uint64_t total = 0;
-
-		for (i = 0; i < p->njobs; i++)
-			total += (uint64_t)p->jobs[i].src->size;
-		dc__phase(ctx, "recompress", total);
-	}
 	memset(&tp, 0, sizeof(tp));
 	pthread_mutex_init(&tp.mu, NULL);
 	tp.p = p;
