@@ -16,6 +16,7 @@ void print_usage(FILE *f)
 	fputs(
 "Usage: decant convert [OPTIONS] SRC DEST   read SRC, write DEST\n"
 "       decant inspect [--json] SRC         images, config, history, sizes\n"
+"       decant inspect --config|--manifest|--index SRC   exact bytes\n"
 "       decant verify SRC                   check every digest and size\n"
 "       decant help COMMAND                 a command's options, examples\n"
 "       decant --help | --version\n"
