@@ -82,7 +82,8 @@ void print_usage(FILE *f)
 "  -V, --version      the version, codecs and accelerations\n"
 "\n"
 "Exit status: 0 success, 1 failure (bad input, I/O, verification),\n"
-"2 usage error, 130 interrupted. Outputs appear only when complete.\n", f);
+"2 usage error, 128+N interrupted by signal N (130: SIGINT). Outputs\n"
+"appear only when complete.\n", f);
 }
 
 static const char convert_help[] =

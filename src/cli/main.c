@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 
 static struct dc_ctx *sig_ctx;
+static volatile sig_atomic_t sig_got;	/* the signal that interrupted */
 
 static void on_notice(void *arg, const char *msg)
 {
@@ -27,7 +28,7 @@ static void on_signal(int sig)
 {
 	int e = errno;
 
-	(void)sig;
+	sig_got = sig;
 	if (sig_ctx)
 		dc_ctx_interrupt(sig_ctx);
 	errno = e;
@@ -54,8 +55,8 @@ int fail(struct cli *c)
 		return EXIT_USAGE;	/* the message is out */
 	progress_break();
 	fprintf(stderr, "decant: error: %s\n", esc(dc_ctx_errmsg(c->ctx)));
-	if (code == DC_EINTR)
-		return EXIT_INTR;	/* as a shell reports SIGINT: 128 + 2 */
+	if (code == DC_EINTR)	/* as a shell reports it: 128 + the signal */
+		return sig_got ? 128 + sig_got : EXIT_INTR;
 	return code == DC_EINVAL ? EXIT_USAGE : EXIT_FAIL;
 }
 
