@@ -264,6 +264,9 @@ static int shape_set(struct cli *c, struct copts *o, const struct imgarg *s,
 		return fail(c);
 	if ((ret = check_squash_last(o, set)) != 0)
 		return ret;
+	if (d->ref && dc_set_count(set) > 1 && !dc_image_index_digest(dc_set_image(set, 0)))
+		return usage_error("'%s': a DEST reference names one image, the source has %zu (pick one with --image or SRC:REF)",
+				   d->ref, dc_set_count(set));
 	if ((o->tag && dc_set_retag(c->ctx, set, o->tag) < 0) ||
 	    (d->ref && (strcmp(d->fmt, "oci") && strcmp(d->fmt, "oci-archive") ?
 			dc_set_retag(c->ctx, set, d->ref) :

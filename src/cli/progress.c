@@ -6,6 +6,7 @@
  * when a phase starts and ends and one every few seconds. Never with -q.
  * The library may report from several threads (recompression workers).
  */
+#include <ftw.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -146,6 +147,17 @@ void progress_end(struct cli *c)
 	dc_ctx_set_phase(c->ctx, NULL, NULL);
 }
 
+static uint64_t dir_bytes;
+
+static int add_file(const char *path, const struct stat *st, int type,
+		    struct FTW *f)
+{
+	(void)path, (void)f;
+	if (type == FTW_F && S_ISREG(st->st_mode))
+		dir_bytes += (uint64_t)st->st_size;
+	return 0;
+}
+
 /* "decant: wrote 1 image (1234abcd5678) to oci:out: 5.1 MiB read,
  * 5.2 MiB written, 0.4 s", where progress is shown */
 void progress_summary(struct cli *c, const struct dc_set *set,
@@ -154,6 +166,7 @@ void progress_summary(struct cli *c, const struct dc_set *set,
 	char in[32], out[32] = "?", ids[160] = "";
 	size_t i, n = dc_set_count(set), k = 0;
 	struct stat st;
+	int have;
 
 	(void)c;
 	if (!P.on)
@@ -168,8 +181,14 @@ void progress_summary(struct cli *c, const struct dc_set *set,
 	if (i < n)
 		snprintf(ids + k, sizeof(ids) - k, ", ...");
 	human(in, sizeof(in), (double)P.job_done);
-	if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+	have = strcmp(path, "-") && stat(path, &st) == 0;
+	if (have && S_ISREG(st.st_mode)) {
 		human(out, sizeof(out), (double)st.st_size);
+	} else if (have && S_ISDIR(st.st_mode)) {
+		dir_bytes = 0;
+		if (nftw(path, add_file, 16, FTW_PHYS) == 0)
+			human(out, sizeof(out), (double)dir_bytes);
+	}
 	fprintf(stderr, "decant: wrote %zu image%s (%s) to %s:%s: %s processed, %s written, %.1f s\n",
 		n, n == 1 ? "" : "s", ids, fmt, esc(path), in,
 		strcmp(out, "?") ? out : "-", now() - P.start);
