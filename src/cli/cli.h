@@ -45,7 +45,6 @@ const char *suggest_n(const char *word, size_t n, const char *const *list);
 void print_usage(FILE *f);
 int print_command_help(const char *cmd, FILE *f);
 void print_version(FILE *f);
-extern const char *const cli_commands[];
 
 /* "decant: error: MSG" and the exit code for the failure */
 int fail(struct cli *c);

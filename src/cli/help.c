@@ -7,10 +7,6 @@
 
 #include "cli/cli.h"
 
-const char *const cli_commands[] = {
-	"convert", "inspect", "verify", "help", NULL
-};
-
 void print_usage(FILE *f)
 {
 	fputs(
