@@ -54,7 +54,7 @@ LIB_SRCS += src/blob/blob.c src/blob/pool.c src/blob/thread.c
 LIB_SRCS += src/readers/reader.c src/readers/docker_save.c src/readers/oci_layout.c
 LIB_SRCS += src/readers/legacy.c src/writers/docker_legacy.c
 LIB_SRCS += src/writers/writer.c src/writers/oci_layout.c src/writers/docker_archive.c
-LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/select.c
+LIB_SRCS += src/transform/recompress.c src/transform/squash.c src/transform/select.c src/transform/edit.c
 LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/writers/tarlayout.c
 LIB_SRCS += src/readers/flat_export.c src/model/changes.c
 LIB_SRCS += src/readers/dir.c src/writers/dir.c
@@ -62,9 +62,10 @@ LIB_SRCS += src/readers/multi.c
 LIB_SRCS += src/analyze/layer.c src/analyze/secrets.c src/analyze/tables.c src/analyze/analyze.c src/analyze/report.c src/analyze/rules.c
 LIB_SRCS += src/registry/parse.c src/registry/client.c src/readers/registry.c src/writers/registry.c
 
-CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c src/cli/cmd_inspect.c \
+CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c \
             src/cli/cmd_verify.c src/cli/cmd_inventory.c \
-            src/cli/progress.c src/cli/esc.c src/cli/cmd_analyze.c
+            src/cli/progress.c src/cli/esc.c src/cli/cmd_analyze.c \
+            src/cli/refs.c src/cli/suggest.c src/cli/help.c src/cli/inspect.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -192,6 +193,12 @@ install: all decant.pc
 	install -m 0644 include/decant/*.h $(DESTDIR)$(PREFIX)/include/decant/
 	install -m 0644 decant.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/decant.pc
 	install -m 0644 decant.1 $(DESTDIR)$(PREFIX)/share/man/man1/decant.1
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 0644 contrib/completion/decant.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/decant
+	install -m 0644 contrib/completion/_decant \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_decant
 
 clean:
 	rm -rf build decant libdecant.a decant.pc tests/unit/list.h

@@ -37,6 +37,11 @@ struct dc_ctx;
 typedef void (*dc_progress_fn)(void *arg, uint64_t done, uint64_t total,
 			       size_t blob, size_t nblobs);
 
+/* Phase callback: an operation starts phase NAME ("spool", "recompress",
+ * "squash", "write", "verify"), whose work is TOTAL bytes (0: unknown).
+ * The progress calls that follow count this phase's bytes. */
+typedef void (*dc_phase_fn)(void *arg, const char *name, uint64_t total);
+
 /* Notice callback: a choice decant made that the user should know of
  * (e.g. which platform it picked from a multi-platform index). */
 typedef void (*dc_notice_fn)(void *arg, const char *msg);
@@ -53,6 +58,10 @@ DC_API void dc_ctx_set_progress(struct dc_ctx *ctx, dc_progress_fn fn,
 				void *arg);
 
 DC_API void dc_ctx_set_notice(struct dc_ctx *ctx, dc_notice_fn fn, void *arg);
+
+/* Where phases are reported (with the progress callback, which may then
+ * be called from several threads at once: recompression workers). */
+DC_API void dc_ctx_set_phase(struct dc_ctx *ctx, dc_phase_fn fn, void *arg);
 
 /* Worker threads every parallel stage (copying, verifying, squashing,
  * compressing) may use at most; a stage never runs more than one per
@@ -84,5 +93,9 @@ DC_API void dc_ctx_set_max_memory(struct dc_ctx *ctx, uint64_t bytes);
 DC_API void dc_ctx_interrupt(struct dc_ctx *ctx);
 
 DC_API const char *dc_version(void);
+/* The codecs and accelerations built in and in use on this machine, one
+ * line ("zstd 1.5.5, zlib 1.3, xz 5.4.5, ISA-L igzip, libdeflate;
+ * sha256: SHA extensions (in use)"); borrowed, static. */
+DC_API const char *dc_features(void);
 
 #endif

@@ -42,6 +42,17 @@ DC_API const struct dc_desc *dc_image_layer(const struct dc_image *img,
 					    size_t i);
 /* The image ID (the config digest). */
 DC_API const char *dc_image_id(const struct dc_image *img);
+/* The exact bytes of the config and manifest (*LEN of them; not
+ * NUL-terminated), and of the multi-platform index holding the image
+ * (NULL if none). A synthesized manifest is decant's (legacy sources,
+ * edited configs): dc_image_manifest_synthesized() is 1 then. */
+DC_API const char *dc_image_config_raw(const struct dc_image *img,
+				       size_t *len);
+DC_API const char *dc_image_manifest_raw(const struct dc_image *img,
+					 size_t *len);
+DC_API const char *dc_image_index_raw(const struct dc_image *img,
+				      size_t *len);
+DC_API int dc_image_manifest_synthesized(const struct dc_image *img);
 
 DC_API const char *dc_desc_media_type(const struct dc_desc *d);
 DC_API const char *dc_desc_digest(const struct dc_desc *d);

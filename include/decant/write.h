@@ -60,9 +60,30 @@ DC_API int dc_set_select(struct dc_ctx *ctx, struct dc_set *set,
 DC_API int dc_set_select_platform(struct dc_ctx *ctx, struct dc_set *set,
 				  const char *platform);
 
+/*
+ * Edit the config of every image of SET: CHANGES (N Dockerfile
+ * instructions, as dc_reader_set_import() takes them) applied to its
+ * container config in order, and CREATED (RFC 3339, or NULL) as its
+ * creation time. A config is written again only when it changes, and
+ * then only its changed members; its digest, the image's manifest and
+ * the index that lists it follow. A bad change or time is DC_EINVAL.
+ */
+DC_API int dc_set_edit_config(struct dc_ctx *ctx, struct dc_set *set,
+			      const char *const *changes, size_t n,
+			      const char *created);
+
 /* Replace the tags of the set's single image with TAG ("name:tag"). */
 DC_API int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set,
 			const char *tag);
+
+/*
+ * Name the set's single image NAME as skopeo's oci:PATH:NAME does: a
+ * reference with a tag or registry ("app:1", "example.com/app") is its
+ * tag, and an OCI layout's ref.name spells it as given; anything else
+ * ("1.0", "mytag") is a bare OCI ref.name, and no tag.
+ */
+DC_API int dc_set_name_ref(struct dc_ctx *ctx, struct dc_set *set,
+			   const char *name);
 
 /*
  * Write SET, reading blobs from R, as FORMAT ("oci", "oci-archive",

@@ -4,17 +4,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <stdio.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
 enum {
 	OPT_IMAGE = 256, OPT_TAG, OPT_COMPRESS, OPT_LEVEL, OPT_THREADS,
 	OPT_PROGRESS, OPT_SQUASH, OPT_SQUASH_LAST, OPT_CHANGE, OPT_PLATFORM,
-	OPT_MAX_MEMORY, OPT_EXCLUDE_FROM, OPT_BASE, OPT_SPLIT
+	OPT_MAX_MEMORY, OPT_LABEL, OPT_ENV, OPT_CREATED, OPT_EXCLUDE_FROM,
+	OPT_BASE, OPT_SPLIT
 };
 
 static const struct option longopts[] = {
@@ -27,6 +29,9 @@ static const struct option longopts[] = {
 	{ "squash", no_argument, NULL, OPT_SQUASH },
 	{ "squash-last", required_argument, NULL, OPT_SQUASH_LAST },
 	{ "change", required_argument, NULL, OPT_CHANGE },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "created", required_argument, NULL, OPT_CREATED },
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM },
@@ -38,6 +43,34 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* What the options asked for. */
+struct copts {
+	struct dc_write_opts wo;
+	const char **images;
+	size_t nimages;
+	char **changes;		/* owned */
+	size_t nchanges;
+	const char *tag, *platform, *created;
+	int squash, level_set;
+	size_t squash_last;
+	const char **haves;	/* --exclude-from */
+	size_t nhave;
+	const char **bases;	/* --base, and room for an oci: store */
+	size_t nbases;
+};
+
+static void copts_release(struct copts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nchanges; i++)
+		free(o->changes[i]);
+	free(o->changes);
+	free(o->images);
+	free(o->haves);
+	free(o->bases);
+}
+
 static int parse_int(const char *s, int lo, int hi, int *out)
 {
 	char *end;
@@ -46,6 +79,18 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 	if (!*s || *end || v < lo || v > hi)
 		return -1;
 	*out = (int)v;
+	return 0;
+}
+
+static int push(void *arr, size_t *n, size_t size, const void *item)
+{
+	char **a = arr, *p = realloc(*a, (*n + 1) * size);
+
+	if (!p)
+		return usage_error("out of memory");
+	memcpy(p + *n * size, item, size);
+	*a = p;
+	(*n)++;
 	return 0;
 }
 
@@ -143,7 +188,7 @@ static int check_delta(struct cli *c, struct dc_reader *r, const char *arg,
  */
 static int open_one(struct cli *c, const char *arg,
 		    const struct dc_import_opts *io,
-		    const char **select_platform, int based,
+		    const char **select_platform, int *edit, int based,
 		    const char *store, int *is_delta, struct dc_reader **r,
 		    struct dc_set **set)
 {
@@ -160,9 +205,9 @@ static int open_one(struct cli *c, const char *arg,
 	    (err = dc_reader_set_import(*r, io)) < 0) {
 		if (err != DC_EUNSUPPORTED)
 			return fail(c);
-		if (io->nchanges)
-			return usage_error("--change is only for rootfs sources");
+		/* not a rootfs: --platform picks, --change edits the config */
 		*select_platform = io->platform;
+		*edit |= io->nchanges > 0;
 	}
 	if (source_load(c, r, set) < 0)
 		return fail(c);
@@ -176,7 +221,7 @@ static int open_one(struct cli *c, const char *arg,
  */
 static int open_sources(struct cli *c, char **args, size_t n,
 			const struct dc_import_opts *io,
-			const char **select_platform, const char **bases,
+			const char **select_platform, int *edit, const char **bases,
 			size_t nbases, const char *store, int *based,
 			struct dc_reader **r, struct dc_set **set)
 {
@@ -186,10 +231,12 @@ static int open_sources(struct cli *c, char **args, size_t n,
 	int ret = 0, delta = 0;
 
 	for (i = 0; i < n; i++) {
-		const char *fmt, *path;
+		struct imgarg a;
 
-		split_src(args[i], &fmt, &path);
-		nstdin += !strcmp(path, "-");
+		if ((ret = parse_src(args[i], &a)) != 0)
+			return ret;
+		nstdin += !strcmp(a.path, "-");
+		arg_release(&a);
 	}
 	if (nstdin > 1)
 		return usage_error("'-' (stdin) can be one source only");
@@ -198,7 +245,7 @@ static int open_sources(struct cli *c, char **args, size_t n,
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		if ((ret = open_one(c, args[i], io, select_platform, nbases > 0,
+		if ((ret = open_one(c, args[i], io, select_platform, edit, nbases > 0,
 				    store, &delta, &rs[i], &sets[i])) != 0)
 			goto out;
 	if (delta)
@@ -263,194 +310,298 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* --label K=V, --env K=V as the instruction INSTR "K"="V" */
+static int push_kv(struct copts *o, const char *instr, const char *opt,
+		   const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char *s, *p;
+	size_t i, n = strlen(kv);
+
+	if (!eq || eq == kv)
+		return usage_error("--%s '%s': expected KEY=VALUE", opt, kv);
+	if (strpbrk(kv, "\n\r"))
+		return usage_error("--%s '%s': no line breaks", opt, kv);
+	if (!(s = malloc(strlen(instr) + 2 * n + 8)))
+		return usage_error("out of memory");
+	p = s + sprintf(s, "%s \"", instr);
+	for (i = 0; i < n; i++) {
+		if (kv + i == eq) {
+			p += sprintf(p, "\"=\"");
+			continue;
+		}
+		if (kv[i] == '"' || kv[i] == '\\' || kv[i] == '$')
+			*p++ = '\\';
+		*p++ = kv[i];
+	}
+	strcpy(p, "\"");
+	if (push(&o->changes, &o->nchanges, sizeof(*o->changes), &s) != 0) {
+		free(s);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int push_change(struct copts *o, const char *change)
+{
+	char *s = strdup(change);
+
+	if (!s || push(&o->changes, &o->nchanges, sizeof(*o->changes), &s)) {
+		free(s);
+		return s ? EXIT_USAGE : usage_error("out of memory");
+	}
+	return 0;
+}
+
+static int parse_compress(struct copts *o, const char *arg)
+{
+	if (!strcmp(arg, "none"))
+		o->wo.compress = DC_COMPRESS_NONE;
+	else if (!strcmp(arg, "gzip"))
+		o->wo.compress = DC_COMPRESS_GZIP;
+	else if (!strcmp(arg, "zstd"))
+		o->wo.compress = DC_COMPRESS_ZSTD;
+	else
+		return usage_error("--compress '%s': expected none, gzip or zstd",
+				   arg);
+	return 0;
+}
+
+/* One option; 0 or an exit code (-1: --help was printed). */
+static int parse_one(struct cli *c, struct copts *o, int opt, char **argv)
+{
+	int n;
+
+	switch (opt) {
+	case OPT_IMAGE:
+		return push(&o->images, &o->nimages, sizeof(*o->images), &optarg);
+	case OPT_TAG:
+		o->tag = optarg;
+		return 0;
+	case OPT_CHANGE:
+		return push_change(o, optarg);
+	case OPT_LABEL:
+		return push_kv(o, "LABEL", "label", optarg);
+	case OPT_ENV:
+		return push_kv(o, "ENV", "env", optarg);
+	case OPT_CREATED:
+		o->created = optarg;
+		return 0;
+	case OPT_PLATFORM:
+		o->platform = optarg;
+		return 0;
+	case OPT_COMPRESS:
+		return parse_compress(o, optarg);
+	case OPT_LEVEL:
+		if (parse_int(optarg, 1, 22, &o->wo.level) < 0)
+			return usage_error("--level '%s': expected 1-22", optarg);
+		o->level_set = 1;
+		return 0;
+	case OPT_THREADS:
+		if (parse_int(optarg, 1, 256, &o->wo.threads) < 0)
+			return usage_error("--threads '%s': expected 1-256", optarg);
+		return 0;
+	case OPT_SQUASH:
+		o->squash = 1;
+		return 0;
+	case OPT_SQUASH_LAST:
+		if (parse_int(optarg, 1, 1 << 20, &n) < 0)
+			return usage_error("--squash-last '%s': expected a layer count",
+					   optarg);
+		o->squash_last = (size_t)n;
+		return 0;
+	case OPT_PROGRESS:
+		c->progress = 1;
+		return 0;
+	case OPT_MAX_MEMORY:
+		return opt_max_memory(c, optarg);
+	case OPT_SPLIT:
+		if (parse_size(optarg, &o->wo.split_size) < 0)
+			return usage_error("--split '%s': expected a size: bytes, or with K, M, G or T (binary: 4G is 4 GiB; FAT32 holds at most 4095M)",
+					   optarg);
+		return 0;
+	case OPT_EXCLUDE_FROM:
+		return push(&o->haves, &o->nhave, sizeof(*o->haves), &optarg);
+	case OPT_BASE:
+		return push(&o->bases, &o->nbases, sizeof(*o->bases), &optarg);
+	case 'q':
+		c->quiet = 1;
+		return 0;
+	case 'h':
+		print_command_help("convert", stdout);
+		return -1;
+	default:
+		if ((n = opt_registry(c, opt, optarg)) != 1)
+			return n;
+		return bad_option_in(argv, opt == ':', longopts);
+	}
+}
+
+/* Options that contradict each other or mean nothing. */
+static int check_opts(struct copts *o)
+{
+	if (o->squash && o->squash_last)
+		return usage_error("--squash and --squash-last: choose one (--squash merges every layer)");
+	if (o->level_set && o->wo.compress == DC_COMPRESS_KEEP)
+		return usage_error("--level %d: no recompression asked for; add --compress gzip or --compress zstd",
+				   o->wo.level);
+	if (o->level_set && o->wo.compress == DC_COMPRESS_NONE)
+		return usage_error("--level %d: --compress none has no level",
+				   o->wo.level);
+	if (o->wo.compress == DC_COMPRESS_GZIP && o->wo.level > 9)
+		return usage_error("--level %d: gzip levels are 1-9", o->wo.level);
+	o->wo.squash_last = o->squash ? SIZE_MAX : o->squash_last;
+	return 0;
+}
+
+/* --squash-last N needs N layers in every image written. */
+static int check_squash_last(const struct copts *o, const struct dc_set *set)
+{
+	size_t i;
+
+	if (!o->squash_last)
+		return 0;
+	for (i = 0; i < dc_set_count(set); i++) {
+		const struct dc_image *img = dc_set_image(set, i);
+		size_t n = dc_image_layer_count(img);
+
+		if (o->squash_last > n)
+			return usage_error("--squash-last %zu: image %s has %zu layer%s (use --squash to merge all)",
+					   o->squash_last, dc_image_id(img), n,
+					   n == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+/* A tar written to a terminal is noise: refuse, as docker save does. */
+static int check_dest(const struct cli *c, const struct imgarg *d)
+{
+	if (!strcmp(d->path, "-") && isatty(1))
+		return usage_error("refusing to write a %s archive to a terminal: redirect standard output (> FILE) or pipe it",
+				   d->fmt);
+	if (dest_name_notice(d) && !c->quiet)
+		fprintf(stderr, "decant: note: oci:%s is a directory; for a tar file write oci-archive:%s\n",
+			esc(d->path), esc(d->path));
+	return 0;
+}
+
+/* Images the options pick, named as asked, with their configs edited. */
+static int shape_set(struct cli *c, struct copts *o, const struct imgarg *s,
+		     const struct imgarg *d, const char *select_platform,
+		     int edit, struct dc_set *set)
+{
+	const char *pick[1];
+	int ret;
+
+	if (s->ref) {
+		pick[0] = s->ref;
+		if (dc_set_select(c->ctx, set, pick, 1) < 0)
+			return fail(c);
+	}
+	if (dc_set_select(c->ctx, set, o->images, o->nimages) < 0 ||
+	    (select_platform &&
+	     dc_set_select_platform(c->ctx, set, select_platform) < 0))
+		return fail(c);
+	if ((ret = check_squash_last(o, set)) != 0)
+		return ret;
+	if (d->ref && dc_set_count(set) > 1 && !dc_image_index_digest(dc_set_image(set, 0)))
+		return usage_error("'%s': a DEST reference names one image, the source has %zu (pick one with --image or SRC:REF)",
+				   d->ref, dc_set_count(set));
+	if ((o->tag && dc_set_retag(c->ctx, set, o->tag) < 0) ||
+	    (d->ref && (strcmp(d->fmt, "oci") && strcmp(d->fmt, "oci-archive") ?
+			dc_set_retag(c->ctx, set, d->ref) :
+			dc_set_name_ref(c->ctx, set, d->ref)) < 0))
+		return fail(c);
+	if ((edit || o->created) &&
+	    dc_set_edit_config(c->ctx, set, edit ?
+			       (const char *const *)o->changes : NULL,
+			       edit ? o->nchanges : 0, o->created) < 0)
+		return fail(c);
+	return 0;
+}
+
 int cmd_convert(struct cli *c, int argc, char **argv)
 {
-	const char *select_platform = NULL;
-	struct dc_write_opts wo;
+	struct copts o;
 	struct dc_import_opts io;
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
-	const char **images = NULL, **changes = NULL, *tag = NULL, *dest_path;
-	const char *dest_fmt = NULL, **haves = NULL, **bases = NULL;
 	struct dc_inventory *have = NULL;
-	size_t nimages = 0, nhave = 0, nbases = 0, i;
-	int opt, ret = EXIT_OK, based = 0;
+	struct imgarg s = { 0 }, d = { 0 };
+	const char *select_platform = NULL, **bases;
+	size_t i, nsrc;
+	int opt, edit = 0, based = 0, ret = EXIT_OK;
 
-	memset(&wo, 0, sizeof(wo));
+	memset(&o, 0, sizeof(o));
 	memset(&io, 0, sizeof(io));
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_IMAGE: {
-			const char **p = realloc(images, (nimages + 1) *
-						 sizeof(*images));
-
-			if (!p) {
-				ret = usage_error("out of memory");
-				goto out;
-			}
-			images = p;
-			images[nimages++] = optarg;
-			break;
-		}
-		case OPT_TAG:
-			tag = optarg;
-			break;
-		case OPT_SPLIT:
-			if (parse_size(optarg, &wo.split_size) < 0) {
-				ret = usage_error("--split '%s': expected a size: bytes, or with K, M, G or T (binary: 4G is 4 GiB; FAT32 holds at most 4095M)",
-						  optarg);
-				goto out;
-			}
-			break;
-		case OPT_EXCLUDE_FROM:
-		case OPT_BASE: {
-			const char ***l = opt == OPT_BASE ? &bases : &haves;
-			size_t *n = opt == OPT_BASE ? &nbases : &nhave;
-			/* one more for the oci: destination as a base */
-			const char **p = realloc(*l, (*n + 2) * sizeof(**l));
-
-			if (!p) {
-				ret = usage_error("out of memory");
-				goto out;
-			}
-			*l = p;
-			p[(*n)++] = optarg;
-			break;
-		}
-		case OPT_CHANGE: {
-			const char **p = realloc(changes, (io.nchanges + 1) *
-						 sizeof(*changes));
-
-			if (!p) {
-				ret = usage_error("out of memory");
-				goto out;
-			}
-			changes = p;
-			changes[io.nchanges++] = optarg;
-			break;
-		}
-		case OPT_PLATFORM:
-			io.platform = optarg;
-			break;
-		case OPT_COMPRESS:
-			if (!strcmp(optarg, "none"))
-				wo.compress = DC_COMPRESS_NONE;
-			else if (!strcmp(optarg, "gzip"))
-				wo.compress = DC_COMPRESS_GZIP;
-			else if (!strcmp(optarg, "zstd"))
-				wo.compress = DC_COMPRESS_ZSTD;
-			else {
-				ret = usage_error("--compress '%s': expected none, gzip or zstd",
-						  optarg);
-				goto out;
-			}
-			break;
-		case OPT_LEVEL:
-			if (parse_int(optarg, 1, 22, &wo.level) < 0) {
-				ret = usage_error("--level '%s': expected 1-22", optarg);
-				goto out;
-			}
-			break;
-		case OPT_THREADS:
-			if (parse_int(optarg, 1, 256, &wo.threads) < 0) {
-				ret = usage_error("--threads '%s': expected 1-256", optarg);
-				goto out;
-			}
-			break;
-		case OPT_SQUASH:
-			wo.squash_last = SIZE_MAX;
-			break;
-		case OPT_SQUASH_LAST: {
-			int n;
-
-			if (parse_int(optarg, 1, 1 << 20, &n) < 0) {
-				ret = usage_error("--squash-last '%s': expected a layer count",
-						  optarg);
-				goto out;
-			}
-			wo.squash_last = (size_t)n;
-			break;
-		}
-		case OPT_PROGRESS:
-			c->progress = 1;
-			break;
-		case OPT_MAX_MEMORY:
-			if ((ret = opt_max_memory(c, optarg)) != 0)
-				goto out;
-			break;
-		case 'q':
-			c->quiet = 1;
-			break;
-		case 'h':
-			print_usage(stdout);
-			goto out;
-		default:
-			if ((ret = opt_registry(c, opt, optarg)) == 0)
-				break;
-			ret = ret == 1 ? bad_option(argv, opt == ':') : ret;
+	while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1)
+		if ((ret = parse_one(c, &o, opt, argv)) != 0) {
+			if (ret < 0)
+				ret = EXIT_OK;
 			goto out;
 		}
-	}
 	if (argc - optind < 2) {
 		ret = usage_error("convert needs SRC and DEST");
 		goto out;
 	}
-	if (!bases && !(bases = calloc(1, sizeof(*bases)))) {
+	nsrc = (size_t)(argc - optind - 1);
+	if ((ret = check_opts(&o)) != 0 ||
+	    (ret = parse_dest(argv[argc - 1], &d)) != 0 ||
+	    (nsrc == 1 && (ret = parse_src(argv[optind], &s)) != 0) ||
+	    (ret = check_dest(c, &d)) != 0)
+		goto out;
+	/* one more for the oci: destination as a base */
+	if (!(bases = realloc(o.bases, (o.nbases + 1) * sizeof(*bases)))) {
 		ret = usage_error("out of memory");
 		goto out;
 	}
-	if (wo.compress == DC_COMPRESS_GZIP && wo.level > 9) {
-		ret = usage_error("--level %d: gzip levels are 1-9", wo.level);
-		goto out;
-	}
-	if ((ret = split_dest(argv[argc - 1], &dest_fmt, &dest_path)) != 0)
-		goto out;
-	io.changes = changes;
+	o.bases = bases;
 	/* --threads bounds every parallel stage, not only compression */
-	dc_ctx_set_threads(c->ctx, wo.threads);
-	/* a delta written into the oci: layout that holds the rest */
-	if ((ret = open_sources(c, argv + optind, (size_t)(argc - optind - 1),
-				&io, &select_platform, bases, nbases,
-				dest_fmt && !strcmp(dest_fmt, "oci") &&
-				is_layout(dest_path) ? dest_path : NULL,
-				&based, &r, &set)) != 0)
+	dc_ctx_set_threads(c->ctx, o.wo.threads);
+	/* from here: spooling a piped or compressed source is a phase */
+	progress_start(c);
+	/* a rootfs source gets --platform and --change in the config it
+	 * makes, as docker import does; other sources pick a platform and
+	 * have their configs edited. A delta written into the oci: layout
+	 * that holds the rest needs no --base. */
+	io.platform = o.platform;
+	io.changes = (const char *const *)o.changes;
+	io.nchanges = o.nchanges;
+	if ((ret = open_sources(c, argv + optind, nsrc, &io, &select_platform,
+				&edit, o.bases, o.nbases,
+				!strcmp(d.fmt, "oci") && is_layout(d.path) ?
+				d.path : NULL, &based, &r, &set)) != 0)
 		goto out;
-	if (dc_set_select(c->ctx, set, images, nimages) < 0 ||
-	    (select_platform &&
-	     dc_set_select_platform(c->ctx, set, select_platform) < 0) ||
-	    (tag && dc_set_retag(c->ctx, set, tag) < 0)) {
-		ret = fail(c);
+	if ((ret = shape_set(c, &o, &s, &d, select_platform, edit, set)) != 0)
 		goto out;
-	}
 	if (based && (ret = check_complete(c, r, set)) != 0)
 		goto out;
-	if (nhave) {
+	if (o.nhave) {
 		if (dc_inventory_new(c->ctx, &have) < 0) {
 			ret = fail(c);
 			goto out;
 		}
-		for (i = 0; i < nhave && !ret; i++)
-			ret = have_add(c, haves[i], have);
+		for (i = 0; i < o.nhave && !ret; i++)
+			ret = have_add(c, o.haves[i], have);
 		if (ret)
 			goto out;
-		wo.exclude = have;
+		o.wo.exclude = have;
 	}
-	progress_start(c);
-	if (dc_write(c->ctx, r, set, dest_fmt, dest_path, &wo) < 0) {
-		progress_end(c);
+	if (dc_write(c->ctx, r, set, d.fmt, d.path, &o.wo) < 0) {
 		ret = fail(c);
 		goto out;
 	}
 	progress_end(c);
+	progress_summary(c, set, d.fmt, d.path);
 out:
+	progress_end(c);
 	dc_set_free(set);
 	dc_reader_free(r);
 	dc_inventory_free(have);
-	free(images);
-	free(changes);
-	free(haves);
-	free(bases);
+	arg_release(&s);
+	arg_release(&d);
+	copts_release(&o);
 	return ret;
 }

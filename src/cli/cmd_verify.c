@@ -286,13 +286,16 @@ static int verify_one(struct cli *c, const char *arg, int json, int several,
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
 	struct dc_inventory *delta = NULL;
-	const char *fmt, *path;
+	struct imgarg va;
+	const char *path;
 	json_t *o;
 	struct vres v;
 	int n, ret = EXIT_OK;
 
 	memset(&v, 0, sizeof(v));
-	split_src(arg, &fmt, &path);
+	if ((ret = parse_src(arg, &va)) != 0)
+		return ret;
+	path = va.path;
 	if (source_open(c, arg, &r) == 0) {
 		dc_reader_allow_absent(r);	/* reported with the others */
 		if (dc_reader_delta(r, &delta) < 0) {
@@ -347,6 +350,7 @@ static int verify_one(struct cli *c, const char *arg, int json, int several,
 	}
 	ret = v.n || v.nbp ? EXIT_FAIL : EXIT_OK;
 out:
+	arg_release(&va);
 	vres_release(&v);
 	dc_inventory_free(delta);
 	dc_set_free(set);

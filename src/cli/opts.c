@@ -2,6 +2,8 @@
  * Source and destination arguments.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,70 +11,35 @@
 
 #include "cli/cli.h"
 
-static const char *const formats[] = {
-	"dir", "docker-archive", "docker-legacy", "oci", "oci-archive", "rootfs",
-	NULL
-};
-
-/* The format named by the N bytes at S, or NULL: no copy to allocate. */
-static const char *known(const char *s, size_t n)
-{
-	int i;
-
-	for (i = 0; formats[i]; i++)
-		if (strlen(formats[i]) == n && !strncmp(formats[i], s, n))
-			return formats[i];
-	return NULL;
-}
-
-void split_src(const char *arg, const char **fmt, const char **path)
-{
-	const char *colon = strchr(arg, ':');
-
-	*fmt = NULL;
-	*path = arg;
-	if (colon && (*fmt = known(arg, (size_t)(colon - arg))))
-		*path = colon + 1;
-}
-
-int split_dest(const char *arg, const char **fmt, const char **path)
-{
-	const char *colon = strchr(arg, ':');
-
-	*fmt = NULL;
-	*path = NULL;
-	if (!strncmp(arg, "docker://", 9)) {
-		if (!arg[9])
-			return usage_error("'%s': no registry and repository after docker://",
-					   arg);
-		*fmt = "docker";
-		*path = arg + 9;
-		return 0;
-	}
-	if (!colon)
-		return usage_error("'%s': DEST must be FORMAT:PATH (e.g. oci:./out)",
-				   arg);
-	if (!known(arg, (size_t)(colon - arg)))
-		return usage_error("'%.*s': unknown output format (dir, docker-archive, docker-legacy, oci, oci-archive, rootfs)",
-				   (int)(colon - arg), arg);
-	if (!colon[1])
-		return usage_error("'%s': no path after the format", arg);
-	*fmt = known(arg, (size_t)(colon - arg));
-	*path = colon + 1;
-	return 0;
-}
-
 int source_open(struct cli *c, const char *arg, struct dc_reader **r)
 {
-	const char *fmt, *path;
+	struct imgarg a;
+	int err;
 
 	*r = NULL;
-	split_src(arg, &fmt, &path);
-	c->src_label = path;
+	if (parse_src(arg, &a) != 0) {
+		c->usage_failed = 1;	/* said why already */
+		return -1;
+	}
+	err = source_open_arg(c, &a, r);
+	arg_release(&a);
+	return err;
+}
+
+int source_open_arg(struct cli *c, const struct imgarg *a,
+		    struct dc_reader **r)
+{
+	*r = NULL;
+	c->src_label = a->path;
+	if (!strcmp(a->path, "-") && isatty(0)) {
+		fprintf(stderr, "decant: error: SRC is - (standard input), which is a terminal; pipe an archive in (e.g. docker save IMAGE | decant ...) or name a file\n");
+		c->usage_failed = 1;
+		return -1;
+	}
 	/* registry sources and destinations */
 	if (dc_ctx_set_registry(c->ctx, &c->reg) < 0)
 		return DC_ENOMEM;
-	return dc_reader_open(c->ctx, r, path, fmt);
+	return dc_reader_open(c->ctx, r, a->path, a->fmt);
 }
 
 int source_load(struct cli *c, struct dc_reader **r, struct dc_set **set)
@@ -156,9 +123,25 @@ int opt_max_memory(struct cli *c, const char *arg)
 
 int bad_option(char **argv, int missing_value)
 {
-	const char *arg = argv[optind - 1];
+	return bad_option_in(argv, missing_value, NULL);
+}
+
+int bad_option_in(char **argv, int missing_value, const struct option *opts)
+{
+	const char *arg = argv[optind - 1], *near = NULL, *names[64];
+	size_t n = 0, len;
 
 	if (missing_value)
 		return usage_error("%s: option '%s' needs a value", argv[0], arg);
+	if (opts && !strncmp(arg, "--", 2)) {
+		for (; opts->name && n + 1 < sizeof(names) / sizeof(*names); opts++)
+			names[n++] = opts->name;
+		names[n] = NULL;
+		len = strcspn(arg + 2, "=");
+		near = suggest_n(arg + 2, len, names);
+	}
+	if (near)
+		return usage_error("%s: unknown option '%s'; did you mean '--%s'?",
+				   argv[0], arg, near);
 	return usage_error("%s: unknown option '%s'", argv[0], arg);
 }

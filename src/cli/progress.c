@@ -1,22 +1,35 @@
 /*
- * A progress line on stderr: blob n/N, bytes, rate. Only when stderr is
- * a terminal (or --progress), never with -q.
+ * Progress on stderr: the phase (spool, decompress, recompress, squash,
+ * write, verify), its bytes done and total, rate and time left, and the
+ * job's time so far. On a terminal one line is redrawn (\r) and each
+ * phase leaves its last state; elsewhere (--progress) plain lines, one
+ * when a phase starts and ends and one every few seconds. Never with -q.
+ * The library may report from several threads (recompression workers).
  */
+#include <ftw.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 
 struct prog {
-	uint64_t done, total;
+	pthread_mutex_t mu;
+	uint64_t job_done;		/* every phase's bytes */
+	char phase[32];
+	uint64_t done, total;		/* the phase's */
 	size_t blob, nblobs;
-	double start, last;
-	int shown;
+	double start, ph_start, last;
+	int shown;			/* a \r line is open */
+	int plain;			/* not a terminal: whole lines */
+	int on;
 };
 
-static struct prog P;
+static struct prog P = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static double now(void)
 {
@@ -38,17 +51,28 @@ static void human(char *buf, size_t n, double v)
 	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+/* The current phase's state; FINAL: it is over (ends the line). */
 static void draw(int final)
 {
-	char d[32], t[32], r[32];
-	double el = now() - P.start;
+	char d[32], t[48] = "", r[32], eta[32] = "", blobs[32] = "";
+	double t0 = now(), el = t0 - P.ph_start;
+	double rate = el > 0 ? (double)P.done / el : 0;
 
 	human(d, sizeof(d), (double)P.done);
-	human(t, sizeof(t), (double)P.total);
-	human(r, sizeof(r), el > 0 ? (double)P.done / el : 0);
-	fprintf(stderr, "\rdecant: blob %zu/%zu  %s / %s  %s/s   %s", P.blob,
-		P.nblobs, d, t, r, final ? "\n" : "");
-	P.shown = 1;
+	if (P.total) {
+		human(t + 3, sizeof(t) - 3, (double)P.total);
+		memcpy(t, " / ", 3);
+	}
+	human(r, sizeof(r), rate);
+	if (!final && P.total > P.done && rate > 0)
+		snprintf(eta, sizeof(eta), "  ETA %.0fs",
+			 (double)(P.total - P.done) / rate);
+	if (P.nblobs)
+		snprintf(blobs, sizeof(blobs), "  blob %zu/%zu", P.blob, P.nblobs);
+	fprintf(stderr, "%sdecant: %s%s  %s%s  %s/s%s  [%.1fs]%s",
+		P.plain ? "" : "\r", P.phase[0] ? P.phase : "copy", blobs, d, t,
+		r, eta, t0 - P.start, P.plain ? "\n" : final ? "\n" : "   ");
+	P.shown = !P.plain && !final;
 }
 
 static void cb(void *arg, uint64_t done, uint64_t total, size_t blob,
@@ -57,6 +81,7 @@ static void cb(void *arg, uint64_t done, uint64_t total, size_t blob,
 	double t;
 
 	(void)arg;
+	pthread_mutex_lock(&P.mu);
 	if (blob) {
 		P.blob = blob;
 		P.nblobs = nblobs;
@@ -64,30 +89,116 @@ static void cb(void *arg, uint64_t done, uint64_t total, size_t blob,
 			P.total = total;
 	}
 	P.done += done;
+	P.job_done += done;
 	t = now();
-	if (t - P.last >= 0.2 || blob) {
+	if (P.plain ? t - P.last >= 5 : t - P.last >= 0.2 || blob) {
 		P.last = t;
 		draw(0);
 	}
+	pthread_mutex_unlock(&P.mu);
+}
+
+static void phase_cb(void *arg, const char *name, uint64_t total)
+{
+	(void)arg;
+	pthread_mutex_lock(&P.mu);
+	if (P.phase[0])
+		draw(1);	/* the last state of the phase before */
+	snprintf(P.phase, sizeof(P.phase), "%s", name);
+	P.done = 0;
+	P.total = total;
+	P.blob = P.nblobs = 0;
+	P.ph_start = P.last = now();
+	draw(0);
+	pthread_mutex_unlock(&P.mu);
 }
 
 void progress_start(struct cli *c)
 {
 	int on = c->progress == 1 || (c->progress == -1 && isatty(2));
 
+	pthread_mutex_lock(&P.mu);
+	P.job_done = P.done = P.total = 0;
+	P.blob = P.nblobs = 0;
+	P.phase[0] = '\0';
+	P.shown = P.on = 0;
+	P.start = P.ph_start = P.last = now();
+	pthread_mutex_unlock(&P.mu);
 	if (c->quiet || !on)
 		return;
-	P.start = P.last = now();
+	P.on = 1;
+	P.plain = !isatty(2);
 	dc_ctx_set_progress(c->ctx, cb, NULL);
+	dc_ctx_set_phase(c->ctx, phase_cb, NULL);
 }
 
 void progress_end(struct cli *c)
 {
-	if (P.shown) {
+	pthread_mutex_lock(&P.mu);
+	if (P.phase[0]) {
 		if (P.total && P.done > P.total)
 			P.done = P.total;
 		draw(1);
 	}
 	P.shown = 0;
+	P.phase[0] = '\0';
+	pthread_mutex_unlock(&P.mu);
 	dc_ctx_set_progress(c->ctx, NULL, NULL);
+	dc_ctx_set_phase(c->ctx, NULL, NULL);
+}
+
+static uint64_t dir_bytes;
+
+static int add_file(const char *path, const struct stat *st, int type,
+		    struct FTW *f)
+{
+	(void)path, (void)f;
+	if (type == FTW_F && S_ISREG(st->st_mode))
+		dir_bytes += (uint64_t)st->st_size;
+	return 0;
+}
+
+/* "decant: wrote 1 image (1234abcd5678) to oci:out: 5.1 MiB read,
+ * 5.2 MiB written, 0.4 s", where progress is shown */
+void progress_summary(struct cli *c, const struct dc_set *set,
+		      const char *fmt, const char *path)
+{
+	char in[32], out[32] = "?", ids[160] = "";
+	size_t i, n = dc_set_count(set), k = 0;
+	struct stat st;
+	int have;
+
+	(void)c;
+	if (!P.on)
+		return;
+	for (i = 0; i < n && k + 24 < sizeof(ids); i++) {
+		const char *id = dc_image_id(dc_set_image(set, i));
+		const char *hex = strchr(id, ':');
+
+		k += (size_t)snprintf(ids + k, sizeof(ids) - k, "%s%.12s",
+				      i ? ", " : "", hex ? hex + 1 : id);
+	}
+	if (i < n)
+		snprintf(ids + k, sizeof(ids) - k, ", ...");
+	human(in, sizeof(in), (double)P.job_done);
+	have = strcmp(path, "-") && stat(path, &st) == 0;
+	if (have && S_ISREG(st.st_mode)) {
+		human(out, sizeof(out), (double)st.st_size);
+	} else if (have && S_ISDIR(st.st_mode)) {
+		dir_bytes = 0;
+		if (nftw(path, add_file, 16, FTW_PHYS) == 0)
+			human(out, sizeof(out), (double)dir_bytes);
+	}
+	fprintf(stderr, "decant: wrote %zu image%s (%s) to %s:%s: %s processed, %s written, %.1f s\n",
+		n, n == 1 ? "" : "s", ids, fmt, esc(path), in,
+		strcmp(out, "?") ? out : "-", now() - P.start);
+}
+
+void progress_break(void)
+{
+	pthread_mutex_lock(&P.mu);
+	if (P.shown)
+		fputc('\n', stderr);
+	P.shown = 0;
+	pthread_mutex_unlock(&P.mu);
 }

@@ -146,6 +146,7 @@ static int write_planned(struct dc_writer *w, struct dc_reader *r,
 		return err;
 	if (w->state == DC_W_NEW && (err = dc__writer_begin(w)) < 0)
 		goto out;
+	dc__phase(ctx, "write", total);
 	for (i = 0; i < p->nb; i++) {
 		if ((err = dc__check_intr(ctx)) < 0)
 			goto out;

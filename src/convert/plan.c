@@ -298,6 +298,8 @@ static int plan_squash(struct plan *p, struct dc_reader *r,
 	struct dc_bsrc bs;
 
 	dc__reader_blobs(r, &bs);
+	/* reported: the squashed tar as it grows, its size unknown */
+	dc__phase(ctx, "squash", 0);
 	if ((err = dc__squash(&bs, src, keep, src->nlayers, to, o,
 			      spooldir, strcmp(p->dest, "-") ?
 			      p->dest : NULL,
@@ -581,6 +583,9 @@ static void *tworker(void *arg)
 			break;
 		j = &tp->p->jobs[i];
 		dc__bsrc_clone(&tp->bs, &tctx, &bs, &tp->bs.ctx->interrupted);
+		/* the parent's progress callback takes the workers' bytes */
+		tctx.progress = tp->bs.ctx->progress;
+		tctx.progress_arg = tp->bs.ctx->progress_arg;
 		err = dc__transcode(&bs, j->src, j->to, tp->o, tp->spooldir,
 				    NULL, &j->fd, &j->out);
 		if (err)
@@ -640,6 +645,14 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 			nj[p->njobs].fd = -1;
 			p->njobs++;
 		}
+	}
+	if (p->njobs) {
+		/* one phase for them all, up front or one by one */
+		uint64_t total = 0;
+
+		for (i = 0; i < p->njobs; i++)
+			total += (uint64_t)p->jobs[i].src->size;
+		dc__phase(ctx, "recompress", total);
 	}
 	if (p->njobs < 2)
 		return 0;	/* one layer: it gets every thread itself */

@@ -445,6 +445,32 @@ const char *dc_image_id(const struct dc_image *img)
 	return img->config.digest;
 }
 
+const char *dc_image_config_raw(const struct dc_image *img, size_t *len)
+{
+	*len = img->config_raw.len;
+	return img->config_raw.data ? img->config_raw.data : "";
+}
+
+const char *dc_image_manifest_raw(const struct dc_image *img, size_t *len)
+{
+	*len = img->manifest_raw.len;
+	return img->manifest_raw.data ? img->manifest_raw.data : "";
+}
+
+const char *dc_image_index_raw(const struct dc_image *img, size_t *len)
+{
+	*len = 0;
+	if (!img->index || !img->index->raw.len)
+		return NULL;
+	*len = img->index->raw.len;
+	return img->index->raw.data;
+}
+
+int dc_image_manifest_synthesized(const struct dc_image *img)
+{
+	return img->manifest_synth;
+}
+
 const char *dc_desc_media_type(const struct dc_desc *d)
 {
 	return d->media_type ? d->media_type : "";

@@ -15,9 +15,10 @@
  *   config                      the --change instructions applied to an
  *                               all-zero container config
  *   container_config            all zero (moby always writes it)
- *   created                     SOURCE_DATE_EPOCH, else the epoch:
- *                               unlike docker import, never "now", so
- *                               the same input gives the same image ID
+ *   created                     SOURCE_DATE_EPOCH, else the newest
+ *                               mtime in the tar: unlike docker import,
+ *                               never "now", so the same input gives
+ *                               the same image ID
  *   history                     [{created, comment}]
  *   rootfs                      {type: layers, diff_ids: [the tar's]}
  *
@@ -201,10 +202,12 @@ out:
 	return err;
 }
 
-/* RFC 3339 in UTC, as Go marshals a time.Time with whole seconds */
-static void created_at(char out[32])
+/* RFC 3339 in UTC, as Go marshals a time.Time with whole seconds:
+ * SOURCE_DATE_EPOCH, else the newest mtime in the tar */
+static void created_at(const struct dc_src *src, char out[32])
 {
-	time_t t = (time_t)dc__epoch();
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	time_t t = (time_t)(sde && *sde ? dc__epoch() : src->max_mtime);
 	struct tm tm;
 
 	if (!gmtime_r(&t, &tm) ||
@@ -238,7 +241,7 @@ static int build_config(struct dc_reader *r, const char *diff_id,
 	os = p->os;
 	arch = p->arch;
 	variant = p->variant[0] ? p->variant : NULL;
-	created_at(created);
+	created_at(r->src, created);
 	if ((err = dc__changes_apply(ctx, &zero, NULL, NULL, 0)) < 0)
 		goto out;
 	if (f->config)

@@ -431,6 +431,7 @@ static int verify_pool(struct dc_reader *r, const struct dc_desc **todo,
 	size_t k;
 	int err;
 
+	dc__phase(ctx, "verify", total);
 	if (ctx->progress)
 		ctx->progress(ctx->progress_arg, 0, total, n, n);
 	dc__reader_blobs(r, &bs);

@@ -165,6 +165,7 @@ static int feed_hq(struct tc *t, struct dc_stream *in, uint64_t *n)
 		if ((got = dc__stream_read(in, b, HQ_CHUNK)) <= 0)
 			return (int)got;
 		*n += (uint64_t)got;
+		dc__progress(t->out.ctx, (uint64_t)got);
 		/* hashed while the compressor copies it: both only read it */
 		pthread_mutex_lock(&q->mu);
 		q->inlen[q->iw % HQ_N] = (size_t)got;
@@ -297,6 +298,7 @@ int dc__transcode(const struct dc_bsrc *bs, const struct dc_desc *d,
 		}
 		if (!got)
 			break;
+		dc__progress(ctx, (uint64_t)got);
 		err = dec ? dc__dec_push(dec, buf, (size_t)got, to_enc, &t)
 			  : to_enc(&t, buf, (size_t)got);
 		if (err < 0)

@@ -209,6 +209,37 @@ int dc_set_retag(struct dc_ctx *ctx, struct dc_set *set, const char *tag)
 	return err;
 }
 
+int dc_set_name_ref(struct dc_ctx *ctx, struct dc_set *set, const char *name)
+{
+	struct dc_image *img;
+	char ***refs, **ref_name;
+	size_t *nrefs;
+	int err;
+
+	/* a reference with a tag or a registry: a tag, spelled as given */
+	if (strchr(name, ':') || strchr(name, '/')) {
+		if ((err = dc_set_retag(ctx, set, name)) < 0)
+			return err;
+		img = set->img[0];
+		refs = img->index ? &img->index->src_refs : &img->src_refs;
+		nrefs = img->index ? &img->index->nsrc_refs : &img->nsrc_refs;
+		return dc__tags_add(ctx, refs, nrefs, name);
+	}
+	/* else a bare ref.name ("1.0"): no tag */
+	if ((err = dc_set_retag(ctx, set, "x")) < 0)
+		return err;
+	img = set->img[0];
+	if (img->index) {
+		dc__tags_clear(&img->index->tags, &img->index->ntags);
+		ref_name = &img->index->ref_name;
+	} else {
+		dc__tags_clear(&img->tags, &img->ntags);
+		ref_name = &img->ref_name;
+	}
+	free(*ref_name);
+	return (*ref_name = dc__strdup(ctx, name)) ? 0 : DC_ENOMEM;
+}
+
 /* ------------------------------------------------------------------ */
 /* Platforms */
 

@@ -1654,6 +1654,7 @@ static la_ssize_t aw_write(struct archive *a, void *arg, const void *p,
 	int err;
 
 	(void)a;
+	dc__progress(q->ctx, n);	/* the squashed tar, as it grows */
 	if (q->ring) {
 		/* the stand-in zeros of a copied file are dropped: its
 		 * content is in the ring already */
@@ -2225,17 +2226,48 @@ out:
 /* ------------------------------------------------------------------ */
 /* The config of a squashed image */
 
-static json_t *squash_entry(json_t *last, size_t from, size_t n)
+/* The longest created_by a squash writes: the lines it replaces are
+ * joined up to here (Docker's history has no limit of its own, but
+ * `docker history` and every config reader carry it in memory). */
+#define SQUASH_BY_MAX 8192
+
+/*
+ * The history entry of a squashed layer: created when the newest of
+ * them was (deterministic), and created_by naming the layers as
+ * `decant inspect` numbers them (from 0) followed by the created_by
+ * lines of the entries it replaces, joined with "; " and cut at
+ * SQUASH_BY_MAX bytes (on a UTF-8 boundary, marked with "...").
+ */
+static json_t *squash_entry(json_t *last, const struct dc_buf *joined,
+			    size_t from, size_t n)
 {
 	json_t *e = json_object();
-	char by[128];
+	char by[SQUASH_BY_MAX + 64];
+	size_t len, take;
 	int bad = 0;
 
-	/* the time of the newest squashed layer keeps output deterministic */
 	if (last && json_object_get(last, "created"))
 		bad |= json_object_set(e, "created", json_object_get(last, "created"));
-	snprintf(by, sizeof(by), "decant squash: layers %zu-%zu", from + 1, n);
-	bad |= json_object_set_new(e, "created_by", json_string(by));
+	len = (size_t)snprintf(by, sizeof(by), from + 1 == n ?
+			       "decant squash: layer %zu" :
+			       "decant squash: layers %zu-%zu", from, n - 1);
+	if (joined->len) {
+		take = joined->len;
+		if (take > SQUASH_BY_MAX) {
+			take = SQUASH_BY_MAX;
+			while (take && ((unsigned char)joined->data[take] & 0xc0) == 0x80)
+				take--;
+		}
+		memcpy(by + len, ": ", 2);
+		memcpy(by + len + 2, joined->data, take);
+		len += 2 + take;
+		if (take < joined->len) {
+			memcpy(by + len, "...", 3);
+			len += 3;
+		}
+		by[len] = '\0';
+	}
+	bad |= json_object_set_new(e, "created_by", json_stringn(by, len));
 	bad |= json_object_set_new(e, "comment", json_string("squashed by decant"));
 	if (bad) {
 		json_decref(e);
@@ -2244,10 +2276,24 @@ static json_t *squash_entry(json_t *last, size_t from, size_t n)
 	return e;
 }
 
+/* Add H's created_by to the lines a squash replaces. */
+static int join_by(struct dc_ctx *ctx, struct dc_buf *joined, json_t *h)
+{
+	const char *by = json_string_value(json_object_get(h, "created_by"));
+	int err;
+
+	if (!by || !*by || joined->len > SQUASH_BY_MAX)
+		return 0;
+	if (joined->len && (err = dc__buf_add(ctx, joined, "; ", 2)) < 0)
+		return err;
+	return dc__buf_add(ctx, joined, by, strlen(by));
+}
+
 int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 		      size_t from, const char *diff_id, struct dc_buf *out)
 {
 	json_t *root = NULL, *rootfs, *ids, *hist, *nh = NULL, *last = NULL;
+	struct dc_buf joined = DC_BUF_INIT;
 	size_t i, nonempty = 0;
 	int err, bad = 0;
 
@@ -2284,20 +2330,23 @@ int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 			}
 			json_decref(last);
 			last = json_incref(h);
+			if ((err = join_by(ctx, &joined, h)) < 0)
+				goto out;
 			if (nonempty == img->nlayers) {
-				bad |= json_array_append_new(nh, squash_entry(last, from,
-									      img->nlayers));
+				bad |= json_array_append_new(nh, squash_entry(last, &joined,
+									      from, img->nlayers));
 				added = 1;
 			}
 		}
 		if (!added)
-			bad |= json_array_append_new(nh, squash_entry(last, from,
+			bad |= json_array_append_new(nh, squash_entry(last, &joined, from,
 								      img->nlayers));
 		bad |= json_object_set(root, "history", nh);
 	}
 	out->len = 0;
 	err = bad ? dc__enomem(ctx) : dc__json_dump(ctx, out, root);
 out:
+	dc__buf_release(&joined);
 	json_decref(last);
 	json_decref(nh);
 	json_decref(root);

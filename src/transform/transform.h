@@ -44,7 +44,8 @@ int dc__squash(const struct dc_bsrc *bs, const struct dc_image *img,
 	       const struct dc_write_opts *o, const char *spooldir, const char *out_label, int direct,
 	       int *fd, struct dc_desc *out);
 /* IMG's config with layers FROM.. replaced by one layer DIFF_ID and their
- * history collapsed to one entry (empty-layer entries kept). */
+ * history collapsed to one entry that keeps their created_by lines
+ * (empty-layer entries kept). */
 int dc__squash_config(struct dc_ctx *ctx, const struct dc_image *img,
 		      size_t from, const char *diff_id, struct dc_buf *out);
 

@@ -770,3 +770,25 @@ int dc__stream_unwrap(struct dc_ctx *ctx, struct dc_stream *in,
 	}
 	return ds_new(ctx, in, c, NULL, out);
 }
+
+const char *dc_features(void)
+{
+	static char buf[256];
+
+	/* the same every call: the hash probe is cached */
+	snprintf(buf, sizeof(buf),
+		 "zstd %s, zlib %s, xz %s%s%s; sha256: %s",
+		 ZSTD_versionString(), zlibVersion(), lzma_version_string(),
+#ifdef HAVE_ISAL
+		 ", ISA-L igzip",
+#else
+		 "",
+#endif
+#ifdef HAVE_LIBDEFLATE
+		 ", libdeflate",
+#else
+		 "",
+#endif
+		 dc__hash_accel(-1) ? "SHA extensions (in use)" : "OpenSSL");
+	return buf;
+}

@@ -64,6 +64,24 @@ int dc_ctx_errcode(const struct dc_ctx *ctx)
 	return ctx->code;
 }
 
+void dc_ctx_set_phase(struct dc_ctx *ctx, dc_phase_fn fn, void *arg)
+{
+	ctx->phase = fn;
+	ctx->phase_arg = arg;
+}
+
+void dc__phase(struct dc_ctx *ctx, const char *name, uint64_t total)
+{
+	if (ctx->phase)
+		ctx->phase(ctx->phase_arg, name, total);
+}
+
+void dc__progress(struct dc_ctx *ctx, uint64_t n)
+{
+	if (ctx->progress && n)
+		ctx->progress(ctx->progress_arg, n, 0, 0, 0);
+}
+
 void dc_ctx_set_progress(struct dc_ctx *ctx, dc_progress_fn fn, void *arg)
 {
 	ctx->progress = fn;

@@ -483,6 +483,7 @@ static int copy_fd(struct dc_ctx *ctx, int from, int to, const char *label)
 		}
 		if (r == 0)
 			break;
+		dc__progress(ctx, (uint64_t)r);
 		while (done < r) {
 			w = write(to, buf + done, (size_t)(r - done));
 			if (w < 0 && errno == EINTR)
@@ -549,6 +550,7 @@ static int unwrap_capped(struct dc_src *src, int in, int fd, char *buf)
 		if ((err = write_all(ctx, fd, buf, (size_t)r)) < 0 ||
 		    (err = dc__check_intr(ctx)) < 0)
 			break;
+		dc__progress(ctx, (uint64_t)r);
 	}
 	dc__stream_close(s);
 	return err;
@@ -602,6 +604,7 @@ static int unwrap(struct dc_src *src, int in, int *outfd)
 			break;
 		if ((err = write_all(ctx, fd, buf, (size_t)r)) < 0)
 			goto out;
+		dc__progress(ctx, (uint64_t)r);
 		if ((err = dc__check_intr(ctx)) < 0)
 			goto out;
 	}
@@ -696,6 +699,7 @@ int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,
 
 		if ((err = dc__tmp_anon(ctx, NULL, &tmp)) < 0)
 			goto fail;
+		dc__phase(ctx, "spool", 0);
 		err = copy_fd(ctx, fd, tmp, src->label);
 		close(fd);
 		fd = tmp;
@@ -707,6 +711,7 @@ int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,
 	if (src->wrapper != DC_COMP_NONE) {
 		int plain;
 
+		dc__phase(ctx, "decompress", 0);
 		if ((err = unwrap(src, fd, &plain)) < 0)
 			goto fail;
 		close(fd);

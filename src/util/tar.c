@@ -412,6 +412,10 @@ int dc__tar_index(struct dc_src *src)
 		} else {
 			char *name, *link = NULL;
 			enum dc_mtype mt;
+			int64_t mtime = parse_num(h + 136, 12);
+
+			if (mtime > 0 && (uint64_t)mtime > src->max_mtime)
+				src->max_mtime = (uint64_t)mtime;
 
 			if (pax_path) {
 				name = pax_path;

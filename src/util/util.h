@@ -34,6 +34,8 @@ struct dc_ctx {
 	void *notice_arg;
 	dc_progress_fn progress;
 	void *progress_arg;
+	dc_phase_fn phase;
+	void *phase_arg;
 	volatile sig_atomic_t interrupted;
 	/* a worker thread's context also obeys its pool's stop flag and
 	 * the parent context's interrupt */
@@ -47,6 +49,11 @@ struct dc_ctx {
 	char *reg_auth_file;
 	int reg_tls_off;
 };
+
+/* Report the start of phase NAME of TOTAL bytes (0: unknown), and N
+ * bytes of work done in it. */
+void dc__phase(struct dc_ctx *ctx, const char *name, uint64_t total);
+void dc__progress(struct dc_ctx *ctx, uint64_t n);
 
 /* Set the context's error and return CODE (git's error() idiom). */
 int dc_error(struct dc_ctx *ctx, int code, const char *fmt, ...)
@@ -385,6 +392,7 @@ struct dc_src {
 	size_t memlen;
 	struct dc_member *m;	/* sorted by name */
 	size_t n;
+	uint64_t max_mtime;	/* the newest member's mtime (tar sources) */
 };
 
 int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,

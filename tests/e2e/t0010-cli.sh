@@ -46,11 +46,12 @@ expect_success '--help exits 0 and names every command, format and option' '
 	cmp out help.txt
 '
 
-expect_success '--version and -V print "decant X.Y.Z"' '
+expect_success '--version and -V print "decant X.Y.Z" and the codecs built in' '
 	run_rc 0 --version
 	[ ! -s err ]
-	[ "$(wc -l <out)" = 1 ]
-	grep -Eq "^decant [0-9]+\.[0-9]+\.[0-9]+" out
+	[ "$(wc -l <out)" = 2 ]
+	head -n1 out | grep -Eq "^decant [0-9]+\.[0-9]+\.[0-9]+$"
+	sed -n 2p out | grep -q "^zstd [0-9.]*, zlib "
 	cp out v.txt
 	run_rc 0 -V
 	cmp out v.txt

@@ -7,7 +7,8 @@ expect_success 'make install PREFIX=... installs everything' '
 	make -s -C "$TOP" install PREFIX="$T/p" >/dev/null &&
 	for f in bin/decant lib/libdecant.a lib/pkgconfig/decant.pc \
 		 include/decant/decant.h include/decant/read.h \
-		 share/man/man1/decant.1; do
+		 share/man/man1/decant.1 share/bash-completion/completions/decant \
+		 share/zsh/site-functions/_decant; do
 		[ -s "$T/p/$f" ] || { echo "missing $f"; exit 1; }
 	done &&
 	"$T/p/bin/decant" --version | grep -q "^decant " &&

@@ -4,9 +4,10 @@
 . "$(dirname "$0")/lib.sh"
 ML=$TESTDATA/docker-1.10/multilayer.tar
 
-expect_success 'on a terminal: blob n/N, bytes, rate' '
+expect_success 'on a terminal: phase, blob n/N, bytes, rate; a summary' '
 	script -qec "$DECANT convert $ML oci:o" /dev/null >tty.out &&
-	grep -q "decant: blob [0-9]*/[0-9]*  .*B / .*B  .*/s" tty.out
+	grep -q "decant: write  blob [0-9]*/[0-9]*  .*B / .*B  .*/s" tty.out &&
+	grep -q "decant: wrote 1 image ([0-9a-f]\{12\}) to oci:o: " tty.out
 ' script
 
 expect_success 'on a terminal with -q: nothing' '
@@ -17,7 +18,8 @@ expect_success 'on a terminal with -q: nothing' '
 expect_success 'not a terminal: nothing; --progress forces it' '
 	decant convert $ML oci:a 2>err && [ ! -s err ] &&
 	decant convert --progress $ML oci:b 2>err &&
-	grep -q "decant: blob .*/s" err
+	grep -q "decant: write  blob .*/s" err &&
+	! grep -q "$(printf "\r")" err
 '
 
 finish

@@ -30,7 +30,7 @@ json_shape_ok() {
 	      (.tags | type == "array") and .platform == "linux/amd64" and
 	      (.id | dg) and (.manifest | desc) and (.config | desc) and
 	      (.layers | length > 0) and
-	      all(.layers[]; desc and (.diff_id | dg) and
+	      all(.layers[]; desc and (.diffId | dg) and
 	          (.compression | IN("none", "gzip", "zstd"))))' "$1" >/dev/null ||
 		fail "$1: malformed inspect JSON"
 }
@@ -52,7 +52,7 @@ check_oci_dir() {
 	same "$(jq -r '.images[0].id' "$j")" "$(jq -r .config.digest "$man")" "image id"
 	same "$(jq -c '[.images[0].layers[].digest]' "$j")" "$(jq -c '[.layers[].digest]' "$man")" "layer digests"
 	same "$(jq -c '[.images[0].layers[].size]' "$j")" "$(jq -c '[.layers[].size]' "$man")" "layer sizes"
-	same "$(jq -c '[.images[0].layers[].diff_id]' "$j")" "$(jq -c .rootfs.diff_ids "$cfg")" "diff_ids"
+	same "$(jq -c '[.images[0].layers[].diffId]' "$j")" "$(jq -c .rootfs.diff_ids "$cfg")" "diff_ids"
 	same "$(jq -r '.images[0].platform' "$j")" "$(jq -r '.os + "/" + .architecture' "$cfg")" "platform"
 	n=$(jq '.images[0].layers | length' "$j")
 	for i in $(seq 0 $((n - 1))); do
@@ -94,9 +94,9 @@ expect_success 'docker save tar: id, tags, platform, layers match the tar itself
 	tar -xOf "$ML" "$cfgname" >cfg.json
 	same "sha256:$(sha256sum <cfg.json | cut -d" " -f1)" "$ID" "sha256 of $cfgname"
 	same "$(jq -c ".images[0].config.size" j.json)" "$(stat -c %s cfg.json)" "config size"
-	same "$(jq -c "[.images[0].layers[].diff_id]" j.json)" "$(jq -c .rootfs.diff_ids cfg.json)" diff_ids
+	same "$(jq -c "[.images[0].layers[].diffId]" j.json)" "$(jq -c .rootfs.diff_ids cfg.json)" diff_ids
 	jq -e ".images[0].layers | length == 10" j.json
-	jq -e "all(.images[0].layers[]; .digest == .diff_id and .compression == \"none\")" j.json
+	jq -e "all(.images[0].layers[]; .digest == .diffId and .compression == \"none\")" j.json
 	# layer sizes: the layer.tar members (the 10th is a symlink to the 8th)
 	jq -r ".[0].Layers[]" m.json >layers.txt
 	[ "$(wc -l <layers.txt)" = 10 ]
@@ -120,9 +120,9 @@ expect_success 'ctr export: same image as the docker save tar, docker media type
 	same "$(jq -r ".images[0].id" c.json)" "$ID" "image id"
 	same "$(jq -c ".images[0].tags" c.json)" "[\"decant-test/multi:1.0\"]" tags
 	same "$(jq -r ".images[0].platform" c.json)" linux/amd64 platform
-	jq -e "all(.images[0].layers[]; .compression == \"none\" and .digest == .diff_id)" c.json
-	same "$(jq -c "[.images[0].layers[] | [.digest, .diff_id, .size, .compression]]" c.json)" \
-	     "$(jq -c "[.images[0].layers[] | [.digest, .diff_id, .size, .compression]]" d.json)" "layers"
+	jq -e "all(.images[0].layers[]; .compression == \"none\" and .digest == .diffId)" c.json
+	same "$(jq -c "[.images[0].layers[] | [.digest, .diffId, .size, .compression]]" c.json)" \
+	     "$(jq -c "[.images[0].layers[] | [.digest, .diffId, .size, .compression]]" d.json)" "layers"
 	# what the tar holds: the manifest blob index.json names
 	tar -xOf "$CTR" index.json >idx.json
 	mdig=$(jq -r ".manifests[0].digest" idx.json)
@@ -138,7 +138,7 @@ expect_success 'skopeo oci dir: gzip layers, everything as the layout says' '
 	json_shape_ok j.json
 	check_oci_dir "$SKD" j.json
 	jq -e ".images[0].layers | length == 10" j.json
-	jq -e "all(.images[0].layers[]; .compression == \"gzip\" and .digest != .diff_id)" j.json
+	jq -e "all(.images[0].layers[]; .compression == \"gzip\" and .digest != .diffId)" j.json
 	for dig in $(jq -r ".images[0].layers[].digest" j.json | sort -u); do
 		gzip -t <"$SKD/blobs/sha256/${dig#sha256:}"
 	done
@@ -158,7 +158,7 @@ expect_success 'skopeo uncompressed dir: manifest says +gzip, bytes and decant s
 	decant inspect --json "$SKU" >j.json
 	json_shape_ok j.json
 	check_oci_dir "$SKU" j.json
-	jq -e "all(.images[0].layers[]; .compression == \"none\" and .digest == .diff_id)" j.json
+	jq -e "all(.images[0].layers[]; .compression == \"none\" and .digest == .diffId)" j.json
 	for dig in $(jq -r ".images[0].layers[].digest" j.json | sort -u); do
 		b=$SKU/blobs/sha256/${dig#sha256:}
 		! gzip -t <"$b" 2>/dev/null

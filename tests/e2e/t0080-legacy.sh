@@ -65,7 +65,7 @@ expect_success 'emptyLayer.tar: 3 layers as Docker hashes them, Docker'"'"'s ima
 	# the 512-byte truncated tar, the 0-byte layer.tar, a real one; the
 	# diff_ids are those dockerd 20.10 reports (docker inspect RootFS)
 	[ "$(jq -c "[.images[0].layers[].size]" i.json)" = "[512,0,10240]" ]
-	jq -r ".images[0].layers[].diff_id" i.json >diffs
+	jq -r ".images[0].layers[].diffId" i.json >diffs
 	printf "%s\n" sha256:f624397841595b2369935cbd47fde10171ff91347afa9a5c793275d3765e8e0d \
 		$E3B0 sha256:3b90aed61465a1f294fdd312108c1e7f476b3e1b7246c8eebc0f537dec42f2de >want
 	diff want diffs

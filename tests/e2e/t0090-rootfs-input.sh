@@ -59,7 +59,8 @@ expect_success 'a plain tar reads as rootfs: one image, one layer that is the wh
 	jq -e ".format == \"rootfs\" and (.images | length) == 1" i.json
 	jq -e --arg d "$FLAT_SHA" ".images[0].layers == [{digest: \$d,
 		mediaType: \"application/vnd.oci.image.layer.v1.tar\",
-		size: $(stat -c %s "$T/flat.tar"), diff_id: \$d, compression: \"none\"}]" i.json
+		size: $(stat -c %s "$T/flat.tar"), diffId: \$d, compression: \"none\",
+		createdBy: null}]" i.json
 	jq -e ".images[0].tags == [] and .images[0].platform != \"\"" i.json
 	decant inspect "$T/flat.tar" | grep -q "(rootfs)"
 ' jq
@@ -88,7 +89,9 @@ expect_success 'a real docker export reads as the config docker import makes of 
 	norm <"$FLAT/docker-import.config.json" >want.norm
 	norm <got.json >got.norm
 	diff -u want.norm got.norm
-	grep -q "\"created\":\"1970-01-01T00:00:00Z\"" got.json
+	# without SOURCE_DATE_EPOCH: the newest mtime in the tar
+	newest=$(TZ=UTC tar --full-time -tvf "$FLAT/docker-export.tar" | awk "{print \$4 \"T\" \$5 \"Z\"}" | sort | tail -n1)
+	grep -q "\"created\":\"$newest\"" got.json
 	cmp "$FLAT/docker-export.tar" "out/blobs/sha256/$(sha256sum "$FLAT/docker-export.tar" | cut -d" " -f1)"
 '
 
@@ -119,7 +122,8 @@ expect_success 'deterministic: two runs are byte-identical; SOURCE_DATE_EPOCH se
 	oci_config e | jq -e ".created == \"2023-11-14T22:13:20Z\" and
 		.history == [{created: \"2023-11-14T22:13:20Z\", comment: \"Imported from -\"}]"
 	mkdir x && tar -xf a.tar -C x
-	oci_config x | jq -e ".created == \"1970-01-01T00:00:00Z\""
+	newest=$(TZ=UTC tar --full-time -tvf "$T/flat.tar" | awk "{print \$4 \"T\" \$5 \"Z\"}" | sort | tail -n1)
+	oci_config x | jq -e ".created == \"$newest\""
 ' jq
 
 expect_success '--platform linux/arm64/v8 ends up in the config and in inspect' '
@@ -179,10 +183,10 @@ expect_success 'bad --change and --platform: exit 2, the exact message, nothing 
 	[ -z "$(ls -A | grep -v -x want)" ] || { ls -la; exit 1; }
 '
 
-expect_success '--change is a usage error for other sources; --platform selects there' '
-	printf "decant: error: --change is only for rootfs sources\nTry '\''decant --help'\''.\n" >want
-	check_error 2 want convert --change "CMD x" "$TESTDATA/oci/skopeo.tar" oci:out
-	no_leftovers out
+expect_success '--change edits the config of other sources; --platform selects there' '
+	decant convert -q --change "CMD x" "$TESTDATA/oci/skopeo.tar" oci:out
+	blobs_ok out
+	rm -rf out
 	decant convert -q --platform linux/amd64 "$TESTDATA/docker-1.10/multilayer.tar" oci:out
 	blobs_ok out
 	rc=0

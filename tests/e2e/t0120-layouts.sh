@@ -64,8 +64,8 @@ expect_success 'a single-platform target picks the host platform and says so' '
 
 expect_success 'inspect shows the index of multi-platform images' '
 	decant inspect --json $MP >i.json &&
-	[ "$(jq "[.images[]|select(.ref_name==\"b1\")]|length" i.json)" = 4 ] &&
-	[ "$(jq -r "[.images[]|select(.ref_name==\"b1\")|.index]|unique|length" i.json)" = 1 ]
+	[ "$(jq "[.images[]|select(.refName==\"b1\")]|length" i.json)" = 4 ] &&
+	[ "$(jq -r "[.images[]|select(.refName==\"b1\")|.index]|unique|length" i.json)" = 1 ]
 ' jq samples
 
 expect_success '--image name:tag keeps only that tag; by name, id or @N all tags' '
