@@ -2,10 +2,11 @@
 # Build the pre-1.10 `docker save` fixtures in testdata/legacy/ (see
 # testdata/README.md). Deterministic: GNU tar, sorted names, mtime 0.
 #
-#   testdata/legacy/make-legacy.sh
+#   DECANT_SAMPLES=DIR testdata/legacy/make-legacy.sh
 #
 # docker09.tar: two genuine Docker 0.9 v1 layer JSONs and layers from
-#   moby's tarsum testdata (../shared/samples), with the child's
+#   moby's tarsum testdata in the third-party corpus (DECANT_SAMPLES,
+#   the directory the optional test suite reads), with the child's
 #   "parent" pointed at the other one. docker_version < 1.8.3, so
 #   Docker re-marshals the JSON through its V1Image struct.
 # crafted.tar: hand-written JSONs for the corner cases of Docker's
@@ -17,7 +18,7 @@
 set -eu
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
-samples=$(cd "$here/../../.." && pwd)/shared/samples
+samples=${DECANT_SAMPLES:?set DECANT_SAMPLES to the third-party corpus directory}
 tarsum=$samples/moby+moby/daemon/builder/remotecontext/internal/tarsum/testdata
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
