@@ -58,13 +58,13 @@ expect_success 'a zstd layer at the limit (16 MiB window) verifies and converts 
 	measure verify "$H/window-ok" && [ "$rc" = 0 ] && [ "$rss" -lt "$MIB64" ] &&
 	measure convert -q "$H/window-ok" rootfs:root.tar && [ "$rc" = 0 ] &&
 	[ "$rss" -lt "$MIB64" ] && tar -tvf root.tar | grep -q " zeros$"
-' /usr/bin/time zstd python3
+' /usr/bin/time zstd python3 bounds
 
 expect_success 'a tar index of 20,000 4 KB names is refused under 64 MiB' '
 	refused_small inspect "$H/many-names.tar.gz" &&
 	grep -q "tar member index .* over the 32 MiB limit" err &&
 	measure inspect --max-memory 256M "$H/many-names.tar.gz" && [ "$rc" = 0 ]
-' /usr/bin/time python3
+' /usr/bin/time python3 bounds
 
 expect_success '--max-memory takes a size from 1M' '
 	for bad in 0 12 1k 0.5G 5X -1M; do

@@ -26,7 +26,7 @@ expect_success 'legacy fan-out, 999-deep chain x 1,000 tags: refused in bounded 
 	[ $rc = 1 ] && grep -q "limit for a pre-1.10 archive.*raise --max-memory" err &&
 	rc=0 && measured "$DECANT" convert -q fan.tar.gz oci:o >out 2>err || rc=$? &&
 	cat err && rss_ok && [ $rc = 1 ] && no_leftovers o
-' python3 gzip
+' python3 gzip bounds
 
 expect_success 'legacy fan-out within the limit: every image, its whole chain, in bounded memory' '
 	bash "$H/make-legacy-fanout.sh" 999 12 >fan.tar &&
@@ -38,7 +38,7 @@ expect_success 'legacy fan-out within the limit: every image, its whole chain, i
 	measured "$DECANT" convert -q fan.tar docker-legacy:l.tar && rss_ok &&
 	"$DECANT" inspect --json l.tar >back.json &&
 	[ "$(jq -c "[.images[].id] | sort" back.json)" = "$(jq -c "[.images[].id] | sort" inspect.json)" ]
-' python3 jq
+' python3 jq bounds
 
 # CPU seconds (user + sys) of a run, into the file cpu
 cpu() {
@@ -54,7 +54,7 @@ expect_success 'docker-legacy writer, 20,000 layers: no slower than oci-archive 
 	awk -v o=$oci -v l=$leg "BEGIN { exit !(l < 1.5 * o + 0.5) }" &&
 	[ "$(tar -tvf l.tar | grep -c "^-.*/layer.tar$")" = 20000 ] &&
 	[ "$(tar -tvf l.tar | grep -c "^l")" = 0 ]
-' python3
+' python3 bounds
 
 expect_success 'docker-legacy writer, one layer 50,000 times: no slower than oci-archive' '
 	bash "$H/make-many-layers.sh" 50000 same >same.tar &&
@@ -65,7 +65,7 @@ expect_success 'docker-legacy writer, one layer 50,000 times: no slower than oci
 	tar -tvf l.tar >list &&
 	[ "$(grep -c "^-.*/layer.tar$" list)" = 1 ] &&
 	[ "$(grep -c "^l.*/layer.tar -> ../" list)" = 49999 ]
-' python3
+' python3 bounds
 
 expect_success '25,000 layers into every format: peak RSS under 64 MiB' '
 	bash "$H/make-many-layers.sh" 25000 >many25.tar &&
@@ -74,6 +74,6 @@ expect_success '25,000 layers into every format: peak RSS under 64 MiB' '
 		echo "$f: $(cat rss) KiB" &&
 		[ "$(cat rss)" -lt 65536 ] || return 1
 	done
-' python3 time
+' python3 time bounds
 
 finish

@@ -77,13 +77,13 @@ expect_success 'item 5: 60,000 hardlinks, half materialized: fast, contents righ
 	done &&
 	[ "$(cat x1/f7)" = "v2 7" ] && [ "$(cat x1/f77)" = "v1 77" ] &&
 	fast convert -q --squash "$H/hardlinks.tar" oci-archive:o.tar
-' /usr/bin/time python3
+' /usr/bin/time python3 bounds
 
 expect_success 'item 6: 5,000 files at depth 2,000: fast' '
 	fast convert -q "$H/deep.tar" rootfs:root.tar &&
 	[ "$(timeout 60 tar -tf root.tar | grep -c "/f[0-9]*$")" = 5000 ] &&
 	fast convert -q --squash "$H/deep.tar" oci-archive:o.tar
-' /usr/bin/time python3
+' /usr/bin/time python3 bounds
 
 expect_success 'item 7: a layer listed 400 times is read once; an image listed 5,000 times squashed once' '
 	fast convert -q "$H/layer-400.tar" rootfs:root.tar &&
@@ -96,7 +96,7 @@ m = x[\"manifests\"]
 assert len(m) == 5000, len(m)
 assert len({d[\"digest\"] for d in m}) == 1
 " o.tar
-' /usr/bin/time python3
+' /usr/bin/time python3 bounds
 
 expect_success 'item 8: 2,000 materialized hardlinks under ulimit -n 1024' '
 	(ulimit -n 1024 && fast convert -q "$H/spool-2000.tar" rootfs:root.tar) &&
