@@ -199,9 +199,14 @@ static json_t *image_json(const struct dc_an_image *img, int files)
 int dc__analyze_json(struct dc_ctx *ctx, const struct dc_an_report *rep,
 		     int files, json_t **out)
 {
-	json_t *o = json_object(), *a = json_array();
+	json_t *o, *a;
 	size_t i;
 
+	/* jansson says nothing when it drops a member for lack of memory:
+	 * its allocations are watched instead (dc__json_oom_take) */
+	dc__json_oom_take();
+	o = json_object();
+	a = json_array();
 	if (!o || !a) {
 		json_decref(o);
 		json_decref(a);
@@ -212,6 +217,10 @@ int dc__analyze_json(struct dc_ctx *ctx, const struct dc_an_report *rep,
 	for (i = 0; i < rep->n; i++)
 		json_array_append_new(a, image_json(&rep->img[i], files));
 	json_object_set_new(o, "images", a);
+	if (dc__json_oom_take()) {
+		json_decref(o);
+		return dc__enomem(ctx);
+	}
 	*out = o;
 	return 0;
 }
