@@ -104,4 +104,8 @@ void progress_break(void);
 void progress_summary(struct cli *c, const struct dc_set *set,
 		      const char *fmt, const char *path);
 
+/* V bytes in decimal units for people: "812 B", "1.5 MB" (inspect,
+ * analyze). */
+void size_str(char *buf, size_t n, int64_t v);
+
 #endif

@@ -29,19 +29,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void size_str(char *buf, size_t n, uint64_t v)
-{
-	const char *u[] = { "B", "kB", "MB", "GB", "TB" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1000 && i < 4) {
-		d /= 1000;
-		i++;
-	}
-	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
-}
-
 /* A size for printing: one of 8 rotating buffers, for one printf. */
 static const char *SZ(uint64_t v)
 {
@@ -49,7 +36,7 @@ static const char *SZ(uint64_t v)
 	static unsigned i;
 
 	i = (i + 1) % 8;
-	size_str(sz[i], sizeof(sz[i]), v);
+	size_str(sz[i], sizeof(sz[i]), (int64_t)v);
 	return sz[i];
 }
 

@@ -81,19 +81,6 @@ static json_t *layer_history(json_t *cfg, size_t layer)
 	return NULL;
 }
 
-static void size_str(char *buf, size_t n, int64_t v)
-{
-	const char *u[] = { "B", "kB", "MB", "GB", "TB" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1000 && i < 4) {
-		d /= 1000;
-		i++;
-	}
-	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
-}
-
 /* Sizes over the set: every blob once, and the layers more than one
  * image holds. */
 struct sizes {

@@ -145,3 +145,16 @@ int bad_option_in(char **argv, int missing_value, const struct option *opts)
 				   argv[0], arg, near);
 	return usage_error("%s: unknown option '%s'", argv[0], arg);
 }
+
+void size_str(char *buf, size_t n, int64_t v)
+{
+	const char *u[] = { "B", "kB", "MB", "GB", "TB" };
+	double d = (double)v;
+	int i = 0;
+
+	while (d >= 1000 && i < 4) {
+		d /= 1000;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
+}
