@@ -62,7 +62,7 @@ void print_usage(FILE *f)
 "                     the target allows it; docker-archive: none); rootfs\n"
 "                     output: compress the whole tar (default: none)\n"
 "  --level N          compression level, with --compress (gzip 1-9,\n"
-"                     default 2; zstd 1-22, default 3)\n"
+"                     default 1; zstd 1-22, default 3)\n"
 "  --threads N        threads for copying, verifying, squashing and\n"
 "                     compressing (default: all cores)\n"
 "  --squash           merge all layers into one (whiteouts applied)\n"

@@ -217,15 +217,11 @@ int dc__dec_finish(struct dc_dec *d);
 void dc__dec_free(struct dc_dec *d);
 
 /*
- * Parallel gzip (src/util/pgzip.c), when built with ISA-L or libdeflate.
- * The default level, 2, is ISA-L's igzip level 2 when we have it: ~5x
- * faster than libdeflate's level 1 for ~5% more bytes (BENCHMARKS.md).
+ * Parallel gzip (src/util/pgzip.c), when built with libdeflate or ISA-L.
+ * The default level, 1, is libdeflate's fastest: the same bytes on every
+ * run and host (BENCHMARKS.md has the figures).
  */
-#if defined(HAVE_ISAL)
-#define DC_GZIP_DEFAULT_LEVEL 2
-#else
 #define DC_GZIP_DEFAULT_LEVEL 1
-#endif
 struct dc_pgzip;
 int dc__pgzip_new(struct dc_ctx *ctx, struct dc_pgzip **out, int level,
 		  int threads);

@@ -396,8 +396,8 @@ static int pgzip_bytes(const unsigned char *data, size_t n, int threads,
 	size_t i;
 	int err;
 
-	/* level 6: libdeflate, see codec_pgzip_deterministic */
-	if ((err = dc__enc_new(unit_ctx(), &e, DC_COMP_GZIP, 6, threads)) < 0)
+	/* 0: the default level, what users get */
+	if ((err = dc__enc_new(unit_ctx(), &e, DC_COMP_GZIP, 0, threads)) < 0)
 		return err;
 	for (i = 0; i < n && !err; i += 700000)
 		err = dc__enc_push(e, data + i, n - i < 700000 ? n - i : 700000,
@@ -410,9 +410,7 @@ static int pgzip_bytes(const unsigned char *data, size_t n, int threads,
 
 /*
  * The same gzip bytes whatever the thread count, and whatever fails to
- * start (with libdeflate's levels: ISA-L's igzip was seen to give other,
- * valid, bytes for one chunk now and then on this project's VMs, in a
- * single thread too; issue 17 item 16): threads that cannot be created, workers whose compressor cannot
+ * start: threads that cannot be created, workers whose compressor cannot
  * be set up (all of them: the caller compresses), an allocation failing
  * (an error, never other bytes). Each case runs several times, as the
  * scheduling varies.
