@@ -42,6 +42,16 @@ typedef void (*dc_progress_fn)(void *arg, uint64_t done, uint64_t total,
  * The progress calls that follow count this phase's bytes. */
 typedef void (*dc_phase_fn)(void *arg, const char *name, uint64_t total);
 
+/* Outline callback: before an operation runs the phases it planned, it
+ * names each (as the phase callback will) with the WORK it expects: the
+ * bytes its progress calls will count that take real time, i.e. what is
+ * read, recompressed or squashed, not the copies of what an earlier phase
+ * made (DC_WORK_UNKNOWN: not known in advance). A phase may be named more
+ * than once; each time adds to it. Progress front ends sum the outline to
+ * estimate the whole job. */
+#define DC_WORK_UNKNOWN UINT64_MAX
+typedef void (*dc_outline_fn)(void *arg, const char *name, uint64_t work);
+
 /* Notice callback: a choice decant made that the user should know of
  * (e.g. which platform it picked from a multi-platform index). */
 typedef void (*dc_notice_fn)(void *arg, const char *msg);
@@ -62,6 +72,10 @@ DC_API void dc_ctx_set_notice(struct dc_ctx *ctx, dc_notice_fn fn, void *arg);
 /* Where phases are reported (with the progress callback, which may then
  * be called from several threads at once: recompression workers). */
 DC_API void dc_ctx_set_phase(struct dc_ctx *ctx, dc_phase_fn fn, void *arg);
+
+/* Where the phases an operation plans are announced (dc_outline_fn). */
+DC_API void dc_ctx_set_outline(struct dc_ctx *ctx, dc_outline_fn fn,
+			       void *arg);
 
 /* Worker threads every parallel stage (copying, verifying, squashing,
  * compressing) may use at most; a stage never runs more than one per

@@ -681,6 +681,76 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 	return err;
 }
 
+static const char *desc_key(const void *arg, size_t i)
+{
+	const struct dc_desc *const *d = arg;
+
+	return d[i]->digest;
+}
+
+/*
+ * Tell a progress front end what this plan will do (dc__outline): the
+ * bytes each phase works through. A layer recompressed or copied counts
+ * once, whatever the number of images that hold it; the squashed
+ * layers count as their tar bytes, unknown in advance when compressed;
+ * the copies of what recompression and squash made count nothing.
+ */
+static int outline(struct plan *p, const struct dc_writer_ops *ops,
+		   const struct dc_image *const *src, size_t nsrc,
+		   const struct dc_write_opts *o)
+{
+	struct dc_ctx *ctx = p->ctx;
+	struct dc_sindex seen = DC_SINDEX_INIT;
+	const struct dc_desc **d = NULL;
+	uint64_t squash = 0, recomp = 0, copy = 0;
+	size_t i, j, nd = 0, all = 0;
+	int sq = 0, sq_unknown = 0, err = 0;
+
+	if (!ctx->outline)
+		return 0;
+	for (i = 0; i < nsrc; i++)
+		all += src[i]->nlayers;
+	if (all && !(d = dc__reallocarray(ctx, NULL, all, sizeof(*d))))
+		return DC_ENOMEM;
+	for (i = 0; i < nsrc; i++) {
+		const struct dc_image *img = src[i];
+		size_t keep = dc__squash_keep(o, img->nlayers);
+
+		for (j = 0; j < img->nlayers; j++) {
+			const struct dc_desc *l = &img->layers[j];
+			uint64_t n = l->size > 0 ? (uint64_t)l->size : 0;
+
+			if (j >= keep) {
+				sq = 1;
+				sq_unknown |= l->comp != DC_COMP_NONE;
+				squash += n;
+				continue;
+			}
+			if (dc__sindex_find(&seen, desc_key, d, l->digest) !=
+			    DC_SINDEX_NONE)
+				continue;
+			d[nd] = l;
+			if ((err = dc__sindex_add(ctx, &seen, desc_key, d,
+						  nd)) < 0)
+				goto out;
+			nd++;
+			if (target_comp(ops, o, l->comp) != l->comp)
+				recomp += n;
+			else
+				copy += n;
+		}
+	}
+	if (recomp)
+		dc__outline(ctx, "recompress", recomp);
+	if (sq)
+		dc__outline(ctx, "squash", sq_unknown ? DC_WORK_UNKNOWN : squash);
+	dc__outline(ctx, "write", copy);
+out:
+	dc__sindex_release(&seen);
+	free(d);
+	return err;
+}
+
 int dc__plan_build(struct plan *p, struct dc_reader *r,
 		   const struct dc_writer_ops *ops,
 		   const struct dc_image *const *src, size_t nsrc,
@@ -701,7 +771,8 @@ int dc__plan_build(struct plan *p, struct dc_reader *r,
 		err = DC_ENOMEM;
 		goto out;
 	}
-	if ((err = transcode_up_front(p, r, ops, src, nsrc, o, spooldir)) < 0)
+	if ((err = outline(p, ops, src, nsrc, o)) < 0 ||
+	    (err = transcode_up_front(p, r, ops, src, nsrc, o, spooldir)) < 0)
 		goto out;
 	for (i = 0; i < nsrc; i++) {
 		if ((err = plan_image(p, r, ops, o, src[i], spooldir,

@@ -474,6 +474,8 @@ static int enc_run(struct dc_enc *e, const void *p, size_t n, int last,
 			got = DEC_OUT - e->z.avail_out;
 			if (got && (err = sink(arg, e->out, got)) < 0)
 				return err;
+			if ((err = dc__check_intr(e->ctx)) < 0)
+				return err;
 		} while (e->z.avail_out == 0 || (last && ret != Z_STREAM_END));
 		return 0;
 	} else {
@@ -490,6 +492,10 @@ static int enc_run(struct dc_enc *e, const void *p, size_t n, int last,
 						"zstd compression failed: %s",
 						ZSTD_getErrorName(rem));
 			if (o.pos && (err = sink(arg, e->out, o.pos)) < 0)
+				return err;
+			/* a high level's last frames take minutes: a signal
+			 * is heard between two calls, each under a second */
+			if ((err = dc__check_intr(e->ctx)) < 0)
 				return err;
 		} while (last ? rem != 0 : in.pos < in.size);
 		return 0;

@@ -70,6 +70,18 @@ void dc_ctx_set_phase(struct dc_ctx *ctx, dc_phase_fn fn, void *arg)
 	ctx->phase_arg = arg;
 }
 
+void dc_ctx_set_outline(struct dc_ctx *ctx, dc_outline_fn fn, void *arg)
+{
+	ctx->outline = fn;
+	ctx->outline_arg = arg;
+}
+
+void dc__outline(struct dc_ctx *ctx, const char *name, uint64_t work)
+{
+	if (ctx->outline)
+		ctx->outline(ctx->outline_arg, name, work);
+}
+
 void dc__phase(struct dc_ctx *ctx, const char *name, uint64_t total)
 {
 	if (ctx->phase)

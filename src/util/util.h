@@ -36,6 +36,8 @@ struct dc_ctx {
 	void *progress_arg;
 	dc_phase_fn phase;
 	void *phase_arg;
+	dc_outline_fn outline;
+	void *outline_arg;
 	volatile sig_atomic_t interrupted;
 	/* a worker thread's context also obeys its pool's stop flag and
 	 * the parent context's interrupt */
@@ -54,6 +56,8 @@ struct dc_ctx {
  * bytes of work done in it. */
 void dc__phase(struct dc_ctx *ctx, const char *name, uint64_t total);
 void dc__progress(struct dc_ctx *ctx, uint64_t n);
+/* Announce that phase NAME will run, with WORK bytes (dc_outline_fn). */
+void dc__outline(struct dc_ctx *ctx, const char *name, uint64_t work);
 
 /* Set the context's error and return CODE (git's error() idiom). */
 int dc_error(struct dc_ctx *ctx, int code, const char *fmt, ...)

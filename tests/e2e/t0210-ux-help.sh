@@ -86,6 +86,30 @@ expect_success 'progress in a pseudo-terminal: recompress and write phases, a su
 	[ ! -s q.err ]
 ' script
 
+# The whole job: its work is outlined once planned. Recompressing every
+# layer of ML: the job is the layers' bytes, counted once each (read from
+# manifest.json here, by Python), with a time left while it runs.
+human_size() {
+	python3 -c 'import sys
+v = float(sys.argv[1]); u = ["B", "KiB", "MiB", "GiB"]; i = 0
+while v >= 1024 and i < 3:
+	v /= 1024; i += 1
+print(("%.1f %s" if i else "%.0f %s") % (v, u[i]))' "$1"
+}
+expect_success 'progress: the whole job, its bytes and time left, beside each phase' '
+	n=$(python3 -c "import json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+m = json.load(t.extractfile(\"manifest.json\"))
+print(sum(t.getmember(l).size for l in {l for i in m for l in i[\"Layers\"]}))" "$ML") &&
+	h=$(human_size $n) &&
+	decant convert --progress --compress zstd "$ML" oci:j 2>job.err &&
+	grep "^decant: recompress " job.err | head -1 | grep -q "  job 0 B / $h  ETA " &&
+	grep "^decant: recompress " job.err | tail -1 | grep -q "  job $h / $h\$" &&
+	grep -q "^decant: write .*  job $h / $h" job.err &&
+	decant convert --progress "$ML" oci:k 2>copy.err &&
+	grep -q "^decant: write  blob .*  job $h / $h" copy.err
+'
+
 expect_success 'squash keeps the story: created_by lines joined, inspect numbering' '
 	decant convert --squash "$OCI" oci:s
 	decant inspect --config oci:s >c.json
