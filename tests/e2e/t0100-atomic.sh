@@ -48,6 +48,24 @@ expect_success 'SIGTERM during an oci conversion leaves nothing' '
 	no_leftovers out
 '
 
+# Compressible bytes keep zstd -19 busy in its own calls once the input
+# is read (16 MB of text: read at once, 10 s of compression here, and
+# 6bb0f69 heard SIGTERM only at the end, 24 s later under load): the
+# signal must be heard between two calls, each under a second.
+expect_success 'SIGTERM while zstd -19 compresses what it has read: out within seconds' '
+	head -c $((12 << 20)) /dev/urandom | base64 >text &&
+	tar -cf text.tar text &&
+	"$DECANT" convert -q --compress zstd --level 19 --threads 1 rootfs:text.tar oci:$PWD/z &
+	pid=$! &&
+	sleep 1 &&
+	kill -TERM $pid &&
+	t0=$(date +%s) &&
+	rc=0 && { wait $pid || rc=$?; } &&
+	[ $rc = 143 ] &&
+	[ $(( $(date +%s) - t0 )) -le 6 ] &&
+	no_leftovers z
+' bounds
+
 expect_success 'SIGINT keeps an existing destination file as it was' '
 	echo precious >out.tar &&
 	interrupt INT oci-archive:$PWD/out.tar 2>err &&
