@@ -116,8 +116,10 @@ static int put_one_blob(struct dc_writer *w, const struct dc_bsrc *bs,
 	struct dc_stream *s = NULL;
 	int err;
 
-	/* the destination has it (a registry): nothing to read or send */
-	if ((err = dc__writer_has_blob(w, b->out)) != 0) {
+	/* the destination has it (a registry, or a layout a registry's
+	 * blob goes to): nothing to read or send */
+	if (((w->ops->caps & DC_WCAP_REMOTE) || bs->remote) &&
+	    (err = dc__writer_has_blob(w, b->out)) != 0) {
 		if (err > 0)
 			progress_done(ctx, b);
 		return err < 0 ? err : 0;

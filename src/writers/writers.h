@@ -80,7 +80,8 @@ struct dc_writer_ops {
 	/* D NULL: the output holds the blob already, take it back out */
 	int (*put_blob_close)(struct dc_writer *w, const struct dc_desc *d);
 	/* optional: 1 if the output holds blob D already (a registry that
-	 * has it): it is neither read nor put; 0 if not */
+	 * has it, a layout appended to): it is neither read nor put; 0 if
+	 * not. Asked only when the output or the source is remote. */
 	int (*has_blob)(struct dc_writer *w, const struct dc_desc *d);
 	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
 	int (*commit)(struct dc_writer *w);
