@@ -30,7 +30,7 @@ static const struct {
 	/* IPv6 literals in brackets, with or without a port */
 	{ "[::1]:5000/x:1", 0, "[::1]:5000/x:1", "[::1]:5000/x:1" },
 	{ "[::1]/a/b", 0, "[::1]/a/b:latest", "[::1]/a/b:latest" },
-	{ "[2001:db8::AB]:443/x@" D64, 0, "[2001:db8::AB]:443/x", "[2001:db8::AB]:443/x" },
+	{ "[2001:db8::AB]:443/x", 0, "[2001:db8::AB]:443/x:latest", "[2001:db8::AB]:443/x:latest" },
 	{ "ab/c.d-e__f", 0, "docker.io/ab/c.d-e__f:latest", "ab/c.d-e__f:latest" },
 	{ "a.b-c/e", 0, "a.b-c/e:latest", "a.b-c/e:latest" },
 	{ "a--b", 0, "docker.io/library/a--b:latest", "a--b:latest" },
