@@ -322,6 +322,9 @@ expect_success 'TLS: verified with --cert-dir; refused without; --tls-verify=fal
 	decant convert -q --cert-dir $T/pki/certs docker://$TR/x:y oci:out
 	decant convert -q --tls-verify=false docker://$TR/x:y oci:out2
 	decant verify --tls-verify=false docker://$TR/x:y
+	# registry to registry: each blob streamed from one into the other
+	decant convert -q --cert-dir $T/pki/certs docker://$R/big:1 docker://$TR/copied:1
+	decant verify --cert-dir $T/pki/certs docker://$TR/copied:1
 ' docker-registry openssl curl
 
 expect_success 'basic auth over TLS: 401 without credentials; --creds; an auth file' '
