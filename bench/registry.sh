@@ -9,24 +9,33 @@
 #   repush the same image again (every blob is there: HEAD only)
 # Prints: case | tool | wall s | peak RSS MiB. DATADIR as for bench/run.sh
 # (default /var/tmp/decant-bench, bench/make-images.sh makes big.tar).
-# DECANT=path (default ./build/decant).
+# DECANT=path (default ./build/decant). ROUNDS=N (default 1) runs the
+# push and pull pairs N times, the tools interleaved, each round against
+# a fresh registry, and adds the median of each case: on a shared
+# machine one run says little.
 set -eu
 cd "$(dirname "$0")/.."
 data=${1:-/var/tmp/decant-bench}
 decant=$(realpath "${DECANT:-build/decant}")
 w=$(mktemp -d /var/tmp/decant-registry-bench.XXXXXX)
 trap 'kill "$(cat "$w/pid" 2>/dev/null)" 2>/dev/null; rm -rf "$w"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$w/cfg.yml" <<CFG
+# a fresh registry (new port, empty storage) for each round: skopeo's
+# blob-info cache would otherwise mount what an earlier round pushed
+start_registry() {
+	[ -s "$w/pid" ] && kill "$(cat "$w/pid")" 2>/dev/null && sleep 0.2
+	rm -rf "$w/data"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$w/cfg.yml" <<CFG
 version: 0.1
 log: {level: error}
 storage: {filesystem: {rootdirectory: $w/data}}
 http: {addr: 127.0.0.1:$port}
 CFG
-docker-registry serve "$w/cfg.yml" >"$w/log" 2>&1 &
-echo $! >"$w/pid"
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
-R=127.0.0.1:$port
+	docker-registry serve "$w/cfg.yml" >"$w/log" 2>&1 &
+	echo $! >"$w/pid"
+	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+	R=127.0.0.1:$port
+}
 "$decant" convert -q --compress gzip "$data/big.tar" oci:"$w/src"
 printf '| case | tool | wall s | peak RSS MiB |\n|---|---|---|---|\n'
 t() { # CASE TOOL CMD...
@@ -36,9 +45,24 @@ t() { # CASE TOOL CMD...
 	read -r s kb <"$w/time"
 	printf '| %s | %s | %s | %d |\n' "$c" "$tool" "$s" $((kb / 1024))
 }
-t push skopeo skopeo copy -q --dest-tls-verify=false oci:"$w/src" docker://$R/sk:1
-t push decant "$decant" convert -q oci:"$w/src" docker://$R/dc:1
-t pull skopeo skopeo copy -q --src-tls-verify=false docker://$R/sk:1 oci:"$w/sk-out"
-t pull decant "$decant" convert -q docker://$R/dc:1 oci:"$w/dc-out"
+rounds=${ROUNDS:-1}
+med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+for i in $(seq "$rounds"); do
+	start_registry
+	t push skopeo skopeo copy -q --dest-tls-verify=false oci:"$w/src" docker://$R/sk:1
+	t push decant "$decant" convert -q oci:"$w/src" docker://$R/dc:1
+	t pull skopeo skopeo copy -q --src-tls-verify=false docker://$R/sk:1 oci:"$w/sk-out"
+	t pull decant "$decant" convert -q docker://$R/dc:1 oci:"$w/dc-out"
+	rm -rf "$w/sk-out" "$w/dc-out"
+done >"$w/runs"
+cat "$w/runs"
 t repush skopeo skopeo copy -q --dest-tls-verify=false oci:"$w/src" docker://$R/sk:1
 t repush decant "$decant" convert -q oci:"$w/src" docker://$R/dc:1
+if [ "$rounds" -gt 1 ]; then
+	for c in push pull; do
+		for tool in skopeo decant; do
+			m=$(grep "^| $c | $tool |" "$w/runs" | cut -d'|' -f4 | med)
+			printf '| %s (median of %d) | %s | %s | |\n' "$c" "$rounds" "$tool" "$m"
+		done
+	done
+fi

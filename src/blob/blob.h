@@ -46,6 +46,11 @@ struct dc_bsrc {
 	int (*range)(const struct dc_bsrc *bs, const struct dc_desc *d,
 		     int *fd, int *own, uint64_t *off, uint64_t *len);
 	void *arg;		/* the maker's */
+	/* blobs named by digest in a remote store (a registry): open()
+	 * may run on several threads at once, each stream on its own
+	 * connection, and a blob copied as it is is checked by digest
+	 * and size (its diff_id where it is decompressed) */
+	unsigned char remote;
 };
 
 /*
@@ -140,7 +145,19 @@ struct dc_cjob {
 	int dst_own;
 	uint64_t dstoff;
 	const char *dst_label;	/* for messages; must outlive the pool */
+	/* D is checked by digest and size only, not decompressed for its
+	 * diff_id (a compressed blob copied as it is to or from a
+	 * registry) */
+	int digest_only;
+	/* a transfer: SEND(SEND_ARG, TCTX, IN) takes the blob from IN (the
+	 * verifying stream of D, or SRCFD's range), reporting to the
+	 * worker's context TCTX; DSTFD is unused. Transfers run on threads
+	 * of their own, up to DC_XFER_MAX at once (they wait on the
+	 * network more than on a core). */
+	int (*send)(void *send_arg, struct dc_ctx *tctx, struct dc_stream *in);
+	void *send_arg;
 };
+#define DC_XFER_MAX 4
 struct dc_cpool;
 int dc__cpool_new(const struct dc_bsrc *bs, struct dc_cpool **out);
 int dc__cpool_add(struct dc_cpool *cp, const struct dc_cjob *j);

@@ -11,6 +11,10 @@
  * Each worker runs two jobs at once so that it hashes two blobs in the
  * time of one (dc__hash_update2).
  *
+ * Transfers (a blob from a registry, or sent to one) run on threads of
+ * their own, one job each at a time, up to DC_XFER_MAX at once: they
+ * wait on the network more than they use a core.
+ *
  * dc__cpool_wait() reports progress and passes an interrupt on; the
  * first failure stops the others, and the lowest-numbered job that
  * really failed (not merely stopped) is the one reported.
@@ -44,7 +48,10 @@ struct dc_cpool {
 	struct dc_bsrc bs;
 	struct cjob *jobs;
 	size_t n, cap;
-	size_t *order;		/* largest first */
+	size_t *order;		/* copies, largest first */
+	size_t ncopy;
+	size_t *xorder;		/* transfers, largest first */
+	size_t nx, xnext;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t *th;
@@ -140,7 +147,8 @@ struct slot {
 	char *buf;
 };
 
-static int slot_start(struct dc_cpool *cp, struct slot *sl, struct cjob *cj)
+static int slot_start(struct dc_cpool *cp, struct slot *sl, struct cjob *cj,
+		      int defer)
 {
 	sl->cj = cj;
 	sl->s = NULL;
@@ -152,7 +160,8 @@ static int slot_start(struct dc_cpool *cp, struct slot *sl, struct cjob *cj)
 		return dc__enomem(&sl->tctx);
 	if (cj->j.d)
 		return dc__blob_open(&sl->bs, cj->j.d,
-				     DC_BLOB_DIFFID | DC_BLOB_DEFER, &sl->s);
+				     (cj->j.digest_only ? 0 : DC_BLOB_DIFFID) |
+				     (defer ? DC_BLOB_DEFER : 0), &sl->s);
 	return 0;
 }
 
@@ -246,19 +255,19 @@ static void slot_end(struct dc_cpool *cp, struct slot *sl, int err)
 }
 
 /*
- * The next job, largest first; cp->n when there is none. A second slot
+ * The next copy, largest first; NULL when there is none. A second slot
  * takes one only once every thread has had its first: two jobs on two
  * cores are faster one on each than paired on one.
  */
-static size_t take(struct dc_cpool *cp, size_t slot)
+static struct cjob *take(struct dc_cpool *cp, size_t slot)
 {
-	size_t i = cp->n;
+	struct cjob *cj = NULL;
 
 	pthread_mutex_lock(&cp->mu);
-	if (cp->next < cp->n && (!slot || cp->next >= cp->nwant))
-		i = cp->next++;
+	if (cp->next < cp->ncopy && (!slot || cp->next >= cp->nwant))
+		cj = &cp->jobs[cp->order[cp->next++]];
 	pthread_mutex_unlock(&cp->mu);
-	return i;
+	return cj;
 }
 
 static void *cworker(void *arg)
@@ -273,12 +282,11 @@ static void *cworker(void *arg)
 
 		for (k = 0; k < 2; k++) {
 			while (!sl[k].cj) {
-				size_t i = take(cp, k);
+				struct cjob *cj = take(cp, k);
 
-				if (i >= cp->n)
+				if (!cj)
 					break;
-				if ((err = slot_start(cp, &sl[k],
-						      &cp->jobs[cp->order[i]])) < 0)
+				if ((err = slot_start(cp, &sl[k], cj, 1)) < 0)
 					slot_end(cp, &sl[k], err);
 			}
 			if (sl[k].cj) {
@@ -309,6 +317,90 @@ static void *cworker(void *arg)
 	return NULL;
 }
 
+/* A transfer's stream counted as it is read, for progress. */
+struct cstream {
+	struct dc_stream s;
+	struct dc_stream *in;
+	struct dc_cpool *cp;
+};
+
+static ssize_t cs_read(struct dc_stream *s, void *buf, size_t n)
+{
+	struct cstream *c = (struct cstream *)s;
+	ssize_t got = dc__stream_read(c->in, buf, n);
+
+	if (got > 0)
+		add_done(c->cp, (uint64_t)got);
+	return got;
+}
+
+static void cs_close(struct dc_stream *s)
+{
+	(void)s;	/* on the stack; the slot closes what it wraps */
+}
+
+/* The slot's transfer goes to its SEND: from the blob's verifying
+ * stream (read to its end after, where it is checked) or a spool. */
+static int xsend(struct dc_cpool *cp, struct slot *sl)
+{
+	const struct dc_cjob *j = &sl->cj->j;
+	struct cstream c;
+	int err;
+
+	if (!sl->s && (err = dc__stream_fd_range(&sl->tctx, &sl->s, j->srcfd,
+						 j->srcoff, j->len, 0)) < 0)
+		return err;
+	memset(&c, 0, sizeof(c));
+	c.s.ctx = &sl->tctx;
+	c.s.read = cs_read;
+	c.s.close = cs_close;
+	c.in = sl->s;
+	c.cp = cp;
+	if ((err = j->send(j->send_arg, &sl->tctx, &c.s)) < 0)
+		return err;
+	return dc__stream_drain(&c.s);
+}
+
+static struct cjob *xtake(struct dc_cpool *cp)
+{
+	struct cjob *cj = NULL;
+
+	pthread_mutex_lock(&cp->mu);
+	if (cp->xnext < cp->nx && !cp->stop)
+		cj = &cp->jobs[cp->xorder[cp->xnext++]];
+	pthread_mutex_unlock(&cp->mu);
+	return cj;
+}
+
+/* A transfer thread: one job at a time, start to end. */
+static void *xworker(void *arg)
+{
+	struct dc_cpool *cp = arg;
+	struct slot sl;
+	struct cjob *cj;
+	int err;
+
+	memset(&sl, 0, sizeof(sl));
+	while ((cj = xtake(cp))) {
+		if ((err = slot_start(cp, &sl, cj, 0)) == 0) {
+			if (cj->j.send) {
+				err = xsend(cp, &sl);
+			} else {
+				while ((err = slot_read(&sl)) == 0 && sl.got &&
+				       (err = slot_write(cp, &sl)) == 0)
+					;
+			}
+		}
+		slot_end(cp, &sl, err);
+	}
+	free(sl.buf);
+	pthread_mutex_lock(&cp->mu);
+	cp->running--;
+	pthread_cond_broadcast(&cp->cv);
+	pthread_mutex_unlock(&cp->mu);
+	return NULL;
+}
+
 static int cmp_size(const void *a, const void *b, void *arg)
 {
 	const struct cjob *jobs = arg;
@@ -320,32 +412,56 @@ static int cmp_size(const void *a, const void *b, void *arg)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A transfer: it waits on a registry, not on a core. */
+static int is_xfer(const struct dc_cpool *cp, const struct cjob *cj)
+{
+	return cj->j.send || (cj->j.d && cp->bs.remote && cj->j.srcfd < 0);
+}
+
 int dc__cpool_start(struct dc_cpool *cp)
 {
 	struct dc_ctx *ctx = cp->bs.ctx;
-	size_t i, want = dc__threads(ctx);
+	size_t i, want = dc__threads(ctx), xwant = DC_XFER_MAX, nth;
 
 	cp->started = 1;
 	if (!cp->n)
 		return 0;
-	if (!(cp->order = dc__calloc(ctx, cp->n, sizeof(*cp->order))))
+	if (!(cp->order = dc__calloc(ctx, cp->n, sizeof(*cp->order))) ||
+	    !(cp->xorder = dc__calloc(ctx, cp->n, sizeof(*cp->xorder))))
 		return DC_ENOMEM;
-	for (i = 0; i < cp->n; i++)
-		cp->order[i] = i;
-	qsort_r(cp->order, cp->n, sizeof(*cp->order), cmp_size, cp->jobs);
-	if (want > cp->n)
-		want = cp->n;
-	if (!(cp->th = dc__calloc(ctx, want, sizeof(*cp->th))))
+	for (i = 0; i < cp->n; i++) {
+		if (is_xfer(cp, &cp->jobs[i]))
+			cp->xorder[cp->nx++] = i;
+		else
+			cp->order[cp->ncopy++] = i;
+	}
+	qsort_r(cp->order, cp->ncopy, sizeof(*cp->order), cmp_size, cp->jobs);
+	qsort_r(cp->xorder, cp->nx, sizeof(*cp->xorder), cmp_size, cp->jobs);
+	if (want > cp->ncopy)
+		want = cp->ncopy;
+	/* --threads bounds transfers too */
+	if (ctx->threads > 0 && (size_t)ctx->threads < xwant)
+		xwant = (size_t)ctx->threads;
+	if (xwant > cp->nx)
+		xwant = cp->nx;
+	if (!(cp->th = dc__calloc(ctx, want + xwant, sizeof(*cp->th))))
 		return DC_ENOMEM;
-	cp->running = want;	/* before any worker can finish */
+	cp->running = want + xwant;	/* before any worker can finish */
 	cp->nwant = want;
-	cp->nth = dc__threads_start(cp->th, want, cworker, cp);
+	nth = dc__threads_start(cp->th, want, cworker, cp);
+	if (nth == want)
+		nth += dc__threads_start(cp->th + nth, xwant, xworker, cp);
+	cp->nth = nth;
 	pthread_mutex_lock(&cp->mu);
-	cp->running -= want - cp->nth;
+	cp->running -= want + xwant - nth;
 	pthread_mutex_unlock(&cp->mu);
-	if (!cp->nth) {
-		cp->running = 1;
-		cworker(cp);	/* no threads: do it here and now */
+	if (nth < want + xwant) {
+		/* threads ran out: do the rest here and now */
+		pthread_mutex_lock(&cp->mu);
+		cp->running += 2;
+		pthread_mutex_unlock(&cp->mu);
+		cworker(cp);
+		xworker(cp);
 	}
 	return 0;
 }
@@ -454,6 +570,7 @@ void dc__cpool_free(struct dc_cpool *cp)
 	pthread_cond_destroy(&cp->cv);
 	free(cp->th);
 	free(cp->order);
+	free(cp->xorder);
 	free(cp->jobs);
 	free(cp);
 }

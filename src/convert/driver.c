@@ -22,14 +22,31 @@ static int same_file(const char *a, const char *b)
 	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static int open_blob(const struct dc_bsrc *bs, const struct pblob *b,
-		     struct dc_stream **s)
+/*
+ * A compressed layer copied as it is between two places that both name
+ * it by digest (from a registry, or to one) is checked by digest and
+ * size as it streams, as skopeo and crane do: decompressing it to check
+ * its diff_id would cost more than the copy. Its diff_id is checked
+ * wherever it is decompressed (squash, recompression, an uncompressed
+ * output, rootfs) and by verify. Every other layer copied as it is
+ * (a local archive converted) has its diff_id checked too.
+ */
+static int digest_only(const struct dc_writer *w, const struct dc_bsrc *bs,
+		       const struct pblob *b)
+{
+	return b->kind == B_LAYER && b->src->comp != DC_COMP_NONE &&
+	       (bs->remote || (w->ops->caps & DC_WCAP_REMOTE));
+}
+
+static int open_blob(const struct dc_writer *w, const struct dc_bsrc *bs,
+		     const struct pblob *b, struct dc_stream **s)
 {
 	switch (b->kind) {
 	case B_MEM:
 		return dc__stream_memory(bs->ctx, s, b->mem, (size_t)b->out->size);
 	case B_LAYER:
-		return dc__blob_open(bs, b->src, DC_BLOB_DIFFID, s);
+		return dc__blob_open(bs, b->src, digest_only(w, bs, b) ? 0 :
+				     DC_BLOB_DIFFID, s);
 	case B_SPOOL:
 		return dc__stream_fd_range(bs->ctx, s, b->fd, 0,
 					   (uint64_t)b->out->size, 0);
@@ -46,9 +63,10 @@ static void progress_done(struct dc_ctx *ctx, const struct pblob *b)
 }
 
 /*
- * A layer lying as a byte range of the source, or a spool: the copy
- * pool fills its place in one pass, several at once. 1: not this blob
- * (or not this writer), it goes another way.
+ * A layer lying as a byte range of the source, a layer of a registry,
+ * or a spool: the copy pool fills its place (or, for a writer that
+ * sends, sends it) in one pass, several at once. 1: not this blob (or
+ * not this writer), it goes another way.
  */
 static int pool_blob(struct dc_writer *w, const struct dc_bsrc *bs,
 		     struct dc_cpool *cp, const struct pblob *b)
@@ -62,6 +80,9 @@ static int pool_blob(struct dc_writer *w, const struct dc_bsrc *bs,
 	if (b->kind == B_SPOOL) {
 		job.srcfd = b->fd;
 		job.len = (uint64_t)b->out->size;
+	} else if (b->kind == B_LAYER && bs->remote) {
+		job.d = b->src;
+		job.len = (uint64_t)b->src->size;
 	} else if (b->kind == B_LAYER &&
 		   dc__blob_range(bs, b->src, &rfd, &own, &roff, &rlen) == 0) {
 		if (own)
@@ -73,8 +94,12 @@ static int pool_blob(struct dc_writer *w, const struct dc_bsrc *bs,
 	}
 	if (!job.d && job.srcfd < 0)
 		return 1;
-	err = dc__writer_reserve_blob(w, b->out, &job.dstfd, &job.dstoff,
-				      &job.dst_own);
+	job.digest_only = digest_only(w, bs, b);
+	job.dstfd = -1;
+	if ((err = dc__writer_reserve_send(w, b->out, &job.send,
+					   &job.send_arg)) > 0)
+		err = dc__writer_reserve_blob(w, b->out, &job.dstfd,
+					      &job.dstoff, &job.dst_own);
 	if (err != 0)
 		return err;
 	job.dst_label = w->dest;
@@ -91,8 +116,10 @@ static int put_one_blob(struct dc_writer *w, const struct dc_bsrc *bs,
 	struct dc_stream *s = NULL;
 	int err;
 
-	/* the destination has it (a registry): nothing to read or send */
-	if ((err = dc__writer_has_blob(w, b->out)) != 0) {
+	/* the destination has it (a registry, or a layout a registry's
+	 * blob goes to): nothing to read or send */
+	if (((w->ops->caps & DC_WCAP_REMOTE) || bs->remote) &&
+	    (err = dc__writer_has_blob(w, b->out)) != 0) {
 		if (err > 0)
 			progress_done(ctx, b);
 		return err < 0 ? err : 0;
@@ -116,7 +143,7 @@ static int put_one_blob(struct dc_writer *w, const struct dc_bsrc *bs,
 		}
 	}
 	/* everything else streams through here, verified as it goes */
-	if ((err = open_blob(bs, b, &s)) < 0)
+	if ((err = open_blob(w, bs, b, &s)) < 0)
 		return err;
 	err = dc__writer_put_blob(w, s, b->out);
 	/* a writer may skip a blob it holds already: the source is

@@ -89,11 +89,46 @@ static int path_ok(const char *s, size_t n)
 	return 1;
 }
 
-/* host name components and an optional numeric port */
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+/* "[IPV6]" and an optional ":PORT": distribution/reference's
+ * ipv6address, \[(?:[a-fA-F0-9:]+)\] (e.g. [::1]:5000) */
+static int ipv6_domain_ok(const char *s, size_t n)
+{
+	const char *close = memchr(s, ']', n);
+	size_t i, hl;
+
+	if (!close || close == s + 1)
+		return 0;
+	hl = (size_t)(close - s) + 1;
+	for (i = 1; i < hl - 1; i++)
+		if (!is_hex(s[i]) && s[i] != ':')
+			return 0;
+	if (!memchr(s + 1, ':', hl - 2))
+		return 0;	/* "[abc]" is no address */
+	if (hl == n)
+		return 1;
+	if (s[hl] != ':' || hl + 1 == n)
+		return 0;
+	for (i = hl + 1; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* host name components (or an IPv6 address in brackets) and an
+ * optional numeric port */
 static int domain_ok(const char *s, size_t n)
 {
 	const char *colon = memchr(s, ':', n);
 	size_t hl = colon ? (size_t)(colon - s) : n, i, start = 0;
+
+	if (n && s[0] == '[')
+		return ipv6_domain_ok(s, n);
 
 	if (colon) {
 		if (colon + 1 == s + n)

@@ -336,6 +336,7 @@ void dc__reader_blobs(struct dc_reader *r, struct dc_bsrc *out)
 	out->open = blobs_open;
 	out->range = blobs_range;
 	out->arg = r;
+	out->remote = r->ops == &dc__reader_registry;
 }
 
 int dc__set_resolve(struct dc_reader *r, struct dc_set *set)

@@ -115,9 +115,12 @@ int dc__reg_blob_exists(struct dc_reg *g, const char *digest);
  * 0 refused (upload it). */
 int dc__reg_blob_mount(struct dc_reg *g, const char *digest,
 		       const char *from);
-/* Upload blob DIGEST of SIZE bytes read from IN. */
-int dc__reg_put_blob(struct dc_reg *g, struct dc_stream *in,
-		     const char *digest, int64_t size);
+/* Upload blob DIGEST of SIZE bytes read from IN, reporting to CTX (a
+ * worker's: uploads of different blobs may run at once). A small blob
+ * (DC_REG_SMALL_BLOB) goes in one PUT, a larger one streamed in one
+ * PATCH and closed by a PUT; nothing is spooled. */
+int dc__reg_put_blob(struct dc_reg *g, struct dc_ctx *ctx,
+		     struct dc_stream *in, const char *digest, int64_t size);
 /* PUT manifest P (N bytes, media type MT) as REF (a tag or digest). */
 int dc__reg_put_manifest(struct dc_reg *g, const char *ref, const char *mt,
 			 const void *p, size_t n);

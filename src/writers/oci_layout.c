@@ -393,39 +393,61 @@ static int note_added(struct dc_writer *w, const char *hex)
 	return 0;
 }
 
+/*
+ * Appending: is blob WANT there already? Content-addressed, it is
+ * reused once its content proves to be that blob: 1 (counted for the
+ * notice), 0 if not (*HAD: a file is in its place, *WHY says what is
+ * wrong with it).
+ */
+static int dir_holds(struct dc_writer *w, const struct dc_desc *want,
+		     int *had, const char **why)
+{
+	struct dir_priv *p = w->priv;
+	const char *hex = dc__digest_hex(want->digest);
+	char shown[128];
+	struct stat st;
+	int err;
+
+	*why = NULL;
+	*had = fstatat(p->shafd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!*had)
+		return 0;
+	if (S_ISLNK(st.st_mode)) {
+		*why = "it is a symbolic link";
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		dc__blob_name(shown, sizeof(shown), want->digest);
+		return dc_error(w->ctx, DC_EINVAL, "'%s/%s': not a regular file",
+				w->dest, shown);
+	}
+	if (st.st_size != want->size) {
+		*why = "it has the wrong size";
+		return 0;
+	}
+	if ((err = blob_intact(w, p->shafd, hex, want->digest, why)) <= 0)
+		return err;
+	if (p->nreused++ < 8 &&
+	    (err = dc__buf_addf(w->ctx, &p->reused, "%s%.12s",
+				p->reused.len ? ", " : "", hex)) < 0)
+		return err;
+	return 1;
+}
+
 static int dir_put(struct dc_writer *w, struct dc_stream *in, int rfd,
 		   uint64_t off, const struct dc_desc *want)
 {
 	struct dir_priv *p = w->priv;
 	const char *hex = dc__digest_hex(want->digest), *why = NULL;
 	char shown[128], tmp[160];
-	struct stat st;
 	int err, had;
 
 	dc__blob_name(shown, sizeof(shown), want->digest);
 	if (!p->append)
 		return dc__write_file_at(w, p->shafd, hex, shown, in, rfd, off,
 				     want->size, want->digest);
-	/* content-addressed: a blob already there is reused once its
-	 * content proves to be that blob */
-	had = fstatat(p->shafd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	if (had && S_ISLNK(st.st_mode)) {
-		why = "it is a symbolic link";
-	} else if (had && !S_ISREG(st.st_mode)) {
-		return dc_error(w->ctx, DC_EINVAL, "'%s/%s': not a regular file",
-				w->dest, shown);
-	} else if (had && st.st_size != want->size) {
-		why = "it has the wrong size";
-	} else if (had) {
-		if ((err = blob_intact(w, p->shafd, hex, want->digest, &why)) < 0)
-			return err;
-		if (err) {
-			if (p->nreused++ < 8)
-				return dc__buf_addf(w->ctx, &p->reused, "%s%.12s",
-						    p->reused.len ? ", " : "", hex);
-			return 0;
-		}
-	}
+	if ((err = dir_holds(w, want, &had, &why)) != 0)
+		return err < 0 ? err : 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", hex, (long)getpid());
 	unlinkat(p->shafd, tmp, 0);
 	if ((err = dc__write_file_at(w, p->shafd, tmp, shown, in, rfd, off,
@@ -453,6 +475,20 @@ fail_io:
 fail:
 	unlinkat(p->shafd, tmp, 0);
 	return err;
+}
+
+/* Appending from a registry: a blob the layout holds is not
+ * downloaded (the driver asks only when the source is remote; from an
+ * archive, the source blob is still read and checked). */
+static int dir_has_blob(struct dc_writer *w, const struct dc_desc *d)
+{
+	struct dir_priv *p = w->priv;
+	const char *why;
+	int had;
+
+	if (!p->append)
+		return 0;
+	return dir_holds(w, d, &had, &why);
 }
 
 static int dir_put_blob(struct dc_writer *w, struct dc_stream *in,
@@ -764,6 +800,7 @@ const struct dc_writer_ops dc__writer_oci = {
 	.put_blob_range = dir_put_blob_range,
 	.put_blob_file = dir_put_blob_file,
 	.reserve_blob = dir_reserve_blob,
+	.has_blob = dir_has_blob,
 	.put_image = dir_put_image,
 	.commit = dir_commit,
 	.abort = dir_abort,

@@ -35,6 +35,13 @@ struct sent {
 	const char *repo;
 };
 
+/* A blob a worker thread sends (reserve_send). */
+struct upload {
+	struct dc_reg *g;
+	char digest[DC_DIGEST_MAX];
+	int64_t size;
+};
+
 struct wpriv {
 	struct dc_reg_ref ref;
 	struct client *cl;
@@ -43,6 +50,8 @@ struct wpriv {
 	size_t nt;
 	struct sent *sent;
 	size_t nsent, capsent;
+	struct upload **up;
+	size_t nup;
 };
 
 static struct dc_reg *client(struct dc_writer *w, const char *repo, int *err)
@@ -304,8 +313,49 @@ static int reg_put_blob(struct dc_writer *w, struct dc_stream *in,
 	repo = image_repo(p, img);
 	if (!(g = client(w, repo, &err)))
 		return err;
-	if ((err = dc__reg_put_blob(g, in, want->digest, want->size)) < 0)
+	if ((err = dc__reg_put_blob(g, w->ctx, in, want->digest,
+				    want->size)) < 0)
 		return err;
+	return note_sent(w, want->digest, repo);
+}
+
+static int send_upload(void *arg, struct dc_ctx *tctx, struct dc_stream *in)
+{
+	struct upload *u = arg;
+
+	return dc__reg_put_blob(u->g, tctx, in, u->digest, u->size);
+}
+
+/* After reg_has_blob said 0: the blob goes up from a worker thread,
+ * several at once (each request its own connection). */
+static int reg_reserve_send(struct dc_writer *w, const struct dc_desc *want,
+			    int (**send)(void *, struct dc_ctx *,
+					 struct dc_stream *),
+			    void **arg)
+{
+	struct wpriv *p = w->priv;
+	const struct dc_image *img = blob_user(w, want->digest);
+	struct upload **up, *u;
+	const char *repo;
+	struct dc_reg *g;
+	int err = 0;
+
+	if (!img)
+		return 1;
+	repo = image_repo(p, img);
+	if (!(g = client(w, repo, &err)))
+		return err;
+	if (!(up = dc__reallocarray(w->ctx, p->up, p->nup + 1, sizeof(*up))))
+		return DC_ENOMEM;
+	p->up = up;
+	if (!(u = dc__calloc(w->ctx, 1, sizeof(*u))))
+		return DC_ENOMEM;
+	p->up[p->nup++] = u;
+	u->g = g;
+	snprintf(u->digest, sizeof(u->digest), "%s", want->digest);
+	u->size = want->size;
+	*send = send_upload;
+	*arg = u;
 	return note_sent(w, want->digest, repo);
 }
 
@@ -418,6 +468,9 @@ static void reg_release(struct wpriv *p)
 	}
 	free(p->t);
 	free(p->sent);
+	for (i = 0; i < p->nup; i++)
+		free(p->up[i]);
+	free(p->up);
 	dc__reg_ref_release(&p->ref);
 	memset(p, 0, sizeof(*p));
 }
@@ -444,6 +497,7 @@ const struct dc_writer_ops dc__writer_registry = {
 	.begin = reg_begin,
 	.put_blob = reg_put_blob,
 	.has_blob = reg_has_blob,
+	.reserve_send = reg_reserve_send,
 	.put_image = reg_put_image,
 	.commit = reg_commit_release,
 	.abort = reg_abort,

@@ -146,6 +146,17 @@ int dc__writer_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 		     DC_W_BLOBS);
 }
 
+int dc__writer_reserve_send(struct dc_writer *w, const struct dc_desc *want,
+			    int (**send)(void *, struct dc_ctx *,
+					 struct dc_stream *),
+			    void **arg)
+{
+	check(w, S(DC_W_BLOBS), __func__);
+	if (!w->ops->reserve_send)
+		return 1;
+	return after(w, w->ops->reserve_send(w, want, send, arg), DC_W_BLOBS);
+}
+
 int dc__writer_put_blob_open(struct dc_writer *w, int *fd)
 {
 	int err;

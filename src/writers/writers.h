@@ -61,6 +61,15 @@ struct dc_writer_ops {
 	 * cannot (e.g. a pipe): the caller then uses put_blob. */
 	int (*reserve_blob)(struct dc_writer *w, const struct dc_desc *want,
 			    int *fd, uint64_t *off, int *own);
+	/* optional: blob WANT is sent later from a worker thread (a
+	 * registry): *SEND(*ARG, TCTX, IN) sends it from IN, reporting to
+	 * TCTX; it may run on several threads at once for different
+	 * blobs, and runs before put_image(). Returns 1 when this writer
+	 * cannot: the caller then uses reserve_blob or put_blob. */
+	int (*reserve_send)(struct dc_writer *w, const struct dc_desc *want,
+			    int (**send)(void *arg, struct dc_ctx *tctx,
+					 struct dc_stream *in),
+			    void **arg);
 	/* optional: a blob whose digest and size are not known yet (a
 	 * squash) is written now, by the caller, at *FD's offset; then
 	 * put_blob_close() with its descriptor, before anything else is
@@ -71,7 +80,8 @@ struct dc_writer_ops {
 	/* D NULL: the output holds the blob already, take it back out */
 	int (*put_blob_close)(struct dc_writer *w, const struct dc_desc *d);
 	/* optional: 1 if the output holds blob D already (a registry that
-	 * has it): it is neither read nor put; 0 if not */
+	 * has it, a layout appended to): it is neither read nor put; 0 if
+	 * not. Asked only when the output or the source is remote. */
 	int (*has_blob)(struct dc_writer *w, const struct dc_desc *d);
 	int (*put_image)(struct dc_writer *w, const struct dc_image *img);
 	int (*commit)(struct dc_writer *w);
@@ -161,6 +171,10 @@ int dc__writer_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 int dc__writer_put_blob_open(struct dc_writer *w, int *fd);
 int dc__writer_put_blob_close(struct dc_writer *w, const struct dc_desc *d);
 int dc__writer_has_blob(struct dc_writer *w, const struct dc_desc *d);
+int dc__writer_reserve_send(struct dc_writer *w, const struct dc_desc *want,
+			    int (**send)(void *, struct dc_ctx *,
+					 struct dc_stream *),
+			    void **arg);
 int dc__writer_put_image(struct dc_writer *w, const struct dc_image *img);
 int dc__writer_commit(struct dc_writer *w);
 /* Removes partial output; a no-op before begin(). Not after commit. */

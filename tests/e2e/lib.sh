@@ -49,11 +49,17 @@ sanitized() {
 	[ -n "${DECANT_SANITIZED:-}" ] || ldd "$DECANT" 2>/dev/null | grep -q 'libasan\|libubsan'
 }
 
+# Can a server listen on [::1]? (containers may have no IPv6)
+ipv6_loopback() {
+	python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null
+}
+
 _missing() {
 	for t in "$@"; do
 		case $t in
 		samples) [ -n "$SAMPLES" ] || { echo "$t"; return 0; } ;;
 		bounds) sanitized && { echo "$t"; return 0; } ;;
+		ipv6) ipv6_loopback || { echo "$t"; return 0; } ;;
 		*) have "$t" || { echo "$t"; return 0; } ;;
 		esac
 	done
@@ -67,6 +73,8 @@ expect_success() {
 	if m=$(_missing "$@"); then
 		if [ "$m" = samples ]; then
 			echo "skip $n_test - $SCRIPT: $title (optional suite: DECANT_SAMPLES not set)"
+		elif [ "$m" = ipv6 ]; then
+			echo "skip $n_test - $SCRIPT: $title (this machine has no IPv6 loopback)"
 		elif [ "$m" = bounds ]; then
 			echo "skip $n_test - $SCRIPT: $title (resource bounds are measured on the plain build, not under a sanitizer)"
 		elif [ "${CI:-}" = true ]; then

@@ -73,6 +73,21 @@ expect_success 'push over plain HTTP to a loopback registry; skopeo reads it bac
 # blob uploads (the PUT that ends one) and mounts the registry logged
 uploads() { grep -c "http.request.method=PUT.*blobs/uploads" "$T/plain/log" || true; }
 mounts() { grep -c "http.request.method=POST.*mount=" "$T/plain/log" || true; }
+# streamed upload bodies (PATCH) and blob downloads of repository $1
+patches() { grep -c "http.request.method=PATCH.*blobs/uploads" "$T/plain/log" || true; }
+blob_gets() { grep -c "\"GET /v2/$1/blobs/" "$T/plain/log" || true; }
+# CMD's count once the registry's log has caught up (it logs a request
+# after answering it): the same twice 0.2 s apart
+settled() {
+	a=$("$@")
+	for _ in $(seq 25); do
+		sleep 0.2
+		b=$("$@")
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	echo "$a"
+}
 
 expect_success 'a second push sends no blob again (HEAD first), and a new tag is pushed' '
 	before=$(uploads)
@@ -145,16 +160,97 @@ expect_success 'a multi-platform index is pushed and pulled whole, or one platfo
 	skopeo inspect --tls-verify=false --raw docker://$R/mp-arm:1 | jq -r .config.digest >/dev/null
 ' docker-registry skopeo jq curl python3
 
-expect_success 'a layer over 4 MiB streams up and down' '
+expect_success 'a layer over 4 MiB streams up in one PATCH, small blobs in one PUT' '
 	mkdir root
 	head -c 6000000 /dev/urandom >root/rand.bin
 	tar -C root -cf big.tar .
+	p=$(patches) u=$(uploads)
+	decant convert -q "$OCI_TAR" docker://$R/small:1
+	[ "$(settled uploads)" -gt "$u" ]
+	[ "$(patches)" = "$p" ]
 	decant convert -q rootfs:big.tar docker://$R/big:1
+	[ "$(settled patches)" = $((p + 1)) ]
 	decant convert -q docker://$R/big:1 oci:out
 	decant verify out
 	decant convert -q --compress gzip docker://$R/big:1 docker://$R/big:gz
 	decant verify docker://$R/big:gz
 ' docker-registry curl
+
+expect_success 'a compressed layer copied to or from a registry is checked by digest and size; its diff_id where it is decompressed, and by verify' '
+	python3 "$HERE/registry/make_difflie.py" $TESTDATA/oci/skopeo-dir lie
+	! decant convert -q oci:lie oci-archive:local.tar 2>err
+	grep -q "diff_id mismatch" err
+	no_leftovers local.tar
+	decant convert -q oci:lie docker://$R/lie:1
+	decant convert -q docker://$R/lie:1 oci:pulled
+	! decant verify docker://$R/lie:1 2>err
+	grep -q "diff_id mismatch" err
+	! decant verify pulled 2>err
+	grep -q "diff_id mismatch" err
+	for f in docker-archive rootfs; do
+		! decant convert -q docker://$R/lie:1 $f:out-$f 2>err
+		grep -q "diff_id mismatch" err
+		no_leftovers out-$f
+	done
+	! decant convert -q --squash docker://$R/lie:1 oci:sq 2>err
+	grep -q "diff_id mismatch" err
+	no_leftovers sq
+' docker-registry python3 curl
+
+expect_success 'a pull into an oci: layout that holds some blobs downloads only the others' '
+	decant convert -q docker://$R/x:y oci:lay
+	n=$(settled blob_gets x)
+	decant convert docker://$R/x:y oci:lay 2>err
+	grep -q "reused 11 blobs already there" err
+	# the config alone is read again, to load the image
+	[ "$(settled blob_gets x)" = $((n + 1)) ]
+	man=$(jq -r ".manifests[0].digest" lay/index.json | cut -d: -f2)
+	f=$(jq -r ".layers[0].digest" lay/blobs/sha256/$man | cut -d: -f2)
+	printf X | dd of=lay/blobs/sha256/$f bs=1 seek=10 conv=notrunc 2>/dev/null
+	decant convert docker://$R/x:y oci:lay 2>err
+	grep -q "replaced blobs/sha256/$f" err
+	[ "$(settled blob_gets x)" = $((n + 3)) ]
+	decant verify lay
+' docker-registry jq curl
+
+expect_success 'an interrupted push, run again, sends only what is missing' '
+	decant convert -q --compress gzip $TESTDATA/docker-1.10/multilayer.tar oci:ml
+	man=$(jq -r ".manifests[0].digest" ml/index.json | cut -d: -f2)
+	small=$(jq -r ".layers | sort_by(.size) | .[0].digest" ml/blobs/sha256/$man | cut -d: -f2)
+	nl=$(jq -r "[.layers[].digest] | unique | length" ml/blobs/sha256/$man)
+	cp ml/blobs/sha256/$small keep
+	printf X | dd of=ml/blobs/sha256/$small bs=1 seek=5 conv=notrunc 2>/dev/null
+	# one transfer at a time, largest first: the smallest layer fails last
+	u=$(settled uploads)
+	! decant convert -q --threads 1 oci:ml docker://$R/intr:1 2>err
+	grep -q "digest mismatch" err
+	! skopeo inspect --tls-verify=false docker://$R/intr:1 >/dev/null 2>&1
+	# the config and every layer but the bad one went up
+	[ "$(settled uploads)" = $((u + nl)) ]
+	cp keep ml/blobs/sha256/$small
+	decant convert -q oci:ml docker://$R/intr:1
+	[ "$(settled uploads)" = $((u + nl + 1)) ]
+	decant verify docker://$R/intr:1
+' docker-registry skopeo jq curl
+
+# a registry on the IPv6 loopback, when the machine has one
+if have docker-registry && have python3 && have curl && ipv6_loopback; then
+	mkdir -p "$T/v6/data"
+	P6=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0)); print(s.getsockname()[1])')
+	printf 'version: 0.1\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: "[::1]:%s"}\n' "$T/v6/data" "$P6" >"$T/v6/cfg.yml"
+	docker-registry serve "$T/v6/cfg.yml" >"$T/v6/log" 2>&1 &
+	echo $! >"$T/v6/pid"
+	at_exit "kill $(cat "$T/v6/pid") 2>/dev/null"
+	for _ in $(seq 50); do curl -s -o /dev/null "http://[::1]:$P6/v2/" && break; sleep 0.1; done
+fi
+
+expect_success 'IPv6: docker://[::1]:PORT/REPO:TAG pushed and pulled' '
+	decant convert -q "$OCI_TAR" "docker://[::1]:$P6/v6:1"
+	decant inspect "docker://[::1]:$P6/v6:1" | grep -qF "[::1]:$P6/v6:1"
+	decant convert -q "docker://[::1]:$P6/v6:1" oci:out6
+	decant verify out6
+	grep -q "\"PUT /v2/v6/manifests/1 " "$T/v6/log"
+' docker-registry python3 curl ipv6
 
 expect_success 'unknown tag, unknown repository and no registry: clear errors, nothing written' '
 	! decant convert docker://$R/x:nope oci:out 2>err
@@ -226,6 +322,9 @@ expect_success 'TLS: verified with --cert-dir; refused without; --tls-verify=fal
 	decant convert -q --cert-dir $T/pki/certs docker://$TR/x:y oci:out
 	decant convert -q --tls-verify=false docker://$TR/x:y oci:out2
 	decant verify --tls-verify=false docker://$TR/x:y
+	# registry to registry: each blob streamed from one into the other
+	decant convert -q --cert-dir $T/pki/certs docker://$R/big:1 docker://$TR/copied:1
+	decant verify --cert-dir $T/pki/certs docker://$TR/copied:1
 ' docker-registry openssl curl
 
 expect_success 'basic auth over TLS: 401 without credentials; --creds; an auth file' '

@@ -20,6 +20,8 @@ TEST(registry_ref_parse)
 		{ "docker://127.0.0.1:5000/x:y", "127.0.0.1:5000", "127.0.0.1:5000", "x", "y", NULL },
 		{ "localhost:5000/a/b/c", "localhost:5000", "localhost:5000", "a/b/c", NULL, NULL },
 		{ "docker://busybox", "registry-1.docker.io", "docker.io", "library/busybox", NULL, NULL },
+		{ "docker://[::1]:5000/a/b:c", "[::1]:5000", "[::1]:5000", "a/b", "c", NULL },
+		{ "docker://[fe80::1]/x", "[fe80::1]", "[fe80::1]", "x", NULL, NULL },
 		{ "docker://quay.io/org/img@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		  "quay.io", "quay.io", "org/img", NULL,
 		  "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
@@ -48,6 +50,8 @@ TEST(registry_ref_parse)
 	CHECK(dc__reg_ref_parse(unit_ctx(), &r, "docker://") < 0);
 	CHECK(dc__reg_ref_parse(unit_ctx(), &r, "docker://h:1/A B") < 0);
 	CHECK(dc__reg_ref_parse(unit_ctx(), &r, "docker://h/x@sha256:abc") < 0);
+	CHECK(dc__reg_ref_parse(unit_ctx(), &r, "docker://[::1:5000/x") < 0);
+	CHECK(dc__reg_ref_parse(unit_ctx(), &r, "docker://[::1]:port/x") < 0);
 }
 
 TEST(registry_loopback)
