@@ -5,6 +5,8 @@
 # (Debian's docker-registry), one run each, one after the other:
 #   push   an OCI layout with gzip layers (made from DATADIR/big.tar) to a
 #          fresh repository
+#   push-save  DATADIR/big.tar itself (a docker save, uncompressed layers),
+#          gzip-compressed on the way as skopeo does by default
 #   pull   that repository into an oci: layout
 #   repush the same image again (every blob is there: HEAD only)
 # Prints: case | tool | wall s | peak RSS MiB. DATADIR as for bench/run.sh
@@ -51,6 +53,8 @@ for i in $(seq "$rounds"); do
 	start_registry
 	t push skopeo skopeo copy -q --dest-tls-verify=false oci:"$w/src" docker://$R/sk:1
 	t push decant "$decant" convert -q oci:"$w/src" docker://$R/dc:1
+	t push-save skopeo skopeo copy -q --dest-tls-verify=false docker-archive:"$data/big.tar" docker://$R/sks:1
+	t push-save decant "$decant" convert -q --compress gzip "$data/big.tar" docker://$R/dcs:1
 	t pull skopeo skopeo copy -q --src-tls-verify=false docker://$R/sk:1 oci:"$w/sk-out"
 	t pull decant "$decant" convert -q docker://$R/dc:1 oci:"$w/dc-out"
 	rm -rf "$w/sk-out" "$w/dc-out"
@@ -59,7 +63,7 @@ cat "$w/runs"
 t repush skopeo skopeo copy -q --dest-tls-verify=false oci:"$w/src" docker://$R/sk:1
 t repush decant "$decant" convert -q oci:"$w/src" docker://$R/dc:1
 if [ "$rounds" -gt 1 ]; then
-	for c in push pull; do
+	for c in push push-save pull; do
 		for tool in skopeo decant; do
 			m=$(grep "^| $c | $tool |" "$w/runs" | cut -d'|' -f4 | med)
 			printf '| %s (median of %d) | %s | %s | |\n' "$c" "$rounds" "$tool" "$m"
