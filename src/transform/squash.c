@@ -14,11 +14,13 @@
  *   - whiteouts affect lower layers only (image-spec layer.md), so a
  *     file in the same layer as its whiteout survives.
  * What no filesystem holds is refused, naming the entry, as moby's
- * applier fails on it: an entry below a non-directory of its own layer
- * (a file, or a symlink it would pass through), a hardlink to a
- * directory, to itself or in a cycle, and (squashing every layer) a
- * hardlink whose target is no regular file of the image. The output
- * then extracts into a directory without writing outside it.
+ * applier fails on it: an entry below a file of its own layer, a
+ * hardlink to a directory, to itself or in a cycle, and (squashing every
+ * layer) a hardlink whose target is no regular file of the image. So is
+ * an entry below a symlink of its own layer, which moby follows inside
+ * its chroot but an extracting tar would follow out of the root (see
+ * same_layer_parent()). The output then extracts into a directory without
+ * writing outside it.
  * Pass 2 streams the layers bottom up, once each, and copies the
  * winners, while the blob pool verifies the layers' digests and diff_ids
  * on the other cores (from the start: pass 1 needs none of it). A
@@ -684,10 +686,12 @@ static int pass1(struct squash *q)
 /*
  * N (at PATH) won in layer L: its ancestors hold an entry from L, and
  * no ancestor may be a non-directory of the same layer, nor may N be one
- * with an entry of L below it. No filesystem holds that tree: moby's
- * applier fails on it (the parent is not a directory, or the entry goes
- * through a symlink into the root: pkg/archive/archive.go createTarFile,
- * moby v20.10.0), and so does this.
+ * with an entry of L below it. Below a file, no filesystem holds that
+ * tree: moby's applier fails on it (the parent is not a directory:
+ * pkg/archive/diff.go UnpackLayer opens the path through its parent).
+ * Below a symlink, moby follows the link, safely only because it applies
+ * layers chrooted into the root (pkg/chrootarchive); a tar extracted
+ * elsewhere would follow it out of the root, so this refuses it.
  */
 /* The length of PATH's prefix that ancestor A of N (at PATH) stands for. */
 static size_t parent_len(const char *path, const struct node *n,
