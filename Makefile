@@ -8,7 +8,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libarchive jansson libzstd liblzma zlib libcrypto libcurl
+PKGS      := libarchive jansson libzstd liblzma zlib libcrypto libcurl libxxhash
 # libdeflate (optional): parallel gzip compression, levels 4-9; zlib otherwise
 ifeq ($(shell pkg-config --exists libdeflate && echo y),y)
 PKGS      += libdeflate

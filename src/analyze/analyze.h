@@ -2,10 +2,10 @@
  * Image analysis: per-layer tables, dive's waste figures, files hidden
  * but shipped, duplicate contents, the squash saving and secrets.
  *
- * dc__analyze() reads every layer of an image once, bottom up, as a tar
- * stream: headers go into metadata tables, file contents are hashed
- * (duplicates) and scanned for secrets through a bounded window, never
- * held. The result is a report the caller prints; it never contains a
+ * dc__analyze() reads every layer of an image once, as a tar stream:
+ * headers go into metadata tables, file contents are hashed (XXH3-128,
+ * for duplicates) and scanned for secrets through a bounded window,
+ * never held; the tables take the layers bottom up. The result is a report the caller prints; it never contains a
  * secret, only its redacted form.
  */
 #ifndef DC_ANALYZE_H
@@ -39,8 +39,8 @@ struct dc_an_entry {
 	int hidden_by;		/* layer that hid it, or -1 */
 	unsigned char type;	/* enum dc_an_type */
 	unsigned char fate;	/* enum dc_an_fate */
-	unsigned char has_digest;
-	unsigned char digest[32];	/* sha256 of the content */
+	unsigned char has_hash;
+	unsigned char hash[16];	/* XXH3-128 of the content (canonical) */
 };
 
 struct dc_an_layer {
@@ -64,8 +64,10 @@ struct dc_an_waste {
 	int64_t bytes;		/* the copies' cumulative size */
 };
 
+/* Identical contents: the same size and XXH3-128 (a report, not a
+ * security decision: a fast non-cryptographic hash is enough) */
 struct dc_an_dup {
-	unsigned char digest[32];
+	unsigned char hash[16];
 	int64_t size;
 	size_t first, n;	/* entries eidx[first .. first+n) */
 };
@@ -187,9 +189,14 @@ int dc__an_layer_open(const struct dc_bsrc *bs, const struct dc_desc *d,
 /* next header: 1 = got one, 0 = end, <0 error */
 int dc__an_layer_next(struct an_layer *l, struct archive_entry **e);
 /* The current entry's next block of content, at *P (borrowed until the
- * next call), hashed into H: >0 its length, 0 at the end, <0 error. */
-ssize_t dc__an_layer_data(struct an_layer *l, const void **p,
-			  struct dc_hash *h);
+ * next call): >0 its length, 0 at the end, <0 error. */
+ssize_t dc__an_layer_data(struct an_layer *l, const void **p);
+/* The uncompressed bytes read so far. */
+int64_t dc__an_layer_bytes(const struct an_layer *l);
+/* Hash what A and B have read and not hashed yet, paired (two streams
+ * hash in about the time of one): call it between steps of two layers
+ * read on one thread. */
+void dc__an_layer_pair(struct an_layer *a, struct an_layer *b);
 /* read to the end (digests checked); the tar's size */
 int dc__an_layer_close(struct an_layer *l, int64_t *tar_bytes);
 

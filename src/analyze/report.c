@@ -42,17 +42,18 @@ static json_t *jpath(const char *p)
 	return j;
 }
 
-static json_t *jdigest(const unsigned char *d)
+/* "xxh3-128:<32 hex digits>": a content hash, not a digest */
+static json_t *jhash(const unsigned char *d)
 {
-	char s[8 + 64];
+	char s[9 + 32 + 1];
 	size_t i;
 
-	memcpy(s, "sha256:", 7);
-	for (i = 0; i < 32; i++) {
-		s[7 + 2 * i] = "0123456789abcdef"[d[i] >> 4];
-		s[8 + 2 * i] = "0123456789abcdef"[d[i] & 15];
+	memcpy(s, "xxh3-128:", 9);
+	for (i = 0; i < 16; i++) {
+		s[9 + 2 * i] = "0123456789abcdef"[d[i] >> 4];
+		s[10 + 2 * i] = "0123456789abcdef"[d[i] & 15];
 	}
-	s[71] = '\0';
+	s[41] = '\0';
 	return json_string(s);
 }
 
@@ -75,8 +76,8 @@ json_t *dc__analyze_entry_json(const struct dc_an_entry *e, int full)
 	json_object_set_new(o, "path", jpath(e->path));
 	json_object_set_new(o, "type", json_string(type_name(e->type)));
 	json_object_set_new(o, "size", json_integer(e->size));
-	if (full && e->has_digest)
-		json_object_set_new(o, "digest", jdigest(e->digest));
+	if (full && e->has_hash)
+		json_object_set_new(o, "contentHash", jhash(e->hash));
 	if (full && e->link)
 		json_object_set_new(o, "linkTarget", jpath(e->link));
 	json_object_set_new(o, "fate", json_string(fates[e->fate]));
@@ -167,7 +168,7 @@ static json_t *image_json(const struct dc_an_image *img, int files)
 			json_array_append_new(c, json_pack("{sIso}", "layer",
 				(json_int_t)e->layer, "path", jpath(e->path)));
 		}
-		json_object_set_new(x, "digest", jdigest(d->digest));
+		json_object_set_new(x, "contentHash", jhash(d->hash));
 		json_object_set_new(x, "size", json_integer(d->size));
 		json_object_set_new(x, "count", json_integer((json_int_t)d->n));
 		json_object_set_new(x, "wastedBytes",
