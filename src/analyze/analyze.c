@@ -772,10 +772,10 @@ out:
 }
 
 int dc__analyze(struct dc_reader *r, const struct dc_set *set,
-		struct dc_an_report **out)
+		struct dc_analysis **out)
 {
 	struct dc_ctx *ctx = r->ctx;
-	struct dc_an_report *rep;
+	struct dc_analysis *rep;
 	size_t i;
 	int err = 0;
 
@@ -801,7 +801,7 @@ out:
 	return err;
 }
 
-void dc__analyze_free(struct dc_an_report *rep)
+void dc__analyze_free(struct dc_analysis *rep)
 {
 	size_t i, j;
 

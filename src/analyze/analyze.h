@@ -26,8 +26,10 @@ enum dc_an_type { AN_FILE = 'f', AN_DIR = 'd', AN_SYMLINK = 'l',
 		  AN_HARDLINK = 'h', AN_OTHER = 'o', AN_WHITEOUT = 'w',
 		  AN_OPAQUE = 'q' };
 
-/* how a layer's entry ends up in the final filesystem */
-enum dc_an_fate { AN_VISIBLE = 0, AN_OVERWRITTEN = 1, AN_DELETED = 2 };
+/* how a layer's entry ends up in the final filesystem (enum dc_an_fate
+ * of the public API) */
+enum { AN_VISIBLE = DC_AN_VISIBLE, AN_OVERWRITTEN = DC_AN_OVERWRITTEN,
+       AN_DELETED = DC_AN_DELETED };
 
 /* One entry of one layer (whiteouts included). */
 struct dc_an_entry {
@@ -38,7 +40,7 @@ struct dc_an_entry {
 	int layer;
 	int hidden_by;		/* layer that hid it, or -1 */
 	unsigned char type;	/* enum dc_an_type */
-	unsigned char fate;	/* enum dc_an_fate */
+	unsigned char fate;	/* AN_VISIBLE, ... */
 	unsigned char has_hash;
 	unsigned char hash[16];	/* XXH3-128 of the content (canonical) */
 };
@@ -112,7 +114,9 @@ struct dc_an_image {
 	int squash_exact;		/* 0 if an entry made it an estimate */
 };
 
-struct dc_an_report {
+/* The report (public: dc_analyze(), an opaque struct dc_analysis, and
+ * accessors in api.c). */
+struct dc_analysis {
 	char *format;
 	struct dc_an_image *img;
 	size_t n;
@@ -120,8 +124,8 @@ struct dc_an_report {
 
 /* Analyze every image of SET, reading layers through R. */
 int dc__analyze(struct dc_reader *r, const struct dc_set *set,
-		struct dc_an_report **out);
-void dc__analyze_free(struct dc_an_report *rep);
+		struct dc_analysis **out);
+void dc__analyze_free(struct dc_analysis *rep);
 
 /* ------------------------------------------------------------------ */
 /* The tables (tables.c), fed one layer at a time, bottom up. */
@@ -203,20 +207,23 @@ int dc__an_layer_close(struct an_layer *l, int64_t *tar_bytes);
 /* ------------------------------------------------------------------ */
 /* Reports (report.c) and CI rules (rules.c) */
 
-/* The report as JSON (schemaVersion 1); FILES adds every entry. */
-int dc__analyze_json(struct dc_ctx *ctx, const struct dc_an_report *rep,
-		     int files, struct json_t **out);
+/* The report as JSON (schemaVersion 1); RULES (or NULL) adds their
+ * verdicts, FILES every entry. */
+int dc__analyze_json(struct dc_ctx *ctx, const struct dc_analysis *rep,
+		     const struct dc_an_rules *rules, int files,
+		     struct json_t **out);
 /* An entry as the JSON report's "files" have it (FULL: with its digest
  * and link target). */
 struct json_t *dc__analyze_entry_json(const struct dc_an_entry *e,
 				       int full);
 /* One self-contained HTML page showing REP. */
-int dc__analyze_html(struct dc_ctx *ctx, const struct dc_an_report *rep,
+int dc__analyze_html(struct dc_ctx *ctx, const struct dc_analysis *rep,
 		     struct dc_buf *out);
 
 enum dc_an_rule { AN_RULE_EFFICIENCY, AN_RULE_WASTED_BYTES,
 		  AN_RULE_USER_WASTED, AN_RULE_SECRETS, AN_NRULES };
 
+/* public as an opaque struct dc_an_rules */
 struct dc_an_rules {
 	int set[AN_NRULES];	/* 1 = enabled */
 	double value[AN_NRULES];

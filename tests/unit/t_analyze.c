@@ -335,7 +335,7 @@ static int analyze_mem(const struct ubuf *t, size_t *nsecrets)
 	struct dc_ctx *ctx;
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
-	struct dc_an_report *rep = NULL;
+	struct dc_analysis *rep = NULL;
 	json_t *j = NULL;
 	int err;
 
@@ -347,7 +347,7 @@ static int analyze_mem(const struct ubuf *t, size_t *nsecrets)
 	if (!err)
 		err = dc__analyze(r, set, &rep);
 	if (!err)
-		err = dc__analyze_json(ctx, rep, 1, &j);
+		err = dc__analyze_json(ctx, rep, NULL, 1, &j);
 	if (!err && nsecrets)
 		*nsecrets = rep->img[0].nsecrets;
 	if (err && dc_ctx_errcode(ctx) != err)

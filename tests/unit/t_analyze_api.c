@@ -1,0 +1,178 @@
+/*
+ * The analysis through its public API (include/decant/analyze.h) only,
+ * as a program outside decant uses it: no dc__ function and no field of
+ * a private struct below the fixture's building.
+ */
+#include "unit.h"
+
+/* Three layers: "a" ("hello"), "a" again, the same bytes (overwritten:
+ * dive's waste and a duplicate), then "c" with a fake AWS key id. */
+static void fixture(struct ubuf *t, struct fx_layer l[3])
+{
+	fx_layer_make(&l[0], "a", "hello", DC_COMP_GZIP);
+	fx_layer_make(&l[1], "a", "hello", DC_COMP_NONE);
+	fx_layer_make(&l[2], "c", "key AKIAABCDEFGHIJKLMNOP\n", DC_COMP_ZSTD);
+	fx_docker_tar(t, l, 3, 0, "app:1");
+}
+
+struct sink {
+	struct ubuf out;
+	int refuse;
+};
+
+static int sink(void *arg, const void *p, size_t n)
+{
+	struct sink *s = arg;
+
+	if (s->refuse)
+		return -1;
+	ubuf_add(&s->out, p, n);
+	return 0;
+}
+
+struct verdicts {
+	char text[256];
+};
+
+static void verdict(void *arg, const char *rule, const char *threshold,
+		    int failed, const char *msg)
+{
+	struct verdicts *v = arg;
+	size_t l = strlen(v->text);
+
+	snprintf(v->text + l, sizeof(v->text) - l, "%s%s=%s:%s%s", l ? " " : "",
+		 rule, threshold, failed ? "fail" : "pass", msg ? "+msg" : "");
+}
+
+TEST(analyze_public_api)
+{
+	struct dc_ctx *ctx = unit_ctx();
+	struct fx_layer l[3];
+	struct ubuf t = { 0 };
+	struct dc_reader *r = NULL;
+	struct dc_set *set = NULL;
+	struct dc_analysis *a = NULL;
+	struct dc_an_rules *rules = NULL;
+	const struct dc_an_image *img;
+	const struct dc_an_entry *e;
+	const struct dc_an_secret *s;
+	struct sink out = { { 0 }, 0 };
+	struct verdicts v = { "" };
+	uint64_t files, bytes, lt, st;
+	size_t groups;
+	const char *path;
+	uint32_t count;
+
+	fixture(&t, l);
+	CHECK_OK(dc_reader_open_memory(ctx, &r, t.p, t.len));
+	REQUIRE(r);
+	CHECK_OK(dc_reader_load(r, &set));
+	REQUIRE(set);
+	CHECK_OK(dc_analyze(r, set, &a));
+	REQUIRE(a);
+	CHECK_STR(dc_analysis_format(a), "docker-archive");
+	CHECK_EQ_INT(dc_analysis_count(a), 1);
+	CHECK(dc_analysis_image(a, 1) == NULL);
+	img = dc_analysis_image(a, 0);
+	REQUIRE(img);
+	CHECK_STR(dc_an_image_id(img), dc_image_id(dc_set_image(set, 0)));
+	CHECK_EQ_INT(dc_an_image_tag_count(img), 1);
+	CHECK_STR(dc_an_image_tag(img, 0), "app:1");
+
+	/* dive: "a" twice (5 + 5 bytes, its smallest 5) and "c" once (25) */
+	CHECK_EQ_INT(dc_an_image_size_bytes(img), 35);
+	CHECK_EQ_INT(dc_an_image_user_size_bytes(img), 30);
+	CHECK_EQ_INT(dc_an_image_wasted_bytes(img), 10);
+	CHECK(dc_an_image_efficiency(img) == 30.0 / 35.0);
+	CHECK(dc_an_image_user_wasted(img) == 10.0 / 30.0);
+	CHECK_EQ_INT(dc_an_image_waste_count(img), 1);
+	dc_an_image_waste(img, 0, &path, &count, &bytes);
+	CHECK_STR(path, "/a");
+	CHECK_EQ_INT(count, 2);
+	CHECK_EQ_INT(bytes, 10);
+	dc_an_image_hidden(img, &files, &bytes);
+	CHECK_EQ_INT(files, 1);
+	CHECK_EQ_INT(bytes, 5);
+	dc_an_image_duplicates(img, &groups, &bytes);
+	CHECK_EQ_INT(groups, 1);
+	CHECK_EQ_INT(bytes, 5);
+	CHECK_EQ_INT(dc_an_image_squash(img, &lt, &st), 1);
+	CHECK(lt > st && st > 0);
+
+	CHECK_EQ_INT(dc_an_image_layer_count(img), 3);
+	CHECK(dc_an_image_layer(img, 3) == NULL);
+	CHECK_STR(dc_an_layer_digest(dc_an_image_layer(img, 1)), l[1].digest);
+	CHECK_EQ_INT(dc_an_layer_compressed(dc_an_image_layer(img, 1)),
+		     (long long)l[1].blob.len);
+	CHECK_EQ_INT(dc_an_layer_tar_bytes(dc_an_image_layer(img, 1)),
+		     (long long)l[1].blob.len);
+	dc_an_layer_changes(dc_an_image_layer(img, 1), DC_AN_MODIFIED, &files,
+			    &bytes);
+	CHECK_EQ_INT(files, 1);
+	CHECK_EQ_INT(bytes, 5);
+	dc_an_layer_changes(dc_an_image_layer(img, 0), DC_AN_HIDDEN_LATER,
+			    &files, &bytes);
+	CHECK_EQ_INT(files, 1);
+	CHECK_EQ_INT(bytes, 5);
+
+	CHECK_EQ_INT(dc_an_image_entry_count(img), 3);
+	e = dc_an_image_entry(img, 0);
+	REQUIRE(e);
+	CHECK_STR(dc_an_entry_path(e), "a");
+	CHECK_EQ_INT(dc_an_entry_type(e), 'f');
+	CHECK_EQ_INT(dc_an_entry_layer(e), 0);
+	CHECK_EQ_INT(dc_an_entry_size(e), 5);
+	CHECK_EQ_INT(dc_an_entry_fate(e), DC_AN_OVERWRITTEN);
+	CHECK_EQ_INT(dc_an_entry_hidden_by(e), 1);
+	e = dc_an_image_entry(img, 2);
+	REQUIRE(e);
+	CHECK_EQ_INT(dc_an_entry_fate(e), DC_AN_VISIBLE);
+	CHECK_EQ_INT(dc_an_entry_hidden_by(e), -1);
+
+	CHECK_EQ_INT(dc_an_image_secret_count(img), 1);
+	s = dc_an_image_secret(img, 0);
+	REQUIRE(s);
+	CHECK_STR(dc_an_secret_kind(s), "aws-access-key-id");
+	CHECK_STR(dc_an_secret_where(s), "file");
+	CHECK_EQ_INT(dc_an_secret_layer(s), 2);
+	CHECK_STR(dc_an_secret_path(s), "/c");
+	CHECK_EQ_INT(dc_an_secret_visible(s), 1);
+	CHECK_STR(dc_an_secret_redacted(s), "AKIA\xe2\x80\xa6(20)");
+
+	/* rules: their verdicts, in their order */
+	CHECK_OK(dc_an_rules_new(ctx, &rules));
+	REQUIRE(rules);
+	CHECK_OK(dc_an_rules_parse(ctx, rules, "secrets=0,lowestEfficiency=0.5"));
+	CHECK_ERR(dc_an_rules_parse(ctx, rules, "nope=1"), DC_EINVAL);
+	CHECK_ERR(dc_an_rules_file(ctx, rules, "/nonexistent/.dive-ci"), DC_EINVAL);
+	CHECK_EQ_INT(dc_an_rules_check(rules, img, verdict, &v), 1);
+	CHECK_STR(v.text, "lowestEfficiency=0.5:pass secrets=0:fail+msg");
+
+	/* the reports, through the caller's writer */
+	CHECK_OK(dc_analysis_json(ctx, a, rules, DC_AN_JSON_FILES, sink, &out));
+	ubuf_add(&out.out, "", 1);
+	CHECK(strstr((char *)out.out.p, "\"schemaVersion\": 1") != NULL);
+	CHECK(strstr((char *)out.out.p, "\"contentHash\":\"xxh3-128:") != NULL);
+	CHECK(strstr((char *)out.out.p, "\"status\": \"fail\"") != NULL);
+	CHECK(strstr((char *)out.out.p, "AKIAABCD") == NULL);
+	ubuf_free(&out.out);
+	CHECK_OK(dc_analysis_html(ctx, a, sink, &out));
+	ubuf_add(&out.out, "", 1);
+	CHECK(strstr((char *)out.out.p, "<svg") != NULL ||
+	      strstr((char *)out.out.p, "<html") != NULL);
+	ubuf_free(&out.out);
+	out.refuse = 1;
+	CHECK_ERR(dc_analysis_json(ctx, a, NULL, 0, sink, &out), DC_EIO);
+	CHECK_ERR(dc_analysis_html(ctx, a, sink, &out), DC_EIO);
+
+	dc_an_rules_free(rules);
+	dc_analysis_free(a);
+	dc_analysis_free(NULL);
+	dc_an_rules_free(NULL);
+	dc_set_free(set);
+	dc_reader_free(r);
+	ubuf_free(&t);
+	fx_layer_free(&l[0]);
+	fx_layer_free(&l[1]);
+	fx_layer_free(&l[2]);
+}
