@@ -171,7 +171,8 @@ DC_API void dc_an_rules_free(struct dc_an_rules *r);
 DC_API int dc_an_rules_parse(struct dc_ctx *ctx, struct dc_an_rules *r,
 			     const char *spec);
 /* Set the rules of a dive CI file (.dive-ci: "rules:", then "RULE:
- * VALUE" lines). DC_EINVAL names a bad rule or an unreadable file. */
+ * VALUE" lines; a plugin's "PLUGIN/RULE" is skipped). DC_EINVAL names a
+ * bad rule or an unreadable file. */
 DC_API int dc_an_rules_file(struct dc_ctx *ctx, struct dc_an_rules *r,
 			    const char *path);
 

@@ -5,6 +5,8 @@
  */
 #include "unit.h"
 
+#include <unistd.h>
+
 /* Three layers: "a" ("hello"), "a" again, the same bytes (overwritten:
  * dive's waste and a duplicate), then "c" with a fake AWS key id. */
 static void fixture(struct ubuf *t, struct fx_layer l[3])
@@ -147,7 +149,6 @@ TEST(analyze_public_api)
 	CHECK_ERR(dc_an_rules_file(ctx, rules, "/nonexistent/.dive-ci"), DC_EINVAL);
 	CHECK_EQ_INT(dc_an_rules_check(rules, img, verdict, &v), 1);
 	CHECK_STR(v.text, "lowestEfficiency=0.5:pass secrets=0:fail+msg");
-
 	/* the reports, through the caller's writer */
 	CHECK_OK(dc_analysis_json(ctx, a, rules, DC_AN_JSON_FILES, sink, &out));
 	ubuf_add(&out.out, "", 1);
@@ -164,6 +165,24 @@ TEST(analyze_public_api)
 	out.refuse = 1;
 	CHECK_ERR(dc_analysis_json(ctx, a, NULL, 0, sink, &out), DC_EIO);
 	CHECK_ERR(dc_analysis_html(ctx, a, sink, &out), DC_EIO);
+
+	/* a .dive-ci: its rules replace those given, a plugin's is skipped */
+	{
+		char tmpl[] = "/tmp/decant-unit-dive-ci-XXXXXX";
+		int fd = mkstemp(tmpl);
+		const char *ci = "---\nplugins:\n  - plugin1\nrules:\n"
+				 "  # a comment\n  lowestEfficiency: 0.8\n"
+				 "  secrets: disabled\n  plugin1/rule1: error\n";
+
+		REQUIRE(fd >= 0);
+		CHECK(write(fd, ci, strlen(ci)) == (ssize_t)strlen(ci));
+		close(fd);
+		CHECK_OK(dc_an_rules_file(ctx, rules, tmpl));
+		unlink(tmpl);
+		v.text[0] = '\0';
+		CHECK_EQ_INT(dc_an_rules_check(rules, img, verdict, &v), 0);
+		CHECK_STR(v.text, "lowestEfficiency=0.8:pass");
+	}
 
 	dc_an_rules_free(rules);
 	dc_analysis_free(a);
