@@ -175,26 +175,28 @@ static int entry_path(struct an_run *ar, struct archive_entry *e, char **out,
 	return 0;
 }
 
-/* The bytes a squash writes for E's header (named PATH). */
+/*
+ * The bytes a squash writes for E's header (named X's path). E itself is
+ * renamed and emptied (the reader keeps its own count of the content
+ * and its sparse map, and clears E at the next header): a clone of
+ * every entry cost as much as the writing.
+ */
 static int header_bytes(struct an_run *ar, struct archive_entry *e,
 			struct dc_an_entry *x)
 {
-	struct archive_entry *c = archive_entry_clone(e);
 	struct dc_buf name = DC_BUF_INIT;
 	uint64_t before = ar->written;
 	int err;
 
-	if (!c)
-		return dc__enomem(ar->ctx);
 	if ((err = dc__buf_addstr(ar->ctx, &name, x->path)) < 0 ||
 	    (x->type == AN_DIR && (err = dc__buf_add(ar->ctx, &name, "/", 1)) < 0))
 		goto out;
-	archive_entry_set_pathname(c, name.data);
-	archive_entry_sparse_clear(c);
-	archive_entry_set_size(c, 0);	/* no content written: only headers */
+	archive_entry_set_pathname(e, name.data);
+	archive_entry_sparse_clear(e);
+	archive_entry_set_size(e, 0);	/* no content written: only headers */
 	if (x->link)
-		archive_entry_set_hardlink(c, x->link);
-	if (archive_write_header(ar->aw, c) < ARCHIVE_WARN ||
+		archive_entry_set_hardlink(e, x->link);
+	if (archive_write_header(ar->aw, e) < ARCHIVE_WARN ||
 	    archive_write_finish_entry(ar->aw) < ARCHIVE_WARN) {
 		err = dc_error(ar->ctx, DC_EFORMAT, "'%s': %s", x->path,
 			       archive_error_string(ar->aw));
@@ -203,7 +205,6 @@ static int header_bytes(struct an_run *ar, struct archive_entry *e,
 	x->hdr = (uint32_t)(ar->written - before);
 out:
 	dc__buf_release(&name);
-	archive_entry_free(c);
 	return err;
 }
 
