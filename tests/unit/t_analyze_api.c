@@ -195,3 +195,84 @@ TEST(analyze_public_api)
 	fx_layer_free(&l[1]);
 	fx_layer_free(&l[2]);
 }
+
+/* Layer I of the threads fixture: many small files or a few large ones,
+ * so that layers differ in the work per byte. */
+static void threads_layer(struct fx_layer *l, int i)
+{
+	struct ubuf tar = { 0 };
+	char name[64], *big = unit_xmalloc(200000);
+	int k, n = i % 2 ? 400 : 3;
+
+	memset(l, 0, sizeof(*l));
+	memset(big, 'a' + i, 199999);
+	big[199999] = '\0';
+	for (k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "d%d/f%d", i % 3, k);
+		tarb_str(&tar, name, n > 3 ? "small" : big);
+	}
+	tarb_end(&tar);
+	dc__sha256_digest(tar.p, tar.len, l->diff_id);
+	l->blob = tar;
+	dc__sha256_digest(l->blob.p, l->blob.len, l->digest);
+	free(big);
+}
+
+static int collect(void *arg, const void *p, size_t n)
+{
+	ubuf_add(arg, p, n);
+	return 0;
+}
+
+/* The report of T through N threads, as JSON with every entry. */
+static void threads_report(const struct ubuf *t, int n, struct ubuf *out)
+{
+	struct dc_ctx *ctx;
+	struct dc_reader *r = NULL;
+	struct dc_set *set = NULL;
+	struct dc_analysis *a = NULL;
+
+	memset(out, 0, sizeof(*out));
+	REQUIRE(dc_ctx_new(&ctx) == 0);
+	dc_ctx_set_threads(ctx, n);
+	CHECK_OK(dc_reader_open_memory(ctx, &r, t->p, t->len));
+	if (r)
+		CHECK_OK(dc_reader_load(r, &set));
+	if (set)
+		CHECK_OK(dc_analyze(r, set, &a));
+	if (a)
+		CHECK_OK(dc_analysis_json(ctx, a, NULL, DC_AN_JSON_FILES, collect,
+					  out));
+	dc_analysis_free(a);
+	dc_set_free(set);
+	dc_reader_free(r);
+	dc_ctx_free(ctx);
+}
+
+/*
+ * Nine layers read on 1 to 8 threads, two at a time on each, in step:
+ * the same report every time, whatever order the threads ended in.
+ */
+TEST(analyze_threads)
+{
+	struct fx_layer l[9];
+	struct ubuf t = { 0 }, want, got;
+	int i, n, round;
+
+	for (i = 0; i < 9; i++)
+		threads_layer(&l[i], i);
+	fx_docker_tar(&t, l, 9, 0, "threads:1");
+	threads_report(&t, 1, &want);
+	REQUIRE(want.len > 0);
+	for (round = 0; round < 5; round++)
+		for (n = 2; n <= 8; n++) {
+			UNIT_CASE("%d threads, round %d", n, round);
+			threads_report(&t, n, &got);
+			CHECK(got.len == want.len && !memcmp(got.p, want.p, want.len));
+			ubuf_free(&got);
+		}
+	ubuf_free(&want);
+	ubuf_free(&t);
+	for (i = 0; i < 9; i++)
+		fx_layer_free(&l[i]);
+}
