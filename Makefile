@@ -8,7 +8,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libarchive jansson libzstd liblzma zlib libcrypto libcurl
+PKGS      := libarchive jansson libzstd liblzma zlib libcrypto libcurl libxxhash
 # libdeflate (optional): parallel gzip compression, levels 4-9; zlib otherwise
 ifeq ($(shell pkg-config --exists libdeflate && echo y),y)
 PKGS      += libdeflate
@@ -59,7 +59,7 @@ LIB_SRCS += src/convert/plan.c src/convert/driver.c src/writers/rootfs.c src/wri
 LIB_SRCS += src/readers/flat_export.c src/model/changes.c
 LIB_SRCS += src/readers/dir.c src/writers/dir.c
 LIB_SRCS += src/readers/multi.c
-LIB_SRCS += src/analyze/layer.c src/analyze/secrets.c src/analyze/tables.c src/analyze/analyze.c src/analyze/report.c src/analyze/rules.c
+LIB_SRCS += src/analyze/layer.c src/analyze/secrets.c src/analyze/tables.c src/analyze/analyze.c src/analyze/report.c src/analyze/rules.c src/analyze/api.c
 LIB_SRCS += src/registry/parse.c src/registry/client.c src/readers/registry.c src/writers/registry.c
 
 CLI_SRCS := src/cli/main.c src/cli/opts.c src/cli/cmd_convert.c \

@@ -6,7 +6,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")"
 
-BUILD_PKGS="build-essential pkg-config libarchive-dev libjansson-dev libzstd-dev liblzma-dev zlib1g-dev libssl-dev libdeflate-dev libisal-dev libcurl4-openssl-dev"
+BUILD_PKGS="build-essential pkg-config libarchive-dev libjansson-dev libzstd-dev liblzma-dev zlib1g-dev libssl-dev libdeflate-dev libisal-dev libcurl4-openssl-dev libxxhash-dev"
 TEST_PKGS="jq skopeo umoci oci-image-tool podman docker.io containerd runc busybox-static zstd gzip bzip2 xz-utils tar valgrind time python3 groff-base man-db bsdutils clang chromium zsh docker-registry apache2-utils openssl python3-cryptography curl"
 
 missing() {

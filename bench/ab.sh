@@ -20,6 +20,7 @@ cases=(
 	"zstd -> oci:|convert -q --compress zstd $B oci:$O/x"
 	"gzip -> oci:|convert -q --compress gzip $B oci:$O/x"
 	"verify|verify -q $B"
+	"analyze|analyze $B"
 	"64 layers -> oci:|convert -q $S oci:$O/x"
 )
 mkdir -p "$O"

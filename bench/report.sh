@@ -126,6 +126,7 @@ END {
 	size("zstd: output vs zstd -T0 -3", "d-zstd", "base-zstd", 0)
 	size("zstd: output vs skopeo zstd", "d-zstd", "sk-zstd", 0)
 	abs_("inspect < 0.2 s", "d-inspect", 0.2)
+	ratio("analyze <= 1.5x verify", "d-analyze", "d-verify", "<=", 1.5)
 	ratio("--squash <= 2x plain -> oci:", "d-squash", "d-oci", "<=", 2)
 	ratio("--squash <= 2x plain -> docker-archive:", "d-squashtar", "d-datar", "<=", 2)
 	abs_("64-layer image -> oci: < 0.1 s", "d-small64", 0.1)

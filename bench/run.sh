@@ -171,6 +171,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	# --- metadata, small images ----------------------------------------------
 	bench d-inspect      "inspect"          "decant inspect"         "$BIG" -         "$RUNS" "$D inspect $BIG"
 	bench d-verify       "verify"           "decant verify"          "$BIG" -         "$RUNS" "$D verify $BIG"
+	bench d-analyze      "analyze"          "decant analyze"         "$BIG" -         "$RUNS" "$D analyze $BIG"
 	bench d-small64      "64 layers -> oci:" "decant"                "$SMALL" "$O/d-s64" "$RUNS" "$D convert -q $SMALL oci:$O/d-s64"
 	bench sk-small64     "64 layers -> oci:" "skopeo"                "$SMALL" "$O/sk-s64" "$RUNS" "skopeo copy -q --dest-oci-accept-uncompressed-layers docker-archive:$SMALL oci:$O/sk-s64"
 	# --- slow baselines -----------------------------------------------------

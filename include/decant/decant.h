@@ -11,5 +11,6 @@
 #include "write.h"
 #include "inventory.h"
 #include "registry.h"
+#include "analyze.h"
 
 #endif

@@ -3,10 +3,16 @@
  * entry's header into the tables, each file's content hashed and
  * scanned for secrets as it streams; then the config's strings.
  *
- * Layers are read on threads, one layer each (a clone of the reader per
- * thread, as the squash's first pass does), and applied to the tables
- * here in order, bottom up, as they complete: the tables need the lower
- * layers first, the reading does not.
+ * Layers are read on threads, two layers at a time on each (a clone of
+ * the reader per layer, as the squash's first pass does; the two advance
+ * together, so that their digests hash paired, as the copy pool's do),
+ * and applied to the tables here in order, bottom up, as they complete:
+ * the tables need the lower layers first, the reading does not.
+ *
+ * Contents are hashed for duplicates with XXH3-128 (with the size),
+ * not SHA-256: duplicates are a report, no security decision rests on
+ * them, and a second SHA-256 stream over every byte cost more than the
+ * layer's own digest.
  */
 #include "analyze/analyze.h"
 
@@ -17,22 +23,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
+#if defined(__x86_64__)
+/* libxxhash's own dispatch: its AVX2/AVX-512 code where the core has it */
+#include <xxh_x86dispatch.h>
+#endif
 
 #include "banned.h"
 
 #define AN_THREADS_MAX 8
 
-/* A reading thread's tools and the layer it reads. */
+/* A reading slot's tools and the layer it reads. */
 struct an_run {
 	struct dc_ctx *ctx;
 	struct dc_an_image *img;	/* config(): the image's secrets */
 	const struct dc_image *src;
 	struct an_scan *scan;
-	struct dc_hash *h;
+	XXH3_state_t *xh;		/* the current file's content */
 	struct archive *aw;		/* squash header sizes */
 	uint64_t written;
 	int layer;
-	struct an_lres *res;
+	struct an_lres *res;		/* NULL: the slot is free */
+	struct an_source w;		/* the layer's source */
+	struct an_layer *l;
+	int in_data;			/* in the last entry's content */
+	int64_t pos;			/* where the partner was at the start */
 };
 
 /* A layer as read, until it is applied. */
@@ -160,26 +175,28 @@ static int entry_path(struct an_run *ar, struct archive_entry *e, char **out,
 	return 0;
 }
 
-/* The bytes a squash writes for E's header (named PATH). */
+/*
+ * The bytes a squash writes for E's header (named X's path). E itself is
+ * renamed and emptied (the reader keeps its own count of the content
+ * and its sparse map, and clears E at the next header): a clone of
+ * every entry cost as much as the writing.
+ */
 static int header_bytes(struct an_run *ar, struct archive_entry *e,
 			struct dc_an_entry *x)
 {
-	struct archive_entry *c = archive_entry_clone(e);
 	struct dc_buf name = DC_BUF_INIT;
 	uint64_t before = ar->written;
 	int err;
 
-	if (!c)
-		return dc__enomem(ar->ctx);
 	if ((err = dc__buf_addstr(ar->ctx, &name, x->path)) < 0 ||
 	    (x->type == AN_DIR && (err = dc__buf_add(ar->ctx, &name, "/", 1)) < 0))
 		goto out;
-	archive_entry_set_pathname(c, name.data);
-	archive_entry_sparse_clear(c);
-	archive_entry_set_size(c, 0);	/* no content written: only headers */
+	archive_entry_set_pathname(e, name.data);
+	archive_entry_sparse_clear(e);
+	archive_entry_set_size(e, 0);	/* no content written: only headers */
 	if (x->link)
-		archive_entry_set_hardlink(c, x->link);
-	if (archive_write_header(ar->aw, c) < ARCHIVE_WARN ||
+		archive_entry_set_hardlink(e, x->link);
+	if (archive_write_header(ar->aw, e) < ARCHIVE_WARN ||
 	    archive_write_finish_entry(ar->aw) < ARCHIVE_WARN) {
 		err = dc_error(ar->ctx, DC_EFORMAT, "'%s': %s", x->path,
 			       archive_error_string(ar->aw));
@@ -188,42 +205,33 @@ static int header_bytes(struct an_run *ar, struct archive_entry *e,
 	x->hdr = (uint32_t)(ar->written - before);
 out:
 	dc__buf_release(&name);
-	archive_entry_free(c);
 	return err;
 }
 
-/* A file's content: hashed and scanned, never kept. */
-static int content(struct an_run *ar, struct an_layer *l,
-		   struct dc_an_entry *x)
+/* The next block of the current file's content: hashed and scanned,
+ * never kept. 1: more, <0 error. */
+static int content_step(struct an_run *ar)
 {
-	char dg[DC_DIGEST_MAX];
-	const char *hex;
+	struct dc_an_entry *x = &ar->res->e[ar->res->n - 1];
+	XXH128_canonical_t c;
 	const void *p;
-	ssize_t got;
-	size_t i;
-	int err = 0;
+	ssize_t got = dc__an_layer_data(ar->l, &p);
+	int err;
 
-	dc__an_scan_begin(ar->scan, x->path, file_found, ar);
-	while ((got = dc__an_layer_data(l, &p, ar->h)) > 0)
-		if ((err = dc__an_scan_feed(ar->scan, p, (size_t)got)) < 0)
-			return err;
+	if (got > 0) {
+		XXH3_128bits_update(ar->xh, p, (size_t)got);
+		err = dc__an_scan_feed(ar->scan, p, (size_t)got);
+		return err < 0 ? err : 1;
+	}
 	if (got < 0)
 		return (int)got;
+	ar->in_data = 0;
 	if ((err = dc__an_scan_end(ar->scan)) < 0)
 		return err;
-	dc__hash_final(ar->h, dg);
-	hex = dc__digest_hex(dg);
-	for (i = 0; i < 32; i++) {
-		unsigned hi = (unsigned)(hex[2 * i] <= '9' ? hex[2 * i] - '0' :
-					 hex[2 * i] - 'a' + 10);
-		unsigned lo = (unsigned)(hex[2 * i + 1] <= '9' ?
-					 hex[2 * i + 1] - '0' :
-					 hex[2 * i + 1] - 'a' + 10);
-
-		x->digest[i] = (unsigned char)(hi << 4 | lo);
-	}
-	x->has_digest = 1;
-	return 0;
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(ar->xh));
+	memcpy(x->hash, c.digest, sizeof(x->hash));
+	x->has_hash = 1;
+	return 1;
 }
 
 static void lres_release(struct an_lres *res)
@@ -245,66 +253,80 @@ static void lres_release(struct an_lres *res)
 	res->n = res->cap = res->nsec = 0;
 }
 
-/* Layer L of AR->src through R, into AR->res. */
-static int read_layer(struct an_run *ar, const struct dc_bsrc *bs, int L)
+/* Start reading layer L of AR->src through BS, into AR->res. */
+static int layer_start(struct an_run *ar, const struct dc_bsrc *bs, int L)
+{
+	ar->layer = L;
+	ar->in_data = 0;
+	return dc__an_layer_open(bs, &ar->src->layers[L], &ar->l);
+}
+
+/* One step of AR's layer: an entry's header or a block of its content.
+ * 1: more, 0: the end of the layer, <0: error. */
+static int layer_step(struct an_run *ar)
 {
 	struct an_lres *res = ar->res;
-	struct an_layer *l = NULL;
 	struct archive_entry *e;
-	int err, got, cerr;
+	struct dc_an_entry *x;
+	unsigned char type = 0;
+	char *path = NULL;
+	int err, got;
 
-	ar->layer = L;
-	if ((err = dc__an_layer_open(bs, &ar->src->layers[L], &l)) < 0)
+	if (ar->in_data)
+		return content_step(ar);
+	if ((got = dc__an_layer_next(ar->l, &e)) <= 0)
+		return got;
+	if ((err = dc__check_intr(ar->ctx)) < 0)
 		return err;
-	while ((got = dc__an_layer_next(l, &e)) == 1) {
-		struct dc_an_entry *x;
-		unsigned char type = 0;
-		char *path = NULL;
+	res->size_bytes += archive_entry_size(e);
+	res->entries++;
+	if ((err = entry_path(ar, e, &path, &type)) < 0)
+		return err;
+	if (err == 1)
+		return 1;
+	if (res->n == res->cap) {
+		size_t cap = res->cap ? res->cap * 2 : 256;
+		struct dc_an_entry *ne = dc__reallocarray(ar->ctx, res->e, cap,
+							  sizeof(*ne));
 
-		if ((err = dc__check_intr(ar->ctx)) < 0)
-			goto out;
-		res->size_bytes += archive_entry_size(e);
-		res->entries++;
-		if ((err = entry_path(ar, e, &path, &type)) < 0)
-			goto out;
-		if (err == 1)
-			continue;
-		if (res->n == res->cap) {
-			size_t cap = res->cap ? res->cap * 2 : 256;
-			struct dc_an_entry *ne = dc__reallocarray(ar->ctx, res->e,
-							cap, sizeof(*ne));
-
-			if (!ne) {
-				free(path);
-				err = DC_ENOMEM;
-				goto out;
-			}
-			res->e = ne;
-			res->cap = cap;
+		if (!ne) {
+			free(path);
+			return DC_ENOMEM;
 		}
-		x = &res->e[res->n++];
-		memset(x, 0, sizeof(*x));
-		x->path = path;
-		x->type = type;
-		x->size = archive_entry_size(e);
-		if (x->size < 0)
-			x->size = 0;
-		if (type == AN_HARDLINK &&
-		    (err = dc__path_clean(ar->ctx, &x->link,
-					  archive_entry_hardlink(e),
-					  "hardlink target")) < 0)
-			goto out;
-		if (type != AN_WHITEOUT && type != AN_OPAQUE &&
-		    (err = header_bytes(ar, e, x)) < 0)
-			goto out;
-		if (type == AN_FILE && x->size > 0 &&
-		    (err = content(ar, l, x)) < 0)
-			goto out;
+		res->e = ne;
+		res->cap = cap;
 	}
-	err = got < 0 ? got : 0;
-out:
-	cerr = dc__an_layer_close(l, err < 0 ? NULL : &res->tar_bytes);
-	return err ? err : cerr;
+	x = &res->e[res->n++];
+	memset(x, 0, sizeof(*x));
+	x->path = path;
+	x->type = type;
+	x->size = archive_entry_size(e);
+	if (x->size < 0)
+		x->size = 0;
+	if (type == AN_HARDLINK &&
+	    (err = dc__path_clean(ar->ctx, &x->link, archive_entry_hardlink(e),
+				  "hardlink target")) < 0)
+		return err;
+	if (type != AN_WHITEOUT && type != AN_OPAQUE &&
+	    (err = header_bytes(ar, e, x)) < 0)
+		return err;
+	if (type == AN_FILE && x->size > 0) {
+		dc__an_scan_begin(ar->scan, x->path, file_found, ar);
+		XXH3_128bits_reset(ar->xh);
+		ar->in_data = 1;
+	}
+	return 1;
+}
+
+/* The end of AR's layer, after ERR (<0: a failure, else the end):
+ * read to the end, where the digests are checked. */
+static int layer_end(struct an_run *ar, int err)
+{
+	int cerr = dc__an_layer_close(ar->l, err < 0 ? NULL :
+				      &ar->res->tar_bytes);
+
+	ar->l = NULL;
+	return err < 0 ? err : cerr;
 }
 
 static int run_init(struct dc_ctx *ctx, struct an_run *ar)
@@ -313,10 +335,9 @@ static int run_init(struct dc_ctx *ctx, struct an_run *ar)
 
 	memset(ar, 0, sizeof(*ar));
 	ar->ctx = ctx;
-	if ((err = dc__an_scan_new(ctx, &ar->scan)) < 0 ||
-	    (err = dc__hash_new(ctx, &ar->h)) < 0)
+	if ((err = dc__an_scan_new(ctx, &ar->scan)) < 0)
 		return err;
-	if (!(ar->aw = archive_write_new()))
+	if (!(ar->xh = XXH3_createState()) || !(ar->aw = archive_write_new()))
 		return dc__enomem(ctx);
 	/* as the squash writes its tar */
 	archive_write_set_format_pax_restricted(ar->aw);
@@ -333,7 +354,7 @@ static void run_release(struct an_run *ar)
 {
 	if (ar->aw)
 		archive_write_free(ar->aw);
-	dc__hash_free(ar->h);
+	XXH3_freeState(ar->xh);
 	dc__an_scan_free(ar->scan);
 }
 
@@ -342,48 +363,86 @@ struct an_pool {
 	struct dc_bsrc bs;
 	const struct dc_image *src;
 	struct an_lres *res;		/* by layer */
-	struct an_run *runs;		/* by thread */
+	struct an_run *runs;		/* two slots by thread */
 	size_t *order;			/* the layers, largest first */
 	size_t next;			/* in order, the next to read */
-	size_t nrun;			/* runs taken by threads */
+	size_t nrun;			/* slot pairs taken by threads */
+	size_t nwant;			/* threads */
 	volatile sig_atomic_t stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
 
+/*
+ * The next layer for slot SLOT of a thread, largest first; nlayers when
+ * none. A second slot takes one only once every thread has its first:
+ * two layers on two cores are faster one on each than paired on one.
+ */
+static size_t take(struct an_pool *p, int slot)
+{
+	size_t i = p->src->nlayers;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->next < p->src->nlayers && (!slot || p->next >= p->nwant))
+		i = p->next++;
+	pthread_mutex_unlock(&p->mu);
+	return i;
+}
+
+/* AR's layer is over after ERR: its result goes to the applying thread. */
+static void slot_done(struct an_pool *p, struct an_run *ar, int err)
+{
+	struct an_lres *res = ar->res;
+
+	err = layer_end(ar, err);
+	pthread_mutex_lock(&p->mu);
+	if (err < 0) {
+		dc__err_save(&res->err, err, &ar->w.ctx);
+		__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
+	}
+	res->done = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	ar->res = NULL;
+}
 
 static void *reader_main(void *arg)
 {
 	struct an_pool *p = arg;
-	/* each thread its own run, by the order the threads start in */
-	struct an_run *ar = &p->runs[__atomic_fetch_add(&p->nrun, 1,
-							__ATOMIC_RELAXED)];
+	/* each thread its slots, by the order the threads start in */
+	struct an_run *sl = &p->runs[2 * __atomic_fetch_add(&p->nrun, 1,
+							    __ATOMIC_RELAXED)];
+	int k, err;
 
 	for (;;) {
-		struct an_source w;
-		struct an_lres *res;
-		size_t k;
-		int L, err;
+		for (k = 0; k < 2; k++) {
+			while (!sl[k].res) {
+				size_t i = take(p, k);
+				int L;
 
-		pthread_mutex_lock(&p->mu);
-		k = p->next++;
-		pthread_mutex_unlock(&p->mu);
-		if (k >= p->src->nlayers)
-			break;
-		L = (int)p->order[k];
-		res = &p->res[L];
-		dc__an_source_clone(&p->bs, &w, &p->stop);
-		ar->ctx = &w.ctx;
-		ar->res = res;
-		err = read_layer(ar, &w.bs, L);
-		pthread_mutex_lock(&p->mu);
-		if (err < 0) {
-			dc__err_save(&res->err, err, &w.ctx);
-			__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
+				if (i >= p->src->nlayers)
+					break;
+				L = (int)p->order[i];
+				/* in step with the partner from where it is */
+				sl[k].pos = sl[!k].res ? sl[!k].pos +
+					dc__an_layer_bytes(sl[!k].l) : 0;
+				dc__an_source_clone(&p->bs, &sl[k].w, &p->stop);
+				sl[k].ctx = &sl[k].w.ctx;
+				sl[k].res = &p->res[L];
+				if ((err = layer_start(&sl[k], &sl[k].w.bs, L)) < 0)
+					slot_done(p, &sl[k], err);
+			}
 		}
-		res->done = 1;
-		pthread_cond_broadcast(&p->cv);
-		pthread_mutex_unlock(&p->mu);
+		if (!sl[0].res && !sl[1].res)
+			break;
+		/* the one behind steps: both read, and hash paired, in step */
+		k = !sl[0].res || (sl[1].res &&
+				   sl[1].pos + dc__an_layer_bytes(sl[1].l) <
+				   sl[0].pos + dc__an_layer_bytes(sl[0].l));
+		if ((err = layer_step(&sl[k])) <= 0)
+			slot_done(p, &sl[k], err);
+		else if (sl[0].res && sl[1].res)
+			dc__an_layer_pair(sl[0].l, sl[1].l);
 	}
 	return NULL;
 }
@@ -423,7 +482,7 @@ static int read_layers(struct dc_reader *r, const struct dc_image *src,
 	if (want < 1)
 		want = 1;
 	if (!(p.res = dc__calloc(ctx, src->nlayers + 1, sizeof(*p.res))) ||
-	    !(p.runs = dc__calloc(ctx, (size_t)want, sizeof(*p.runs))) ||
+	    !(p.runs = dc__calloc(ctx, 2 * (size_t)want, sizeof(*p.runs))) ||
 	    !(p.order = dc__calloc(ctx, src->nlayers + 1, sizeof(size_t)))) {
 		err = DC_ENOMEM;
 		goto out;
@@ -432,7 +491,8 @@ static int read_layers(struct dc_reader *r, const struct dc_image *src,
 		p.order[L] = L;
 	qsort_r(p.order, src->nlayers, sizeof(size_t), larger_first,
 		(void *)src);
-	for (i = 0; i < want; i++) {
+	p.nwant = (size_t)want;
+	for (i = 0; i < 2 * want; i++) {
 		if ((err = run_init(ctx, &p.runs[i])) < 0)
 			goto out;
 		p.runs[i].src = src;
@@ -487,7 +547,7 @@ static int read_layers(struct dc_reader *r, const struct dc_image *src,
 out:
 	for (L = 0; p.res && L < src->nlayers; L++)
 		lres_release(&p.res[L]);
-	for (i = 0; p.runs && i < want; i++)
+	for (i = 0; p.runs && i < 2 * want; i++)
 		run_release(&p.runs[i]);
 	free(p.res);
 	free(p.runs);
@@ -713,10 +773,10 @@ out:
 }
 
 int dc__analyze(struct dc_reader *r, const struct dc_set *set,
-		struct dc_an_report **out)
+		struct dc_analysis **out)
 {
 	struct dc_ctx *ctx = r->ctx;
-	struct dc_an_report *rep;
+	struct dc_analysis *rep;
 	size_t i;
 	int err = 0;
 
@@ -742,7 +802,7 @@ out:
 	return err;
 }
 
-void dc__analyze_free(struct dc_an_report *rep)
+void dc__analyze_free(struct dc_analysis *rep)
 {
 	size_t i, j;
 

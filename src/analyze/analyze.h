@@ -2,10 +2,10 @@
  * Image analysis: per-layer tables, dive's waste figures, files hidden
  * but shipped, duplicate contents, the squash saving and secrets.
  *
- * dc__analyze() reads every layer of an image once, bottom up, as a tar
- * stream: headers go into metadata tables, file contents are hashed
- * (duplicates) and scanned for secrets through a bounded window, never
- * held. The result is a report the caller prints; it never contains a
+ * dc__analyze() reads every layer of an image once, as a tar stream:
+ * headers go into metadata tables, file contents are hashed (XXH3-128,
+ * for duplicates) and scanned for secrets through a bounded window,
+ * never held; the tables take the layers bottom up. The result is a report the caller prints; it never contains a
  * secret, only its redacted form.
  */
 #ifndef DC_ANALYZE_H
@@ -26,8 +26,10 @@ enum dc_an_type { AN_FILE = 'f', AN_DIR = 'd', AN_SYMLINK = 'l',
 		  AN_HARDLINK = 'h', AN_OTHER = 'o', AN_WHITEOUT = 'w',
 		  AN_OPAQUE = 'q' };
 
-/* how a layer's entry ends up in the final filesystem */
-enum dc_an_fate { AN_VISIBLE = 0, AN_OVERWRITTEN = 1, AN_DELETED = 2 };
+/* how a layer's entry ends up in the final filesystem (enum dc_an_fate
+ * of the public API) */
+enum { AN_VISIBLE = DC_AN_VISIBLE, AN_OVERWRITTEN = DC_AN_OVERWRITTEN,
+       AN_DELETED = DC_AN_DELETED };
 
 /* One entry of one layer (whiteouts included). */
 struct dc_an_entry {
@@ -38,9 +40,9 @@ struct dc_an_entry {
 	int layer;
 	int hidden_by;		/* layer that hid it, or -1 */
 	unsigned char type;	/* enum dc_an_type */
-	unsigned char fate;	/* enum dc_an_fate */
-	unsigned char has_digest;
-	unsigned char digest[32];	/* sha256 of the content */
+	unsigned char fate;	/* AN_VISIBLE, ... */
+	unsigned char has_hash;
+	unsigned char hash[16];	/* XXH3-128 of the content (canonical) */
 };
 
 struct dc_an_layer {
@@ -64,8 +66,10 @@ struct dc_an_waste {
 	int64_t bytes;		/* the copies' cumulative size */
 };
 
+/* Identical contents: the same size and XXH3-128 (a report, not a
+ * security decision: a fast non-cryptographic hash is enough) */
 struct dc_an_dup {
-	unsigned char digest[32];
+	unsigned char hash[16];
 	int64_t size;
 	size_t first, n;	/* entries eidx[first .. first+n) */
 };
@@ -110,7 +114,9 @@ struct dc_an_image {
 	int squash_exact;		/* 0 if an entry made it an estimate */
 };
 
-struct dc_an_report {
+/* The report (public: dc_analyze(), an opaque struct dc_analysis, and
+ * accessors in api.c). */
+struct dc_analysis {
 	char *format;
 	struct dc_an_image *img;
 	size_t n;
@@ -118,8 +124,8 @@ struct dc_an_report {
 
 /* Analyze every image of SET, reading layers through R. */
 int dc__analyze(struct dc_reader *r, const struct dc_set *set,
-		struct dc_an_report **out);
-void dc__analyze_free(struct dc_an_report *rep);
+		struct dc_analysis **out);
+void dc__analyze_free(struct dc_analysis *rep);
 
 /* ------------------------------------------------------------------ */
 /* The tables (tables.c), fed one layer at a time, bottom up. */
@@ -187,29 +193,37 @@ int dc__an_layer_open(const struct dc_bsrc *bs, const struct dc_desc *d,
 /* next header: 1 = got one, 0 = end, <0 error */
 int dc__an_layer_next(struct an_layer *l, struct archive_entry **e);
 /* The current entry's next block of content, at *P (borrowed until the
- * next call), hashed into H: >0 its length, 0 at the end, <0 error. */
-ssize_t dc__an_layer_data(struct an_layer *l, const void **p,
-			  struct dc_hash *h);
+ * next call): >0 its length, 0 at the end, <0 error. */
+ssize_t dc__an_layer_data(struct an_layer *l, const void **p);
+/* The uncompressed bytes read so far. */
+int64_t dc__an_layer_bytes(const struct an_layer *l);
+/* Hash what A and B have read and not hashed yet, paired (two streams
+ * hash in about the time of one): call it between steps of two layers
+ * read on one thread. */
+void dc__an_layer_pair(struct an_layer *a, struct an_layer *b);
 /* read to the end (digests checked); the tar's size */
 int dc__an_layer_close(struct an_layer *l, int64_t *tar_bytes);
 
 /* ------------------------------------------------------------------ */
 /* Reports (report.c) and CI rules (rules.c) */
 
-/* The report as JSON (schemaVersion 1); FILES adds every entry. */
-int dc__analyze_json(struct dc_ctx *ctx, const struct dc_an_report *rep,
-		     int files, struct json_t **out);
+/* The report as JSON (schemaVersion 1); RULES (or NULL) adds their
+ * verdicts, FILES every entry. */
+int dc__analyze_json(struct dc_ctx *ctx, const struct dc_analysis *rep,
+		     const struct dc_an_rules *rules, int files,
+		     struct json_t **out);
 /* An entry as the JSON report's "files" have it (FULL: with its digest
  * and link target). */
 struct json_t *dc__analyze_entry_json(const struct dc_an_entry *e,
 				       int full);
 /* One self-contained HTML page showing REP. */
-int dc__analyze_html(struct dc_ctx *ctx, const struct dc_an_report *rep,
+int dc__analyze_html(struct dc_ctx *ctx, const struct dc_analysis *rep,
 		     struct dc_buf *out);
 
 enum dc_an_rule { AN_RULE_EFFICIENCY, AN_RULE_WASTED_BYTES,
 		  AN_RULE_USER_WASTED, AN_RULE_SECRETS, AN_NRULES };
 
+/* public as an opaque struct dc_an_rules */
 struct dc_an_rules {
 	int set[AN_NRULES];	/* 1 = enabled */
 	double value[AN_NRULES];

@@ -3,9 +3,10 @@
  * blobs, so that a move of the blob layer touches only it.
  *
  * Every layer is verified (digest, size, diff_id) as it streams. An
- * uncompressed one is read raw and hashed here, its bytes paired with the
- * file contents the analysis hashes: with the SHA extensions two streams
- * hash in about the time of one (dc__hash_update2).
+ * uncompressed one is read raw and hashed here, and a thread reading two
+ * layers pairs their hashing (dc__an_layer_pair): with the SHA
+ * extensions two streams hash in about the time of one
+ * (dc__hash_update2).
  */
 #include "analyze/analyze.h"
 
@@ -124,10 +125,9 @@ int dc__an_layer_next(struct an_layer *l, struct archive_entry **e)
 			archive_error_string(l->a));
 }
 
-ssize_t dc__an_layer_data(struct an_layer *l, const void **p,
-			  struct dc_hash *h)
+ssize_t dc__an_layer_data(struct an_layer *l, const void **p)
 {
-	size_t n, k;
+	size_t n;
 	la_int64_t off;
 	int r = archive_read_data_block(l->a, p, &n, &off);
 
@@ -139,16 +139,26 @@ ssize_t dc__an_layer_data(struct an_layer *l, const void **p,
 		return dc_error(l->ctx, DC_ECORRUPT, "layer '%s': %s",
 				l->d->digest, archive_error_string(l->a));
 	}
-	/* the pending blob bytes precede these, or are these */
-	k = l->npend < n ? l->npend : n;
-	if (l->bh && k) {
-		dc__hash_update2(l->bh, l->pend, k, h, *p, n);
-		l->pend += k;
-		l->npend -= k;
-	} else {
-		dc__hash_update(h, *p, n);
-	}
 	return (ssize_t)n;
+}
+
+int64_t dc__an_layer_bytes(const struct an_layer *l)
+{
+	return l->bytes;
+}
+
+void dc__an_layer_pair(struct an_layer *a, struct an_layer *b)
+{
+	size_t k = a->npend < b->npend ? a->npend : b->npend;
+
+	/* the longer one's rest waits for its partner's next block */
+	if (!a->bh || !b->bh || !k)
+		return;
+	dc__hash_update2(a->bh, a->pend, k, b->bh, b->pend, k);
+	a->pend += k;
+	a->npend -= k;
+	b->pend += k;
+	b->npend -= k;
 }
 
 int dc__an_layer_close(struct an_layer *l, int64_t *tar_bytes)

@@ -42,17 +42,18 @@ static json_t *jpath(const char *p)
 	return j;
 }
 
-static json_t *jdigest(const unsigned char *d)
+/* "xxh3-128:<32 hex digits>": a content hash, not a digest */
+static json_t *jhash(const unsigned char *d)
 {
-	char s[8 + 64];
+	char s[9 + 32 + 1];
 	size_t i;
 
-	memcpy(s, "sha256:", 7);
-	for (i = 0; i < 32; i++) {
-		s[7 + 2 * i] = "0123456789abcdef"[d[i] >> 4];
-		s[8 + 2 * i] = "0123456789abcdef"[d[i] & 15];
+	memcpy(s, "xxh3-128:", 9);
+	for (i = 0; i < 16; i++) {
+		s[9 + 2 * i] = "0123456789abcdef"[d[i] >> 4];
+		s[10 + 2 * i] = "0123456789abcdef"[d[i] & 15];
 	}
-	s[71] = '\0';
+	s[41] = '\0';
 	return json_string(s);
 }
 
@@ -75,8 +76,8 @@ json_t *dc__analyze_entry_json(const struct dc_an_entry *e, int full)
 	json_object_set_new(o, "path", jpath(e->path));
 	json_object_set_new(o, "type", json_string(type_name(e->type)));
 	json_object_set_new(o, "size", json_integer(e->size));
-	if (full && e->has_digest)
-		json_object_set_new(o, "digest", jdigest(e->digest));
+	if (full && e->has_hash)
+		json_object_set_new(o, "contentHash", jhash(e->hash));
 	if (full && e->link)
 		json_object_set_new(o, "linkTarget", jpath(e->link));
 	json_object_set_new(o, "fate", json_string(fates[e->fate]));
@@ -109,7 +110,36 @@ static json_t *layer_json(const struct dc_an_layer *ly, size_t i)
 	return o;
 }
 
-static json_t *image_json(const struct dc_an_image *img, int files)
+struct verdicts {
+	json_t *a;
+	size_t image;
+};
+
+static void verdict_json(void *arg, const char *rule, const char *threshold,
+			 int failed, const char *msg)
+{
+	struct verdicts *v = arg;
+	json_t *o = json_pack("{sssssssi}", "rule", rule, "threshold",
+			      threshold, "status", failed ? "fail" : "pass",
+			      "image", (int)v->image);
+
+	if (msg)
+		json_object_set_new(o, "message", json_string(msg));
+	json_array_append_new(v->a, o);
+}
+
+/* The verdicts of RULES on image I. */
+static json_t *rules_json(const struct dc_an_rules *rules,
+			  const struct dc_an_image *img, size_t i)
+{
+	struct verdicts v = { json_array(), i };
+
+	dc_an_rules_check(rules, img, verdict_json, &v);
+	return v.a;
+}
+
+static json_t *image_json(const struct dc_an_image *img, size_t ii,
+			  const struct dc_an_rules *rules, int files)
 {
 	json_t *o = json_object(), *a;
 	size_t i, j;
@@ -167,7 +197,7 @@ static json_t *image_json(const struct dc_an_image *img, int files)
 			json_array_append_new(c, json_pack("{sIso}", "layer",
 				(json_int_t)e->layer, "path", jpath(e->path)));
 		}
-		json_object_set_new(x, "digest", jdigest(d->digest));
+		json_object_set_new(x, "contentHash", jhash(d->hash));
 		json_object_set_new(x, "size", json_integer(d->size));
 		json_object_set_new(x, "count", json_integer((json_int_t)d->n));
 		json_object_set_new(x, "wastedBytes",
@@ -187,6 +217,8 @@ static json_t *image_json(const struct dc_an_image *img, int files)
 			"redacted", s->redacted));
 	}
 	json_object_set_new(o, "secrets", a);
+	if (rules)
+		json_object_set_new(o, "rules", rules_json(rules, img, ii));
 	if (files) {
 		a = json_array();
 		for (i = 0; i < img->nent; i++)
@@ -196,8 +228,8 @@ static json_t *image_json(const struct dc_an_image *img, int files)
 	return o;
 }
 
-int dc__analyze_json(struct dc_ctx *ctx, const struct dc_an_report *rep,
-		     int files, json_t **out)
+int dc__analyze_json(struct dc_ctx *ctx, const struct dc_analysis *rep,
+		     const struct dc_an_rules *rules, int files, json_t **out)
 {
 	json_t *o, *a;
 	size_t i;
@@ -215,7 +247,8 @@ int dc__analyze_json(struct dc_ctx *ctx, const struct dc_an_report *rep,
 	json_object_set_new(o, "schemaVersion", json_integer(1));
 	json_object_set_new(o, "format", json_string(rep->format));
 	for (i = 0; i < rep->n; i++)
-		json_array_append_new(a, image_json(&rep->img[i], files));
+		json_array_append_new(a, image_json(&rep->img[i], i, rules,
+						    files));
 	json_object_set_new(o, "images", a);
 	if (dc__json_oom_take()) {
 		json_decref(o);
@@ -249,7 +282,7 @@ static int add_json(struct dc_ctx *ctx, struct dc_buf *out, json_t *j)
  * entry at a time: a JSON tree of them all would take ten times the
  * bytes of its text.
  */
-int dc__analyze_html(struct dc_ctx *ctx, const struct dc_an_report *rep,
+int dc__analyze_html(struct dc_ctx *ctx, const struct dc_analysis *rep,
 		     struct dc_buf *out)
 {
 	size_t i, k;
@@ -264,7 +297,7 @@ int dc__analyze_html(struct dc_ctx *ctx, const struct dc_an_report *rep,
 		const struct dc_an_image *img = &rep->img[i];
 
 		if ((i && (err = dc__buf_addstr(ctx, out, ",")) < 0) ||
-		    (err = add_json(ctx, out, image_json(img, 0))) < 0)
+		    (err = add_json(ctx, out, image_json(img, i, NULL, 0))) < 0)
 			return err;
 		/* the object reopened for its files */
 		out->data[--out->len] = '\0';
@@ -282,4 +315,112 @@ int dc__analyze_html(struct dc_ctx *ctx, const struct dc_an_report *rep,
 	    (err = dc__buf_addstr(ctx, out, page_tail)) < 0)
 		return err;
 	return 0;
+}
+
+/* Bytes to FN; a refusal is DC_EIO. */
+static int put(struct dc_ctx *ctx, dc_an_write_fn fn, void *arg,
+	       const char *p, size_t n)
+{
+	if (fn(arg, p, n) < 0)
+		return dc_error(ctx, DC_EIO, "writing the report failed");
+	return 0;
+}
+
+static int puts_(struct dc_ctx *ctx, dc_an_write_fn fn, void *arg,
+		 const char *s)
+{
+	return put(ctx, fn, arg, s, strlen(s));
+}
+
+/* S (then freed; NULL: out of memory), up to its closing brace with
+ * OPEN (the object reopened for more members). */
+static int put_str(struct dc_ctx *ctx, dc_an_write_fn fn, void *arg, char *s,
+		   int open)
+{
+	const char *end;
+	int err;
+
+	if (!s)
+		return dc__enomem(ctx);
+	end = open ? strrchr(s, '}') : NULL;
+	err = put(ctx, fn, arg, s, end ? (size_t)(end - s) : strlen(s));
+	free(s);
+	return err;
+}
+
+#define DUMP (JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+
+/*
+ * J (the report without files) with every image's entries, printed an
+ * entry at a time: a JSON tree of them all would take ten times the
+ * bytes of its text.
+ */
+static int json_files(struct dc_ctx *ctx, const struct dc_analysis *rep,
+		      json_t *j, dc_an_write_fn fn, void *arg)
+{
+	json_t *imgs = json_incref(json_object_get(j, "images"));
+	size_t i, k;
+	int err;
+
+	json_object_del(j, "images");
+	if ((err = put_str(ctx, fn, arg, json_dumps(j, DUMP), 1)) < 0 ||
+	    (err = puts_(ctx, fn, arg, ",\n  \"images\": [\n")) < 0)
+		goto out;
+	for (i = 0; i < rep->n; i++) {
+		const struct dc_an_image *img = &rep->img[i];
+
+		if ((err = put_str(ctx, fn, arg,
+				   json_dumps(json_array_get(imgs, i), DUMP),
+				   1)) < 0 ||
+		    (err = puts_(ctx, fn, arg, ",\n  \"files\": [\n")) < 0)
+			goto out;
+		for (k = 0; k < img->nent; k++) {
+			json_t *e = dc__analyze_entry_json(&img->ent[k], 1);
+			char *s = e ? json_dumps(e, JSON_COMPACT |
+						 JSON_PRESERVE_ORDER) : NULL;
+
+			json_decref(e);
+			if ((err = puts_(ctx, fn, arg, "    ")) < 0 ||
+			    (err = put_str(ctx, fn, arg, s, 0)) < 0 ||
+			    (err = puts_(ctx, fn, arg, k + 1 < img->nent ?
+					 ",\n" : "\n")) < 0)
+				goto out;
+		}
+		if ((err = puts_(ctx, fn, arg, i + 1 < rep->n ? "  ]\n},\n" :
+				 "  ]\n}\n")) < 0)
+			goto out;
+	}
+	err = puts_(ctx, fn, arg, "]\n}\n");
+out:
+	json_decref(imgs);
+	return err;
+}
+
+int dc_analysis_json(struct dc_ctx *ctx, const struct dc_analysis *a,
+		     const struct dc_an_rules *rules, unsigned flags,
+		     dc_an_write_fn fn, void *arg)
+{
+	json_t *j = NULL;
+	int err;
+
+	if ((err = dc__analyze_json(ctx, a, rules, 0, &j)) < 0)
+		return err;
+	if (flags & DC_AN_JSON_FILES)
+		err = json_files(ctx, a, j, fn, arg);
+	else if ((err = put_str(ctx, fn, arg, json_dumps(j, DUMP), 0)) >= 0)
+		err = puts_(ctx, fn, arg, "\n");
+	json_decref(j);
+	return err;
+}
+
+int dc_analysis_html(struct dc_ctx *ctx, const struct dc_analysis *a,
+		     dc_an_write_fn fn, void *arg)
+{
+	struct dc_buf b = DC_BUF_INIT;
+	int err;
+
+	if ((err = dc__analyze_html(ctx, a, &b)) >= 0)
+		err = put(ctx, fn, arg, b.data, b.len);
+	dc__buf_release(&b);
+	return err;
 }

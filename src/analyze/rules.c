@@ -180,7 +180,12 @@ int dc__an_rules_file(struct dc_ctx *ctx, struct dc_an_rules *r,
 			break;
 		}
 		*colon = '\0';
-		err = set_rule(ctx, r, trim(p), strlen(trim(p)), trim(colon + 1));
+		p = trim(p);
+		/* a plugin's rule ("plugin1/rule1" in dive's own .dive-ci):
+		 * none is decant's */
+		if (strchr(p, '/'))
+			continue;
+		err = set_rule(ctx, r, p, strlen(p), trim(colon + 1));
 		if (err < 0)
 			dc_error_prefix(ctx, "'%s': line %d", path, lineno);
 	}

@@ -524,12 +524,19 @@ static int cmp_waste(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-static int cmp_digest(const void *a, const void *b, void *arg)
+/* the same content: size and hash */
+static int same_content(const struct dc_an_entry *x,
+			const struct dc_an_entry *y)
+{
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return memcmp(x->hash, y->hash, sizeof(x->hash));
+}
+
+static int cmp_content(const void *a, const void *b, void *arg)
 {
 	const struct dc_an_entry *ent = arg;
-	const struct dc_an_entry *x = &ent[*(const size_t *)a];
-	const struct dc_an_entry *y = &ent[*(const size_t *)b];
-	int c = memcmp(x->digest, y->digest, 32);
+	int c = same_content(&ent[*(const size_t *)a], &ent[*(const size_t *)b]);
 
 	if (c)
 		return c;
@@ -544,7 +551,9 @@ static int cmp_dup(const void *a, const void *b)
 
 	if (wx != wy)
 		return wx < wy ? 1 : -1;
-	return memcmp(x->digest, y->digest, 32);
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return memcmp(x->hash, y->hash, sizeof(x->hash));
 }
 
 static int finish_dups(struct an_tables *t, struct dc_an_image *img)
@@ -554,12 +563,12 @@ static int finish_dups(struct an_tables *t, struct dc_an_image *img)
 	if (!(img->eidx = dc__calloc(t->ctx, t->nent + 1, sizeof(size_t))))
 		return DC_ENOMEM;
 	for (i = 0; i < t->nent; i++)
-		if (t->ent[i].has_digest && t->ent[i].size > 0)
+		if (t->ent[i].has_hash && t->ent[i].size > 0)
 			img->eidx[n++] = i;
-	qsort_r(img->eidx, n, sizeof(size_t), cmp_digest, t->ent);
+	qsort_r(img->eidx, n, sizeof(size_t), cmp_content, t->ent);
 	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && !memcmp(t->ent[img->eidx[i]].digest,
-						 t->ent[img->eidx[j]].digest, 32); j++)
+		for (j = i + 1; j < n && !same_content(&t->ent[img->eidx[i]],
+						       &t->ent[img->eidx[j]]); j++)
 			;
 		if (j - i < 2)
 			continue;
@@ -571,7 +580,8 @@ static int finish_dups(struct an_tables *t, struct dc_an_image *img)
 				return DC_ENOMEM;
 			img->dups = d;
 		}
-		memcpy(img->dups[img->ndups].digest, t->ent[img->eidx[i]].digest, 32);
+		memcpy(img->dups[img->ndups].hash, t->ent[img->eidx[i]].hash,
+		       sizeof(img->dups->hash));
 		img->dups[img->ndups].size = t->ent[img->eidx[i]].size;
 		img->dups[img->ndups].first = i;
 		img->dups[img->ndups].n = j - i;

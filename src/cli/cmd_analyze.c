@@ -5,7 +5,6 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "analyze/analyze.h"
 
 enum { EXIT_RULE = 3 };
 enum { OPT_JSON = 256, OPT_HTML, OPT_FILES, OPT_FAIL_ON, OPT_RULES };
@@ -63,9 +61,9 @@ static void one_line(const char *s, size_t n)
 
 static int larger(const void *a, const void *b, void *arg)
 {
-	const struct dc_an_entry *ent = arg;
-	int64_t x = ent[*(const size_t *)a].size;
-	int64_t y = ent[*(const size_t *)b].size;
+	const struct dc_an_image *img = arg;
+	int64_t x = dc_an_entry_size(dc_an_image_entry(img, *(const size_t *)a));
+	int64_t y = dc_an_entry_size(dc_an_image_entry(img, *(const size_t *)b));
 
 	if (x != y)
 		return x > y ? -1 : 1;
@@ -75,224 +73,191 @@ static int larger(const void *a, const void *b, void *arg)
 /* The largest files hidden by a later layer. */
 static void print_hidden(const struct dc_an_image *img)
 {
-	size_t *idx = malloc((img->nent + 1) * sizeof(*idx)), i, n = 0;
+	size_t ne = dc_an_image_entry_count(img);
+	size_t *idx = malloc((ne + 1) * sizeof(*idx)), i, n = 0;
 
 	if (!idx)
 		return;
-	for (i = 0; i < img->nent; i++) {
-		const struct dc_an_entry *e = &img->ent[i];
+	for (i = 0; i < ne; i++) {
+		const struct dc_an_entry *e = dc_an_image_entry(img, i);
+		char t = dc_an_entry_type(e);
 
-		if (e->fate != AN_VISIBLE && e->type != AN_DIR &&
-		    e->type != AN_WHITEOUT && e->type != AN_OPAQUE)
+		if (dc_an_entry_fate(e) != DC_AN_VISIBLE && t != 'd' &&
+		    t != 'w' && t != 'q')
 			idx[n++] = i;
 	}
-	qsort_r(idx, n, sizeof(*idx), larger, img->ent);
+	qsort_r(idx, n, sizeof(*idx), larger, (void *)img);
 	for (i = 0; i < n && i < TOP; i++) {
-		const struct dc_an_entry *e = &img->ent[idx[i]];
+		const struct dc_an_entry *e = dc_an_image_entry(img, idx[i]);
 
-		printf("    layer %-3d %-10s /%s (%s in layer %d)\n", e->layer,
-		       SZ((uint64_t)e->size), e->path, e->fate == AN_DELETED ?
-		       "deleted" : "overwritten", e->hidden_by);
+		printf("    layer %-3d %-10s /%s (%s in layer %d)\n",
+		       dc_an_entry_layer(e), SZ((uint64_t)dc_an_entry_size(e)),
+		       dc_an_entry_path(e), dc_an_entry_fate(e) == DC_AN_DELETED ?
+		       "deleted" : "overwritten", dc_an_entry_hidden_by(e));
 	}
 	if (n > TOP)
 		printf("    ... %zu more (--json lists them all)\n", n - TOP);
 	free(idx);
 }
 
+/* "N / SIZE" of layer LY's changes of kind WHAT. */
+static const char *changes(char *buf, size_t n, const struct dc_an_layer *ly,
+			   enum dc_an_change what)
+{
+	uint64_t files, bytes;
+
+	dc_an_layer_changes(ly, what, &files, &bytes);
+	snprintf(buf, n, "%" PRIu64 " / %s", files, SZ(bytes));
+	return buf;
+}
+
 static void print_image(const struct dc_an_image *img, size_t ii)
 {
-	static const char *const wheres[] = { "file", "env", "label", "history" };
+	size_t i, nl = dc_an_image_layer_count(img), nw, ndup, ns;
+	uint64_t wasted = dc_an_image_wasted_bytes(img), files, bytes, lt, st;
 	char p1[32];
-	size_t i;
+	int exact;
 
-	printf("\nimage @%zu  %s\n", ii, img->id);
+	printf("\nimage @%zu  %s\n", ii, dc_an_image_id(img));
 	printf("  tags:       ");
-	for (i = 0; i < img->ntags; i++)
-		printf("%s%s", i ? ", " : "", img->tags[i]);
-	printf("%s\n", img->ntags ? "" : "(none)");
-	pct(p1, sizeof(p1), img->user_wasted_percent);
+	for (i = 0; i < dc_an_image_tag_count(img); i++)
+		printf("%s%s", i ? ", " : "", dc_an_image_tag(img, i));
+	printf("%s\n", dc_an_image_tag_count(img) ? "" : "(none)");
+	pct(p1, sizeof(p1), dc_an_image_user_wasted(img));
 	printf("  efficiency: %.4f   wasted: %s (%" PRIu64 " B)   user wasted: %s\n",
-	       img->efficiency, SZ(img->wasted_bytes), img->wasted_bytes, p1);
+	       dc_an_image_efficiency(img), SZ(wasted), wasted, p1);
 	printf("  layers:\n    %-3s %-10s %-10s %-16s %-16s %-16s %s\n", "#",
 	       "COMPRESSED", "TAR", "ADDED", "MODIFIED", "REMOVED", "CREATED BY");
-	for (i = 0; i < img->nlayers; i++) {
-		const struct dc_an_layer *l = &img->layers[i];
+	for (i = 0; i < nl; i++) {
+		const struct dc_an_layer *l = dc_an_image_layer(img, i);
+		const char *cb = dc_an_layer_created_by(l);
 		char a[32], m[32], r[32];
 
-		snprintf(a, sizeof(a), "%" PRIu64 " / %s", l->added_files, SZ(l->added_bytes));
-		snprintf(m, sizeof(m), "%" PRIu64 " / %s", l->modified_files, SZ(l->modified_bytes));
-		snprintf(r, sizeof(r), "%" PRIu64 " / %s", l->removed_files, SZ(l->removed_bytes));
 		printf("    %-3zu %-10s %-10s %-16s %-16s %-16s ", i,
-		       SZ(l->compressed), SZ(l->tar_bytes), a, m, r);
-		one_line(l->created_by ? l->created_by : "-", 60);
+		       SZ((uint64_t)dc_an_layer_compressed(l)),
+		       SZ((uint64_t)dc_an_layer_tar_bytes(l)),
+		       changes(a, sizeof(a), l, DC_AN_ADDED),
+		       changes(m, sizeof(m), l, DC_AN_MODIFIED),
+		       changes(r, sizeof(r), l, DC_AN_REMOVED));
+		one_line(cb ? cb : "-", 60);
 		putchar('\n');
 	}
-	if (img->nwaste) {
+	if ((nw = dc_an_image_waste_count(img))) {
 		printf("  top wasted paths (copies in several layers):\n"
 		       "    %-6s %-10s %s\n", "COPIES", "BYTES", "PATH");
-		for (i = 0; i < img->nwaste && i < TOP; i++)
-			printf("    %-6u %-10s %s\n", img->waste[i].count,
-			       SZ(img->waste[i].bytes), img->waste[i].path);
-		if (img->nwaste > TOP)
-			printf("    ... %zu more\n", img->nwaste - TOP);
-	}
-	printf("  hidden but shipped: %" PRIu64 " files, %s (deleted or "
-	       "overwritten in a later layer)\n", img->hidden_files,
-	       SZ(img->hidden_bytes));
-	print_hidden(img);
-	printf("  duplicate contents: %zu, %s in copies beyond the first\n",
-	       img->ndups, SZ(img->dup_bytes));
-	printf("  squash would save: %s (layers %s, squashed %s%s)\n",
-	       SZ(img->layers_tar_bytes - img->squash_tar_bytes),
-	       SZ(img->layers_tar_bytes), SZ(img->squash_tar_bytes),
-	       img->squash_exact ? "" : ", an estimate");
-	printf("  secrets: %zu\n", img->nsecrets);
-	for (i = 0; i < img->nsecrets; i++) {
-		const struct dc_an_secret *s = &img->secrets[i];
+		for (i = 0; i < nw && i < TOP; i++) {
+			const char *path;
+			uint32_t count;
 
-		printf("    %-20s %-7s ", s->kind, wheres[s->where]);
-		if (s->layer >= 0)
-			printf("%s %d ", s->where == AN_IN_HISTORY ? "entry" :
-			       "layer", s->layer);
-		printf("%s  %s%s\n", s->path, s->redacted,
-		       s->visible ? "" : "  (deleted, still shipped)");
+			dc_an_image_waste(img, i, &path, &count, &bytes);
+			printf("    %-6u %-10s %s\n", count, SZ(bytes), path);
+		}
+		if (nw > TOP)
+			printf("    ... %zu more\n", nw - TOP);
+	}
+	dc_an_image_hidden(img, &files, &bytes);
+	printf("  hidden but shipped: %" PRIu64 " files, %s (deleted or "
+	       "overwritten in a later layer)\n", files, SZ(bytes));
+	print_hidden(img);
+	dc_an_image_duplicates(img, &ndup, &bytes);
+	printf("  duplicate contents: %zu, %s in copies beyond the first\n",
+	       ndup, SZ(bytes));
+	exact = dc_an_image_squash(img, &lt, &st);
+	printf("  squash would save: %s (layers %s, squashed %s%s)\n",
+	       SZ(lt - st), SZ(lt), SZ(st), exact ? "" : ", an estimate");
+	ns = dc_an_image_secret_count(img);
+	printf("  secrets: %zu\n", ns);
+	for (i = 0; i < ns; i++) {
+		const struct dc_an_secret *s = dc_an_image_secret(img, i);
+		const char *where = dc_an_secret_where(s);
+
+		printf("    %-20s %-7s ", dc_an_secret_kind(s), where);
+		if (dc_an_secret_layer(s) >= 0)
+			printf("%s %d ", !strcmp(where, "history") ? "entry" :
+			       "layer", dc_an_secret_layer(s));
+		printf("%s  %s%s\n", dc_an_secret_path(s),
+		       dc_an_secret_redacted(s), dc_an_secret_visible(s) ? "" :
+		       "  (deleted, still shipped)");
 	}
 }
 
-static int eval_rules(const struct dc_an_rules *rules, int any,
-		      const struct dc_an_report *rep, json_t *j, int quiet)
+struct verdicts {
+	FILE *f;
+	int quiet;
+};
+
+static void print_verdict(void *arg, const char *rule, const char *threshold,
+			  int failed, const char *msg)
 {
-	int failed = 0;
+	struct verdicts *v = arg;
+
+	if (failed || !v->quiet)
+		fprintf(v->f, "  %s: %s: %s%s%s\n", failed ? "FAIL" : "PASS",
+			rule, threshold, failed ? ": " : "", msg ? msg : "");
+}
+
+/* The verdicts of RULES on every image of A, printed to F (only the
+ * failed ones with QUIET): 1 if one failed. */
+static int check_rules(const struct dc_an_rules *rules,
+		       const struct dc_analysis *a, FILE *f, int quiet)
+{
+	struct verdicts v = { f, quiet };
 	size_t i;
-	int n;
+	int failed = 0;
 
-	if (!any)
-		return 0;
-	for (i = 0; i < rep->n; i++) {
-		json_t *a = json_array();
-
-		for (n = 0; n < AN_NRULES; n++) {
-			char msg[256] = "";
-			int f;
-
-			if (!rules->set[n])
-				continue;
-			f = dc__an_rule_eval(rules, n, &rep->img[i], msg, sizeof(msg));
-			failed |= f;
-			json_array_append_new(a, json_pack("{sssssssi}",
-				"rule", dc__an_rule_names[n],
-				"threshold", rules->text[n],
-				"status", f ? "fail" : "pass",
-				"image", (int)i));
-			if (f)
-				json_object_set_new(json_array_get(a, json_array_size(a) - 1),
-						    "message", json_string(msg));
-			if (f || !quiet)
-				fprintf(j ? stderr : stdout, "  %s: %s: %s%s%s\n",
-					f ? "FAIL" : "PASS", dc__an_rule_names[n],
-					rules->text[n], f ? ": " : "", msg);
-		}
-		if (j)
-			json_object_set_new(json_array_get(json_object_get(j, "images"), i),
-					    "rules", a);
-		else
-			json_decref(a);
-	}
+	for (i = 0; i < dc_analysis_count(a); i++)
+		failed |= dc_an_rules_check(rules, dc_analysis_image(a, i),
+					    print_verdict, &v) > 0;
 	return failed;
 }
 
-/* S without its closing brace (and what follows it). */
-static void put_open(const char *s)
+static int to_file(void *arg, const void *p, size_t n)
 {
-	const char *end = strrchr(s, '}');
-
-	fwrite(s, 1, end ? (size_t)(end - s) : strlen(s), stdout);
+	return fwrite(p, 1, n, arg) == n ? 0 : -1;
 }
 
-/*
- * J (the report without files), with every image's files printed an
- * entry at a time: a JSON tree of them all would take ten times the
- * bytes of its text.
- */
-static int print_json_files(json_t *j, const struct dc_an_report *rep)
-{
-	json_t *imgs = json_incref(json_object_get(j, "images"));
-	size_t i, k;
-	char *s;
-
-	json_object_del(j, "images");
-	if (!(s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
-		goto fail;
-	put_open(s);
-	free(s);
-	fputs(",\n  \"images\": [\n", stdout);
-	for (i = 0; i < rep->n; i++) {
-		const struct dc_an_image *img = &rep->img[i];
-
-		if (!(s = json_dumps(json_array_get(imgs, i),
-				     JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
-			goto fail;
-		put_open(s);
-		free(s);
-		fputs(",\n  \"files\": [\n", stdout);
-		for (k = 0; k < img->nent; k++) {
-			json_t *e = dc__analyze_entry_json(&img->ent[k], 1);
-
-			s = e ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-			json_decref(e);
-			if (!s)
-				goto fail;
-			printf("    %s%s\n", s, k + 1 < img->nent ? "," : "");
-			free(s);
-		}
-		printf("  ]\n}%s\n", i + 1 < rep->n ? "," : "");
-	}
-	fputs("]\n}\n", stdout);
-	json_decref(imgs);
-	return EXIT_OK;
-fail:
-	json_decref(imgs);
-	fputs("decant: error: out of memory\n", stderr);
-	return EXIT_FAIL;
-}
-
-/* FILE appears only complete: written under a temporary name. */
-static int write_file(const char *path, const char *data, size_t n)
+/* The HTML page to PATH, which appears only complete: written under a
+ * temporary name. EXIT_OK or EXIT_FAIL (said why). */
+static int write_html(struct cli *c, const struct dc_analysis *a,
+		      const char *path)
 {
 	size_t pl = strlen(path);
 	char *tmp = malloc(pl + 16);
-	FILE *f;
-	int ok;
+	FILE *f = NULL;
+	int err = DC_EIO, ok;
 
-	if (!tmp)
-		return -1;
-	snprintf(tmp, pl + 16, "%s.tmp-%ld", path, (long)getpid());
-	if (!(f = fopen(tmp, "w"))) {
-		free(tmp);
-		return -1;
+	if (tmp) {
+		snprintf(tmp, pl + 16, "%s.tmp-%ld", path, (long)getpid());
+		f = fopen(tmp, "w");
 	}
-	ok = fwrite(data, 1, n, f) == n;
-	ok = (fclose(f) == 0) && ok;
-	if (!ok || rename(tmp, path) < 0) {
+	if (f) {
+		err = dc_analysis_html(c->ctx, a, to_file, f);
+		ok = (fclose(f) == 0) && err >= 0;
+		if (ok && rename(tmp, path) == 0) {
+			free(tmp);
+			return EXIT_OK;
+		}
 		unlink(tmp);
-		free(tmp);
-		return -1;
 	}
 	free(tmp);
-	return 0;
+	if (err < 0 && err != DC_EIO)
+		return fail(c);
+	fprintf(stderr, "decant: error: '%s': cannot write\n", path);
+	return EXIT_FAIL;
 }
 
 int cmd_analyze(struct cli *c, int argc, char **argv)
 {
-	struct dc_an_rules rules;
+	struct dc_an_rules *rules = NULL;
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
-	struct dc_an_report *rep = NULL;
+	struct dc_analysis *rep = NULL;
 	const char *html = NULL;
-	json_t *j = NULL;
-	int json = 0, files = 0, any_rule = 0, opt, ret = EXIT_OK, i;
+	int json = 0, files = 0, any_rule = 0, opt, ret = EXIT_OK;
+	size_t i;
 
-	memset(&rules, 0, sizeof(rules));
+	if (dc_an_rules_new(c->ctx, &rules) < 0)
+		return fail(c);
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
@@ -307,15 +272,19 @@ int cmd_analyze(struct cli *c, int argc, char **argv)
 			files = 1;
 			break;
 		case OPT_FAIL_ON:
-			if (dc__an_rules_parse(c->ctx, &rules, optarg) < 0)
-				return usage_error("--fail-on: %s",
-						   dc_ctx_errmsg(c->ctx));
+			if (dc_an_rules_parse(c->ctx, rules, optarg) < 0) {
+				ret = usage_error("--fail-on: %s",
+						  dc_ctx_errmsg(c->ctx));
+				goto out;
+			}
 			any_rule = 1;
 			break;
 		case OPT_RULES:
-			if (dc__an_rules_file(c->ctx, &rules, optarg) < 0)
-				return usage_error("--rules: %s",
-						   dc_ctx_errmsg(c->ctx));
+			if (dc_an_rules_file(c->ctx, rules, optarg) < 0) {
+				ret = usage_error("--rules: %s",
+						  dc_ctx_errmsg(c->ctx));
+				goto out;
+			}
 			any_rule = 1;
 			break;
 		case 'q':
@@ -323,79 +292,57 @@ int cmd_analyze(struct cli *c, int argc, char **argv)
 			break;
 		case 'h':
 			print_usage(stdout);
-			return EXIT_OK;
+			goto out;
 		default:
-			return bad_option(argv, opt == ':');
+			ret = bad_option(argv, opt == ':');
+			goto out;
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error("analyze needs exactly one SRC");
-	if (json && html)
-		return usage_error("analyze: --json and --html exclude each other");
-	if (files && !json)
-		return usage_error("analyze: --files is for --json");
-	if (open_source(c, argv[optind], &r, &set) < 0)
-		return fail(c);
-	if (dc__analyze(r, set, &rep) < 0) {
+		ret = usage_error("analyze needs exactly one SRC");
+	else if (json && html)
+		ret = usage_error("analyze: --json and --html exclude each other");
+	else if (files && !json)
+		ret = usage_error("analyze: --files is for --json");
+	if (ret != EXIT_OK)
+		goto out;
+	if (open_source(c, argv[optind], &r, &set) < 0 ||
+	    dc_analyze(r, set, &rep) < 0) {
 		ret = fail(c);
 		goto out;
 	}
 	if (json) {
-		char *s;
-
-		if (dc__analyze_json(c->ctx, rep, 0, &j) < 0) {
-			ret = fail(c);
-			goto out;
-		}
-		if (eval_rules(&rules, any_rule, rep, j, c->quiet))
+		/* the verdicts go to stderr: stdout is the JSON */
+		if (any_rule && check_rules(rules, rep, stderr, c->quiet))
 			ret = EXIT_RULE;
-		if (files) {
-			int r2 = print_json_files(j, rep);
-
-			if (r2 != EXIT_OK)
-				ret = r2;
-			goto out;
-		}
-		if (!(s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
-			ret = EXIT_FAIL;
-			goto out;
-		}
-		puts(s);
-		free(s);
+		if (dc_analysis_json(c->ctx, rep, any_rule ? rules : NULL,
+				     files ? DC_AN_JSON_FILES : 0, to_file,
+				     stdout) < 0)
+			ret = fail(c);
 		goto out;
 	}
 	if (html) {
-		struct dc_buf b = DC_BUF_INIT;
-
-		if (dc__analyze_html(c->ctx, rep, &b) < 0) {
-			dc__buf_release(&b);
-			ret = fail(c);
+		if ((ret = write_html(c, rep, html)) != EXIT_OK)
 			goto out;
-		}
-		if (write_file(html, b.data, b.len) < 0) {
-			fprintf(stderr, "decant: error: '%s': cannot write\n", html);
-			dc__buf_release(&b);
-			ret = EXIT_FAIL;
-			goto out;
-		}
-		dc__buf_release(&b);
 		if (!c->quiet)
 			printf("%s: written\n", html);
-		if (eval_rules(&rules, any_rule, rep, NULL, c->quiet))
+		if (any_rule && check_rules(rules, rep, stdout, c->quiet))
 			ret = EXIT_RULE;
 		goto out;
 	}
-	printf("source:  %s (%s), %zu image%s\n", c->src_label, rep->format,
-	       rep->n, rep->n == 1 ? "" : "s");
-	for (i = 0; i < (int)rep->n; i++)
-		print_image(&rep->img[i], (size_t)i);
-	if (any_rule)
+	printf("source:  %s (%s), %zu image%s\n", c->src_label,
+	       dc_analysis_format(rep), dc_analysis_count(rep),
+	       dc_analysis_count(rep) == 1 ? "" : "s");
+	for (i = 0; i < dc_analysis_count(rep); i++)
+		print_image(dc_analysis_image(rep, i), i);
+	if (any_rule) {
 		printf("\nrules:\n");
-	if (eval_rules(&rules, any_rule, rep, NULL, 0))
-		ret = EXIT_RULE;
+		if (check_rules(rules, rep, stdout, 0))
+			ret = EXIT_RULE;
+	}
 out:
-	json_decref(j);
-	dc__analyze_free(rep);
+	dc_analysis_free(rep);
+	dc_an_rules_free(rules);
 	dc_set_free(set);
 	dc_reader_free(r);
 	return ret;

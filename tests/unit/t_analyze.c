@@ -220,6 +220,40 @@ TEST(analyze_scan_window)
 	free(buf);
 }
 
+/*
+ * A token at every offset of a vector block and across them, in fillers
+ * that hold the first bytes of tokens (and the pairs the vector filter
+ * lets through): found once each, wherever it lies.
+ */
+TEST(analyze_scan_offsets)
+{
+	static const char *const fill[] = { "z", "ACA[gwxp--x-", "\x01\xff\x80g" };
+	static const char *const tok[] = {
+		"AKIAABCDEFGHIJKLMNOP", "glpat-abcdefghij0123456789",
+		"-----BEGIN RSA PRIVATE KEY-----",
+	};
+	static const char *const want[] = {
+		"aws-access-key-id:20", "gitlab-token:26", "private-key:31",
+	};
+	size_t len = 4096, f, t, at, i;
+	char *buf = unit_xmalloc(len);
+	struct found fd;
+
+	for (f = 0; f < 3; f++)
+		for (t = 0; t < 3; t++)
+			for (at = 1; at < 200; at += 1 + at / 40) {
+				for (i = 0; i < len; i++)
+					buf[i] = fill[f][i % strlen(fill[f])];
+				buf[at - 1] = ' ';
+				memcpy(buf + at, tok[t], strlen(tok[t]));
+				buf[at + strlen(tok[t])] = ' ';
+				UNIT_CASE("filler %zu, token %zu at %zu", f, t, at);
+				scan_pieces("f", buf, len, len, &fd);
+				CHECK_STR(fd.kinds, want[t]);
+			}
+	free(buf);
+}
+
 TEST(analyze_scan_credentials)
 {
 	static const struct { const char *path, *content, *want; } c[] = {
@@ -301,7 +335,7 @@ static int analyze_mem(const struct ubuf *t, size_t *nsecrets)
 	struct dc_ctx *ctx;
 	struct dc_reader *r = NULL;
 	struct dc_set *set = NULL;
-	struct dc_an_report *rep = NULL;
+	struct dc_analysis *rep = NULL;
 	json_t *j = NULL;
 	int err;
 
@@ -313,7 +347,7 @@ static int analyze_mem(const struct ubuf *t, size_t *nsecrets)
 	if (!err)
 		err = dc__analyze(r, set, &rep);
 	if (!err)
-		err = dc__analyze_json(ctx, rep, 1, &j);
+		err = dc__analyze_json(ctx, rep, NULL, 1, &j);
 	if (!err && nsecrets)
 		*nsecrets = rep->img[0].nsecrets;
 	if (err && dc_ctx_errcode(ctx) != err)

@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """dive's image figures, computed independently of decant from the layer
-tars of a docker-save archive, the way dive computes them: one tree per
+tars of a docker-save archive or an OCI archive (its first manifest; zstd
+layers through the zstd tool), the way dive computes them: one tree per
 layer, stacked (wagoodman/dive dive/filetree/{file_tree,file_node,
 efficiency}.go, dive/image/analysis.go, dive/image/docker/image_archive.go).
 
     dive.py ARCHIVE.tar
     dive.py --tar-bytes ARCHIVE.tar    the sum of the layer tars' sizes
+                                       (uncompressed)
 
 prints JSON: efficiency, wastedBytes, userWastedPercent, sizeBytes,
 userSizeBytes, inefficiencies {path: [count, bytes]}, and, from the
 ordinary merge of the layers (whiteouts hide lower layers), hidden:
 [[layer, path, size], ...] for the files hidden by a later layer.
 """
+import gzip
+import io
 import json
 import posixpath
+import subprocess
 import sys
 import tarfile
 
@@ -162,10 +167,34 @@ def efficiency(trees):
     return score, ineff
 
 
-def layer_members(tf, manifest):
-    for name in manifest["Layers"]:
-        f = tf.extractfile(tf.getmember(name))
-        with tarfile.open(fileobj=f, mode="r:*") as lt:
+def layer_names(tf):
+    """The members holding the layers, bottom up."""
+    names = tf.getnames()
+    if "manifest.json" in names:
+        return json.load(tf.extractfile("manifest.json"))[0]["Layers"]
+
+    def blob(digest):
+        return "blobs/" + digest.replace(":", "/")
+    index = json.load(tf.extractfile("index.json"))
+    m = json.load(tf.extractfile(blob(index["manifests"][0]["digest"])))
+    return [blob(layer["digest"]) for layer in m["layers"]]
+
+
+def layer_bytes(tf, name):
+    """A layer's tar, decompressed."""
+    b = tf.extractfile(tf.getmember(name)).read()
+    if b[:2] == b"\x1f\x8b":
+        b = gzip.decompress(b)
+    elif b[:4] == b"\x28\xb5\x2f\xfd":
+        b = subprocess.run(["zstd", "-dc"], input=b, check=True,
+                           stdout=subprocess.PIPE).stdout
+    return b
+
+
+def layer_members(tf, names):
+    for name in names:
+        with tarfile.open(fileobj=io.BytesIO(layer_bytes(tf, name)),
+                          mode="r:*") as lt:
             yield lt.getmembers()
 
 
@@ -216,12 +245,10 @@ def merge_hidden(layers):
 def main():
     if sys.argv[1] == "--tar-bytes":
         with tarfile.open(sys.argv[2]) as tf:
-            m = json.load(tf.extractfile("manifest.json"))[0]
-            print(sum(len(tf.extractfile(n).read()) for n in m["Layers"]))
+            print(sum(len(layer_bytes(tf, n)) for n in layer_names(tf)))
         return
     with tarfile.open(sys.argv[1]) as tf:
-        manifest = json.load(tf.extractfile("manifest.json"))[0]
-        layers = list(layer_members(tf, manifest))
+        layers = list(layer_members(tf, layer_names(tf)))
     trees = []
     for members in layers:
         t = Tree()
