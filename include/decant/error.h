@@ -92,15 +92,6 @@ DC_API void dc_ctx_set_threads(struct dc_ctx *ctx, int n);
 DC_API void dc_ctx_set_max_memory(struct dc_ctx *ctx, uint64_t bytes);
 
 /*
- * The memory an input may make decant spend, in bytes (0: the default,
- * DC_MAX_MEMORY_DEFAULT). A compressed stream whose window needs more
- * than a quarter of it, or a tar whose member index needs more than half
- * of it, is refused with DC_ELIMIT and a message naming the limit.
- */
-#define DC_MAX_MEMORY_DEFAULT (64ull << 20)
-DC_API void dc_ctx_set_max_memory(struct dc_ctx *ctx, uint64_t bytes);
-
-/*
  * Ask a running operation to stop (async-signal-safe: only sets a flag).
  * The operation then fails with DC_EINTR and removes its partial output.
  */
