@@ -40,6 +40,22 @@ static void write_both(struct rt *t, char *set, size_t n)
 	snprintf(set, n, "%s/set.tar", t->dir);
 }
 
+/* PATH read through a reader: N images, every blob verified */
+static void read_verified(const char *path, size_t n)
+{
+	struct dc_reader *r = NULL;
+	struct dc_set *s = NULL;
+
+	CHECK_OK(dc_reader_open(unit_ctx(), &r, path, NULL));
+	REQUIRE(r);
+	CHECK_OK(dc_reader_load(r, &s));
+	REQUIRE(s);
+	CHECK_EQ_INT(dc_set_count(s), n);
+	CHECK_OK(dc_reader_verify(r, s));
+	dc_set_free(s);
+	dc_reader_free(r);
+}
+
 static void on_part(void *arg, const char *part, const char *msg)
 {
 	(void)part;
@@ -52,8 +68,6 @@ TEST(parts_split_and_read_back)
 	struct rt t;
 	struct ubuf whole = { 0 }, joined = { 0 }, one = { 0 };
 	char set[256], p[300], stem[256];
-	struct dc_reader *r = NULL;
-	struct dc_set *s = NULL;
 	struct dc_parts *parts = NULL;
 	size_t i, n = 0;
 	int bad = 0;
@@ -114,16 +128,9 @@ TEST(parts_split_and_read_back)
 	}
 	dc__parts_free(parts);
 	/* read through a reader, verified */
-	CHECK_OK(dc_reader_open(unit_ctx(), &r, p, NULL));
-	REQUIRE(r);
-	CHECK_OK(dc_reader_load(r, &s));
-	REQUIRE(s);
-	CHECK_EQ_INT(dc_set_count(s), 1);
-	CHECK_OK(dc_reader_verify(r, s));
+	read_verified(p, 1);
 	CHECK_EQ_INT(dc_split_check(unit_ctx(), p, on_part, &bad), 0);
 	CHECK_EQ_INT(bad, 0);
-	dc_set_free(s);
-	dc_reader_free(r);
 	ubuf_free(&whole);
 	ubuf_free(&joined);
 	ubuf_free(&one);
@@ -202,7 +209,6 @@ TEST(parts_compressed_set_read_in_place)
 	for (i = 0; i < sizeof(comps) / sizeof(comps[0]); i++) {
 		struct ubuf z = { 0 };
 		struct dc_reader *r = NULL;
-		struct dc_set *s = NULL;
 		char stem[300], p0[340], last[340];
 		size_t n;
 
@@ -212,15 +218,7 @@ TEST(parts_compressed_set_read_in_place)
 		n = cut(stem, z.p, z.len, z.len / 4 + 1);
 		CHECK(n > 2);
 		snprintf(p0, sizeof(p0), "%s.000", stem);
-		CHECK_OK(dc_reader_open(unit_ctx(), &r, p0, NULL));
-		REQUIRE(r);
-		CHECK_OK(dc_reader_load(r, &s));
-		REQUIRE(s);
-		CHECK_EQ_INT(dc_set_count(s), 1);
-		CHECK_OK(dc_reader_verify(r, s));
-		dc_set_free(s);
-		dc_reader_free(r);
-		r = NULL;
+		read_verified(p0, 1);
 		/* the last part cut short: the set's compressed data ends early */
 		snprintf(last, sizeof(last), "%s.%03zu", stem, (n - 1) % 1000);
 		CHECK(truncate(last, 1) == 0);
