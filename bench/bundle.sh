@@ -1,11 +1,10 @@
 #!/bin/bash
 # bench/bundle.sh [DATADIR]
 #
-# The air-gap bundle figures (issue: bundles, item 7), without the
-# engines: 10 images on a common base (layers 1 and 2 of big.tar from
-# bench/make-images.sh, 203 MB) with a top layer of their own (TOP_MB of
-# pseudo-random bytes each), then an update in which each image changes
-# its top layer. Prints, for decant:
+# The air-gap bundle figures (issue 18, item 7): 10 images on a common
+# base (layers 1 and 2 of big.tar from bench/make-images.sh, 203 MB) with
+# a top layer of their own (TOP_MB of pseudo-random bytes each), then an
+# update in which each image changes its top layer. Prints, for decant:
 #   bundle bytes vs the sum of the unique blobs
 #   delta bytes vs the sum of the changed blobs
 #   bundle write time vs a plain conversion of the same bytes
