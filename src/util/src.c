@@ -556,7 +556,7 @@ static int unwrap_capped(struct dc_src *src, struct dc_stream *raw, int fd,
 /* libarchive's input for a gzip or bzip2 wrapper: a stream */
 struct la_in {
 	struct dc_stream *s;
-	char buf[1 << 16];
+	char buf[1 << 20];	/* as archive_read_open_fd's blocks were */
 	int err;	/* the stream's failure; its message is in the context */
 };
 
