@@ -23,6 +23,18 @@ DC_API int dc_inventory_add(struct dc_ctx *ctx, struct dc_inventory *inv,
 /* Add every blob of SET: indexes, manifests, configs, layers. */
 DC_API int dc_inventory_add_set(struct dc_ctx *ctx, struct dc_inventory *inv,
 				const struct dc_set *set);
+/*
+ * The same for a delta (SET loaded with dc_reader_allow_absent): a blob
+ * that ABSENT lists (what the source refers to but lacks, as
+ * dc_reader_missing() gives it) is listed apart as not held, every other
+ * one as held. ABSENT may be NULL.
+ */
+DC_API int dc_inventory_add_set_absent(struct dc_ctx *ctx,
+				       struct dc_inventory *inv,
+				       const struct dc_set *set,
+				       const struct dc_inventory *absent);
+/* How many blobs INV lists as not held (and no source of it holds). */
+DC_API size_t dc_inventory_not_held_count(const struct dc_inventory *inv);
 /* Add NAME to the list of sources it describes. */
 DC_API int dc_inventory_add_name(struct dc_ctx *ctx,
 				 struct dc_inventory *inv, const char *name);
@@ -42,7 +54,9 @@ DC_API const char *dc_inventory_name(const struct dc_inventory *inv, size_t i);
 /*
  * The inventory as JSON (*OUT, free() it): {"schema":
  * "decant-inventory/1", "sources": [...], "blobs": [{"digest", "size",
- * "mediaType"}, ...]}, blobs sorted by digest.
+ * "mediaType"}, ...]}, blobs sorted by digest; with "notHeld": [...]
+ * in the same form when a source (a delta) refers to blobs that none
+ * holds. Reading it back (dc_inventory_parse) takes "blobs" only.
  */
 DC_API int dc_inventory_json(struct dc_ctx *ctx,
 			     const struct dc_inventory *inv, char **out);

@@ -67,10 +67,19 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Open SRC and load its images; the error is in c->ctx. */
 int open_source(struct cli *c, const char *arg, struct dc_reader **r,
 		struct dc_set **set);
+/* open_source() that also reads a delta: what it holds (its left-out
+ * layers absent, as dc_reader_missing() gives them); *DELTA (when not
+ * NULL) is its record, or NULL for a complete source. */
+int open_source_delta(struct cli *c, const char *arg, struct dc_reader **r,
+		      struct dc_set **set, struct dc_inventory **delta);
 /* The two steps of open_source(), for dc_reader_set_import() between
  * them; source_load() frees *r on failure. */
 int source_open(struct cli *c, const char *arg, struct dc_reader **r);
 int source_load(struct cli *c, struct dc_reader **r, struct dc_set **set);
+/* After a failure reading ARGS[0..N) (bad data, c->ctx's error
+ * printed): name each part of a split set among them that does not
+ * match its .sha256 (damaged, truncated, swapped or from another set). */
+void blame_parts(struct cli *c, char *const *args, size_t n);
 /* source_open() of a parsed SRC */
 int source_open_arg(struct cli *c, const struct imgarg *a,
 		    struct dc_reader **r);

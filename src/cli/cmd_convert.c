@@ -267,7 +267,8 @@ static int open_sources(struct cli *c, char **args, size_t n,
 		struct dc_reader *br = NULL;
 		struct dc_set *bs = NULL;
 
-		if (open_source(c, bases[i], &br, &bs) < 0 ||
+		/* a delta as a base gives what it holds */
+		if (open_source_delta(c, bases[i], &br, &bs, NULL) < 0 ||
 		    dc_reader_add_base(*r, br, bs) < 0)
 			ret = fail(c);
 	}
@@ -520,6 +521,14 @@ static int shape_set(struct cli *c, struct copts *o, const struct imgarg *s,
 	return 0;
 }
 
+/* After bad data: the bad parts of split sets among sources and bases */
+static void blame_sources(struct cli *c, char **args, size_t n,
+			  const struct copts *o)
+{
+	blame_parts(c, args, n);
+	blame_parts(c, (char *const *)o->bases, o->nbases);
+}
+
 int cmd_convert(struct cli *c, int argc, char **argv)
 {
 	struct copts o;
@@ -572,8 +581,10 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	if ((ret = open_sources(c, argv + optind, nsrc, &io, &select_platform,
 				&edit, o.bases, o.nbases,
 				!strcmp(d.fmt, "oci") && is_layout(d.path) ?
-				d.path : NULL, &based, &r, &set)) != 0)
+				d.path : NULL, &based, &r, &set)) != 0) {
+		blame_sources(c, argv + optind, nsrc, &o);
 		goto out;
+	}
 	if ((ret = shape_set(c, &o, &s, &d, select_platform, edit, set)) != 0)
 		goto out;
 	if (based && (ret = check_complete(c, r, set)) != 0)
@@ -591,6 +602,7 @@ int cmd_convert(struct cli *c, int argc, char **argv)
 	}
 	if (dc_write(c->ctx, r, set, d.fmt, d.path, &o.wo) < 0) {
 		ret = fail(c);
+		blame_sources(c, argv + optind, nsrc, &o);
 		goto out;
 	}
 	progress_end(c);

@@ -48,6 +48,37 @@ static int slurp(const char *path, size_t cap, char **data, size_t *n)
 	return 0;
 }
 
+struct absent {
+	struct dc_ctx *ctx;
+	struct dc_inventory *inv;
+	int err;
+};
+
+static void on_absent(void *arg, const struct dc_desc *d)
+{
+	struct absent *a = arg;
+
+	if (!a->err)
+		a->err = dc_inventory_add(a->ctx, a->inv, dc_desc_digest(d),
+					  dc_desc_size(d), dc_desc_media_type(d));
+}
+
+/* A delta's blobs into INV: the layers R lacks (left out, for the far
+ * side to fill from its base) are listed as not held. */
+static int add_delta(struct cli *c, struct dc_inventory *inv,
+		     struct dc_reader *r, const struct dc_set *set)
+{
+	struct absent a = { c->ctx, NULL, 0 };
+	int n;
+
+	if ((a.err = dc_inventory_new(c->ctx, &a.inv)) < 0)
+		return a.err;
+	if ((n = dc_reader_missing(r, set, on_absent, &a)) >= 0 && !a.err)
+		a.err = dc_inventory_add_set_absent(c->ctx, inv, set, a.inv);
+	dc_inventory_free(a.inv);
+	return n < 0 ? n : a.err;
+}
+
 int have_add(struct cli *c, const char *arg, struct dc_inventory *inv)
 {
 	struct dc_reader *r = NULL;
@@ -82,11 +113,17 @@ int have_add(struct cli *c, const char *arg, struct dc_inventory *inv)
 		dc_inventory_free(f);
 		return ret;
 	}
-	if (open_source(c, arg, &r, &set) < 0)
-		return fail(c);
-	if (dc_inventory_add_name(c->ctx, inv, arg) < 0 ||
-	    dc_inventory_add_set(c->ctx, inv, set) < 0)
+	/* a delta: what it holds, and apart what it left out */
+	if (open_source_delta(c, arg, &r, &set, &f) < 0) {
 		ret = fail(c);
+		blame_parts(c, (char *const *)&arg, 1);
+		return ret;
+	}
+	if (dc_inventory_add_name(c->ctx, inv, arg) < 0 ||
+	    (f ? add_delta(c, inv, r, set) :
+	     dc_inventory_add_set(c->ctx, inv, set)) < 0)
+		ret = fail(c);
+	dc_inventory_free(f);
 	dc_set_free(set);
 	dc_reader_free(r);
 	return ret;
@@ -125,6 +162,9 @@ int cmd_inventory(struct cli *c, int argc, char **argv)
 		return fail(c);
 	for (i = optind; i < argc && !ret; i++)
 		ret = have_add(c, argv[i], inv);
+	if (!ret && dc_inventory_not_held_count(inv))
+		fprintf(stderr, "decant: note: a delta refers to %zu blobs that it and the other sources do not hold: they are listed under \"notHeld\", not as held (inventory the delta's base with it to list them as held)\n",
+			dc_inventory_not_held_count(inv));
 	if (!ret && dc_inventory_json(c->ctx, inv, &s) < 0)
 		ret = fail(c);
 	if (!ret && (printf("%s\n", s) < 0 || fflush(stdout) != 0)) {

@@ -84,13 +84,15 @@ void print_usage(FILE *f)
 "                     bytes each (K, M, G, T: binary; FAT32 takes at most\n"
 "                     4095M) and DEST.sha256 for sha256sum -c; every\n"
 "                     command reads the set by its first part, DEST.000\n"
+"                     (also a set whose joined bytes are compressed)\n"
 "  --exclude-from HAVE\n"
 "                     a delta: leave out every layer HAVE holds (an\n"
 "                     archive, an OCI layout, or a decant inventory file;\n"
 "                     repeatable); manifests and configs stay, and the\n"
 "                     output records what it left out (decant inspect)\n"
 "  --base STORE       fill a delta's left-out layers from STORE (any\n"
-"                     source; repeatable), each verified; fails before\n"
+"                     source, an earlier delta too; repeatable), each\n"
+"                     verified; fails before\n"
 "                     writing, naming every blob missing. A delta written\n"
 "                     into an existing oci: layout takes them from there\n"
 "\n"
@@ -208,10 +210,13 @@ static const char inventory_help[] =
 "\n"
 "Print the digest, size and media type of every blob the sources hold\n"
 "(schema decant-inventory/1), no data: what a far side has, for\n"
-"decant convert --exclude-from on the near side.\n"
+"decant convert --exclude-from on the near side. A delta lists what it\n"
+"holds; the layers it left out are listed apart, under \"notHeld\", which\n"
+"--exclude-from does not read: inventory the delta with its base.\n"
 "\n"
 "Example:\n"
-"  decant inventory bundle.tar /srv/oci-store > have.json\n";
+"  decant inventory bundle.tar /srv/oci-store > have.json\n"
+"  decant inventory bundle1.tar delta2.tar > have.json\n";
 
 static const char analyze_help[] =
 "Usage: decant analyze [--json [--files] | --html FILE] [--fail-on RULES]\n"

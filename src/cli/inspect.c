@@ -555,6 +555,7 @@ int cmd_inspect(struct cli *c, int argc, char **argv)
 	if (source_load(c, &r, &set) < 0 ||
 	    (npick && dc_set_select(c->ctx, set, pick, npick) < 0)) {
 		ret = fail(c);
+		blame_parts(c, argv + optind, 1);
 		goto out;
 	}
 	if (raw)

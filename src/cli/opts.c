@@ -55,6 +55,31 @@ int source_load(struct cli *c, struct dc_reader **r, struct dc_set **set)
 	return err;
 }
 
+static void blame_part(void *arg, const char *part, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "decant: error: %s: %s\n", esc(part), esc(msg));
+}
+
+void blame_parts(struct cli *c, char *const *args, size_t n)
+{
+	int code = dc_ctx_errcode(c->ctx);
+	size_t i;
+
+	if (code != DC_ECORRUPT && code != DC_EDIGEST)
+		return;
+	for (i = 0; i < n; i++) {
+		struct imgarg a;
+
+		if (parse_src(args[i], &a) != 0)
+			continue;
+		if (dc_split_check(c->ctx, a.path, blame_part, NULL) < 0)
+			fprintf(stderr, "decant: error: %s\n",
+				esc(dc_ctx_errmsg(c->ctx)));
+		arg_release(&a);
+	}
+}
+
 int open_source(struct cli *c, const char *arg, struct dc_reader **r,
 		struct dc_set **set)
 {
@@ -64,6 +89,31 @@ int open_source(struct cli *c, const char *arg, struct dc_reader **r,
 	if ((err = source_open(c, arg, r)) < 0)
 		return err;
 	return source_load(c, r, set);
+}
+
+int open_source_delta(struct cli *c, const char *arg, struct dc_reader **r,
+		      struct dc_set **set, struct dc_inventory **delta)
+{
+	struct dc_inventory *d = NULL;
+	int err;
+
+	*set = NULL;
+	if (delta)
+		*delta = NULL;
+	if ((err = source_open(c, arg, r)) < 0)
+		return err;
+	if ((err = dc_reader_delta(*r, &d)) < 0) {
+		dc_reader_free(*r);
+		*r = NULL;
+		return err;
+	}
+	if (d)
+		dc_reader_allow_absent(*r);
+	if ((err = source_load(c, r, set)) < 0 || !delta)
+		dc_inventory_free(d);
+	else
+		*delta = d;
+	return err;
 }
 
 int opt_registry(struct cli *c, int opt, const char *arg)

@@ -4,10 +4,14 @@
  * small versioned JSON documents:
  *
  *   {"schema":"decant-inventory/1","sources":[...],
- *    "blobs":[{"digest":"sha256:...","size":N,"mediaType":"..."},...]}
+ *    "blobs":[{"digest":"sha256:...","size":N,"mediaType":"..."},...],
+ *    "notHeld":[ same ]}
  *   {"schema":"decant-delta/1","against":[...],"excluded":[ same ]}
  *
- * Blobs are kept sorted by digest, each once.
+ * Blobs are kept sorted by digest, each once. "notHeld" (only when a
+ * source is a delta) lists what a source refers to but does not hold and
+ * no other source holds: it says what the far side needs from
+ * elsewhere, and is never read as held.
  */
 #include "model/model.h"
 
@@ -30,6 +34,7 @@ struct dc_inventory {
 	char **names;		/* sources, or what a delta is against */
 	size_t nnames;
 	int delta;		/* a delta's record */
+	struct dc_inventory *not_held;	/* referred to, not held */
 };
 
 int dc_inventory_new(struct dc_ctx *ctx, struct dc_inventory **out)
@@ -50,6 +55,7 @@ void dc_inventory_free(struct dc_inventory *inv)
 	for (i = 0; i < inv->nnames; i++)
 		free(inv->names[i]);
 	free(inv->names);
+	dc_inventory_free(inv->not_held);
 	free(inv);
 }
 
@@ -180,33 +186,56 @@ int dc_inventory_add_name(struct dc_ctx *ctx, struct dc_inventory *inv,
 	return 0;
 }
 
+/* D into INV, or into its not-held list when ABSENT has it */
 static int add_desc(struct dc_ctx *ctx, struct dc_inventory *inv,
-		    const struct dc_desc *d)
+		    const struct dc_desc *d, const struct dc_inventory *absent)
 {
 	if (!d->digest[0] || d->size < 0)
 		return 0;
+	if (absent && dc__inventory_find(absent, d->digest)) {
+		if (!inv->not_held && dc_inventory_new(ctx, &inv->not_held) < 0)
+			return DC_ENOMEM;
+		inv = inv->not_held;
+	}
 	return dc_inventory_add(ctx, inv, d->digest, d->size, d->media_type);
 }
 
-int dc_inventory_add_set(struct dc_ctx *ctx, struct dc_inventory *inv,
-			 const struct dc_set *set)
+int dc_inventory_add_set_absent(struct dc_ctx *ctx, struct dc_inventory *inv,
+				const struct dc_set *set,
+				const struct dc_inventory *absent)
 {
 	size_t i, j;
 	int err = 0;
 
 	for (i = 0; i < set->nidx && !err; i++)
-		err = add_desc(ctx, inv, &set->idx[i]->desc);
+		err = add_desc(ctx, inv, &set->idx[i]->desc, absent);
 	for (i = 0; i < set->n && !err; i++) {
 		const struct dc_image *img = set->img[i];
 
 		if (!img->manifest_synth)
-			err = add_desc(ctx, inv, &img->manifest);
+			err = add_desc(ctx, inv, &img->manifest, absent);
 		if (!err)
-			err = add_desc(ctx, inv, &img->config);
+			err = add_desc(ctx, inv, &img->config, absent);
 		for (j = 0; j < img->nlayers && !err; j++)
-			err = add_desc(ctx, inv, &img->layers[j]);
+			err = add_desc(ctx, inv, &img->layers[j], absent);
 	}
 	return err;
+}
+
+int dc_inventory_add_set(struct dc_ctx *ctx, struct dc_inventory *inv,
+			 const struct dc_set *set)
+{
+	return dc_inventory_add_set_absent(ctx, inv, set, NULL);
+}
+
+size_t dc_inventory_not_held_count(const struct dc_inventory *inv)
+{
+	const struct dc_inventory *nh = inv ? inv->not_held : NULL;
+	size_t i, k = 0;
+
+	for (i = 0; nh && i < nh->n; i++)
+		k += !dc__inventory_find(inv, dc__inventory_blob(nh, i)->digest);
+	return k;
 }
 
 int dc__inventory_set_delta(struct dc_inventory *inv)
@@ -220,25 +249,21 @@ int dc__inventory_is_delta(const struct dc_inventory *inv)
 	return inv->delta;
 }
 
-int dc_inventory_json(struct dc_ctx *ctx, const struct dc_inventory *inv,
-		      char **out)
+/* BLOBS of INV as JSON objects into ARR, those HELD lists left out;
+ * nonzero when out of memory */
+static int blobs_json(json_t *arr, const struct dc_inventory *inv,
+		      const struct dc_inventory *held)
 {
-	json_t *root = json_object(), *names = json_array(),
-	       *blobs = json_array();
 	size_t i;
-	int bad = 0;
+	int bad = !arr;
 
-	*out = NULL;
 	sort((struct dc_inventory *)inv);
-	bad |= !root || !names || !blobs;
-	bad |= json_object_set_new(root, "schema", json_string(inv->delta ?
-						  DELTA_SCHEMA : INV_SCHEMA));
-	for (i = 0; i < inv->nnames; i++)
-		bad |= json_array_append_new(names, json_string(inv->names[i]));
-	bad |= json_object_set(root, inv->delta ? "against" : "sources", names);
-	for (i = 0; i < inv->n; i++) {
-		json_t *o = json_object();
+	for (i = 0; i < inv->n && !bad; i++) {
+		json_t *o;
 
+		if (held && dc__inventory_find(held, inv->b[i].digest))
+			continue;
+		o = json_object();
 		bad |= json_object_set_new(o, "digest",
 					   json_string(inv->b[i].digest));
 		bad |= json_object_set_new(o, "size",
@@ -246,14 +271,39 @@ int dc_inventory_json(struct dc_ctx *ctx, const struct dc_inventory *inv,
 		if (inv->b[i].media_type)
 			bad |= json_object_set_new(o, "mediaType",
 						   json_string(inv->b[i].media_type));
-		bad |= json_array_append_new(blobs, o);
+		bad |= json_array_append_new(arr, o);
 	}
+	return bad;
+}
+
+int dc_inventory_json(struct dc_ctx *ctx, const struct dc_inventory *inv,
+		      char **out)
+{
+	json_t *root = json_object(), *names = json_array(),
+	       *blobs = json_array(), *not_held = NULL;
+	size_t i;
+	int bad = 0;
+
+	*out = NULL;
+	bad |= !root || !names || !blobs;
+	bad |= json_object_set_new(root, "schema", json_string(inv->delta ?
+						  DELTA_SCHEMA : INV_SCHEMA));
+	for (i = 0; i < inv->nnames; i++)
+		bad |= json_array_append_new(names, json_string(inv->names[i]));
+	bad |= json_object_set(root, inv->delta ? "against" : "sources", names);
+	bad |= blobs_json(blobs, inv, NULL);
 	bad |= json_object_set(root, inv->delta ? "excluded" : "blobs", blobs);
+	if (dc_inventory_not_held_count(inv)) {
+		not_held = json_array();
+		bad |= blobs_json(not_held, inv->not_held, inv);
+		bad |= json_object_set(root, "notHeld", not_held);
+	}
 	if (!bad)
 		*out = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
 				  JSON_ENSURE_ASCII);
 	json_decref(names);
 	json_decref(blobs);
+	json_decref(not_held);
 	json_decref(root);
 	return *out ? 0 : dc__enomem(ctx);
 }

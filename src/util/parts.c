@@ -228,71 +228,29 @@ int dc__parts_range(const struct dc_parts *p, uint64_t off, uint64_t len,
 	return 0;
 }
 
-struct parts_stream {
-	struct dc_stream s;
-	const struct dc_parts *p;
-	uint64_t off;
-	uint64_t left;
+static ssize_t parts_pread(void *arg, void *buf, size_t n, uint64_t off)
+{
+	return dc__parts_pread(arg, buf, n, off);
+}
+
+static const char *parts_name_at(void *arg, uint64_t off)
+{
+	return dc__parts_name_at(arg, off);
+}
+
+static const struct dc_pread_ops parts_ops = {
+	.pread = parts_pread,
+	.name_at = parts_name_at,
+	.what = "the split set",
+	.short_hint = ": a part is truncated or missing",
 };
-
-static ssize_t ps_read(struct dc_stream *s, void *buf, size_t n)
-{
-	struct parts_stream *f = (struct parts_stream *)s;
-	ssize_t got;
-
-	if (n > f->left)
-		n = (size_t)f->left;
-	if (!n)
-		return 0;
-	got = dc__parts_pread(f->p, buf, n, f->off);
-	if (got < 0)
-		return dc_error(s->ctx, DC_EIO, "'%s': read failed: %s",
-				dc__parts_name_at(f->p, f->off), strerror(errno));
-	if (got == 0)
-		return dc_error(s->ctx, DC_ECORRUPT,
-				"unexpected end of the split set (%llu bytes missing): a part is truncated or missing",
-				(unsigned long long)f->left);
-	f->off += (uint64_t)got;
-	f->left -= (uint64_t)got;
-	return got;
-}
-
-static int64_t ps_skip(struct dc_stream *s, int64_t n)
-{
-	struct parts_stream *f = (struct parts_stream *)s;
-
-	if (n < 0)
-		return 0;
-	if ((uint64_t)n > f->left)
-		n = (int64_t)f->left;
-	f->off += (uint64_t)n;
-	f->left -= (uint64_t)n;
-	return n;
-}
-
-static void ps_close(struct dc_stream *s)
-{
-	free(s);
-}
 
 int dc__stream_parts_range(struct dc_ctx *ctx, struct dc_stream **out,
 			   const struct dc_parts *p, uint64_t off,
 			   uint64_t len)
 {
-	struct parts_stream *f = dc__calloc(ctx, 1, sizeof(*f));
-
-	*out = NULL;
-	if (!f)
-		return DC_ENOMEM;
-	f->s.ctx = ctx;
-	f->s.read = ps_read;
-	f->s.skip = ps_skip;
-	f->s.close = ps_close;
-	f->p = p;
-	f->off = off;
-	f->left = len;
-	*out = &f->s;
-	return 0;
+	return dc__stream_pread_range(ctx, out, &parts_ops, (void *)p, off,
+				      len);
 }
 
 /* ------------------------------------------------------------------ */

@@ -524,19 +524,16 @@ static int write_all(struct dc_ctx *ctx, int fd, const char *p, size_t n)
 /*
  * zstd and xz wrappers are decoded here, not by libarchive: the input
  * chooses their windows (up to 2 GiB, 1.5 GiB), and ours are capped.
+ * Takes RAW.
  */
-static int unwrap_capped(struct dc_src *src, int in, int fd, char *buf)
+static int unwrap_capped(struct dc_src *src, struct dc_stream *raw, int fd,
+			 char *buf)
 {
 	struct dc_ctx *ctx = src->ctx;
-	struct dc_stream *raw = NULL, *s = NULL;
-	struct stat st;
+	struct dc_stream *s = NULL;
 	int err;
 
-	if (fstat(in, &st) < 0)
-		return dc_error(ctx, DC_EIO, "%s", strerror(errno));
-	if ((err = dc__stream_fd_range(ctx, &raw, in, 0, (uint64_t)st.st_size,
-				       0)) < 0 ||
-	    (err = dc__stream_unwrap(ctx, raw, src->wrapper, &s)) < 0)
+	if ((err = dc__stream_unwrap(ctx, raw, src->wrapper, &s)) < 0)
 		return err;
 	for (;;) {
 		ssize_t r = dc__stream_read(s, buf, 1 << 20);
@@ -556,35 +553,69 @@ static int unwrap_capped(struct dc_src *src, int in, int fd, char *buf)
 	return err;
 }
 
-/* Decompress a gzip/bzip2/xz/zstd wrapper into an anonymous temp file. */
-static int unwrap(struct dc_src *src, int in, int *outfd)
+/* libarchive's input for a gzip or bzip2 wrapper: a stream */
+struct la_in {
+	struct dc_stream *s;
+	char buf[1 << 20];	/* as archive_read_open_fd's blocks were */
+	int err;	/* the stream's failure; its message is in the context */
+};
+
+static la_ssize_t la_read(struct archive *a, void *arg, const void **p)
+{
+	struct la_in *in = arg;
+	ssize_t r = dc__stream_read(in->s, in->buf, sizeof(in->buf));
+
+	*p = in->buf;
+	if (r < 0) {
+		in->err = (int)r;
+		archive_set_error(a, EIO, "read failed");
+		return -1;
+	}
+	return r;
+}
+
+/*
+ * Decompress a gzip/bzip2/xz/zstd wrapper, read from RAW (a file, or the
+ * parts of a split set: taken, closed here), into an anonymous temp file.
+ */
+static int unwrap(struct dc_src *src, struct dc_stream *raw, int *outfd)
 {
 	struct dc_ctx *ctx = src->ctx;
-	struct archive *a = archive_read_new();
+	struct archive *a = NULL;
 	struct archive_entry *e;
+	struct la_in *in = NULL;
 	char *buf = NULL;
 	int err = 0, fd = -1;
 
 	*outfd = -1;
-	if (!a || !(buf = dc__malloc(NULL, 1 << 20))) {
+	if (!(buf = dc__malloc(NULL, 1 << 20))) {
 		err = dc__enomem(ctx);
 		goto out;
 	}
 	if (src->wrapper == DC_COMP_ZSTD || src->wrapper == DC_COMP_XZ) {
-		if ((err = dc__tmp_anon(ctx, NULL, &fd)) < 0 ||
-		    (err = unwrap_capped(src, in, fd, buf)) < 0)
+		if ((err = dc__tmp_anon(ctx, NULL, &fd)) < 0)
+			goto out;
+		err = unwrap_capped(src, raw, fd, buf);
+		raw = NULL;
+		if (err < 0)
 			goto out;
 		*outfd = fd;
 		fd = -1;
 		goto out;
 	}
 	/* gzip (32 KiB window) and bzip2 (900 KB blocks): bounded memory */
+	if (!(a = archive_read_new()) ||
+	    !(in = dc__calloc(NULL, 1, sizeof(*in)))) {
+		err = dc__enomem(ctx);
+		goto out;
+	}
+	in->s = raw;
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
-	lseek(in, 0, SEEK_SET);
-	if (archive_read_open_fd(a, in, 1 << 20) != ARCHIVE_OK ||
+	if (archive_read_open(a, in, NULL, la_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		err = dc_error(ctx, DC_ECORRUPT, "cannot decompress: %s",
+		err = in->err ? in->err :
+		      dc_error(ctx, DC_ECORRUPT, "cannot decompress: %s",
 			       archive_error_string(a));
 		goto out;
 	}
@@ -594,7 +625,8 @@ static int unwrap(struct dc_src *src, int in, int *outfd)
 		la_ssize_t r = archive_read_data(a, buf, 1 << 20);
 
 		if (r < 0) {
-			err = dc_error(ctx, DC_ECORRUPT,
+			err = in->err ? in->err :
+			      dc_error(ctx, DC_ECORRUPT,
 				       "truncated or corrupt %s data: %s",
 				       dc__comp_name(src->wrapper),
 				       archive_error_string(a));
@@ -616,6 +648,8 @@ out:
 	free(buf);
 	if (a)
 		archive_read_free(a);
+	free(in);
+	dc__stream_close(raw);
 	return err;
 }
 
@@ -639,10 +673,12 @@ static int src_alloc(struct dc_ctx *ctx, struct dc_src **out,
 }
 
 /* PATH as the first part of a split set: 1 (opened and indexed), 0 (it
- * is not one), or an error. */
+ * is not one), or an error. A set whose joined bytes are compressed is
+ * decompressed as it is read across the parts, as a compressed file is. */
 static int open_parts(struct dc_src *src, const char *path)
 {
 	unsigned char magic[DC_SNIFF_LEN];
+	struct dc_stream *raw = NULL;
 	char stem[4096];
 	ssize_t got;
 	int err;
@@ -652,9 +688,22 @@ static int open_parts(struct dc_src *src, const char *path)
 	if ((err = dc__parts_open(src->ctx, stem, &src->parts)) < 0)
 		return err;
 	got = dc__parts_pread(src->parts, magic, sizeof(magic), 0);
-	if (dc__comp_sniff(magic, got > 0 ? (size_t)got : 0) != DC_COMP_NONE)
-		return dc_error(src->ctx, DC_EUNSUPPORTED,
-				"a compressed split set is not read in place (decant --split writes plain tars)");
+	src->wrapper = dc__comp_sniff(magic, got > 0 ? (size_t)got : 0);
+	if (src->wrapper != DC_COMP_NONE) {
+		dc__phase(src->ctx, "decompress", 0);
+		if ((err = dc__stream_parts_range(src->ctx, &raw, src->parts, 0,
+						  src->parts->total)) < 0)
+			return err;
+		if ((err = unwrap(src, raw, &src->fd)) < 0)
+			return err != DC_ECORRUPT ? err :
+			       dc_error_prefix(src->ctx,
+					       "%s-compressed split set of %zu parts (%s.000 to .%03zu)",
+					       dc__comp_name(src->wrapper),
+					       src->parts->n, stem,
+					       src->parts->n - 1);
+		dc__parts_free(src->parts);
+		src->parts = NULL;
+	}
 	if ((err = dc__tar_index(src)) < 0)
 		return err;
 	return 1;
@@ -709,10 +758,17 @@ int dc__src_open_path(struct dc_ctx *ctx, struct dc_src **out,
 	got = pread(fd, magic, sizeof(magic), 0);
 	src->wrapper = dc__comp_sniff(magic, got > 0 ? (size_t)got : 0);
 	if (src->wrapper != DC_COMP_NONE) {
+		struct dc_stream *raw = NULL;
 		int plain;
 
 		dc__phase(ctx, "decompress", 0);
-		if ((err = unwrap(src, fd, &plain)) < 0)
+		if (fstat(fd, &st) < 0) {
+			err = dc_error(ctx, DC_EIO, "%s", strerror(errno));
+			goto fail;
+		}
+		if ((err = dc__stream_fd_range(ctx, &raw, fd, 0,
+					       (uint64_t)st.st_size, 0)) < 0 ||
+		    (err = unwrap(src, raw, &plain)) < 0)
 			goto fail;
 		close(fd);
 		fd = plain;

@@ -4,6 +4,7 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,17 +81,19 @@ int dc__stream_memory(struct dc_ctx *ctx, struct dc_stream **out,
 	return 0;
 }
 
-struct fd_stream {
+/* A byte range of anything read by position: a file, a split set. */
+struct range_stream {
 	struct dc_stream s;
-	int fd;
-	int own;
+	const struct dc_pread_ops *ops;
+	void *arg;
 	uint64_t off;
 	uint64_t left;
 };
 
-static ssize_t fd_read(struct dc_stream *s, void *buf, size_t n)
+static ssize_t range_read(struct dc_stream *s, void *buf, size_t n)
 {
-	struct fd_stream *f = (struct fd_stream *)s;
+	struct range_stream *f = (struct range_stream *)s;
+	const struct dc_pread_ops *ops = f->ops;
 	ssize_t got;
 
 	if (n > f->left)
@@ -98,23 +101,29 @@ static ssize_t fd_read(struct dc_stream *s, void *buf, size_t n)
 	if (!n)
 		return 0;
 	do
-		got = pread(f->fd, buf, n, (off_t)f->off);
+		got = ops->pread(f->arg, buf, n, f->off);
 	while (got < 0 && errno == EINTR && !s->ctx->interrupted);
-	if (got < 0)
+	if (got < 0) {
+		if (ops->name_at)
+			return dc_error(s->ctx, DC_EIO, "'%s': read failed: %s",
+					ops->name_at(f->arg, f->off),
+					strerror(errno));
 		return dc_error(s->ctx, DC_EIO, "read failed: %s",
 				strerror(errno));
+	}
 	if (got == 0)
 		return dc_error(s->ctx, DC_ECORRUPT,
-				"unexpected end of file (%llu bytes missing)",
-				(unsigned long long)f->left);
+				"unexpected end of %s (%llu bytes missing)%s",
+				ops->what, (unsigned long long)f->left,
+				ops->short_hint ? ops->short_hint : "");
 	f->off += (uint64_t)got;
 	f->left -= (uint64_t)got;
 	return got;
 }
 
-static int64_t fd_skip(struct dc_stream *s, int64_t n)
+static int64_t range_skip(struct dc_stream *s, int64_t n)
 {
-	struct fd_stream *f = (struct fd_stream *)s;
+	struct range_stream *f = (struct range_stream *)s;
 
 	if (n < 0)
 		return 0;
@@ -125,34 +134,64 @@ static int64_t fd_skip(struct dc_stream *s, int64_t n)
 	return n;
 }
 
-static void fd_close(struct dc_stream *s)
+static void range_close(struct dc_stream *s)
 {
-	struct fd_stream *f = (struct fd_stream *)s;
+	struct range_stream *f = (struct range_stream *)s;
 
-	if (f->own)
-		close(f->fd);
+	if (f->ops->release)
+		f->ops->release(f->arg);
 	free(f);
 }
 
-int dc__stream_fd_range(struct dc_ctx *ctx, struct dc_stream **out, int fd,
-			uint64_t off, uint64_t len, int own_fd)
+int dc__stream_pread_range(struct dc_ctx *ctx, struct dc_stream **out,
+			   const struct dc_pread_ops *ops, void *arg,
+			   uint64_t off, uint64_t len)
 {
-	struct fd_stream *f = dc__calloc(ctx, 1, sizeof(*f));
+	struct range_stream *f = dc__calloc(ctx, 1, sizeof(*f));
 
 	*out = NULL;
 	if (!f) {
-		if (own_fd)
-			close(fd);
+		if (ops->release)
+			ops->release(arg);
 		return DC_ENOMEM;
 	}
 	f->s.ctx = ctx;
-	f->s.read = fd_read;
-	f->s.close = fd_close;
-	f->s.skip = fd_skip;
-	f->fd = fd;
-	f->own = own_fd;
+	f->s.read = range_read;
+	f->s.close = range_close;
+	f->s.skip = range_skip;
+	f->ops = ops;
+	f->arg = arg;
 	f->off = off;
 	f->left = len;
 	*out = &f->s;
 	return 0;
+}
+
+/* a file descriptor as the ARG of dc_pread_ops */
+static ssize_t fd_pread(void *arg, void *buf, size_t n, uint64_t off)
+{
+	return pread((int)(intptr_t)arg, buf, n, (off_t)off);
+}
+
+static void fd_release(void *arg)
+{
+	close((int)(intptr_t)arg);
+}
+
+static const struct dc_pread_ops fd_ops = {
+	.pread = fd_pread,
+	.what = "file",
+};
+
+static const struct dc_pread_ops fd_own_ops = {
+	.pread = fd_pread,
+	.release = fd_release,
+	.what = "file",
+};
+
+int dc__stream_fd_range(struct dc_ctx *ctx, struct dc_stream **out, int fd,
+			uint64_t off, uint64_t len, int own_fd)
+{
+	return dc__stream_pread_range(ctx, out, own_fd ? &fd_own_ops : &fd_ops,
+				      (void *)(intptr_t)fd, off, len);
 }

@@ -295,7 +295,26 @@ int dc__stream_drain(struct dc_stream *s);
 /* A stream over bytes the caller keeps alive. */
 int dc__stream_memory(struct dc_ctx *ctx, struct dc_stream **out,
 		      const void *p, size_t n);
-/* A stream over [off, off+len) of FD (pread; FD is not closed). */
+/*
+ * A stream over [off, off+len) of anything read by position: OPS->pread
+ * (ARG, BUF, N, OFF) reads as pread(2) does (-1 with errno; a read cut
+ * short by EINTR is tried again unless interrupted). Messages name
+ * OPS->name_at(ARG, OFF) when given; a short source is "unexpected end
+ * of WHAT (N bytes missing)HINT". OPS->release(ARG), when given, runs
+ * at close (and on failure here).
+ */
+struct dc_pread_ops {
+	ssize_t (*pread)(void *arg, void *buf, size_t n, uint64_t off);
+	const char *(*name_at)(void *arg, uint64_t off);
+	void (*release)(void *arg);
+	const char *what;
+	const char *short_hint;
+};
+int dc__stream_pread_range(struct dc_ctx *ctx, struct dc_stream **out,
+			   const struct dc_pread_ops *ops, void *arg,
+			   uint64_t off, uint64_t len);
+/* A stream over [off, off+len) of FD (pread; FD is closed at the end
+ * with OWN_FD, and on failure). */
 int dc__stream_fd_range(struct dc_ctx *ctx, struct dc_stream **out, int fd,
 			uint64_t off, uint64_t len, int own_fd);
 

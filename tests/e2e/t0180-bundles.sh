@@ -22,7 +22,17 @@ want_blobs() {
 	for s in "$@"; do decant inspect --json "$s"; done |
 		jq -r '.images[] | .config.digest, .layers[].digest' | sort -u | wc -l
 }
-export -f ids nblobs want_blobs
+# refused PATTERN OUT ARGS...: decant ARGS fails (exit 1) with an error
+# matching PATTERN, and nothing is left at OUT
+refused() {
+	pat=$1 out=$2
+	shift 2
+	rc=0
+	decant "$@" 2>err || rc=$?
+	cat err
+	[ $rc = 1 ] && grep -q "$pat" err && no_leftovers "$out"
+}
+export -f ids nblobs want_blobs refused
 
 for fmt in oci oci-archive docker-archive docker-legacy; do
 	export fmt
@@ -146,7 +156,7 @@ expect_success 'split: a missing part is named' '
 	[ $rc = 1 ] && grep -q "set.tar.002.*missing" err
 '
 
-expect_success 'split: swapped parts and a part from another set are named by verify' '
+expect_success 'split: swapped parts and a part from another set are named by verify and convert, nothing written' '
 	decant convert --split 64K "$TWO" docker-archive:set.tar
 	mv set.tar.001 t && mv set.tar.002 set.tar.001 && mv t set.tar.002
 	rc=0
@@ -157,7 +167,10 @@ expect_success 'split: swapped parts and a part from another set are named by ve
 	grep -q "set.tar.002.*checksum mismatch" err
 	rc=0
 	decant convert set.tar.000 oci:out 2>err || rc=$?
+	cat err
 	[ $rc = 1 ]
+	grep -q "set.tar.001.*checksum mismatch" err
+	grep -q "set.tar.002.*checksum mismatch" err
 	no_leftovers out
 	mv set.tar.002 t && mv set.tar.001 set.tar.002 && mv t set.tar.001
 	decant convert --split 64K "$D09" "$SKO" docker-archive:other.tar
@@ -165,6 +178,18 @@ expect_success 'split: swapped parts and a part from another set are named by ve
 	rc=0
 	decant verify set.tar.000 2>err || rc=$?
 	[ $rc = 1 ] && grep -q "set.tar.000.*checksum mismatch" err
+	refused "set.tar.000.*checksum mismatch.*from another set" out \
+		convert set.tar.000 oci:out
+	# a middle part of the same size from another set
+	decant convert --split 64K "$TWO" docker-archive:set.tar
+	cp other.tar.001 set.tar.001
+	refused "set.tar.001.*checksum mismatch" out.tar \
+		convert set.tar.000 docker-archive:out.tar
+	# a part of another size from another set: named when the set is opened
+	decant convert --split 32K "$D09" docker-archive:small.tar
+	cp small.tar.000 set.tar.001
+	refused "set.tar.001.*from another set" out.tar \
+		convert set.tar.000 docker-archive:out.tar
 '
 
 expect_success 'split: a rootfs output, read back as a source from its first part' '
@@ -174,6 +199,64 @@ expect_success 'split: a rootfs output, read back as a source from its first par
 	decant convert fs.tar.000 oci:o
 	decant verify o
 '
+
+# joined bytes compressed whole: `docker save | gzip | split`, sha256sum
+# beside it as --split writes it
+expect_success 'split: a compressed split set is read in place by every command' '
+	decant convert "$TWO" "$D09" docker-archive:whole.tar
+	for c in gzip bzip2 xz zstd; do
+		$c -c whole.tar >w.$c
+		split -b 50000 -d -a 3 w.$c set-$c.
+		sha256sum set-$c.0* >set-$c.sha256
+		[ "$(ls set-$c.0* | wc -l)" -gt 3 ]
+		cmp <(ids set-$c.000) <(ids whole.tar)
+		decant verify set-$c.000
+		decant inventory set-$c.000 >inv-$c.json
+		decant inventory whole.tar | jq .blobs | cmp - <(jq .blobs inv-$c.json)
+		decant convert set-$c.000 oci:o-$c
+		decant verify o-$c
+		cmp <(ids o-$c) <(ids whole.tar)
+	done
+	# no joined copy and no decompressed file left behind
+	ls -a | grep -v "^set-\|^w\.\|^whole.tar$\|^inv-\|^o-\|^\.\.\?$" && exit 1
+	true
+' jq
+
+expect_success 'split: a damaged, missing or foreign part of a compressed set is named, nothing written' '
+	decant convert "$TWO" "$D09" docker-archive:whole.tar
+	gzip -c whole.tar >w.gz
+	split -b 50000 -d -a 3 w.gz set.
+	sha256sum set.0* >set.sha256
+	cp set.002 keep
+	printf X | dd of=set.002 bs=1 seek=100 conv=notrunc 2>/dev/null
+	refused "set.002.*checksum mismatch" out convert set.000 oci:out
+	rc=0
+	decant verify set.000 2>err || rc=$?
+	[ $rc = 1 ] && grep -q "set.002.*checksum mismatch" err
+	cp keep set.002
+	rm set.003
+	rc=0
+	decant inspect set.000 2>err || rc=$?
+	cat err
+	[ $rc = 1 ] && grep -q "set.003.*missing" err
+	cp keep set.003
+	refused "set.003.*checksum mismatch" out convert set.000 oci:out
+' jq
+
+expect_success 'split: --split of a compressed rootfs, read back from its first part' '
+	for c in gzip zstd; do
+		decant convert -q --split 64K --compress $c --image decant-test/small:2.0 "$TWO" rootfs:fs-$c.tar.$c
+		[ "$(ls fs-$c.tar.$c.0* | wc -l)" -gt 2 ]
+		sha256sum -c fs-$c.tar.$c.sha256 >/dev/null
+		cat fs-$c.tar.$c.0* | $c -dc | tar -t >/dev/null
+		decant inspect fs-$c.tar.$c.000 | grep -q "(rootfs)"
+		decant convert fs-$c.tar.$c.000 oci:o-$c
+		decant verify o-$c
+	done
+	# the same filesystem both ways
+	cmp <(decant inspect --json o-gzip | jq ".images[0].layers[0].diff_id") \
+	    <(decant inspect --json o-zstd | jq ".images[0].layers[0].diff_id")
+' jq
 
 expect_success 'split: bad sizes and a directory format are usage errors' '
 	rc=0; decant convert --split 12Q "$TWO" docker-archive:x.tar 2>/dev/null || rc=$?; [ $rc = 2 ]
@@ -206,6 +289,41 @@ expect_success 'delta: inventory, small delta, inspect says so, applied with --b
 	rc=0
 	decant convert delta.tar oci:x 2>err || rc=$?
 	[ $rc = 1 ] && grep -q "is a delta" err
+' jq
+
+expect_success 'delta: its inventory lists what it holds, and apart what it refers to' '
+	decant convert "$TWO" oci-archive:b1.tar
+	decant inventory b1.tar >have.json
+	decant convert "$TWO" "$D09" --exclude-from have.json oci-archive:delta.tar
+	decant inventory delta.tar >dinv.json 2>err
+	cat err
+	grep -q "note: a delta refers to .* \"notHeld\"" err
+	jq -e ".schema == \"decant-inventory/1\" and .sources == [\"delta.tar\"]" dinv.json
+	# held: exactly the blobs in the delta
+	jq -r ".blobs[].digest" dinv.json | sort >held
+	tar -tf delta.tar | sed -n "s|^blobs/sha256/\(..*\)|sha256:\1|p" | sort >intar
+	cmp held intar
+	# not held: exactly what it left out, with sizes
+	jq -r ".notHeld[].digest" dinv.json | sort >nh
+	tar -xOf delta.tar decant-delta.json | jq -r ".excluded[].digest" | sort >ex
+	cmp nh ex
+	jq -e "[.notHeld[] | .size > 0] | all" dinv.json
+	# with its base: every blob held, nothing apart, no note
+	decant inventory b1.tar delta.tar >both.json 2>err
+	[ ! -s err ]
+	jq -e "has(\"notHeld\") | not" both.json
+	cmp <(jq -r ".blobs[].digest" both.json | sort) \
+	    <(cat <(jq -r ".blobs[].digest" have.json) held | sort -u)
+	# carried back: the next delta against both leaves out every layer
+	decant convert "$TWO" "$D09" --exclude-from both.json oci-archive:d2.tar
+	[ "$(decant inspect --json d2.tar | jq "[.images[].layers[].digest] | unique | length")" = \
+	  "$(decant inspect --json d2.tar | jq ".delta.excluded | length")" ]
+	# against the delta'"'"'s inventory alone: what it only refers to travels again
+	decant convert "$TWO" "$D09" --exclude-from dinv.json oci-archive:d3.tar
+	decant convert --base b1.tar --base delta.tar d3.tar oci:full3 2>err || { cat err; exit 1; }
+	decant verify full3
+	# an inventory file with notHeld reads as its blobs only
+	decant inventory dinv.json | jq -e "(.blobs | length) == $(jq ".blobs | length" dinv.json) and (has(\"notHeld\") | not)"
 ' jq
 
 expect_success 'delta: against the wrong base fails before writing, listing every missing blob' '

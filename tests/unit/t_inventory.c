@@ -95,3 +95,59 @@ TEST(inventory_parse_bad)
 		dc_inventory_free(inv);
 	}
 }
+
+TEST(inventory_not_held)
+{
+	struct rt t;
+	struct dc_reader *r = NULL;
+	struct dc_set *s = NULL;
+	struct dc_inventory *inv = NULL, *absent = NULL, *back = NULL;
+	const struct dc_desc *l;
+	char *json = NULL;
+	size_t all;
+
+	REQUIRE(rt_setup(&t, "tar") == 0);
+	CHECK_OK(write_from_memory(unit_ctx(), &t, "oci-archive", NULL));
+	CHECK_OK(dc_reader_open(unit_ctx(), &r, t.dest, NULL));
+	REQUIRE(r);
+	CHECK_OK(dc_reader_load(r, &s));
+	REQUIRE(s);
+	CHECK_OK(dc_inventory_new(unit_ctx(), &inv));
+	CHECK_OK(dc_inventory_add_set(unit_ctx(), inv, s));
+	all = dc_inventory_count(inv);
+	CHECK_EQ_INT(dc_inventory_not_held_count(inv), 0);
+	dc_inventory_free(inv);
+	/* one layer absent: listed apart, not as held */
+	l = dc_image_layer(dc_set_image(s, 0), 0);
+	CHECK_OK(dc_inventory_new(unit_ctx(), &absent));
+	CHECK_OK(dc_inventory_add(unit_ctx(), absent, dc_desc_digest(l),
+				  dc_desc_size(l), NULL));
+	CHECK_OK(dc_inventory_new(unit_ctx(), &inv));
+	CHECK_OK(dc_inventory_add_set_absent(unit_ctx(), inv, s, absent));
+	CHECK_EQ_INT(dc_inventory_count(inv), all - 1);
+	CHECK(!dc_inventory_has(inv, dc_desc_digest(l)));
+	CHECK_EQ_INT(dc_inventory_not_held_count(inv), 1);
+	CHECK_OK(dc_inventory_json(unit_ctx(), inv, &json));
+	REQUIRE(json);
+	CHECK(strstr(json, "\"notHeld\"") != NULL);
+	/* read back: the held blobs only */
+	CHECK_OK(parse(json, &back));
+	REQUIRE(back);
+	CHECK_EQ_INT(dc_inventory_count(back), all - 1);
+	CHECK(!dc_inventory_has(back, dc_desc_digest(l)));
+	free(json);
+	json = NULL;
+	dc_inventory_free(back);
+	/* another source holds it: held, nothing apart */
+	CHECK_OK(dc_inventory_add_set(unit_ctx(), inv, s));
+	CHECK_EQ_INT(dc_inventory_not_held_count(inv), 0);
+	CHECK_OK(dc_inventory_json(unit_ctx(), inv, &json));
+	REQUIRE(json);
+	CHECK(strstr(json, "notHeld") == NULL);
+	free(json);
+	dc_inventory_free(inv);
+	dc_inventory_free(absent);
+	dc_set_free(s);
+	dc_reader_free(r);
+	rt_free(&t);
+}

@@ -40,6 +40,22 @@ static void write_both(struct rt *t, char *set, size_t n)
 	snprintf(set, n, "%s/set.tar", t->dir);
 }
 
+/* PATH read through a reader: N images, every blob verified */
+static void read_verified(const char *path, size_t n)
+{
+	struct dc_reader *r = NULL;
+	struct dc_set *s = NULL;
+
+	CHECK_OK(dc_reader_open(unit_ctx(), &r, path, NULL));
+	REQUIRE(r);
+	CHECK_OK(dc_reader_load(r, &s));
+	REQUIRE(s);
+	CHECK_EQ_INT(dc_set_count(s), n);
+	CHECK_OK(dc_reader_verify(r, s));
+	dc_set_free(s);
+	dc_reader_free(r);
+}
+
 static void on_part(void *arg, const char *part, const char *msg)
 {
 	(void)part;
@@ -52,8 +68,6 @@ TEST(parts_split_and_read_back)
 	struct rt t;
 	struct ubuf whole = { 0 }, joined = { 0 }, one = { 0 };
 	char set[256], p[300], stem[256];
-	struct dc_reader *r = NULL;
-	struct dc_set *s = NULL;
 	struct dc_parts *parts = NULL;
 	size_t i, n = 0;
 	int bad = 0;
@@ -114,16 +128,9 @@ TEST(parts_split_and_read_back)
 	}
 	dc__parts_free(parts);
 	/* read through a reader, verified */
-	CHECK_OK(dc_reader_open(unit_ctx(), &r, p, NULL));
-	REQUIRE(r);
-	CHECK_OK(dc_reader_load(r, &s));
-	REQUIRE(s);
-	CHECK_EQ_INT(dc_set_count(s), 1);
-	CHECK_OK(dc_reader_verify(r, s));
+	read_verified(p, 1);
 	CHECK_EQ_INT(dc_split_check(unit_ctx(), p, on_part, &bad), 0);
 	CHECK_EQ_INT(bad, 0);
-	dc_set_free(s);
-	dc_reader_free(r);
 	ubuf_free(&whole);
 	ubuf_free(&joined);
 	ubuf_free(&one);
@@ -164,5 +171,62 @@ TEST(parts_bad_parts_are_named)
 	CHECK(strstr(dc_ctx_errmsg(unit_ctx()), ".001': part 2 of") != NULL);
 	CHECK(strstr(dc_ctx_errmsg(unit_ctx()), "missing") != NULL);
 	dc_reader_free(r);
+	rt_free(&t);
+}
+
+/* DATA[0..N) as STEM.000, STEM.001, ... of SIZE bytes each but the last
+ * (as split(1) cuts `docker save | gzip`); how many parts. */
+static size_t cut(const char *stem, const unsigned char *data, size_t n,
+		  size_t size)
+{
+	size_t k = 0, off;
+
+	for (off = 0; off < n; off += size, k++) {
+		char p[340];
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s.%03zu", stem, k % 1000);
+		if (!(f = fopen(p, "wb")))
+			return 0;
+		CHECK(fwrite(data + off, 1, n - off < size ? n - off : size, f) > 0);
+		fclose(f);
+	}
+	return k;
+}
+
+TEST(parts_compressed_set_read_in_place)
+{
+	static const enum dc_comp comps[] = {
+		DC_COMP_GZIP, DC_COMP_ZSTD,
+	};
+	struct rt t;
+	struct ubuf whole = { 0 };
+	size_t i;
+
+	REQUIRE(rt_setup(&t, "tar") == 0);
+	CHECK_OK(write_from_memory(unit_ctx(), &t, "oci-archive", NULL));
+	CHECK(slurp(t.dest, &whole) == 0);
+	for (i = 0; i < sizeof(comps) / sizeof(comps[0]); i++) {
+		struct ubuf z = { 0 };
+		struct dc_reader *r = NULL;
+		char stem[300], p0[340], last[340];
+		size_t n;
+
+		unit_case("%s", dc__comp_name(comps[i]));
+		unit_compress(comps[i], whole.p, whole.len, &z);
+		snprintf(stem, sizeof(stem), "%s/z%zu.tar", t.dir, i);
+		n = cut(stem, z.p, z.len, z.len / 4 + 1);
+		CHECK(n > 2);
+		snprintf(p0, sizeof(p0), "%s.000", stem);
+		read_verified(p0, 1);
+		/* the last part cut short: the set's compressed data ends early */
+		snprintf(last, sizeof(last), "%s.%03zu", stem, (n - 1) % 1000);
+		CHECK(truncate(last, 1) == 0);
+		CHECK(dc_reader_open(unit_ctx(), &r, p0, NULL) < 0);
+		CHECK(strstr(dc_ctx_errmsg(unit_ctx()), "compressed split set of") != NULL);
+		dc_reader_free(r);
+		ubuf_free(&z);
+	}
+	ubuf_free(&whole);
 	rt_free(&t);
 }
