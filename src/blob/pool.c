@@ -52,7 +52,8 @@ struct rgroup {
 	pthread_cond_t cv;	/* the first part's answer is in */
 	int state;		/* RG_*, under mu */
 	unsigned nparts, left;	/* parts, parts not over */
-	uint64_t plen;		/* every part's length but the first's */
+	uint64_t unit;		/* part K is K+1 units long; the last also
+				 * takes the remainder */
 	uint64_t written[DC_XFER_MAX];	/* of each part, under mu */
 	uint64_t hashed;	/* hashed in order from the start, under mu */
 	int hashing;		/* a thread hashes: only one at a time */
@@ -410,17 +411,21 @@ static int xsend(struct dc_cpool *cp, struct slot *sl)
 /* a sibling failed: this part stops, reporting nothing of its own */
 #define RG_STOPPED 1
 
+/*
+ * Parts grow: all start at once and come at about the same rate, so
+ * each ends after the one before it, and the hashing, which must go in
+ * order, follows the bytes as they land instead of taking all but the
+ * first part after the last byte.
+ */
 static uint64_t part_off(const struct cjob *cj, unsigned k)
 {
-	/* the first part is the longest: it takes the remainder */
-	return k ? cj->j.len - (uint64_t)(cj->rg->nparts - k) * cj->rg->plen :
-	       0;
+	return (uint64_t)k * (k + 1) / 2 * cj->rg->unit;
 }
 
 static uint64_t part_len(const struct cjob *cj, unsigned k)
 {
-	return k ? cj->rg->plen :
-	       cj->j.len - (uint64_t)(cj->rg->nparts - 1) * cj->rg->plen;
+	return k + 1 < cj->rg->nparts ? (uint64_t)(k + 1) * cj->rg->unit :
+	       cj->j.len - part_off(cj, k);
 }
 
 /* Part K of CJ failed with ERR (message in CTX): the first failure is
@@ -640,16 +645,23 @@ out:
 	sl->cj = NULL;
 }
 
-/* K > 1 when job CJ is fetched in K parts by at most XCAP threads: a
- * large blob of a source serving ranges, into a reserved place that can
- * be read back, checked by digest (and by diff_id only when that is its
- * digest). */
+/*
+ * K > 1 when job CJ is fetched in K parts, at most PCAP: a large blob
+ * of a source serving ranges, into a reserved place that can be read
+ * back, checked by digest (and by diff_id only when that is its
+ * digest), and larger than the other transfers (ALL bytes with it)
+ * spread over the other PCAP - 1 threads: one that would be left
+ * coming alone at the end. Parts of a blob that is not cost CPU (more
+ * requests, the bytes read back to be hashed) and save no time.
+ */
 static unsigned parts_of(const struct dc_cpool *cp, const struct cjob *cj,
-			 size_t xcap)
+			 size_t pcap, uint64_t all)
 {
 	const struct dc_cjob *j = &cj->j;
 	uint64_t k;
 
+	if (pcap < 2 || j->len * (pcap - 1) <= all - j->len)
+		return 1;
 	if (!cp->bs.open_range || !cp->bs.remote || !j->d || j->send ||
 	    j->srcfd >= 0 || j->dstfd < 0 || j->len < CP_RANGED_MIN ||
 	    j->d->size != (int64_t)j->len ||
@@ -657,7 +669,7 @@ static unsigned parts_of(const struct dc_cpool *cp, const struct cjob *cj,
 	    (fcntl(j->dstfd, F_GETFL) & O_ACCMODE) != O_RDWR)
 		return 1;	/* the last is hashed by reading it back */
 	k = j->len / CP_PART_MIN;
-	return (unsigned)(k < xcap ? k : xcap);
+	return (unsigned)(k < pcap ? k : pcap);
 }
 
 /* ------------------------------------------------------------------ */
@@ -739,11 +751,12 @@ static int is_xfer(const struct dc_cpool *cp, const struct cjob *cj)
 }
 
 /* Job I, a transfer, as its tasks (one, or its parts) at the end of the
- * pool's list. */
-static int add_tasks(struct dc_cpool *cp, size_t i, size_t xcap)
+ * pool's list; PCAP and ALL as for parts_of(). */
+static int add_tasks(struct dc_cpool *cp, size_t i, size_t pcap,
+		     uint64_t all)
 {
 	struct cjob *cj = &cp->jobs[i];
-	unsigned k, n = parts_of(cp, cj, xcap);
+	unsigned k, n = parts_of(cp, cj, pcap, all);
 	struct rgroup *rg;
 
 	if (n > 1) {
@@ -753,7 +766,7 @@ static int add_tasks(struct dc_cpool *cp, size_t i, size_t xcap)
 		pthread_cond_init(&rg->cv, NULL);
 		cj->rg = rg;
 		rg->nparts = rg->left = n;
-		rg->plen = cj->j.len / n;
+		rg->unit = cj->j.len / ((uint64_t)n * (n + 1) / 2);
 		if (dc__hash_new(cp->bs.ctx, &rg->h) < 0)
 			return DC_ENOMEM;
 	}
@@ -762,7 +775,8 @@ static int add_tasks(struct dc_cpool *cp, size_t i, size_t xcap)
 
 		t->job = i;
 		t->part = k;
-		t->len = n > 1 ? part_len(cj, k) : cj->j.len;
+		/* a job's parts are taken together, the first first */
+		t->len = cj->j.len / n;
 	}
 	return 0;
 }
@@ -770,7 +784,8 @@ static int add_tasks(struct dc_cpool *cp, size_t i, size_t xcap)
 int dc__cpool_start(struct dc_cpool *cp)
 {
 	struct dc_ctx *ctx = cp->bs.ctx;
-	size_t i, want = dc__threads(ctx), xwant = DC_XFER_MAX, nth;
+	size_t i, want = dc__threads(ctx), xwant = DC_XFER_MAX, nth, pcap;
+	uint64_t all = 0;
 	int err;
 
 	cp->started = 1;
@@ -779,14 +794,21 @@ int dc__cpool_start(struct dc_cpool *cp)
 	/* --threads bounds transfers too */
 	if (ctx->threads > 0 && (size_t)ctx->threads < xwant)
 		xwant = (size_t)ctx->threads;
+	/* parts of a blob at once: no more than there are cores to take
+	 * them in and hash them (on 2 cores, 4 parts cost more CPU than
+	 * they saved: BENCHMARKS.md) */
+	pcap = want < xwant ? want : xwant;
 	if (!(cp->order = dc__calloc(ctx, cp->n, sizeof(*cp->order))) ||
 	    !(cp->xorder = dc__calloc(ctx, cp->n * DC_XFER_MAX,
 				      sizeof(*cp->xorder))))
 		return DC_ENOMEM;
+	for (i = 0; i < cp->n; i++)
+		if (is_xfer(cp, &cp->jobs[i]))
+			all += cp->jobs[i].j.len;
 	for (i = 0; i < cp->n; i++) {
 		if (!is_xfer(cp, &cp->jobs[i]))
 			cp->order[cp->ncopy++] = i;
-		else if ((err = add_tasks(cp, i, xwant)) < 0)
+		else if ((err = add_tasks(cp, i, pcap, all)) < 0)
 			return err;
 	}
 	qsort_r(cp->order, cp->ncopy, sizeof(*cp->order), cmp_size, cp->jobs);
