@@ -112,6 +112,18 @@ int dc__blob_verdict(struct dc_ctx *ctx, const struct dc_bsrc *bs,
 	return 0;
 }
 
+int dc__blob_verdict_stored(struct dc_ctx *ctx, const struct dc_bsrc *bs,
+			    const struct dc_desc *d, uint64_t size,
+			    const char *got)
+{
+	int err;
+
+	if ((err = check_end(ctx, d->path ? d->path : d->digest, d->digest,
+			     d->digest_is_diff, d->size, size, got)) < 0)
+		return dc__error_in(ctx, bs->label);
+	return 0;
+}
+
 static int vfinish(struct vstream *v)
 {
 	struct dc_ctx *ctx = v->s.ctx;

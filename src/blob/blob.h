@@ -45,6 +45,12 @@ struct dc_bsrc {
 		    struct dc_stream **out);
 	int (*range)(const struct dc_bsrc *bs, const struct dc_desc *d,
 		     int *fd, int *own, uint64_t *off, uint64_t *len);
+	/* optional: bytes [OFF, OFF+LEN) of D's stored bytes (D's size
+	 * known), each such stream on its own connection: exactly LEN bytes
+	 * or a failure naming the blob. DC_EUNSUPPORTED when the source
+	 * does not serve that range: open() the blob whole instead. */
+	int (*open_range)(const struct dc_bsrc *bs, const struct dc_desc *d,
+			  uint64_t off, uint64_t len, struct dc_stream **out);
 	void *arg;		/* the maker's */
 	/* blobs named by digest in a remote store (a registry): open()
 	 * may run on several threads at once, each stream on its own
@@ -96,6 +102,12 @@ void dc__blob_hash_pair(struct dc_stream *a, struct dc_stream *b);
  */
 int dc__blob_verdict(struct dc_ctx *ctx, const struct dc_bsrc *bs,
 		     const struct dc_desc *d, uint64_t size, const char *got);
+
+/* The same for blob D's stored bytes by digest and size only (any
+ * compression): SIZE bytes whose digest is GOT. */
+int dc__blob_verdict_stored(struct dc_ctx *ctx, const struct dc_bsrc *bs,
+			    const struct dc_desc *d, uint64_t size,
+			    const char *got);
 
 /*
  * Open layer D as an uncompressed tar stream. With VERIFY, the blob's

@@ -314,6 +314,17 @@ static int blobs_open(const struct dc_bsrc *bs, const struct dc_desc *d,
 	return open_raw(&r, d, out);
 }
 
+/* open_range() of the byte source, as blobs_open() */
+static int blobs_open_range(const struct dc_bsrc *bs, const struct dc_desc *d,
+			    uint64_t off, uint64_t len, struct dc_stream **out)
+{
+	struct dc_reader *r0 = bs->arg, r;
+
+	r = *r0;
+	r.ctx = bs->ctx;
+	return r.ops->open_blob_range(&r, d, off, len, out);
+}
+
 static int blobs_range(const struct dc_bsrc *bs, const struct dc_desc *d,
 		       int *fd, int *own, uint64_t *off, uint64_t *len)
 {
@@ -337,6 +348,8 @@ void dc__reader_blobs(struct dc_reader *r, struct dc_bsrc *out)
 	out->range = blobs_range;
 	out->arg = r;
 	out->remote = r->ops == &dc__reader_registry;
+	if (r->ops->open_blob_range)
+		out->open_range = blobs_open_range;
 }
 
 int dc__set_resolve(struct dc_reader *r, struct dc_set *set)

@@ -25,6 +25,10 @@ struct dc_reader_ops {
 	int (*load)(struct dc_reader *r, struct dc_set **out);
 	int (*open_blob)(struct dc_reader *r, const struct dc_desc *d,
 			 struct dc_stream **out);
+	/* optional: bytes [OFF, OFF+LEN) of D, as dc_bsrc's open_range */
+	int (*open_blob_range)(struct dc_reader *r, const struct dc_desc *d,
+			       uint64_t off, uint64_t len,
+			       struct dc_stream **out);
 	void (*close)(struct dc_reader *r);
 };
 

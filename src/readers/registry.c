@@ -309,6 +309,16 @@ static int reg_open_blob(struct dc_reader *r, const struct dc_desc *d,
 	return dc__reg_open_blob(p->g, r->ctx, d->digest, out);
 }
 
+static int reg_open_blob_range(struct dc_reader *r, const struct dc_desc *d,
+			       uint64_t off, uint64_t len,
+			       struct dc_stream **out)
+{
+	struct rpriv *p = r->priv;
+
+	return dc__reg_open_blob_range(p->g, r->ctx, d->digest,
+				       (uint64_t)d->size, off, len, out);
+}
+
 static void reg_close(struct dc_reader *r)
 {
 	struct rpriv *p = r->priv;
@@ -325,5 +335,6 @@ const struct dc_reader_ops dc__reader_registry = {
 	.bid = reg_bid,
 	.load = reg_load,
 	.open_blob = reg_open_blob,
+	.open_blob_range = reg_open_blob_range,
 	.close = reg_close,
 };

@@ -35,6 +35,7 @@ struct dc_reg {
 	char *authz;		/* "Authorization: ..." or NULL */
 	int bearer;		/* the registry asked for a token */
 	char *mount_from;	/* the repository the token also reads */
+	int norange;		/* ranged GETs fell back once: not again */
 	struct dc_reg_chal chal;
 };
 
@@ -249,6 +250,7 @@ struct req {
 	char location[2048];
 	char ctype_resp[256];
 	char digest[DC_DIGEST_MAX];
+	char crange[128];	/* Content-Range */
 	char *wwwauth;
 	size_t bsent;
 };
@@ -273,6 +275,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 		/* a status line: a new response (after a 100) */
 		if (len > 5 && !strncmp(p, "HTTP/", 5)) {
 			q->location[0] = q->ctype_resp[0] = q->digest[0] = '\0';
+			q->crange[0] = '\0';
 			free(q->wwwauth);
 			q->wwwauth = NULL;
 		}
@@ -291,6 +294,9 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 			 (int)(len - v), p + v);
 	else if (!strcmp(name, "docker-content-digest") && len - v < DC_DIGEST_MAX)
 		snprintf(q->digest, sizeof(q->digest), "%.*s", (int)(len - v),
+			 p + v);
+	else if (!strcmp(name, "content-range"))
+		snprintf(q->crange, sizeof(q->crange), "%.*s", (int)(len - v),
 			 p + v);
 	else if (!strcmp(name, "www-authenticate") && !q->wwwauth &&
 		 len - v < 4096 && (q->wwwauth = malloc(len - v + 1))) {
@@ -1047,8 +1053,58 @@ struct bstream {
 	uint64_t delivered;	/* bytes handed out: a retry resumes here */
 	int resumed;		/* this transfer asked for a Range */
 	int restarted;		/* a resume was answered from the start */
+	/* a ranged GET: bytes [roff, roff+rlen) of a blob of TOTAL */
+	int ranged;
+	uint64_t roff, rlen, total;
+	int checked;		/* the answer's range was checked */
+	int badrange;		/* ... and was not the one asked: WHY */
+	char why[256];
 	char digest[DC_DIGEST_MAX];
 };
+
+/*
+ * The first body bytes of answer ST to a transfer that asked for a
+ * range (a part, or a resume at b->delivered): 0 if it is the range
+ * asked, else -1 with the reason in b->why (b->restarted for a resume
+ * answered from the start).
+ */
+static int bs_check_range(struct bstream *b, long st)
+{
+	uint64_t want = b->roff + b->delivered, s, e, t;
+	uint64_t end = b->ranged ? b->roff + b->rlen - 1 : 0;
+	curl_off_t cl = -1;
+
+	if (st == 200) {
+		if (!b->ranged) {
+			b->restarted = 1;
+			return -1;
+		}
+		snprintf(b->why, sizeof(b->why), "answered 200, not 206");
+		return -1;
+	}
+	curl_easy_getinfo(b->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+	if (dc__reg_crange_parse(b->q.crange, &s, &e, &t) < 0 || s != want ||
+	    (b->ranged && (e != end || t != b->total)) ||
+	    (cl >= 0 && (uint64_t)cl != e - s + 1)) {
+		char cr[64];
+		size_t i;
+
+		/* the registry's bytes, printable only */
+		snprintf(cr, sizeof(cr), "%.60s", b->q.crange);
+		for (i = 0; cr[i]; i++)
+			if (cr[i] < ' ' || cr[i] > '~')
+				cr[i] = '?';
+		if (cl >= 0)
+			snprintf(b->why, sizeof(b->why),
+				 "answered 206 with Content-Range '%s' and Content-Length %lld",
+				 cr, (long long)cl);
+		else
+			snprintf(b->why, sizeof(b->why),
+				 "answered 206 with Content-Range '%s'", cr);
+		return -1;
+	}
+	return 0;
+}
 
 static size_t bs_body(char *p, size_t sz, size_t n, void *arg)
 {
@@ -1062,8 +1118,16 @@ static size_t bs_body(char *p, size_t sz, size_t n, void *arg)
 			(void)dc__buf_add(NULL, &b->q.resp, p, len);
 		return len;
 	}
-	if (st == 200 && b->resumed) {
-		b->restarted = 1;	/* a resume answered from the start */
+	if (!b->checked && (b->ranged || b->resumed)) {
+		b->checked = 1;
+		if (bs_check_range(b, st) < 0) {
+			b->badrange = !b->restarted;
+			return 0;	/* stop: CURLE_WRITE_ERROR */
+		}
+	}
+	if (b->ranged && b->delivered + (b->len - b->off) + len > b->rlen) {
+		snprintf(b->why, sizeof(b->why), "sent more than the range");
+		b->badrange = 1;
 		return 0;
 	}
 	if (b->off) {
@@ -1099,10 +1163,14 @@ static int bs_start(struct bstream *b)
 	bs_stop(b);
 	req_release(&b->q);
 	b->q.location[0] = b->q.ctype_resp[0] = '\0';
-	b->paused = b->finished = b->done = 0;
+	b->paused = b->finished = b->done = b->checked = 0;
 	range[0] = '\0';
 	b->resumed = b->delivered > 0;
-	if (b->delivered)
+	if (b->ranged)
+		snprintf(range, sizeof(range), "Range: bytes=%llu-%llu",
+			 (unsigned long long)(b->roff + b->delivered),
+			 (unsigned long long)(b->roff + b->rlen - 1));
+	else if (b->delivered)
 		snprintf(range, sizeof(range), "Range: bytes=%llu-",
 			 (unsigned long long)b->delivered);
 	if (!(b->e = easy_new(b->g, b->url, b->errbuf)) ||
@@ -1120,6 +1188,26 @@ static int bs_start(struct bstream *b)
 	return 0;
 }
 
+/* The answer was not the range asked: DC_EUNSUPPORTED for a part's
+ * first answer (the caller takes the blob whole; G asks for no range
+ * again), DC_EIO for a resume. */
+static int range_error(struct bstream *b)
+{
+	struct dc_ctx *ctx = b->s.ctx;
+
+	if (!b->ranged || b->delivered)
+		return dc_error(ctx, DC_EIO,
+				"%s: blob %s: the resume at byte %llu was %s",
+				b->g->label, b->digest,
+				(unsigned long long)(b->roff + b->delivered),
+				b->why);
+	__atomic_store_n(&b->g->norange, 1, __ATOMIC_RELAXED);
+	return dc_error(ctx, DC_EUNSUPPORTED,
+			"%s: blob %s: the request for bytes %llu-%llu was %s",
+			b->g->label, b->digest, (unsigned long long)b->roff,
+			(unsigned long long)(b->roff + b->rlen - 1), b->why);
+}
+
 /* The transfer ended with RC: go on (0 and a new transfer, or the end
  * with b->finished), or fail. */
 static int bs_done(struct bstream *b, CURLcode rc)
@@ -1131,6 +1219,8 @@ static int bs_done(struct bstream *b, CURLcode rc)
 
 	curl_easy_getinfo(b->e, CURLINFO_RESPONSE_CODE, &st);
 	b->q.status = st;
+	if (b->badrange)
+		return range_error(b);
 	if (b->restarted)
 		return dc_error(ctx, DC_EIO,
 				"%s: blob %s: the download broke off after %llu bytes, and the registry answered the resume from the start",
@@ -1146,6 +1236,13 @@ static int bs_done(struct bstream *b, CURLcode rc)
 				curl_easy_strerror(rc));
 	}
 	if (st == 200 || st == 206) {
+		if (b->ranged && b->delivered != b->rlen)
+			return dc_error(ctx, DC_EIO,
+					"%s: blob %s: bytes %llu-%llu: the answer ended after %llu bytes",
+					g->label, b->digest,
+					(unsigned long long)b->roff,
+					(unsigned long long)(b->roff + b->rlen - 1),
+					(unsigned long long)b->delivered);
 		b->finished = 1;
 		return 0;
 	}
@@ -1172,8 +1269,15 @@ static int bs_done(struct bstream *b, CURLcode rc)
 			return dc_error(ctx, DC_EIO, "%s: bad redirect Location",
 					g->label);
 		}
-		if (!same_origin(next, g->base))
+		if (!same_origin(next, g->base)) {
 			b->nocred = 1;
+			if (b->ranged) {
+				curl_free(next);
+				snprintf(b->why, sizeof(b->why),
+					 "redirected to another host");
+				return range_error(b);
+			}
+		}
 		snprintf(b->url, sizeof(b->url), "%s", next);
 		curl_free(next);
 		return bs_start(b);
@@ -1181,24 +1285,24 @@ static int bs_done(struct bstream *b, CURLcode rc)
 	if (st == 404)
 		return dc_error(ctx, DC_ECORRUPT, "blob unknown: %s (on %s)",
 				b->digest, g->label);
+	if (b->ranged && !b->delivered && st >= 400 && st < 500 &&
+	    st != 401 && st != 403 && st != 429) {
+		snprintf(b->why, sizeof(b->why), "answered %ld", st);
+		return range_error(b);	/* 416, 400: ranges not understood */
+	}
 	b->q.ctx = ctx;
 	return status_error(g, &b->q, DC_EIO, "blob GET");
 }
 
-static ssize_t bs_read(struct dc_stream *s, void *out, size_t n)
+/* Until bytes are buffered or the blob is over: 0, or an error. */
+static int bs_fill(struct bstream *b)
 {
-	struct bstream *b = (struct bstream *)s;
+	struct dc_stream *s = &b->s;
 	int err;
 
 	for (;;) {
-		if (b->len > b->off) {
-			size_t k = b->len - b->off < n ? b->len - b->off : n;
-
-			memcpy(out, b->buf + b->off, k);
-			b->off += k;
-			b->delivered += k;
-			return (ssize_t)k;
-		}
+		if (b->len > b->off)
+			return 0;
 		b->off = b->len = 0;
 		if (b->finished)
 			return 0;
@@ -1235,6 +1339,21 @@ static ssize_t bs_read(struct dc_stream *s, void *out, size_t n)
 	}
 }
 
+static ssize_t bs_read(struct dc_stream *s, void *out, size_t n)
+{
+	struct bstream *b = (struct bstream *)s;
+	size_t k;
+	int err;
+
+	if ((err = bs_fill(b)) < 0)
+		return err;
+	k = b->len - b->off < n ? b->len - b->off : n;
+	memcpy(out, b->buf + b->off, k);
+	b->off += k;
+	b->delivered += k;
+	return (ssize_t)k;
+}
+
 static void bs_close(struct dc_stream *s)
 {
 	struct bstream *b = (struct bstream *)s;
@@ -1247,11 +1366,10 @@ static void bs_close(struct dc_stream *s)
 	free(b);
 }
 
-int dc__reg_open_blob(struct dc_reg *g, struct dc_ctx *ctx,
-		      const char *digest, struct dc_stream **out)
+static int open_blob(struct dc_reg *g, struct dc_ctx *ctx, const char *digest,
+		     struct bstream **out)
 {
 	struct bstream *b;
-	int err;
 
 	*out = NULL;
 	if (!(b = dc__calloc(ctx, 1, sizeof(*b))))
@@ -1268,7 +1386,51 @@ int dc__reg_open_blob(struct dc_reg *g, struct dc_ctx *ctx,
 		bs_close(&b->s);
 		return dc__enomem(ctx);
 	}
+	*out = b;
+	return 0;
+}
+
+int dc__reg_open_blob(struct dc_reg *g, struct dc_ctx *ctx,
+		      const char *digest, struct dc_stream **out)
+{
+	struct bstream *b;
+	int err;
+
+	*out = NULL;
+	if ((err = open_blob(g, ctx, digest, &b)) < 0)
+		return err;
 	if ((err = bs_start(b)) < 0) {
+		bs_close(&b->s);
+		return err;
+	}
+	*out = &b->s;
+	return 0;
+}
+
+int dc__reg_open_blob_range(struct dc_reg *g, struct dc_ctx *ctx,
+			    const char *digest, uint64_t size, uint64_t off,
+			    uint64_t len, struct dc_stream **out)
+{
+	struct bstream *b;
+	int err;
+
+	*out = NULL;
+	if (!len || off + len > size)
+		DC_BUG("range %llu+%llu of a %llu-byte blob",
+		       (unsigned long long)off, (unsigned long long)len,
+		       (unsigned long long)size);
+	if (__atomic_load_n(&g->norange, __ATOMIC_RELAXED))
+		return dc_error(ctx, DC_EUNSUPPORTED,
+				"%s: blob %s: the registry did not serve a range before",
+				g->label, digest);
+	if ((err = open_blob(g, ctx, digest, &b)) < 0)
+		return err;
+	b->ranged = 1;
+	b->roff = off;
+	b->rlen = len;
+	b->total = size;
+	/* the answer's first bytes say whether it is the range asked */
+	if ((err = bs_start(b)) < 0 || (err = bs_fill(b)) < 0) {
 		bs_close(&b->s);
 		return err;
 	}

@@ -381,3 +381,39 @@ out:
 	json_decref(j);
 	return err;
 }
+
+/* A decimal number of at most 18 digits at *P, moving *P past it. */
+static int crange_num(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	size_t n = 0;
+
+	while (*s >= '0' && *s <= '9' && n < 18) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		s++;
+		n++;
+	}
+	if (!n || (*s >= '0' && *s <= '9'))
+		return -1;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+int dc__reg_crange_parse(const char *s, uint64_t *start, uint64_t *end,
+			 uint64_t *total)
+{
+	if (strncmp(s, "bytes ", 6))
+		return -1;
+	s += 6;
+	while (*s == ' ')
+		s++;
+	if (crange_num(&s, start) < 0 || *s++ != '-' ||
+	    crange_num(&s, end) < 0 || *s++ != '/' ||
+	    crange_num(&s, total) < 0 || *s)
+		return -1;
+	if (*start > *end || *end >= *total)
+		return -1;
+	return 0;
+}

@@ -73,6 +73,11 @@ int dc__reg_auth_parse(struct dc_ctx *ctx, const struct dc_buf *b,
 		       const char *label, const char *name, char **user,
 		       char **pass);
 
+/* A Content-Range value "bytes START-END/TOTAL", strictly: decimal
+ * numbers, START <= END < TOTAL; -1 if it is not one. */
+int dc__reg_crange_parse(const char *s, uint64_t *start, uint64_t *end,
+			 uint64_t *total);
+
 /* The message of a distribution error body ("CODE: message"), into
  * OUT (N bytes), "" when B is not one. */
 void dc__reg_err_body(const struct dc_buf *b, char *out, size_t n);
@@ -109,6 +114,19 @@ int dc__reg_get_blob(struct dc_reg *g, struct dc_ctx *ctx,
  * to CTX; bounded memory. */
 int dc__reg_open_blob(struct dc_reg *g, struct dc_ctx *ctx,
 		      const char *digest, struct dc_stream **out);
+/*
+ * Bytes [OFF, OFF+LEN) of blob DIGEST (SIZE bytes in all) as a stream
+ * that gives exactly LEN bytes or fails naming the blob (unchecked
+ * otherwise: the caller hashes the whole). The answer has begun when it
+ * returns: DC_EUNSUPPORTED, with the reason as the message, when the
+ * registry does not serve the range (an answer other than 206 with
+ * exactly that Content-Range and length, or a redirect to another host,
+ * where ranges are not known to work); from then on every call on G
+ * fails so at once. Take the blob whole then (dc__reg_open_blob).
+ */
+int dc__reg_open_blob_range(struct dc_reg *g, struct dc_ctx *ctx,
+			    const char *digest, uint64_t size, uint64_t off,
+			    uint64_t len, struct dc_stream **out);
 /* 1 if the repository has blob DIGEST, 0 if not. */
 int dc__reg_blob_exists(struct dc_reg *g, const char *digest);
 /* Mount blob DIGEST from repository FROM of the same registry: 1 done,

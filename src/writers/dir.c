@@ -113,7 +113,9 @@ static int dirw_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 
 	if (is_manifest(w, want))
 		return 1;
-	*fd = openat(p->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	/* read and write: the copy pool may read back what it wrote (a
+	 * blob fetched in parts is hashed in order once they are in) */
+	*fd = openat(p->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 		     0644);
 	if (*fd < 0)
 		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,

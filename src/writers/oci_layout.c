@@ -516,8 +516,10 @@ static int dir_reserve_blob(struct dc_writer *w, const struct dc_desc *want,
 
 	if (p->append || p->reserved >= p->max_reserved)
 		return 1;	/* blobs appear under their name only whole */
+	/* read and write: the copy pool may read back what it wrote (a
+	 * blob fetched in parts is hashed in order once they are in) */
 	*fd = openat(p->shafd, dc__digest_hex(want->digest),
-		     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		     O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (*fd < 0) {
 		dc__blob_name(name, sizeof(name), want->digest);
 		return dc_error(w->ctx, DC_EIO, "'%s/%s': %s", w->dest, name,

@@ -60,6 +60,7 @@ _missing() {
 		samples) [ -n "$SAMPLES" ] || { echo "$t"; return 0; } ;;
 		bounds) sanitized && { echo "$t"; return 0; } ;;
 		ipv6) ipv6_loopback || { echo "$t"; return 0; } ;;
+		cores2) [ "$(nproc)" -ge 2 ] || { echo "$t"; return 0; } ;;
 		*) have "$t" || { echo "$t"; return 0; } ;;
 		esac
 	done
@@ -75,6 +76,8 @@ expect_success() {
 			echo "skip $n_test - $SCRIPT: $title (optional suite: DECANT_SAMPLES not set)"
 		elif [ "$m" = ipv6 ]; then
 			echo "skip $n_test - $SCRIPT: $title (this machine has no IPv6 loopback)"
+		elif [ "$m" = cores2 ]; then
+			echo "skip $n_test - $SCRIPT: $title (a blob comes in parts only with 2 cores or more)"
 		elif [ "$m" = bounds ]; then
 			echo "skip $n_test - $SCRIPT: $title (resource bounds are measured on the plain build, not under a sanitizer)"
 		elif [ "${CI:-}" = true ]; then

@@ -9,6 +9,7 @@
  *   3  a distribution error body
  *   4  a docker:// reference
  *   5  a host name (the loopback rule)
+ *   6  a Content-Range header value
  */
 #include "util/util.h"
 #include "registry/registry.h"
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b.data = s;
 	b.len = size - 1;
 	b.cap = size;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0: {
 		struct dc_reg_chal c;
 
@@ -76,6 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 5:
 		(void)dc__reg_host_loopback(s);
 		break;
+	case 6: {
+		uint64_t st, e, t;
+
+		if (dc__reg_crange_parse(s, &st, &e, &t) == 0 &&
+		    (st > e || e >= t))
+			abort();
+		break;
+	}
 	}
 	free(s);
 	dc_ctx_free(ctx);

@@ -190,3 +190,39 @@ TEST(registry_err_body)
 	dc__reg_err_body(&b, msg, sizeof(msg));
 	CHECK_STR(msg, "");
 }
+
+TEST(registry_content_range)
+{
+	static const struct {
+		const char *in;
+		int ok;
+		uint64_t s, e, t;
+	} t[] = {
+		{ "bytes 0-99/100", 1, 0, 99, 100 },
+		{ "bytes 20978252-41956502/41956503", 1, 20978252, 41956502, 41956503 },
+		{ "bytes  5-5/6", 1, 5, 5, 6 },
+		{ "bytes 0-99/*", 0, 0, 0, 0 },
+		{ "bytes */100", 0, 0, 0, 0 },
+		{ "bytes 0-100/100", 0, 0, 0, 0 },
+		{ "bytes 10-9/100", 0, 0, 0, 0 },
+		{ "bytes 0-99/100 ", 0, 0, 0, 0 },
+		{ "bytes +0-99/100", 0, 0, 0, 0 },
+		{ "bytes 0--99/100", 0, 0, 0, 0 },
+		{ "items 0-99/100", 0, 0, 0, 0 },
+		{ "bytes 0-99", 0, 0, 0, 0 },
+		{ "bytes 0-1/1000000000000000000000", 0, 0, 0, 0 },
+		{ "", 0, 0, 0, 0 },
+	};
+	uint64_t s, e, tot;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		UNIT_CASE("'%s'", t[i].in);
+		CHECK((dc__reg_crange_parse(t[i].in, &s, &e, &tot) == 0) == t[i].ok);
+		if (t[i].ok && dc__reg_crange_parse(t[i].in, &s, &e, &tot) == 0) {
+			CHECK(s == t[i].s);
+			CHECK(e == t[i].e);
+			CHECK(tot == t[i].t);
+		}
+	}
+}

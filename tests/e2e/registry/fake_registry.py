@@ -6,7 +6,14 @@ short, then resumed with Range), cut (cut short every time, no Range),
 hugemanifest (a 9 MiB manifest), redirectloop (blob GETs
 redirect forever), flaky (two 500s, then success), offhost (blob GETs
 redirect to localhost, another host by name, which must get no
-Authorization). Every request
+Authorization). Repositories named range* serve an image whose layer is
+a 40 MiB blob, fetched in ranged parts: range200 answers every Range
+with 200 and the whole blob, rangebadcr with a Content-Range whose total
+is wrong, rangeshort answers a Range that does not start at 0 with the
+right Content-Range but fewer bytes (and a Content-Length saying so),
+rangecut cuts such an answer short once per part (then the resume is
+answered right), rangeoffhost redirects blob GETs to another host, which
+ignores Range. RANGELOG gets each blob GET's Range header. Every request
 must carry "Authorization: Basic dTpzM2NyZXQ=" (u:s3cret) except the
 off-host one; AUTHLOG gets what the off-host one received."""
 import gzip, hashlib, io, json, os, sys, tarfile, time, threading
@@ -40,6 +47,43 @@ flaky = {"n": 0}
 lock = threading.Lock()
 
 
+def image(layer_bytes, diff):
+    """(manifest, config, config digest, layer digest) of a one-layer image"""
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "config": {"Cmd": ["/bin/cat", "/hello.txt"]},
+                      "rootfs": {"type": "layers", "diff_ids": [diff]}}).encode()
+    man = json.dumps({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": "sha256:" + hashlib.sha256(cfg).hexdigest(), "size": len(cfg)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": "sha256:" + hashlib.sha256(layer_bytes).hexdigest(),
+                    "size": len(layer_bytes)}]}).encode()
+    return (man, cfg, "sha256:" + hashlib.sha256(cfg).hexdigest(),
+            "sha256:" + hashlib.sha256(layer_bytes).hexdigest())
+
+
+big = {}
+
+
+def big_image():
+    """the range* image, made when first asked for: a 40 MiB random file,
+    gzip without compression"""
+    with lock:
+        if not big:
+            t = io.BytesIO()
+            with tarfile.open(fileobj=t, mode="w", format=tarfile.USTAR_FORMAT) as tf:
+                data = os.urandom(40 << 20)
+                ti = tarfile.TarInfo("hello.txt")
+                ti.size = len(data)
+                tf.addfile(ti, io.BytesIO(data))
+            tb = t.getvalue()
+            big["layer"] = gzip.compress(tb, compresslevel=0, mtime=0)
+            big["img"] = image(big["layer"], "sha256:" + hashlib.sha256(tb).hexdigest())
+            big["cut"] = set()
+    return big
+
+
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -65,6 +109,10 @@ class H(BaseHTTPRequestHandler):
         if host.startswith("localhost"):
             with open(portfile + ".offhost", "a") as f:
                 f.write(repr(self.headers.get("Authorization")) + "\n")
+            if p == "/bigblob":
+                with open(portfile + ".rangelog", "a") as f:
+                    f.write(f"offhost {self.headers.get('Range', '-')}\n")
+                return self.reply(200, big_image()["layer"], "application/octet-stream")
             return self.reply(200, layer, "application/octet-stream")
         if self.headers.get("Authorization") != AUTH:
             return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
@@ -80,6 +128,8 @@ class H(BaseHTTPRequestHandler):
                 flaky["n"] += 1
                 if flaky["n"] <= 2:
                     return self.reply(500, b"{}")
+        if mode.startswith("range"):
+            return self.ranged(mode, kind, ref)
         if kind == "manifests":
             if mode == "hugemanifest":
                 return self.reply(200, b" " * (9 << 20) + manifest,
@@ -116,6 +166,48 @@ class H(BaseHTTPRequestHandler):
                 return
             return self.reply(200, layer, "application/octet-stream")
         return self.reply(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
+
+    def ranged(self, mode, kind, ref):
+        b = big_image()
+        man, cfg, bcdg, bldg = b["img"]
+        lay = b["layer"]
+        if kind == "manifests":
+            return self.reply(200, man, "application/vnd.oci.image.manifest.v1+json")
+        if ref == bcdg:
+            return self.reply(200, cfg, "application/octet-stream")
+        if ref != bldg:
+            return self.reply(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
+        rng = self.headers.get("Range", "")
+        if mode == "rangeoffhost":
+            port = self.server.server_address[1]
+            return self.reply(307, hdrs=[("Location", f"http://localhost:{port}/bigblob")])
+        with open(portfile + ".rangelog", "a") as f:
+            f.write(f"{mode} {rng or '-'}\n")
+        if not rng.startswith("bytes=") or mode == "range200":
+            return self.reply(200, lay, "application/octet-stream")
+        start, end = rng[6:].split("-")
+        start = int(start)
+        end = int(end) if end else len(lay) - 1
+        body = lay[start:end + 1]
+        cr = f"bytes {start}-{end}/{len(lay)}"
+        if mode == "rangebadcr":
+            cr = f"bytes {start}-{end}/{len(lay) + 1}"
+        if mode == "rangeshort" and start > 0:
+            body = body[:len(body) // 2]
+        if mode == "rangecut" and start > 0:
+            with lock:
+                first = end not in b["cut"]    # a part's resume has its end
+                b["cut"].add(end)
+            if first:
+                self.send_response(206)
+                self.send_header("Content-Range", cr)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[:len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+        return self.reply(206, body, "application/octet-stream", [("Content-Range", cr)])
 
 
 srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
