@@ -125,7 +125,7 @@ static void job_str(char *buf, size_t n, double rate, int final)
 static void draw(int final)
 {
 	char d[32], t[48] = "", r[32], eta[32] = "", blobs[32] = "";
-	char job[96], es[24];
+	char job[128], es[24];
 	double t0 = now(), el = t0 - P.ph_start;
 	double rate = el > 0 ? (double)P.done / el : 0;
 
