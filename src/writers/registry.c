@@ -277,19 +277,31 @@ static int have_blob(struct dc_reg *g, const char *repo,
 /* HEAD, then a mount: 1 if the repository has blob WANT now, 0 if it
  * must be sent. A blob no image uses (a manifest, an index) goes up in
  * put_image or commit: 1. */
-static int reg_has_blob(struct dc_writer *w, const struct dc_desc *want)
+/* The repository blob DIGEST goes to and its client: 0, or 1 when no
+ * image of the output uses it, or an error. */
+static int blob_client(struct dc_writer *w, const char *digest,
+		       const char **repo, struct dc_reg **g)
 {
-	struct wpriv *p = w->priv;
-	const struct dc_image *img = blob_user(w, want->digest);
-	const char *repo;
-	char from[512];
-	struct dc_reg *g;
+	const struct dc_image *img = blob_user(w, digest);
 	int err = 0;
 
 	if (!img)
 		return 1;
-	repo = image_repo(p, img);
-	if (!(g = client(w, repo, &err)))
+	*repo = image_repo(w->priv, img);
+	if (!(*g = client(w, *repo, &err)))
+		return err;
+	return 0;
+}
+
+static int reg_has_blob(struct dc_writer *w, const struct dc_desc *want)
+{
+	struct wpriv *p = w->priv;
+	const char *repo;
+	char from[512];
+	struct dc_reg *g;
+	int err;
+
+	if ((err = blob_client(w, want->digest, &repo, &g)) != 0)
 		return err;
 	err = have_blob(g, repo, want,
 			source_repo(p, want, from, sizeof(from)) ? from : NULL);
@@ -302,17 +314,12 @@ static int reg_has_blob(struct dc_writer *w, const struct dc_desc *want)
 static int reg_put_blob(struct dc_writer *w, struct dc_stream *in,
 			const struct dc_desc *want)
 {
-	struct wpriv *p = w->priv;
-	const struct dc_image *img = blob_user(w, want->digest);
 	const char *repo;
 	struct dc_reg *g;
-	int err = 0;
+	int err;
 
-	if (!img)
-		return 0;
-	repo = image_repo(p, img);
-	if (!(g = client(w, repo, &err)))
-		return err;
+	if ((err = blob_client(w, want->digest, &repo, &g)) != 0)
+		return err < 0 ? err : 0;
 	if ((err = dc__reg_put_blob(g, w->ctx, in, want->digest,
 				    want->size)) < 0)
 		return err;
@@ -334,16 +341,12 @@ static int reg_reserve_send(struct dc_writer *w, const struct dc_desc *want,
 			    void **arg)
 {
 	struct wpriv *p = w->priv;
-	const struct dc_image *img = blob_user(w, want->digest);
 	struct upload **up, *u;
 	const char *repo;
 	struct dc_reg *g;
-	int err = 0;
+	int err;
 
-	if (!img)
-		return 1;
-	repo = image_repo(p, img);
-	if (!(g = client(w, repo, &err)))
+	if ((err = blob_client(w, want->digest, &repo, &g)) != 0)
 		return err;
 	if (!(up = dc__reallocarray(w->ctx, p->up, p->nup + 1, sizeof(*up))))
 		return DC_ENOMEM;
