@@ -9,6 +9,11 @@
 #          gzip-compressed on the way as skopeo does by default
 #   pull   that repository into an oci: layout
 #   repush the same image again (every blob is there: HEAD only)
+#   push-save-link, pull-link  push-save and pull through bench/throttle.py,
+#          a proxy that carries LINK_MBIT (default 1000) megabits per
+#          second each way: a registry across a network link, where a
+#          push that compresses every layer before it sends one pays for
+#          both one after the other (LINK_MBIT=0 leaves these out)
 # Prints: case | tool | wall s | peak RSS MiB. DATADIR as for bench/run.sh
 # (default /var/tmp/decant-bench, bench/make-images.sh makes big.tar).
 # DECANT=path (default ./build/decant). ROUNDS=N (default 1) runs the
@@ -20,13 +25,16 @@ cd "$(dirname "$0")/.."
 data=${1:-/var/tmp/decant-bench}
 decant=$(realpath "${DECANT:-build/decant}")
 w=$(mktemp -d /var/tmp/decant-registry-bench.XXXXXX)
-trap 'kill "$(cat "$w/pid" 2>/dev/null)" 2>/dev/null; rm -rf "$w"' EXIT
+trap 'kill "$(cat "$w/pid" 2>/dev/null)" "$(cat "$w/tpid" 2>/dev/null)" 2>/dev/null; rm -rf "$w"' EXIT
+link=${LINK_MBIT:-1000}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # a fresh registry (new port, empty storage) for each round: skopeo's
 # blob-info cache would otherwise mount what an earlier round pushed
 start_registry() {
 	[ -s "$w/pid" ] && kill "$(cat "$w/pid")" 2>/dev/null && sleep 0.2
+	[ -s "$w/tpid" ] && kill "$(cat "$w/tpid")" 2>/dev/null
 	rm -rf "$w/data"
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	cat >"$w/cfg.yml" <<CFG
 version: 0.1
 log: {level: error}
@@ -37,6 +45,12 @@ CFG
 	echo $! >"$w/pid"
 	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
 	R=127.0.0.1:$port
+	[ "$link" = 0 ] && return
+	lport=$(free_port)
+	python3 bench/throttle.py "$lport" "$port" "$link" &
+	echo $! >"$w/tpid"
+	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$lport/v2/" && break; sleep 0.1; done
+	L=127.0.0.1:$lport
 }
 "$decant" convert -q --compress gzip "$data/big.tar" oci:"$w/src"
 printf '| case | tool | wall s | peak RSS MiB |\n|---|---|---|---|\n'
@@ -58,12 +72,20 @@ for i in $(seq "$rounds"); do
 	t pull skopeo skopeo copy -q --src-tls-verify=false docker://$R/sk:1 oci:"$w/sk-out"
 	t pull decant "$decant" convert -q docker://$R/dc:1 oci:"$w/dc-out"
 	rm -rf "$w/sk-out" "$w/dc-out"
+	if [ "$link" != 0 ]; then
+		t push-save-link skopeo skopeo copy -q --dest-tls-verify=false docker-archive:"$data/big.tar" docker://$L/skl:1
+		t push-save-link decant "$decant" convert -q --compress gzip "$data/big.tar" docker://$L/dcl:1
+		t pull-link skopeo skopeo copy -q --src-tls-verify=false docker://$L/sk:1 oci:"$w/sk-out"
+		t pull-link decant "$decant" convert -q docker://$L/dc:1 oci:"$w/dc-out"
+		rm -rf "$w/sk-out" "$w/dc-out"
+	fi
 done >"$w/runs"
 cat "$w/runs"
 t repush skopeo skopeo copy -q --dest-tls-verify=false oci:"$w/src" docker://$R/sk:1
 t repush decant "$decant" convert -q oci:"$w/src" docker://$R/dc:1
 if [ "$rounds" -gt 1 ]; then
-	for c in push push-save pull; do
+	for c in push push-save pull push-save-link pull-link; do
+		grep -q "^| $c |" "$w/runs" || continue
 		for tool in skopeo decant; do
 			m=$(grep "^| $c | $tool |" "$w/runs" | cut -d'|' -f4 | med)
 			printf '| %s (median of %d) | %s | %s | |\n' "$c" "$rounds" "$tool" "$m"

@@ -24,6 +24,7 @@ struct pblob {
 	const void *mem;		/* B_MEM */
 	int fd;				/* B_SPOOL */
 	size_t squash;			/* a squash: the how-manieth (1...) */
+	int sent;			/* in the output already: an early send */
 };
 
 struct tjob;
@@ -47,6 +48,13 @@ struct plan {
 	struct dc_writer *w;		/* begun: squashes may go straight in */
 	size_t nsquash;
 	const struct dc_image *const *src;	/* img[i] is made from src[i] */
+	/* optional, set by the caller: NAMED once every output image and
+	 * index exists with its names but nothing planned yet (the
+	 * pointers are final); SPOOLED when a layer's spool is complete,
+	 * which may send it at once and set B->sent */
+	int (*named)(void *arg, struct plan *p);
+	int (*spooled)(void *arg, struct pblob *b);
+	void *hook_arg;
 };
 
 /*
@@ -70,5 +78,20 @@ int dc__spool_dir(struct dc_ctx *ctx, const char *dest, char **out);
 
 /* How many bottom layers of N a --squash-last in O keeps as they are. */
 size_t dc__squash_keep(const struct dc_write_opts *o, size_t n);
+
+/*
+ * Early sends (early.c): blobs a writer sends from worker threads (a
+ * registry), sent while the plan goes on. dc__early_send() (on the
+ * plan's thread) asks the writer whether it holds spooled blob B, else
+ * starts sending B and sets B->sent either way; dc__early_wait() joins
+ * every send and returns the first failure; dc__early_free() (NULL-safe)
+ * stops and joins whatever still runs. W must be begun.
+ */
+struct dc_early;
+int dc__early_new(struct dc_writer *w, const struct dc_bsrc *bs,
+		  struct dc_early **out);
+int dc__early_send(struct dc_early *e, struct pblob *b);
+int dc__early_wait(struct dc_early *e, struct dc_ctx *ctx);
+void dc__early_free(struct dc_early *e);
 
 #endif

@@ -167,7 +167,7 @@ static int write_planned(struct dc_writer *w, struct dc_reader *r,
 
 	dc__reader_blobs(r, &bs);
 	for (i = 0; i < p->nb; i++)
-		if (p->b[i].kind != B_DONE)
+		if (p->b[i].kind != B_DONE && !p->b[i].sent)
 			total += (uint64_t)p->b[i].out->size;
 	if ((err = dc__cpool_new(&bs, &cp)) < 0)
 		return err;
@@ -177,7 +177,7 @@ static int write_planned(struct dc_writer *w, struct dc_reader *r,
 	for (i = 0; i < p->nb; i++) {
 		if ((err = dc__check_intr(ctx)) < 0)
 			goto out;
-		if (p->b[i].kind == B_DONE)
+		if (p->b[i].kind == B_DONE || p->b[i].sent)
 			continue;
 		w->align_next = p->b[i].squash != 0;
 		if (ctx->progress)
@@ -245,6 +245,27 @@ static int leave_out(struct dc_writer *w, struct plan *p,
 	return err;
 }
 
+/* The plan's images are named: a writer that sends blobs as they are
+ * made (a registry) learns where they go, and begins (connects). */
+struct hooks {
+	struct dc_writer *w;
+	struct dc_early *early;
+};
+
+static int early_named(void *arg, struct plan *p)
+{
+	struct dc_writer *w = ((struct hooks *)arg)->w;
+
+	dc__writer_set_images(w, (const struct dc_image *const *)p->img, p->n,
+			      (const struct dc_index *const *)p->idx, p->nidx);
+	return dc__writer_begin(w);
+}
+
+static int early_spooled(void *arg, struct pblob *b)
+{
+	return dc__early_send(((struct hooks *)arg)->early, b);
+}
+
 /* A layout: the plan, then its blobs and images. */
 static int write_layout(struct dc_writer *w, struct dc_reader *r,
 			const struct dc_image *const *imgs, size_t n,
@@ -252,6 +273,8 @@ static int write_layout(struct dc_writer *w, struct dc_reader *r,
 {
 	struct dc_ctx *ctx = w->ctx;
 	const struct dc_writer_ops *ops = w->ops;
+	struct dc_early *early = NULL;
+	struct hooks h;
 	char *note = NULL;
 	struct plan p;
 	int err;
@@ -264,7 +287,23 @@ static int write_layout(struct dc_writer *w, struct dc_reader *r,
 			goto out;
 		p.w = w;
 	}
-	if ((err = dc__plan_build(&p, r, ops, imgs, n, o, dest)) < 0)
+	/* a writer that sends (a registry): begun once the images are
+	 * named, it takes each recompressed or squashed layer as soon as
+	 * it is made, while the next one is */
+	if ((ops->caps & DC_WCAP_REMOTE) && ops->reserve_send && !o->exclude) {
+		struct dc_bsrc bs;
+
+		dc__reader_blobs(r, &bs);
+		if ((err = dc__early_new(w, &bs, &early)) < 0)
+			goto out;
+		h.w = w;
+		h.early = early;
+		p.named = early_named;
+		p.spooled = early_spooled;
+		p.hook_arg = &h;
+	}
+	if ((err = dc__plan_build(&p, r, ops, imgs, n, o, dest)) < 0 ||
+	    (err = dc__early_wait(early, ctx)) < 0)
 		goto out;
 	dc__enc_free(p.enc);	/* recompression is over: its threads too */
 	p.enc = NULL;
@@ -274,6 +313,7 @@ static int write_layout(struct dc_writer *w, struct dc_reader *r,
 			      (const struct dc_index *const *)p.idx, p.nidx);
 	err = write_planned(w, r, &p);
 out:
+	dc__early_free(early);	/* joined before the writer goes */
 	if (err < 0)
 		dc__writer_abort(w);
 	dc__plan_release(&p);

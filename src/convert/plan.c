@@ -23,6 +23,7 @@ struct tjob {
 	int fd;				/* the spool, until the plan takes it */
 	struct dc_desc out;
 	struct dc_err err;		/* code 0: none */
+	int sent;			/* sent early (p->spooled) */
 };
 
 void dc__plan_release(struct plan *p)
@@ -270,8 +271,9 @@ static int plan_squash(struct plan *p, struct dc_reader *r,
 	size_t k;
 
 	/* an image listed again (the same config, so the same layers):
-	 * its squash is made once (issue 17: 5,000 times, 53 s) */
-	for (k = 0; k < p->n; k++) {
+	 * its squash is made once (issue 17: 5,000 times, 53 s); the
+	 * images before IMG are planned, the others only named */
+	for (k = 0; k < p->n && p->img[k] != img; k++) {
 		const struct dc_image *o2 = p->img[k];
 
 		if (strcmp(p->src[k]->config.digest, src->config.digest) ||
@@ -366,6 +368,7 @@ static int plan_transcode(struct plan *p, struct dc_reader *r,
 		*ol = p->jobs[k].out;
 		fd = p->jobs[k].fd;
 		p->jobs[k].fd = -1;
+		b->sent = p->jobs[k].sent;
 		if ((err = keep_fd(p, fd)) < 0)
 			return err;
 	} else if ((err = dc__transcode(&bs, sl, to, o, spooldir,
@@ -393,6 +396,7 @@ static int plan_layer(struct plan *p, struct dc_reader *r,
 	enum dc_comp to = target_comp(ops, o, sl ? sl->comp :
 				      src->layers[src->nlayers - 1].comp);
 	struct pblob b = { 0 };
+	size_t nb;
 	int err;
 
 	if (!sl) {
@@ -419,7 +423,13 @@ static int plan_layer(struct plan *p, struct dc_reader *r,
 	if (!(ol->media_type = dc__strdup(ctx, dc__layer_media_type(to, 0))))
 		return DC_ENOMEM;
 	b.out = ol;
-	return add_blob(p, &b);
+	nb = p->nb;
+	if ((err = add_blob(p, &b)) < 0)
+		return err;
+	/* a new spool: the writer may take it now */
+	if (p->nb > nb && b.kind == B_SPOOL && p->spooled)
+		return p->spooled(p->hook_arg, &p->b[nb]);
+	return 0;
 }
 
 /* SRC's manifest bytes when they say what IMG is, else a new one. */
@@ -437,39 +447,24 @@ static int plan_manifest(struct dc_ctx *ctx, const struct dc_image *src,
 	return 0;
 }
 
+/* IMG, named already (plan_names, its layers allocated), made from
+ * SRC: config, layers, manifest. */
 static int plan_image(struct plan *p, struct dc_reader *r,
 		      const struct dc_writer_ops *ops,
 		      const struct dc_write_opts *o, const struct dc_image *src,
-		      const char *spooldir, struct dc_image **out)
+		      const char *spooldir, struct dc_image *img)
 {
 	struct dc_ctx *ctx = p->ctx;
-	struct dc_image *img;
 	size_t i, keep = dc__squash_keep(o, src->nlayers);
 	int err;
 
-	*out = NULL;
-	if ((err = dc__image_new(ctx, &img)) < 0)
+	if ((err = plan_config(ctx, src, img)) < 0)
 		return err;
-	if ((err = plan_names(p, ops, src, img)) < 0 ||
-	    (err = plan_config(ctx, src, img)) < 0)
-		goto fail;
-	img->nlayers = keep + (keep < src->nlayers);
-	if (img->nlayers &&
-	    !(img->layers = dc__calloc(ctx, img->nlayers, sizeof(*img->layers)))) {
-		err = DC_ENOMEM;
-		goto fail;
-	}
 	for (i = 0; i < img->nlayers; i++)
 		if ((err = plan_layer(p, r, ops, o, src, keep, i, spooldir,
 				      img)) < 0)
-			goto fail;
-	if ((err = plan_manifest(ctx, src, img)) < 0)
-		goto fail;
-	*out = img;
-	return 0;
-fail:
-	dc__image_free(img);
-	return err;
+			return err;
+	return plan_manifest(ctx, src, img);
 }
 
 /* Squashed layers first, as they were made (a tar output gets them
@@ -594,6 +589,65 @@ static void *tworker(void *arg)
 	return NULL;
 }
 
+static int cmp_job_size(const void *a, const void *b)
+{
+	const struct tjob *x = a, *y = b;
+
+	if (x->src->size != y->src->size)
+		return x->src->size > y->src->size ? -1 : 1;
+	return strcmp(x->src->digest, y->src->digest);
+}
+
+/*
+ * Layers to compress for a writer that sends each as soon as it is made
+ * (p->spooled, a registry): one after the other with every thread, the
+ * largest first, so that the upload left alone at the end is the
+ * smallest one's. The first image using a layer gets its digest at
+ * once: that is how the writer knows where the blob goes.
+ */
+static int send_up_front(struct plan *p, struct dc_reader *r,
+			 const struct dc_writer_ops *ops,
+			 const struct dc_image *const *src, size_t nsrc,
+			 const struct dc_write_opts *o, const char *spooldir)
+{
+	struct dc_bsrc bs;
+	size_t i, j, k;
+	int err;
+
+	dc__reader_blobs(r, &bs);
+	qsort(p->jobs, p->njobs, sizeof(*p->jobs), cmp_job_size);
+	for (k = 0; k < p->njobs; k++) {
+		struct tjob *t = &p->jobs[k];
+		struct pblob b = { 0 };
+		int found = 0;
+
+		if ((err = dc__transcode(&bs, t->src, t->to, o, spooldir,
+					 &p->enc, &t->fd, &t->out)) < 0)
+			return err;
+		for (i = 0; i < nsrc && !found; i++) {
+			size_t keep = dc__squash_keep(o, src[i]->nlayers);
+
+			for (j = 0; j < keep && !found; j++)
+				if (!strcmp(src[i]->layers[j].digest,
+					    t->src->digest) &&
+				    target_comp(ops, o, src[i]->layers[j].comp) == t->to) {
+					memcpy(p->img[i]->layers[j].digest,
+					       t->out.digest,
+					       sizeof(t->out.digest));
+					found = 1;
+				}
+		}
+		b.kind = B_SPOOL;
+		b.src = t->src;
+		b.out = &t->out;
+		b.fd = t->fd;
+		if ((err = p->spooled(p->hook_arg, &b)) < 0)
+			return err;
+		t->sent = b.sent;
+	}
+	return 0;
+}
+
 /*
  * Several layers to recompress, some of them compressed: do them at once,
  * each with its share of the compression threads, before planning picks
@@ -659,8 +713,9 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 	for (i = 0; i < p->njobs; i++)
 		if (p->jobs[i].src->comp != DC_COMP_NONE)
 			break;
-	if (i == p->njobs)
-		return 0;	/* nothing to decode: one after the other */
+	if (i == p->njobs)	/* nothing to decode: one after the other */
+		return p->spooled ? send_up_front(p, r, ops, src, nsrc, o,
+						  spooldir) : 0;
 	want = p->njobs < cpus ? p->njobs : cpus;
 	if (want > 8)
 		want = 8;
@@ -771,17 +826,36 @@ int dc__plan_build(struct plan *p, struct dc_reader *r,
 		err = DC_ENOMEM;
 		goto out;
 	}
+	/* every image and index named first: a writer that sends blobs
+	 * as they are made (p->named) knows where each goes */
+	for (i = 0; i < nsrc; i++) {
+		struct dc_image *img;
+		size_t keep = dc__squash_keep(o, src[i]->nlayers);
+
+		if ((err = dc__image_new(ctx, &p->img[i])) < 0)
+			goto out;
+		img = p->img[i];
+		p->n++;
+		if ((err = plan_names(p, ops, src[i], img)) < 0)
+			goto out;
+		img->nlayers = keep + (keep < src[i]->nlayers);
+		if (img->nlayers &&
+		    !(img->layers = dc__calloc(ctx, img->nlayers,
+					       sizeof(*img->layers)))) {
+			err = DC_ENOMEM;
+			goto out;
+		}
+	}
 	if ((err = outline(p, ops, src, nsrc, o)) < 0 ||
+	    (p->named && (err = p->named(p->hook_arg, p)) < 0) ||
 	    (err = transcode_up_front(p, r, ops, src, nsrc, o, spooldir)) < 0)
 		goto out;
-	for (i = 0; i < nsrc; i++) {
+	for (i = 0; i < nsrc; i++)
 		if ((err = plan_image(p, r, ops, o, src[i], spooldir,
-				      &p->img[i])) < 0)
+				      p->img[i])) < 0)
 			goto out;
-		p->n++;
-	}
 	for (i = 0; i < p->nidx; i++) {
-		struct pblob x = { B_MEM, NULL, &p->idx[i]->desc, NULL, -1, 0 };
+		struct pblob x = { B_MEM, NULL, &p->idx[i]->desc, NULL, -1, 0, 0 };
 
 		if ((err = plan_index(p, i, src)) < 0)
 			goto out;
@@ -791,8 +865,8 @@ int dc__plan_build(struct plan *p, struct dc_reader *r,
 	}
 	for (i = 0; i < p->n; i++) {
 		struct dc_image *img = p->img[i];
-		struct pblob c = { B_MEM, NULL, &img->config, img->config_raw.data, -1, 0 };
-		struct pblob m = { B_MEM, NULL, &img->manifest, img->manifest_raw.data, -1, 0 };
+		struct pblob c = { B_MEM, NULL, &img->config, img->config_raw.data, -1, 0, 0 };
+		struct pblob m = { B_MEM, NULL, &img->manifest, img->manifest_raw.data, -1, 0, 0 };
 
 		if ((err = add_blob(p, &c)) < 0 || (err = add_blob(p, &m)) < 0)
 			goto out;

@@ -64,7 +64,11 @@ struct dc_writer_ops {
 	/* optional: blob WANT is sent later from a worker thread (a
 	 * registry): *SEND(*ARG, TCTX, IN) sends it from IN, reporting to
 	 * TCTX; it may run on several threads at once for different
-	 * blobs, and runs before put_image(). Returns 1 when this writer
+	 * blobs, and runs before put_image(), also while has_blob() and
+	 * reserve_send() are called for other blobs (a registry push is
+	 * begun while it is planned: the images are then named, their
+	 * layers filled in as they are made, and a blob's image is the
+	 * first whose layers hold its digest). Returns 1 when this writer
 	 * cannot: the caller then uses reserve_blob or put_blob. */
 	int (*reserve_send)(struct dc_writer *w, const struct dc_desc *want,
 			    int (**send)(void *arg, struct dc_ctx *tctx,
@@ -110,8 +114,9 @@ struct dc_writer {
 	const char *dest;	/* "-" for stdout */
 	const char *src_path;	/* refuse writing over it */
 	enum dc_writer_state state;
-	/* every output image, final, before begin(): put_image() will be
-	 * called for each of them in this order */
+	/* every output image, before begin() (named, with their indexes;
+	 * final by the first put_image()): put_image() will be called for
+	 * each of them in this order */
 	const struct dc_image *const *images;
 	size_t nimages;
 	const struct dc_index *const *indexes;	/* for OCI layouts */
@@ -151,7 +156,8 @@ void dc__writer_release(struct dc_writer *w);
 /*
  * The images and indexes put_image() will get (borrowed: they must
  * outlive W), before begin() or, for a writer begun before planning
- * (put_blob_open), before the first put_image().
+ * (put_blob_open), before the first put_image(). A writer begun while
+ * planning (a registry) gets them named, then again when planned.
  */
 void dc__writer_set_images(struct dc_writer *w,
 			   const struct dc_image *const *img, size_t n,
