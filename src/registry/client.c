@@ -13,11 +13,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #include "banned.h"
 
@@ -741,6 +747,161 @@ static int read_file(struct dc_ctx *ctx, const char *path, size_t cap,
 	return err;
 }
 
+/*
+ * Credential helper HELPER's credentials for this registry, as Docker
+ * asks them: "docker-credential-HELPER get" (from $PATH) with the
+ * server's name on stdin, its JSON answer on stdout. 1 with g->user and
+ * g->pass, 0 when it has none ("credentials not found"), or an error
+ * that names the helper and says what it wrote on stderr (escaped),
+ * never its stdout (the secret).
+ */
+#define HELPER_MAX_OUT (64u << 10)
+#define HELPER_TIMEOUT_MS 60000
+static int creds_from_helper(struct dc_reg *g, struct dc_ctx *ctx,
+			     const char *helper)
+{
+	char prog[96], label[128], errmsg[160];
+	const char *server = strcmp(g->name, "docker.io") ?
+			     g->name : "https://index.docker.io/v1/";
+	char *argv[] = { prog, (char *)"get", NULL };
+	struct dc_buf out = DC_BUF_INIT, eb = DC_BUF_INIT;
+	int in[2] = { -1, -1 }, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	struct timespec t0, t1;
+	int err = 0, status = 0, fa_ok = 0, spawned = 0;
+	pid_t pid = -1;
+	size_t i;
+
+	snprintf(prog, sizeof(prog), "docker-credential-%s", helper);
+	snprintf(label, sizeof(label), "credential helper %s", prog);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0) {
+		err = dc_error(ctx, DC_EIO, "%s: pipe: %s", label,
+			       strerror(errno));
+		goto out;
+	}
+	if (posix_spawn_file_actions_init(&fa)) {
+		err = dc__enomem(ctx);
+		goto out;
+	}
+	fa_ok = 1;
+	if (posix_spawn_file_actions_adddup2(&fa, in[0], 0) ||
+	    posix_spawn_file_actions_adddup2(&fa, op[1], 1) ||
+	    posix_spawn_file_actions_adddup2(&fa, ep[1], 2)) {
+		err = dc__enomem(ctx);
+		goto out;
+	}
+	if ((errno = posix_spawnp(&pid, prog, &fa, NULL, argv, environ))) {
+		err = dc_error(ctx, DC_EIO,
+			       "%s (named in the auth file for %s): %s",
+			       label, g->name, strerror(errno));
+		goto out;
+	}
+	spawned = 1;
+	close(in[0]);
+	close(op[1]);
+	close(ep[1]);
+	in[0] = op[1] = ep[1] = -1;
+	/* the name is short: a pipe holds it whole */
+	if (write(in[1], server, strlen(server)) < 0 && errno != EPIPE) {
+		err = dc_error(ctx, DC_EIO, "%s: %s", label, strerror(errno));
+		goto out;
+	}
+	close(in[1]);
+	in[1] = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (op[0] >= 0 || ep[0] >= 0) {
+		struct pollfd pf[2] = { { op[0], POLLIN, 0 }, { ep[0], POLLIN, 0 } };
+		long left;
+		char buf[4096];
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = HELPER_TIMEOUT_MS - ((t1.tv_sec - t0.tv_sec) * 1000L +
+					    (t1.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (left <= 0) {
+			err = dc_error(ctx, DC_EIO, "%s: no answer in %d s",
+				       label, HELPER_TIMEOUT_MS / 1000);
+			goto out;
+		}
+		if (poll(pf, 2, (int)left) < 0) {
+			if (errno == EINTR && !(err = dc__check_intr(ctx)))
+				continue;
+			if (!err)
+				err = dc_error(ctx, DC_EIO, "%s: %s", label,
+					       strerror(errno));
+			goto out;
+		}
+		for (i = 0; i < 2; i++) {
+			int *fd = i ? &ep[0] : &op[0];
+			struct dc_buf *b = i ? &eb : &out;
+			ssize_t n;
+
+			if (*fd < 0 || !pf[i].revents)
+				continue;
+			n = read(*fd, buf, sizeof(buf));
+			if (n <= 0) {
+				close(*fd);
+				*fd = -1;
+				continue;
+			}
+			if (b->len + (size_t)n > HELPER_MAX_OUT) {
+				err = dc_error(ctx, DC_ELIMIT,
+					       "%s: more than %u KiB of answer",
+					       label, HELPER_MAX_OUT >> 10);
+				goto out;
+			}
+			if ((err = dc__buf_add(ctx, b, buf, (size_t)n)) < 0)
+				goto out;
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	spawned = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		/* Docker's helpers say so on stdout, and exit 1 */
+		if (out.len && memmem(out.data, out.len,
+				      "credentials not found", 21)) {
+			err = 0;
+			goto out;
+		}
+		/* its first line (the CLI escapes what reaches a terminal) */
+		for (i = 0; i < eb.len && i < sizeof(errmsg) - 1 &&
+			    eb.data[i] != '\n' && eb.data[i] != '\0'; i++)
+			errmsg[i] = eb.data[i];
+		errmsg[i] = '\0';
+		err = dc_error(ctx, DC_EIO, "%s failed (%s %d)%s%s", label,
+			       WIFEXITED(status) ? "exit status" : "signal",
+			       WIFEXITED(status) ? WEXITSTATUS(status) :
+			       WTERMSIG(status), errmsg[0] ? ": " : "", errmsg);
+		goto out;
+	}
+	if ((err = dc__reg_helper_parse(ctx, &out, label, &g->user,
+					&g->pass)) < 0)
+		goto out;
+	err = 1;
+out:
+	if (spawned) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (fa_ok)
+		posix_spawn_file_actions_destroy(&fa);
+	for (i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (op[i] >= 0)
+			close(op[i]);
+		if (ep[i] >= 0)
+			close(ep[i]);
+	}
+	if (out.data)
+		explicit_bzero(out.data, out.len);
+	dc__buf_release(&out);
+	dc__buf_release(&eb);
+	return err;
+}
+
 static int creds_from_files(struct dc_reg *g, struct dc_ctx *ctx)
 {
 	const char *env, *home;
@@ -768,6 +929,16 @@ static int creds_from_files(struct dc_reg *g, struct dc_ctx *ctx)
 		if (b.data)
 			explicit_bzero(b.data, b.len);
 		dc__buf_release(&b);
+		if (err == 2) {
+			char *helper = g->user;
+
+			g->user = NULL;
+			err = creds_from_helper(g, ctx, helper);
+			free(helper);
+			if (err < 0)
+				return dc_error_prefix(ctx, "'%s'", paths[i]);
+			return 0;	/* the helper decides: none is none */
+		}
 		if (err < 0)
 			return err;
 		if (err == 1 && g->user)
@@ -829,6 +1000,26 @@ static int ca_setup(struct dc_reg *g, struct dc_ctx *ctx, const char *dir)
 	}
 	g->ca = dc__buf_detach(&b, &g->calen);
 	return 0;
+}
+
+/* Basic credentials, and /v2/ asked again with them: 0 if it lets them
+ * in. */
+static int check_basic(struct dc_reg *g, struct dc_ctx *ctx)
+{
+	struct req q;
+	CURLcode rc;
+	int err;
+
+	if ((err = basic_authz(g, ctx)) < 0)
+		return err;
+	req_init(&q, g, ctx, "GET", DC_REG_MAX_ERRBODY);
+	snprintf(q.url, sizeof(q.url), "%s/v2/", g->base);
+	if ((err = perform(g, &q, 0, &rc)) == 0 && q.status == 401)
+		err = dc_error(ctx, DC_EIO,
+			       "401 on %s: authentication required (the registry refused the credentials)",
+			       g->label);
+	req_release(&q);
+	return err;
 }
 
 /* GET /v2/ on SCHEME: 0 with the status in *ST, or a transport error. */
@@ -923,11 +1114,18 @@ int dc__reg_new(struct dc_ctx *ctx, const struct dc_reg_ref *ref, int push,
 			       g->host, st);
 		goto fail;
 	}
-	/* ask for a token up front: no 401 round trip per request */
+	/* ask for a token up front: no 401 round trip per request. Basic
+	 * credentials are tried on /v2/ at once: a push that compresses
+	 * its layers first would otherwise learn that they are wrong (or
+	 * missing) only when the first one is done. */
 	if (st == 401 && g->bearer)
 		err = get_token(g, ctx, &g->chal, NULL);
 	else if (st == 401 && g->user)
-		err = basic_authz(g, ctx);
+		err = check_basic(g, ctx);
+	else if (st == 401 && !strcmp(g->chal.scheme, "basic"))
+		err = dc_error(ctx, DC_EIO,
+			       "401 on %s: authentication required (no credentials: --creds or an auth file)",
+			       g->label);
 	if (err < 0)
 		goto fail;
 	*out = g;

@@ -332,7 +332,7 @@ int dc__reg_auth_parse(struct dc_ctx *ctx, const struct dc_buf *b,
 		       const char *label, const char *name, char **user,
 		       char **pass)
 {
-	json_t *j = NULL, *e, *a, *helpers;
+	json_t *j = NULL, *e, *a, *helpers, *h;
 	char *dec = NULL, *colon;
 	int err;
 
@@ -346,12 +346,30 @@ int dc__reg_auth_parse(struct dc_ctx *ctx, const struct dc_buf *b,
 	e = auth_entry(json_object_get(j, "auths"), name);
 	a = json_object_get(e, "auth");
 	helpers = json_object_get(j, "credHelpers");
-	if (json_is_string(json_object_get(helpers, name)) ||
-	    (!json_is_string(a) && json_is_string(json_object_get(j, "credsStore")))) {
-		err = dc_error(ctx, DC_EUNSUPPORTED,
-			       "'%s': credential helpers are not supported yet (%s for %s): use --creds USER:PASS",
-			       label, json_is_string(json_object_get(helpers, name)) ?
-			       "credHelpers" : "credsStore", name);
+	h = json_object_get(helpers, name);
+	if (!json_is_string(h) && !json_is_string(a))
+		h = json_object_get(j, "credsStore");
+	if (json_is_string(h) && json_string_length(h)) {
+		const char *v = json_string_value(h);
+		size_t i, n = json_string_length(h);
+
+		for (i = 0; i < n && n <= 64; i++)
+			if (!((v[i] >= 'a' && v[i] <= 'z') ||
+			      (v[i] >= 'A' && v[i] <= 'Z') ||
+			      (v[i] >= '0' && v[i] <= '9') ||
+			      v[i] == '.' || v[i] == '_' || v[i] == '-'))
+				break;
+		if (i != n || n > 64) {
+			err = dc_error(ctx, DC_EFORMAT,
+				       "'%s': the credential helper for %s is not a plain name",
+				       label, name);
+			goto out;
+		}
+		if (!(*user = dc__strdup(ctx, v))) {
+			err = DC_ENOMEM;
+			goto out;
+		}
+		err = 2;
 		goto out;
 	}
 	if (!json_is_string(a) || !json_string_length(a))
@@ -377,6 +395,40 @@ out:
 	if (dec) {
 		explicit_bzero(dec, strlen(dec));
 		free(dec);
+	}
+	json_decref(j);
+	return err;
+}
+
+int dc__reg_helper_parse(struct dc_ctx *ctx, const struct dc_buf *b,
+			 const char *label, char **user, char **pass)
+{
+	json_t *j = NULL, *u, *s;
+	int err;
+
+	*user = *pass = NULL;
+	if ((err = dc__json_parse(ctx, &j, b, label)) < 0)
+		return err;
+	u = json_object_get(j, "Username");
+	s = json_object_get(j, "Secret");
+	if (!json_is_object(j) || !json_is_string(u) || !json_is_string(s) ||
+	    !json_string_length(u) || !json_string_length(s) ||
+	    strlen(json_string_value(u)) != json_string_length(u) ||
+	    strlen(json_string_value(s)) != json_string_length(s)) {
+		err = dc_error(ctx, DC_EFORMAT,
+			       "%s: its answer has no Username and Secret",
+			       label);
+	} else if (!strcmp(json_string_value(u), "<token>")) {
+		err = dc_error(ctx, DC_EUNSUPPORTED,
+			       "%s: an identity token (Username <token>) is not supported yet: use --creds USER:PASS",
+			       label);
+	} else if (!(*user = dc__strdup(ctx, json_string_value(u))) ||
+		   !(*pass = dc__strdup(ctx, json_string_value(s)))) {
+		free(*user);
+		*user = NULL;
+		err = DC_ENOMEM;
+	} else {
+		err = 1;
 	}
 	json_decref(j);
 	return err;

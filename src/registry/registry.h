@@ -66,12 +66,22 @@ int dc__reg_token_parse(struct dc_ctx *ctx, const struct dc_buf *b,
 /*
  * The credentials for registry NAME in an auth.json / config.json
  * document B (LABEL names it): *user and *pass (caller's), 1 when
- * found, 0 when the file has none for NAME. A credential helper or
- * store for NAME is DC_EUNSUPPORTED.
+ * found, 0 when the file has none for NAME; 2 when a credential helper
+ * holds them (credHelpers for NAME, else credsStore when the file has
+ * no auth for NAME): *user is the helper's name (letters, digits, '.',
+ * '_', '-'; the program is docker-credential-NAME), *pass NULL.
  */
 int dc__reg_auth_parse(struct dc_ctx *ctx, const struct dc_buf *b,
 		       const char *label, const char *name, char **user,
 		       char **pass);
+
+/*
+ * What a credential helper's "get" wrote (B; LABEL names the helper):
+ * {"Username": ..., "Secret": ...}. 1 with *user and *pass (caller's);
+ * an identity token (Username "<token>") is DC_EUNSUPPORTED.
+ */
+int dc__reg_helper_parse(struct dc_ctx *ctx, const struct dc_buf *b,
+			 const char *label, char **user, char **pass);
 
 /* A Content-Range value "bytes START-END/TOTAL", strictly: decimal
  * numbers, START <= END < TOTAL; -1 if it is not one. */

@@ -364,9 +364,9 @@ expect_success 'basic auth over TLS: 401 without credentials; --creds; an auth f
 	HOME=$PWD/home XDG_RUNTIME_DIR= decant inspect --cert-dir $T/pki/certs docker://$BR/x:y >>out 2>&1
 	! decant convert -q --cert-dir $T/pki/certs --creds alice:wrong docker://$BR/x:y oci:bad 2>>out
 	no_leftovers bad
-	printf "{\"auths\":{},\"credHelpers\":{\"%s\":\"pass\"}}\n" "$BR" >helper.json
+	printf "{\"auths\":{},\"credHelpers\":{\"%s\":\"decant-test-absent\"}}\n" "$BR" >helper.json
 	! REGISTRY_AUTH_FILE=$PWD/helper.json decant inspect --cert-dir $T/pki/certs docker://$BR/x:y 2>err
-	grep -q "credential helpers are not supported yet" err
+	grep -q "docker-credential-decant-test-absent (named in the auth file for $BR)" err
 	cat err >>out
 	! grep -q "$SECRET" out
 	! grep -q "$auth" out
@@ -410,6 +410,57 @@ expect_success 'bad responses: clear errors, nothing partial; 500s then success'
 	! decant convert -q docker://$FR/ok:t oci:out 2>err
 	grep -q "401 on $FR/ok: authentication required" err
 	! grep -q s3cret err
+' python3
+
+# credential helpers, as Docker runs them: docker-credential-NAME get,
+# the server on stdin, JSON on stdout
+expect_success 'credentials from a credential helper (credHelpers, credsStore); none found; a failing or missing helper named' '
+	mkdir -p bin dc
+	cat >bin/docker-credential-dctest <<-EOF
+	#!/bin/sh
+	[ "\$1" = get ] || exit 2
+	read -r server
+	echo "\$server" >>$PWD/asked
+	[ "\$server" = "$FR" ] || { echo "credentials not found in native keychain"; exit 1; }
+	echo "{\"ServerURL\":\"\$server\",\"Username\":\"u\",\"Secret\":\"s3cret\"}"
+	EOF
+	printf "#!/bin/sh\necho \"no keyring here\" >&2\nexit 3\n" >bin/docker-credential-broken
+	chmod +x bin/*
+	echo "{\"credHelpers\":{\"$FR\":\"dctest\"}}" >dc/config.json
+	PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc HOME=$PWD decant convert -q docker://$FR/ok:t oci:helped
+	decant verify helped
+	grep -qx "$FR" asked
+	echo "{\"credsStore\":\"dctest\"}" >dc/config.json
+	PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc HOME=$PWD decant convert -q docker://$FR/ok:t oci:stored
+	decant verify stored
+	echo "{\"credHelpers\":{\"$FR\":\"broken\"}}" >dc/config.json
+	! PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc HOME=$PWD decant convert -q docker://$FR/ok:t oci:out 2>err
+	cat err
+	grep -q "credential helper docker-credential-broken failed (exit status 3): no keyring here" err
+	echo "{\"credsStore\":\"missing\"}" >dc/config.json
+	! PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc HOME=$PWD decant convert -q docker://$FR/ok:t oci:out 2>err
+	cat err
+	grep -q "docker-credential-missing (named in the auth file for $FR)" err
+	no_leftovers out
+' python3
+
+# a push begins (connects, logs in) before it compresses a layer, and
+# sends each layer as soon as it is compressed
+ML=$TESTDATA/docker-1.10/multilayer.tar
+expect_success 'a push checks its credentials before it compresses a layer; a refused upload fails it with no manifest put' '
+	! decant convert --progress --compress gzip $ML docker://$FR/ok:t 2>err
+	cat err
+	grep -q "401 on $FR/ok: authentication required (no credentials" err
+	! grep -q "recompress" err
+	! decant convert --progress --creds u:n0tTheSecret --compress gzip $ML docker://$FR/ok:t 2>err
+	cat err
+	grep -q "401 on $FR/ok: authentication required (the registry refused the credentials)" err
+	! grep -q "recompress" err
+	! grep -q n0tTheSecret err
+	! decant convert -q --creds u:s3cret --compress gzip $ML docker://$FR/rejectpatch:t 2>err
+	cat err
+	grep -q "blob upload rejected: .*answered 400: .*disk quota exceeded" err
+	[ ! -e $T/fake.port.puts ]
 ' python3
 
 # a 40 MiB layer, fetched in ranged parts: the registry's first answer

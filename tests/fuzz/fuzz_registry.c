@@ -5,7 +5,8 @@
  *
  *   0  a WWW-Authenticate header
  *   1  a token endpoint's JSON answer
- *   2  an auth.json / config.json document (for hosts "h" and docker.io)
+ *   2  an auth.json / config.json document (for hosts "h" and docker.io),
+ *      and a credential helper's answer
  *   3  a distribution error body
  *   4  a docker:// reference
  *   5  a host name (the loopback rule)
@@ -54,11 +55,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2: {
 		char *u = NULL, *p = NULL;
 
-		if (dc__reg_auth_parse(ctx, &b, "auth.json", "h", &u, &p) == 1) {
+		if (dc__reg_auth_parse(ctx, &b, "auth.json", "h", &u, &p) > 0) {
 			free(u);
 			free(p);
 		}
-		if (dc__reg_auth_parse(ctx, &b, "auth.json", "docker.io", &u, &p) == 1) {
+		if (dc__reg_auth_parse(ctx, &b, "auth.json", "docker.io", &u, &p) > 0) {
+			free(u);
+			free(p);
+		}
+		if (dc__reg_helper_parse(ctx, &b, "helper", &u, &p) == 1) {
 			free(u);
 			free(p);
 		}

@@ -161,12 +161,23 @@ TEST(registry_auth_parse)
 	free(p);
 	CHECK_EQ_INT(dc__reg_auth_parse(unit_ctx(), &b, "c.json", "h.ex", &u, &p), 0);
 
-	UNIT_CASE("credential helpers are refused, naming them");
-	buf_of(&b, "{\"credHelpers\":{\"gcr.io\":\"gcloud\"}}");
-	CHECK_ERR(dc__reg_auth_parse(unit_ctx(), &b, "c.json", "gcr.io", &u, &p), DC_EUNSUPPORTED);
-	CHECK_CONTAINS(dc_ctx_errmsg(unit_ctx()), "credential helpers are not supported yet");
-	buf_of(&b, "{\"credsStore\":\"desktop\"}");
-	CHECK_ERR(dc__reg_auth_parse(unit_ctx(), &b, "c.json", "h", &u, &p), DC_EUNSUPPORTED);
+	UNIT_CASE("credential helpers: credHelpers for the host, else credsStore without an auth");
+	buf_of(&b, "{\"credHelpers\":{\"gcr.io\":\"gcloud\"},\"credsStore\":\"pass\","
+		   "\"auths\":{\"h\":{\"auth\":\"dTpw\"}}}");
+	CHECK_EQ_INT(dc__reg_auth_parse(unit_ctx(), &b, "c.json", "gcr.io", &u, &p), 2);
+	CHECK_STR(u, "gcloud");
+	CHECK(p == NULL);
+	free(u);
+	CHECK_EQ_INT(dc__reg_auth_parse(unit_ctx(), &b, "c.json", "h", &u, &p), 1);
+	CHECK_STR(u, "u");
+	free(u);
+	free(p);
+	CHECK_EQ_INT(dc__reg_auth_parse(unit_ctx(), &b, "c.json", "other", &u, &p), 2);
+	CHECK_STR(u, "pass");
+	free(u);
+	buf_of(&b, "{\"credsStore\":\"../../bin/sh\"}");
+	CHECK_ERR(dc__reg_auth_parse(unit_ctx(), &b, "c.json", "h", &u, &p), DC_EFORMAT);
+	CHECK_CONTAINS(dc_ctx_errmsg(unit_ctx()), "not a plain name");
 
 	UNIT_CASE("bad auth: not base64, no colon; no secret in the message");
 	buf_of(&b, "{\"auths\":{\"h\":{\"auth\":\"!!!\"}}}");
@@ -176,6 +187,36 @@ TEST(registry_auth_parse)
 	CHECK(!strstr(dc_ctx_errmsg(unit_ctx()), "secret"));
 	buf_of(&b, "[]");
 	CHECK_ERR(dc__reg_auth_parse(unit_ctx(), &b, "c.json", "h", &u, &p), DC_EFORMAT);
+}
+
+TEST(registry_helper_parse)
+{
+	struct dc_buf b;
+	char *u, *p;
+
+	UNIT_CASE("Username and Secret");
+	buf_of(&b, "{\"ServerURL\":\"h\",\"Username\":\"al\",\"Secret\":\"s:3\"}");
+	CHECK_EQ_INT(dc__reg_helper_parse(unit_ctx(), &b, "helper x", &u, &p), 1);
+	CHECK_STR(u, "al");
+	CHECK_STR(p, "s:3");
+	free(u);
+	free(p);
+
+	UNIT_CASE("an identity token is not supported; no secret in the message");
+	buf_of(&b, "{\"Username\":\"<token>\",\"Secret\":\"refr3sh\"}");
+	CHECK_ERR(dc__reg_helper_parse(unit_ctx(), &b, "helper x", &u, &p), DC_EUNSUPPORTED);
+	CHECK(!strstr(dc_ctx_errmsg(unit_ctx()), "refr3sh"));
+
+	UNIT_CASE("no Secret, an empty one, a NUL inside, not JSON");
+	buf_of(&b, "{\"Username\":\"al\"}");
+	CHECK_ERR(dc__reg_helper_parse(unit_ctx(), &b, "helper x", &u, &p), DC_EFORMAT);
+	buf_of(&b, "{\"Username\":\"al\",\"Secret\":\"\"}");
+	CHECK_ERR(dc__reg_helper_parse(unit_ctx(), &b, "helper x", &u, &p), DC_EFORMAT);
+	buf_of(&b, "{\"Username\":\"al\",\"Secret\":\"a\\u0000b\"}");
+	CHECK_ERR(dc__reg_helper_parse(unit_ctx(), &b, "helper x", &u, &p), DC_EFORMAT);
+	buf_of(&b, "credentials not found");
+	CHECK(dc__reg_helper_parse(unit_ctx(), &b, "helper x", &u, &p) < 0);
+	CHECK(u == NULL && p == NULL);
 }
 
 TEST(registry_err_body)

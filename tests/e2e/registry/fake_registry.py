@@ -13,7 +13,10 @@ is wrong, rangeshort answers a Range that does not start at 0 with the
 right Content-Range but fewer bytes (and a Content-Length saying so),
 rangecut cuts such an answer short once per part (then the resume is
 answered right), rangeoffhost redirects blob GETs to another host, which
-ignores Range. RANGELOG gets each blob GET's Range header. Every request
+ignores Range. RANGELOG gets each blob GET's Range header. A push to
+rejectpatch has every blob upload's body refused (PATCH: 400, "disk quota
+exceeded"; a small blob's PUT too); PUTS gets the path of each manifest
+PUT (there must be none). Every request
 must carry "Authorization: Basic dTpzM2NyZXQ=" (u:s3cret) except the
 off-host one; AUTHLOG gets what the off-host one received."""
 import gzip, hashlib, io, json, os, sys, tarfile, time, threading
@@ -166,6 +169,27 @@ class H(BaseHTTPRequestHandler):
                 return
             return self.reply(200, layer, "application/octet-stream")
         return self.reply(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
+
+    def body(self):
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        while n > 0:
+            n -= len(self.rfile.read(min(n, 1 << 16)) or b"x" * n)
+
+    def push(self):
+        """rejectpatch: uploads begin, their bodies are refused"""
+        self.body()
+        if self.headers.get("Authorization") != AUTH:
+            return self.reply(401, hdrs=[("WWW-Authenticate", 'Basic realm="fake"')])
+        p = self.path.split("?")[0]
+        if "/manifests/" in p:
+            with open(portfile + ".puts", "a") as f:
+                f.write(p + "\n")
+            return self.reply(201)
+        if self.command == "POST" and p.endswith("/blobs/uploads/"):
+            return self.reply(202, hdrs=[("Location", p + "u1")])
+        return self.reply(400, b'{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"disk quota exceeded"}]}')
+
+    do_POST = do_PATCH = do_PUT = push
 
     def ranged(self, mode, kind, ref):
         b = big_image()
