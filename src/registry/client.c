@@ -35,6 +35,7 @@ struct dc_reg {
 	int insecure;		/* TLS not verified */
 	char *ca;		/* CA bundle: system + --cert-dir */
 	size_t calen;
+	char *cert, *key;	/* client certificate and key (paths) */
 	char *user, *pass;
 	int push;
 	pthread_mutex_t mu;	/* guards authz: blob streams share it */
@@ -85,6 +86,10 @@ static int transient_curl(CURLcode rc)
 
 static void set_tls(struct dc_reg *g, CURL *e)
 {
+	if (g->cert) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, g->cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, g->key);
+	}
 	if (g->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -963,6 +968,45 @@ static int creds_setup(struct dc_reg *g, struct dc_ctx *ctx)
 	return 0;
 }
 
+/*
+ * DIR's client certificate, as containers/image and Docker's certs.d
+ * keep it: NAME.cert with its key NAME.key (the first NAME in byte
+ * order, when there are several). 0 with none.
+ */
+static int client_cert(struct dc_reg *g, struct dc_ctx *ctx, const char *dir)
+{
+	char best[256] = "", path[4096];
+	struct dirent *de;
+	DIR *d;
+
+	if (!(d = opendir(dir)))
+		return dc_error(ctx, DC_EINVAL, "--cert-dir '%s': %s", dir,
+				strerror(errno));
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 5 && n < sizeof(best) &&
+		    !strcmp(de->d_name + n - 5, ".cert") &&
+		    (!best[0] || strcmp(de->d_name, best) < 0))
+			snprintf(best, sizeof(best), "%s", de->d_name);
+	}
+	closedir(d);
+	if (!best[0])
+		return 0;
+	best[strlen(best) - 5] = '\0';
+	snprintf(path, sizeof(path), "%s/%s.key", dir, best);
+	if (access(path, R_OK) < 0)
+		return dc_error(ctx, DC_EINVAL,
+				"--cert-dir '%s': %s.cert has no %s.key beside it",
+				dir, best, best);
+	if (!(g->key = dc__strdup(ctx, path)))
+		return DC_ENOMEM;
+	snprintf(path, sizeof(path), "%s/%s.cert", dir, best);
+	if (!(g->cert = dc__strdup(ctx, path)))
+		return DC_ENOMEM;
+	return 0;
+}
+
 /* The system's CAs and DIR's *.crt as one PEM bundle. */
 static int ca_setup(struct dc_reg *g, struct dc_ctx *ctx, const char *dir)
 {
@@ -1077,6 +1121,9 @@ int dc__reg_new(struct dc_ctx *ctx, const struct dc_reg_ref *ref, int push,
 	if (ctx->reg_cert_dir && !g->insecure &&
 	    (err = ca_setup(g, ctx, ctx->reg_cert_dir)) < 0)
 		goto fail;
+	if (ctx->reg_cert_dir &&
+	    (err = client_cert(g, ctx, ctx->reg_cert_dir)) < 0)
+		goto fail;
 	/*
 	 * https, and plain http only for a loopback or insecure registry
 	 * that does not speak TLS (as Docker treats localhost). A loopback
@@ -1149,6 +1196,8 @@ void dc__reg_free(struct dc_reg *g)
 	free(g->name);
 	free(g->repo);
 	free(g->ca);
+	free(g->cert);
+	free(g->key);
 	free(g->mount_from);
 	dc__reg_chal_release(&g->chal);
 	free(g);

@@ -31,8 +31,9 @@ start_registry() {
 	at_exit "kill $(cat "$d/pid") 2>/dev/null"
 	echo "$port" >"$d/port"
 	for _ in $(seq 50); do
-		if curl -sk -o /dev/null "http://127.0.0.1:$port/v2/" ||
-		   curl -sk -o /dev/null "https://127.0.0.1:$port/v2/"; then
+		# READY: curl options the registry needs (a client certificate)
+		if curl -sk ${READY:-} -o /dev/null "http://127.0.0.1:$port/v2/" ||
+		   curl -sk ${READY:-} -o /dev/null "https://127.0.0.1:$port/v2/"; then
 			return 0
 		fi
 		sleep 0.1
@@ -320,11 +321,21 @@ tls_setup() {
 	printf "subjectAltName=IP:127.0.0.1,DNS:localhost\n" >"$d/ext"
 	openssl x509 -req -in "$d/server.csr" -CA "$d/certs/ca.crt" -CAkey "$d/ca.key" \
 		-CAcreateserial -out "$d/server.crt" -days 2 -extfile "$d/ext" 2>/dev/null
+	# a client certificate from the same CA, kept as containers/image and
+	# Docker's certs.d keep one: NAME.cert and NAME.key beside the CA
+	mkdir -p "$d/client"
+	cp "$d/certs/ca.crt" "$d/client/"
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/client/client.key" \
+		-out "$d/client.csr" -subj /CN=decant-client 2>/dev/null
+	openssl x509 -req -in "$d/client.csr" -CA "$d/certs/ca.crt" -CAkey "$d/ca.key" \
+		-CAcreateserial -out "$d/client/client.cert" -days 2 2>/dev/null
 }
 if have docker-registry && have openssl && have htpasswd && have python3; then
 	tls_setup
 	TLS_LINES="  tls: {certificate: $T/pki/server.crt, key: $T/pki/server.key}"
 	start_registry tls "$TLS_LINES" || exit 1
+	READY="--cert $T/pki/client/client.cert --key $T/pki/client/client.key" \
+		start_registry mtls "  tls: {certificate: $T/pki/server.crt, key: $T/pki/server.key, clientcas: [$T/pki/certs/ca.crt]}" || exit 1
 	htpasswd -Bbn alice "$SECRET" >"$T/htpasswd"
 	start_registry basic "$TLS_LINES" "auth: {htpasswd: {realm: decant-test, path: $T/htpasswd}}" || exit 1
 	# bearer: the issuer signs with a key whose certificate the registry trusts
@@ -334,6 +345,7 @@ if have docker-registry && have openssl && have htpasswd && have python3; then
 	start_registry bearer "auth: {token: {realm: \"http://127.0.0.1:$(cat "$T/issuer.port")/token\", service: decant-registry, issuer: decant-issuer, rootcertbundle: $T/pki/tok.crt}}" || exit 1
 fi
 TR=127.0.0.1:$(cat "$T/tls/port" 2>/dev/null || echo 0)
+MR=127.0.0.1:$(cat "$T/mtls/port" 2>/dev/null || echo 0)
 BR=127.0.0.1:$(cat "$T/basic/port" 2>/dev/null || echo 0)
 XR=127.0.0.1:$(cat "$T/bearer/port" 2>/dev/null || echo 0)
 
@@ -348,6 +360,21 @@ expect_success 'TLS: verified with --cert-dir; refused without; --tls-verify=fal
 	# registry to registry: each blob streamed from one into the other
 	decant convert -q --cert-dir $T/pki/certs docker://$R/big:1 docker://$TR/copied:1
 	decant verify --cert-dir $T/pki/certs docker://$TR/copied:1
+' docker-registry openssl curl
+
+expect_success 'TLS with a client certificate: NAME.cert and NAME.key in --cert-dir; refused without' '
+	! decant convert -q --cert-dir $T/pki/certs "$OCI_TAR" docker://$MR/x:y 2>err
+	cat err
+	grep -q "$MR" err
+	decant convert -q --cert-dir $T/pki/client "$OCI_TAR" docker://$MR/x:y
+	decant convert -q --cert-dir $T/pki/client docker://$MR/x:y oci:mout
+	decant verify mout
+	mkdir -p half
+	cp $T/pki/client/ca.crt $T/pki/client/client.cert half/
+	! decant convert -q --cert-dir half docker://$MR/x:y oci:out 2>err
+	cat err
+	grep -q "client.cert has no client.key beside it" err
+	no_leftovers out
 ' docker-registry openssl curl
 
 expect_success 'basic auth over TLS: 401 without credentials; --creds; an auth file' '
