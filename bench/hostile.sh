@@ -14,8 +14,11 @@
 #
 # Hooks: cases_<generator> (the script's name, without make- and .sh,
 # '-' as '_') lists the cases of a generator's inputs, one `hcase INPUT
-# ARGS...` a line; a generator without one gets a row saying so. Add
-# the function next to the others when a new make-*.sh lands.
+# ARGS...` a line; a generator without one gets a row saying so.
+# gen_<generator> DIR SCRIPT makes the inputs of a generator that does
+# not take a directory (one that writes a tar on stdout); without it the
+# generator runs as SCRIPT DIR. Add the functions next to the others
+# when a new make-*.sh lands.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -70,6 +73,31 @@ cases_squash_hostile() {
 	hcase image-5000.tar convert -q --squash "$h/image-5000.tar" docker-archive:@OUT.tar
 }
 
+# testdata/hostile/make-legacy-fanout.sh and make-many-layers.sh: issue 17
+# items 3 and 4, as tests/e2e/t0166-hostile-legacy.sh makes them
+gen_legacy_fanout() {
+	mkdir -p "$1" && bash "$2" 999 1000 | gzip -1 >"$1/fan.tar.gz" &&
+		bash "$2" 999 12 >"$1/fan12.tar"
+}
+cases_legacy_fanout() {
+	hcase fan.tar.gz inspect "$1/fan.tar.gz"
+	hcase fan.tar.gz convert -q "$1/fan.tar.gz" oci:@OUT
+	hcase fan12.tar inspect "$1/fan12.tar"
+	hcase fan12.tar convert -q "$1/fan12.tar" oci:@OUT
+	hcase fan12.tar convert -q "$1/fan12.tar" docker-legacy:@OUT.tar
+}
+gen_many_layers() {
+	mkdir -p "$1" && bash "$2" 25000 >"$1/many.tar" &&
+		bash "$2" 50000 same >"$1/same.tar"
+}
+cases_many_layers() {
+	local f
+	for f in oci-archive docker-archive docker-legacy; do
+		hcase many.tar convert -q "$1/many.tar" $f:@OUT.tar
+	done
+	hcase same.tar convert -q "$1/same.tar" docker-legacy:@OUT.tar
+}
+
 # testdata/hostile/make-hostile.sh: issue 17 items 1, 2, 12
 cases_hostile() {
 	local h=$1
@@ -90,7 +118,12 @@ for g in "$ROOT"/testdata/hostile/make-*.sh; do
 	dir=$DATA/$name
 	if [ ! -e "$dir/.done" ]; then
 		rm -rf "$dir"
-		"$g" "$dir" >"$DATA/$name.log" 2>&1 ||
+		gen=gen_${name//-/_}
+		if declare -F "$gen" >/dev/null; then
+			"$gen" "$dir" "$g"
+		else
+			"$g" "$dir"
+		fi >"$DATA/$name.log" 2>&1 ||
 			{ echo "| $name | (generator failed: $DATA/$name.log) | | | | MISSED |"; missed=1; continue; }
 		touch "$dir/.done"
 	fi

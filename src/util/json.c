@@ -76,3 +76,33 @@ int dc__json_dump(struct dc_ctx *ctx, struct dc_buf *out, const json_t *j)
 	free(s);
 	return err;
 }
+
+int dc__json_add_str(struct dc_ctx *ctx, struct dc_buf *b, const char *s)
+{
+	const unsigned char *p;
+	json_t *j;
+	char *t;
+	int err;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+			break;
+	if (!*p) {
+		if ((err = dc__buf_add(ctx, b, "\"", 1)) < 0 ||
+		    (err = dc__buf_addstr(ctx, b, s)) < 0)
+			return err;
+		return dc__buf_add(ctx, b, "\"", 1);
+	}
+	j = json_string(s);
+	t = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (dc__json_oom_take() || !t) {
+		free(t);
+		return j ? dc__enomem(ctx) :
+		       dc_error(ctx, DC_EFORMAT,
+				"a string that is not UTF-8: JSON cannot hold it");
+	}
+	err = dc__buf_addstr(ctx, b, t);
+	free(t);
+	return err;
+}

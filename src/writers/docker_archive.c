@@ -4,6 +4,7 @@
  */
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,44 +12,61 @@
 #include "banned.h"
 #include "writers/writers.h"
 
-static json_t *blob_ref(const char *digest)
+/*
+ * manifest.json, written as text: an image of tens of thousands of
+ * layers would otherwise be that many jansson nodes (issue 17's
+ * hostile row). The bytes are those of jansson's compact dump.
+ */
+int dc__docker_manifest_names(struct dc_ctx *ctx, struct dc_buf *out,
+			      const struct dc_image *const *img, size_t n,
+			      dc_docker_name_fn *name, void *arg)
 {
-	char p[96];
+	char p[128];
+	size_t i, j, k = 0;
+	int err = dc__buf_add(ctx, out, "[", 1);
 
-	dc__blob_name(p, sizeof(p), digest);
-	return json_string(p);
+	for (i = 0; i < n && !err; i++) {
+		name(arg, img[i], SIZE_MAX, k, p, sizeof(p));
+		if ((err = dc__buf_addstr(ctx, out, i ? ",{\"Config\":" :
+					  "{\"Config\":")) < 0 ||
+		    (err = dc__json_add_str(ctx, out, p)) < 0 ||
+		    (err = dc__buf_addstr(ctx, out, ",\"RepoTags\":")) < 0)
+			break;
+		if (!img[i]->ntags)
+			err = dc__buf_addstr(ctx, out, "null");
+		for (j = 0; j < img[i]->ntags && !err; j++)
+			if ((err = dc__buf_add(ctx, out, j ? "," : "[", 1)) == 0)
+				err = dc__json_add_str(ctx, out, img[i]->tags[j]);
+		if (!err && img[i]->ntags)
+			err = dc__buf_add(ctx, out, "]", 1);
+		if (!err)
+			err = dc__buf_addstr(ctx, out, ",\"Layers\":[");
+		for (j = 0; j < img[i]->nlayers && !err; j++, k++) {
+			name(arg, img[i], j, k, p, sizeof(p));
+			if (!j || (err = dc__buf_add(ctx, out, ",", 1)) == 0)
+				err = dc__json_add_str(ctx, out, p);
+		}
+		if (!err)
+			err = dc__buf_addstr(ctx, out, "]}");
+	}
+	if (!err)
+		err = dc__buf_addstr(ctx, out, "]\n");
+	return err;
+}
+
+static void blob_names(void *arg, const struct dc_image *img, size_t j,
+		       size_t k, char *buf, size_t n)
+{
+	(void)arg;
+	(void)k;
+	dc__blob_name(buf, n, j == SIZE_MAX ? img->config.digest :
+			      img->layers[j].digest);
 }
 
 int dc__docker_manifest_json(struct dc_ctx *ctx, struct dc_buf *out,
 			     const struct dc_image *const *img, size_t n)
 {
-	json_t *arr = json_array();
-	size_t i, j;
-	int err, bad = 0;
-
-	for (i = 0; i < n; i++) {
-		json_t *item = json_object(), *tags, *layers = json_array();
-
-		bad |= json_object_set_new(item, "Config", blob_ref(img[i]->config.digest));
-		if (img[i]->ntags) {
-			tags = json_array();
-			for (j = 0; j < img[i]->ntags; j++)
-				bad |= json_array_append_new(tags, json_string(img[i]->tags[j]));
-		} else {
-			tags = json_null();
-		}
-		bad |= json_object_set_new(item, "RepoTags", tags);
-		for (j = 0; j < img[i]->nlayers; j++)
-			bad |= json_array_append_new(layers,
-						     blob_ref(img[i]->layers[j].digest));
-		bad |= json_object_set_new(item, "Layers", layers);
-		bad |= json_array_append_new(arr, item);
-	}
-	err = bad ? dc__enomem(ctx) : dc__json_dump(ctx, out, arr);
-	if (!err)
-		err = dc__buf_add(ctx, out, "\n", 1);
-	json_decref(arr);
-	return err;
+	return dc__docker_manifest_names(ctx, out, img, n, blob_names, NULL);
 }
 
 int dc__docker_repositories(struct dc_ctx *ctx, struct dc_buf *out,

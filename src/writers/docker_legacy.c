@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,43 +404,22 @@ static int legacy_put_image(struct dc_writer *w, const struct dc_image *img)
 	return squash_dirs(w);	/* every blob is in: nothing left out */
 }
 
+static void v1_names(void *arg, const struct dc_image *img, size_t j,
+		     size_t k, char *buf, size_t n)
+{
+	const struct legacy_priv *p = arg;
+
+	if (j == SIZE_MAX)
+		snprintf(buf, n, "%s.json", dc__digest_hex(img->config.digest));
+	else
+		snprintf(buf, n, "%s/layer.tar", p->d[p->layer_dir[k]].v1id);
+}
+
 /* manifest.json as save.go's json.Encoder writes it (no Parent). */
 static int manifest_json(struct dc_writer *w, struct dc_buf *out)
 {
-	struct legacy_priv *p = w->priv;
-	json_t *arr = json_array();
-	size_t i, j, k = 0;
-	int err, bad = 0;
-
-	for (i = 0; i < w->nimages; i++) {
-		const struct dc_image *img = w->images[i];
-		json_t *item = json_object(), *tags, *layers = json_array();
-		char name[128];
-
-		snprintf(name, sizeof(name), "%s.json",
-			 dc__digest_hex(img->config.digest));
-		bad |= json_object_set_new(item, "Config", json_string(name));
-		if (img->ntags) {
-			tags = json_array();
-			for (j = 0; j < img->ntags; j++)
-				bad |= json_array_append_new(tags, json_string(img->tags[j]));
-		} else {
-			tags = json_null();
-		}
-		bad |= json_object_set_new(item, "RepoTags", tags);
-		for (j = 0; j < img->nlayers; j++, k++) {
-			snprintf(name, sizeof(name), "%s/layer.tar",
-				 p->d[p->layer_dir[k]].v1id);
-			bad |= json_array_append_new(layers, json_string(name));
-		}
-		bad |= json_object_set_new(item, "Layers", layers);
-		bad |= json_array_append_new(arr, item);
-	}
-	err = bad ? dc__enomem(w->ctx) : dc__json_dump(w->ctx, out, arr);
-	if (!err)
-		err = dc__buf_add(w->ctx, out, "\n", 1);
-	json_decref(arr);
-	return err;
+	return dc__docker_manifest_names(w->ctx, out, w->images, w->nimages,
+					 v1_names, w->priv);
 }
 
 /* repositories: {"familiar/name":{"tag":"<top v1id>"}}, keys sorted */

@@ -257,6 +257,14 @@ static inline void dc__blob_name(char *buf, size_t n, const char *digest)
 /* manifest.json as Docker 25+ writes it: Config, RepoTags, Layers. */
 int dc__docker_manifest_json(struct dc_ctx *ctx, struct dc_buf *out,
 			     const struct dc_image *const *img, size_t n);
+/* The same shape with the member names NAME gives: IMG's config (J ==
+ * SIZE_MAX) or layer J, the K-th layer over all images so far, into
+ * BUF of N bytes. */
+typedef void dc_docker_name_fn(void *arg, const struct dc_image *img,
+			       size_t j, size_t k, char *buf, size_t n);
+int dc__docker_manifest_names(struct dc_ctx *ctx, struct dc_buf *out,
+			      const struct dc_image *const *img, size_t n,
+			      dc_docker_name_fn *name, void *arg);
 /* repositories: {"name":{"tag":"<top layer diff_id hex>"}}; empty if
  * no image is tagged. */
 int dc__docker_repositories(struct dc_ctx *ctx, struct dc_buf *out,
