@@ -24,6 +24,7 @@ struct tjob {
 	struct dc_desc out;
 	struct dc_err err;		/* code 0: none */
 	int sent;			/* sent early (p->spooled) */
+	size_t img, layer;		/* its first user: src[img]'s layer */
 };
 
 void dc__plan_release(struct plan *p)
@@ -606,12 +607,10 @@ static int cmp_job_size(const void *a, const void *b)
  * once: that is how the writer knows where the blob goes.
  */
 static int send_up_front(struct plan *p, struct dc_reader *r,
-			 const struct dc_writer_ops *ops,
-			 const struct dc_image *const *src, size_t nsrc,
 			 const struct dc_write_opts *o, const char *spooldir)
 {
 	struct dc_bsrc bs;
-	size_t i, j, k;
+	size_t k;
 	int err;
 
 	dc__reader_blobs(r, &bs);
@@ -619,24 +618,12 @@ static int send_up_front(struct plan *p, struct dc_reader *r,
 	for (k = 0; k < p->njobs; k++) {
 		struct tjob *t = &p->jobs[k];
 		struct pblob b = { 0 };
-		int found = 0;
 
 		if ((err = dc__transcode(&bs, t->src, t->to, o, spooldir,
 					 &p->enc, &t->fd, &t->out)) < 0)
 			return err;
-		for (i = 0; i < nsrc && !found; i++) {
-			size_t keep = dc__squash_keep(o, src[i]->nlayers);
-
-			for (j = 0; j < keep && !found; j++)
-				if (!strcmp(src[i]->layers[j].digest,
-					    t->src->digest) &&
-				    target_comp(ops, o, src[i]->layers[j].comp) == t->to) {
-					memcpy(p->img[i]->layers[j].digest,
-					       t->out.digest,
-					       sizeof(t->out.digest));
-					found = 1;
-				}
-		}
+		memcpy(p->img[t->img]->layers[t->layer].digest, t->out.digest,
+		       sizeof(t->out.digest));
 		b.kind = B_SPOOL;
 		b.src = t->src;
 		b.out = &t->out;
@@ -697,6 +684,8 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 			nj[p->njobs].src = l;
 			nj[p->njobs].to = to;
 			nj[p->njobs].fd = -1;
+			nj[p->njobs].img = i;
+			nj[p->njobs].layer = j;
 			p->njobs++;
 		}
 	}
@@ -714,8 +703,7 @@ static int transcode_up_front(struct plan *p, struct dc_reader *r,
 		if (p->jobs[i].src->comp != DC_COMP_NONE)
 			break;
 	if (i == p->njobs)	/* nothing to decode: one after the other */
-		return p->spooled ? send_up_front(p, r, ops, src, nsrc, o,
-						  spooldir) : 0;
+		return p->spooled ? send_up_front(p, r, o, spooldir) : 0;
 	want = p->njobs < cpus ? p->njobs : cpus;
 	if (want > 8)
 		want = 8;
