@@ -31,6 +31,7 @@ struct esend {
 	int fd;
 	uint64_t size;
 	struct dc_err err;
+	int done;			/* err is final (set last, atomically) */
 };
 
 struct dc_early {
@@ -70,6 +71,7 @@ static void *sender(void *arg)
 	}
 	if (err < 0)
 		dc__err_save(&s->err, err, &s->tctx);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -91,9 +93,10 @@ int dc__early_send(struct dc_early *e, struct pblob *b)
 
 	if (b->kind != B_SPOOL || b->sent)
 		return 0;
-	/* a send that failed already fails the push: stop planning */
-	for (i = 0; i < e->joined; i++)
-		if (e->s[i].err.code)
+	/* a send that failed already fails the push: stop compressing */
+	for (i = 0; i < e->n; i++)
+		if (__atomic_load_n(&e->s[i].done, __ATOMIC_ACQUIRE) &&
+		    e->s[i].err.code)
 			return dc__err_restore(w->ctx, &e->s[i].err);
 	/* the registry has it (a push run again): nothing to send */
 	if ((err = dc__writer_has_blob(w, b->out)) != 0) {

@@ -474,6 +474,19 @@ expect_success 'credentials from a credential helper (credHelpers, credsStore); 
 # a push begins (connects, logs in) before it compresses a layer, and
 # sends each layer as soon as it is compressed
 ML=$TESTDATA/docker-1.10/multilayer.tar
+# the write phase (after every layer is made) has only the configs and
+# manifests left: each compressed layer went up as soon as it was made
+expect_success 'a push sends each layer it compresses as soon as it is made, not after all of them' '
+	decant convert --progress --compress gzip $ML docker://$R/early:1 2>err
+	grep "^decant: write " err | head -1 >w
+	cat w
+	grep -q " / [0-9.]* \(B\|KiB\) " w
+	skopeo inspect --raw --tls-verify=false docker://$R/early:1 | jq "[.layers[].size] | add" >sz
+	[ "$(cat sz)" -gt 1000000 ]
+	decant convert -q docker://$R/early:1 oci:early
+	decant verify early
+' docker-registry skopeo jq curl
+
 expect_success 'a push checks its credentials before it compresses a layer; a refused upload fails it with no manifest put' '
 	! decant convert --progress --compress gzip $ML docker://$FR/ok:t 2>err
 	cat err
