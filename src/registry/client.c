@@ -807,10 +807,27 @@ static int creds_from_helper(struct dc_reg *g, struct dc_ctx *ctx,
 	close(op[1]);
 	close(ep[1]);
 	in[0] = op[1] = ep[1] = -1;
-	/* the name is short: a pipe holds it whole */
-	if (write(in[1], server, strlen(server)) < 0 && errno != EPIPE) {
-		err = dc_error(ctx, DC_EIO, "%s: %s", label, strerror(errno));
-		goto out;
+	/* the name is short: a pipe holds it whole. A helper gone already
+	 * must not kill the caller with SIGPIPE (the CLI ignores it; a
+	 * library caller may not): blocked on this thread, and a pending
+	 * one taken back. */
+	{
+		sigset_t pipe_set, old;
+		struct timespec zero = { 0, 0 };
+		ssize_t wn;
+
+		sigemptyset(&pipe_set);
+		sigaddset(&pipe_set, SIGPIPE);
+		pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+		wn = write(in[1], server, strlen(server));
+		if (wn < 0 && errno == EPIPE)
+			(void)sigtimedwait(&pipe_set, NULL, &zero);
+		else if (wn < 0)
+			err = dc_error(ctx, DC_EIO, "%s: %s", label,
+				       strerror(errno));
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (err < 0)
+			goto out;
 	}
 	close(in[1]);
 	in[1] = -1;
