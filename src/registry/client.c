@@ -757,8 +757,9 @@ static int read_file(struct dc_ctx *ctx, const char *path, size_t cap,
  * asks them: "docker-credential-HELPER get" (from $PATH) with the
  * server's name on stdin, its JSON answer on stdout. 1 with g->user and
  * g->pass, 0 when it has none ("credentials not found"), or an error
- * that names the helper and says what it wrote on stderr (escaped),
- * never its stdout (the secret).
+ * that names the helper and quotes the first line of its stderr (the
+ * CLI escapes it), never its stdout (the secret). Its output, and its
+ * exit, are waited for HELPER_TIMEOUT_MS at most: then it is killed.
  */
 #define HELPER_MAX_OUT (64u << 10)
 #define HELPER_TIMEOUT_MS 60000
@@ -876,8 +877,34 @@ static int creds_from_helper(struct dc_reg *g, struct dc_ctx *ctx,
 				goto out;
 		}
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* its output is over; it has the rest of the time to exit */
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		long used;
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			err = dc_error(ctx, DC_EIO, "%s: %s", label,
+				       strerror(errno));
+			goto out;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		used = (t1.tv_sec - t0.tv_sec) * 1000L +
+		       (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+		if (used >= HELPER_TIMEOUT_MS) {
+			err = dc_error(ctx, DC_EIO, "%s: did not exit in %d s",
+				       label, HELPER_TIMEOUT_MS / 1000);
+			goto out;
+		}
+		if ((err = dc__check_intr(ctx)) < 0)
+			goto out;
+		{
+			struct timespec ts = { 0, 5000000 };	/* 5 ms */
+
+			nanosleep(&ts, NULL);
+		}
+	}
 	spawned = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		/* Docker's helpers say so on stdout, and exit 1 */
