@@ -460,6 +460,10 @@ expect_success 'credentials from a credential helper (credHelpers, credsStore); 
 	echo "{\"credsStore\":\"dctest\"}" >dc/config.json
 	PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc HOME=$PWD decant convert -q docker://$FR/ok:t oci:stored
 	decant verify stored
+	# none for another registry ("credentials not found"): anonymous
+	PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc HOME=$PWD decant convert -q docker://$R/x:y oci:anon
+	decant verify anon
+	grep -qx "$R" asked
 	echo "{\"credHelpers\":{\"$FR\":\"broken\"}}" >dc/config.json
 	! PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc HOME=$PWD decant convert -q docker://$FR/ok:t oci:out 2>err
 	cat err
@@ -469,7 +473,7 @@ expect_success 'credentials from a credential helper (credHelpers, credsStore); 
 	cat err
 	grep -q "docker-credential-missing (named in the auth file for $FR)" err
 	no_leftovers out
-' python3
+' python3 docker-registry curl
 
 # a push begins (connects, logs in) before it compresses a layer, and
 # sends each layer as soon as it is compressed
