@@ -31,13 +31,16 @@ struct esend {
 	int fd;
 	uint64_t size;
 	struct dc_err err;
-	int done;			/* err is final (set last, atomically) */
+	size_t *failed;			/* the first failure, see dc_early */
+	size_t idx;			/* this send's place in e->s */
 };
 
 struct dc_early {
 	struct dc_writer *w;
 	struct dc_bsrc bs;
 	volatile sig_atomic_t cancel;	/* failed elsewhere: stop */
+	size_t failed;			/* 1 + the first failed send's index,
+					 * set once its err is complete */
 	struct esend *s;
 	size_t n, cap;
 	size_t joined;			/* s[0..joined) are over */
@@ -69,9 +72,13 @@ static void *sender(void *arg)
 			err = dc__stream_drain(in);
 		dc__stream_close(in);
 	}
-	if (err < 0)
+	if (err < 0) {
+		size_t none = 0;
+
 		dc__err_save(&s->err, err, &s->tctx);
-	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+		__atomic_compare_exchange_n(s->failed, &none, s->idx + 1, 0,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	}
 	return NULL;
 }
 
@@ -88,16 +95,14 @@ int dc__early_send(struct dc_early *e, struct pblob *b)
 {
 	struct dc_writer *w = e->w;
 	struct esend *s;
-	size_t i;
+	size_t f;
 	int err;
 
 	if (b->kind != B_SPOOL || b->sent)
 		return 0;
 	/* a send that failed already fails the push: stop compressing */
-	for (i = 0; i < e->n; i++)
-		if (__atomic_load_n(&e->s[i].done, __ATOMIC_ACQUIRE) &&
-		    e->s[i].err.code)
-			return dc__err_restore(w->ctx, &e->s[i].err);
+	if ((f = __atomic_load_n(&e->failed, __ATOMIC_ACQUIRE)))
+		return dc__err_restore(w->ctx, &e->s[f - 1].err);
 	/* the registry has it (a push run again): nothing to send */
 	if ((err = dc__writer_has_blob(w, b->out)) != 0) {
 		if (err > 0)
@@ -126,6 +131,8 @@ int dc__early_send(struct dc_early *e, struct pblob *b)
 	dc__bsrc_clone(&e->bs, &s->tctx, &s->bs, &e->cancel);
 	s->fd = b->fd;
 	s->size = (uint64_t)b->out->size;
+	s->failed = &e->failed;
+	s->idx = e->n;
 	e->n++;
 	if (pthread_create(&s->th, NULL, sender, s) != 0) {
 		/* no thread: send it here, now */

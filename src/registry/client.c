@@ -763,6 +763,15 @@ static int read_file(struct dc_ctx *ctx, const char *path, size_t cap,
  */
 #define HELPER_MAX_OUT (64u << 10)
 #define HELPER_TIMEOUT_MS 60000
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000L +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
 static int creds_from_helper(struct dc_reg *g, struct dc_ctx *ctx,
 			     const char *helper)
 {
@@ -773,7 +782,7 @@ static int creds_from_helper(struct dc_reg *g, struct dc_ctx *ctx,
 	struct dc_buf out = DC_BUF_INIT, eb = DC_BUF_INIT;
 	int in[2] = { -1, -1 }, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
 	posix_spawn_file_actions_t fa;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int err = 0, status = 0, fa_ok = 0, spawned = 0;
 	pid_t pid = -1;
 	size_t i;
@@ -838,9 +847,7 @@ static int creds_from_helper(struct dc_reg *g, struct dc_ctx *ctx,
 		long left;
 		char buf[4096];
 
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left = HELPER_TIMEOUT_MS - ((t1.tv_sec - t0.tv_sec) * 1000L +
-					    (t1.tv_nsec - t0.tv_nsec) / 1000000L);
+		left = HELPER_TIMEOUT_MS - ms_since(&t0);
 		if (left <= 0) {
 			err = dc_error(ctx, DC_EIO, "%s: no answer in %d s",
 				       label, HELPER_TIMEOUT_MS / 1000);
@@ -880,7 +887,6 @@ static int creds_from_helper(struct dc_reg *g, struct dc_ctx *ctx,
 	/* its output is over; it has the rest of the time to exit */
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
-		long used;
 
 		if (r == pid)
 			break;
@@ -889,10 +895,7 @@ static int creds_from_helper(struct dc_reg *g, struct dc_ctx *ctx,
 				       strerror(errno));
 			goto out;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		used = (t1.tv_sec - t0.tv_sec) * 1000L +
-		       (t1.tv_nsec - t0.tv_nsec) / 1000000L;
-		if (used >= HELPER_TIMEOUT_MS) {
+		if (ms_since(&t0) >= HELPER_TIMEOUT_MS) {
 			err = dc_error(ctx, DC_EIO, "%s: did not exit in %d s",
 				       label, HELPER_TIMEOUT_MS / 1000);
 			goto out;
@@ -1090,34 +1093,16 @@ static int ca_setup(struct dc_reg *g, struct dc_ctx *ctx, const char *dir)
 	return 0;
 }
 
-/* Basic credentials, and /v2/ asked again with them: 0 if it lets them
- * in. */
-static int check_basic(struct dc_reg *g, struct dc_ctx *ctx)
-{
-	struct req q;
-	CURLcode rc;
-	int err;
-
-	if ((err = basic_authz(g, ctx)) < 0)
-		return err;
-	req_init(&q, g, ctx, "GET", DC_REG_MAX_ERRBODY);
-	snprintf(q.url, sizeof(q.url), "%s/v2/", g->base);
-	if ((err = perform(g, &q, 0, &rc)) == 0 && q.status == 401)
-		err = dc_error(ctx, DC_EIO,
-			       "401 on %s: authentication required (the registry refused the credentials)",
-			       g->label);
-	req_release(&q);
-	return err;
-}
-
-/* GET /v2/ on SCHEME: 0 with the status in *ST, or a transport error. */
+/* GET /v2/ on SCHEME (NULL: the one g->base has): 0 with the status in
+ * *ST, or a transport error. */
 static int ping(struct dc_reg *g, struct dc_ctx *ctx, const char *scheme,
 		long *st, CURLcode *rc)
 {
 	struct req q;
 	int err;
 
-	snprintf(g->base, sizeof(g->base), "%s://%s", scheme, g->host);
+	if (scheme)
+		snprintf(g->base, sizeof(g->base), "%s://%s", scheme, g->host);
 	req_init(&q, g, ctx, "GET", DC_REG_MAX_ERRBODY);
 	snprintf(q.url, sizeof(q.url), "%s/v2/", g->base);
 	err = perform(g, &q, 0, rc);
@@ -1211,8 +1196,12 @@ int dc__reg_new(struct dc_ctx *ctx, const struct dc_reg_ref *ref, int push,
 	 * missing) only when the first one is done. */
 	if (st == 401 && g->bearer)
 		err = get_token(g, ctx, &g->chal, NULL);
-	else if (st == 401 && g->user)
-		err = check_basic(g, ctx);
+	else if (st == 401 && g->user &&
+		 (err = basic_authz(g, ctx)) == 0 &&
+		 (err = ping(g, ctx, NULL, &st, &rc)) == 0 && st == 401)
+		err = dc_error(ctx, DC_EIO,
+			       "401 on %s: authentication required (the registry refused the credentials)",
+			       g->label);
 	else if (st == 401 && !strcmp(g->chal.scheme, "basic"))
 		err = dc_error(ctx, DC_EIO,
 			       "401 on %s: authentication required (no credentials: --creds or an auth file)",
